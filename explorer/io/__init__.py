@@ -10,8 +10,10 @@ says what was expected, what was found and what to do; softer findings (self-loo
 parallel edges, ignored attributes) are sentences in ``graph.meta["warnings"]``.
 """
 
+from explorer.io.limits import Limits
+from explorer.io.readers import GRAPH_EXTENSIONS, read_graph, read_graph_bytes
 from explorer.io.samples import (SAMPLES_DIR, SampleInfo, get_sample, is_sample, list_samples,
                                  load_graph, sample_path)
 
-__all__ = ["SampleInfo", "SAMPLES_DIR", "list_samples", "get_sample", "sample_path", "is_sample",
-           "load_graph"]
+__all__ = ["Limits", "GRAPH_EXTENSIONS", "read_graph", "read_graph_bytes", "SampleInfo",
+           "SAMPLES_DIR", "list_samples", "get_sample", "sample_path", "is_sample", "load_graph"]

@@ -1,0 +1,215 @@
+"""From a parsed networkx graph to a validated :class:`~explorer.graph.Graph`.
+
+Attributes the explorer understands (any other is ignored, with a warning):
+
+    nodes   x      features: a list of numbers, or a string such as "[1, 0]" or "1 0"   -> Graph.x
+            y      an integer class (-1 for unlabelled); text classes are numbered       -> Graph.y
+            pos    two numbers (list or string)                                          -> Graph.pos
+            label  display text                                                          -> Graph.labels
+            role   what the node is (an atom symbol, "variable"/"factor")                -> Graph.roles
+    edges   edge_attr  features, like x                                                  -> Graph.edge_attr
+            weight     one finite number                                                 -> Graph.edge_weight
+
+Parallel edges are merged into one (the first one's attributes are kept); self-loops are kept.
+Both are reported in ``graph.meta["warnings"]``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any, Sequence
+
+import networkx as nx
+import numpy as np
+
+from explorer.errors import InputFormatError
+from explorer.graph import Graph
+from explorer.io.limits import Limits, check_size
+
+__all__ = ["parse_vector", "graph_from_networkx"]
+
+_NODE_KEYS = {"x", "y", "pos", "label", "role"}
+_EDGE_KEYS = {"edge_attr", "weight", "id", "key"}
+_SPLIT = re.compile(r"[\s,;]+")
+
+
+def parse_vector(value: Any) -> list[float]:
+    """A flat list of floats from a list, a number, or a string like ``"[1, 0]"``/``"1 0"``.
+
+    Raises:
+        ValueError: the value is nested or holds something that is not a number.
+
+    Example:
+        >>> parse_vector("[1, 0.5]"), parse_vector("1 0"), parse_vector(3)
+        ([1.0, 0.5], [1.0, 0.0], [3.0])
+    """
+    if isinstance(value, str):
+        body = value.strip().strip("[]()").strip()
+        items: Sequence[Any] = [t for t in _SPLIT.split(body) if t] if body else []
+    elif isinstance(value, (list, tuple)):
+        items = value
+    else:
+        items = [value]
+    out = []
+    for v in items:
+        if isinstance(v, (bool, list, tuple, dict)) or v is None:
+            raise ValueError(f"{v!r} is not a number")
+        out.append(float(v))  # raises ValueError for text
+    return out
+
+
+def _matrix(name: str, owners: list[str], values: list[Any], source: str | None,
+            what: str) -> np.ndarray:
+    """Stack per-node (or per-edge) vectors, naming the first owner that breaks the rules."""
+    rows = []
+    for owner, v in zip(owners, values):
+        try:
+            row = parse_vector(v)
+        except (ValueError, TypeError):
+            raise InputFormatError(f"expected '{name}' of {owner} to be a list of numbers, found "
+                                   f"{v!r}; write it as numbers, e.g. [1, 0]", path=source) from None
+        if not all(math.isfinite(t) for t in row):
+            raise InputFormatError(f"expected finite numbers in '{name}' of {owner}, found {v!r} "
+                                   "(NaN or inf); replace the missing values", path=source)
+        if rows and len(row) != len(rows[0]):
+            raise InputFormatError(f"expected every '{name}' to have {len(rows[0])} values (as "
+                                   f"{owners[0]} does), found {len(row)} at {owner}; give all "
+                                   f"{what} the same number of features", path=source)
+        rows.append(row)
+    return np.asarray(rows, dtype=np.float64).reshape(len(rows), -1)
+
+
+def _present(name: str, owners: list[str], dicts: list[dict], source: str | None,
+             what: str) -> bool:
+    """True when every node/edge has ``name``; False when none has it; otherwise an error."""
+    has = [name in d for d in dicts]
+    if not any(has):
+        return False
+    if not all(has):
+        missing = owners[has.index(False)]
+        raise InputFormatError(f"expected every {what[:-1]} to have '{name}' once any does, found "
+                               f"{missing} without it; add it there or remove it everywhere",
+                               path=source)
+    return True
+
+
+def _labels_y(owners: list[str], values: list[Any], source: str | None, warn: list[str]):
+    out, classes = [], {}
+    if all(isinstance(v, str) and not re.fullmatch(r"\s*[+-]?\d+\s*", v) for v in values):
+        for v in values:
+            out.append(classes.setdefault(v, len(classes)))
+        warn.append("The labels y were text; they were numbered in order of first appearance: "
+                    + ", ".join(f"{k!r} -> {i}" for k, i in classes.items()) + ".")
+        return np.asarray(out, dtype=np.int64), list(classes)
+    for owner, v in zip(owners, values):
+        try:
+            f = float(v)
+        except (TypeError, ValueError):
+            f = math.nan
+        if not (math.isfinite(f) and f == int(f)):
+            raise InputFormatError(f"expected 'y' of {owner} to be an integer class (-1 for "
+                                   f"unlabelled), found {v!r}", path=source)
+        out.append(int(f))
+    return np.asarray(out, dtype=np.int64), None
+
+
+def _intify_ids(ids: list) -> list:
+    if ids and all(isinstance(i, str) and re.fullmatch(r"[+-]?\d+", i) for i in ids):
+        as_int = [int(i) for i in ids]
+        if len(set(as_int)) == len(as_int):
+            return as_int
+    return ids
+
+
+def graph_from_networkx(G: nx.Graph, *, source: str | None, fmt: str, limits: Limits,
+                        warnings: list[str] | None = None) -> Graph:
+    """Check a freshly parsed networkx graph and convert it (see the module docstring).
+
+    Args:
+        G: any networkx graph class (multigraphs are merged).
+        source: the file name, for messages and ``meta["source"]``.
+        fmt: the format name, stored in ``meta["format"]``.
+        limits: size limits to enforce.
+        warnings: sentences the parser already produced.
+
+    Returns:
+        The graph; ``meta`` holds ``source``, ``format`` and ``warnings`` (and ``classes`` when
+        text labels were numbered).
+
+    Raises:
+        InputFormatError: empty graph, too large, or attributes that break the rules above.
+    """
+    warn = list(warnings or [])
+    n = G.number_of_nodes()
+    if n == 0:
+        raise InputFormatError(f"expected at least one node, found an empty {fmt} graph; check "
+                               "the file holds the graph you meant", path=source)
+    check_size("max_nodes", n, limits, source)
+    check_size("max_edges", G.number_of_edges(), limits, source)
+    raw_ids = list(G.nodes)
+    ids = _intify_ids(raw_ids)
+    index = {nid: i for i, nid in enumerate(raw_ids)}
+    owners = [f"node {nid!r}" for nid in ids]
+    nd = [G.nodes[v] for v in raw_ids]
+
+    edges, seen, merged = [], set(), 0
+    for u, v, d in G.edges(data=True):
+        key = (index[u], index[v]) if G.is_directed() else tuple(sorted((index[u], index[v])))
+        if key in seen:
+            merged += 1
+            continue
+        seen.add(key)
+        edges.append((index[u], index[v], d))
+    if merged:
+        warn.append(f"{merged} parallel edge(s) were merged: each pair of nodes keeps one edge, "
+                    "with the attributes of the first one in the file.")
+    loops = [ids[u] for u, v, _ in edges if u == v]
+    if loops:
+        warn.append(f"{len(loops)} self-loop(s) (for example at node {loops[0]!r}) were kept; "
+                    "layers that add self-loops themselves (GCN) will count these twice.")
+    eowners = [f"edge ({ids[u]!r}, {ids[v]!r})" for u, v, _ in edges]
+    ed = [d for _, _, d in edges]
+
+    fields: dict[str, Any] = {}
+    meta: dict[str, Any] = {"source": source, "format": fmt}
+    if _present("x", owners, nd, source, "nodes"):
+        fields["x"] = _matrix("x", owners, [d["x"] for d in nd], source, "nodes")
+    if _present("y", owners, nd, source, "nodes"):
+        fields["y"], classes = _labels_y(owners, [d["y"] for d in nd], source, warn)
+        if classes:
+            meta["classes"] = classes
+    if any("pos" in d for d in nd):
+        if all("pos" in d for d in nd):
+            pos = _matrix("pos", owners, [d["pos"] for d in nd], source, "nodes")
+            if pos.shape[1] != 2:
+                raise InputFormatError(f"expected 'pos' to hold 2 numbers (x, y), found "
+                                       f"{pos.shape[1]}; write positions as [x, y]", path=source)
+            fields["pos"] = pos
+        else:
+            warn.append("Only some nodes have 'pos', so the file positions were ignored and a "
+                        "layout is computed instead.")
+    for key, field in (("label", "labels"), ("role", "roles")):
+        if any(key in d for d in nd):
+            fields[field] = tuple(str(d.get(key, ids[i])) for i, d in enumerate(nd))
+    if _present("edge_attr", eowners, ed, source, "edges"):
+        fields["edge_attr"] = _matrix("edge_attr", eowners, [d["edge_attr"] for d in ed],
+                                      source, "edges")
+    if any("weight" in d for d in ed):
+        w = _matrix("weight", eowners, [d.get("weight", 1.0) for d in ed], source, "edges")
+        if w.shape[1] != 1:
+            raise InputFormatError(f"expected 'weight' to be one number per edge, found "
+                                   f"{w.shape[1]}; use 'edge_attr' for feature vectors",
+                                   path=source)
+        fields["edge_weight"] = w[:, 0]
+    ignored_n = sorted({k for d in nd for k in d} - _NODE_KEYS)
+    ignored_e = sorted({k for d in ed for k in d} - _EDGE_KEYS - {"edge_attr", "weight"})
+    if ignored_n or ignored_e:
+        parts = ([f"node attributes {ignored_n}"] if ignored_n else []) + (
+            [f"edge attributes {ignored_e}"] if ignored_e else [])
+        warn.append(f"Ignored {' and '.join(parts)}; the explorer reads x, y, pos, label and role "
+                    "on nodes and edge_attr and weight on edges.")
+    meta["warnings"] = warn
+    name = str(G.graph.get("name", "")) or (source or "")
+    return Graph.from_edges(n, [(u, v) for u, v, _ in edges], directed=G.is_directed(),
+                            node_ids=tuple(ids), name=name, meta=meta, **fields)
