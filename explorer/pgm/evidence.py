@@ -1,0 +1,154 @@
+"""Evidence: ``VAR=STATE`` strings, UAI ``.evid`` files, and clamping a model on them.
+
+Evidence is a ``dict[int, int]`` mapping a variable index to a state index. Conditioning on it
+multiplies every factor that contains an observed variable by the indicator of the observed
+state (libDAI's "clamp"), so the factor graph keeps its shape and the Trace can still be drawn
+on the same graph. Inference then returns ``p(x | evidence)`` and ``log Z`` becomes
+``log sum_x prod_I f_I(x)`` over the assignments that agree with the evidence (for a Bayesian
+network, the log probability of the evidence).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Iterable, Mapping
+
+import numpy as np
+
+from explorer.errors import EvidenceError, InputFormatError
+from explorer.pgm.factor_graph import Factor, FactorGraph
+
+__all__ = ["parse_evidence", "read_evidence_file", "check_evidence", "clamp", "evidence_names"]
+
+
+def parse_evidence(fg: FactorGraph, items: Iterable[str] | Mapping[str, str] | None) -> dict[int, int]:
+    """Turn ``["VAR=STATE", ...]`` (or ``{VAR: STATE}``) into ``{var_index: state_index}``.
+
+    Args:
+        fg: the model the names refer to.
+        items: strings ``"VAR=STATE"`` (repeats allowed when they agree) or a mapping.
+
+    Returns:
+        ``{variable index: state index}``.
+
+    Raises:
+        EvidenceError: a malformed item, an unknown variable or state (the message lists the
+            valid ones), or one variable given two different states.
+    """
+    if items is None:
+        return {}
+    pairs = list(items.items()) if isinstance(items, Mapping) else []
+    if not isinstance(items, Mapping):
+        for item in items:
+            if "=" not in str(item):
+                raise EvidenceError(f"expected evidence as VAR=STATE, found {item!r}; "
+                                    f"for example {fg.names[0]}={fg.states[0][0]}" if fg.n_vars else
+                                    f"expected evidence as VAR=STATE, found {item!r}")
+            var, _, state = str(item).partition("=")
+            pairs.append((var.strip(), state.strip()))
+    out: dict[int, int] = {}
+    for var, state in pairs:
+        if var not in fg.names:
+            raise EvidenceError(f"evidence names unknown variable {var!r}; valid variables: "
+                                f"{', '.join(fg.names)}")
+        i = fg.names.index(var)
+        if str(state) not in fg.states[i]:
+            raise EvidenceError(f"variable {var!r} has no state {state!r}; valid states: "
+                                f"{', '.join(fg.states[i])}")
+        s = fg.states[i].index(str(state))
+        if out.get(i, s) != s:
+            raise EvidenceError(f"variable {var!r} is given two states ({fg.states[i][out[i]]!r} "
+                                f"and {state!r}); give each variable once")
+        out[i] = s
+    return out
+
+
+def check_evidence(fg: FactorGraph, evidence: Mapping[int, int] | None) -> dict[int, int]:
+    """Validate index evidence against ``fg`` (variable and state ranges); return a plain dict.
+
+    Raises:
+        EvidenceError: an index is out of range (the message gives the valid range).
+    """
+    out: dict[int, int] = {}
+    for i, s in dict(evidence or {}).items():
+        i, s = int(i), int(s)
+        if not 0 <= i < fg.n_vars:
+            raise EvidenceError(f"evidence names variable {i}, outside [0, {fg.n_vars - 1}]")
+        if not 0 <= s < fg.cards[i]:
+            raise EvidenceError(f"evidence gives variable {fg.names[i]!r} state {s}, outside "
+                                f"[0, {fg.cards[i] - 1}] (states {list(fg.states[i])})")
+        out[i] = s
+    return out
+
+
+def read_evidence_file(path: str | Path) -> dict[int, int]:
+    """Read a UAI ``.evid`` file into ``{variable index: state index}``.
+
+    Both layouts are accepted: the UAI 2008 one (``N v1 s1 ... vN sN``) and the UAI 2010+ one
+    that starts with the number of evidence samples (``1`` then ``N v1 s1 ...``); only the first
+    sample is used.
+
+    Raises:
+        InputFormatError: non-integer tokens or a count that does not match (with the line).
+    """
+    path = Path(path)
+    tokens: list[tuple[int, int]] = []
+    for ln, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
+        for tok in line.split():
+            try:
+                tokens.append((int(tok), ln))
+            except ValueError:
+                raise InputFormatError(f"expected an integer, found {tok!r}", path=str(path),
+                                       line=ln) from None
+    vals = [t for t, _ in tokens]
+    if not vals:
+        return {}
+    if len(vals) == 1 + 2 * vals[0]:
+        body = vals[1:]
+    elif len(vals) >= 2 and len(vals) >= 2 + 2 * vals[1] and vals[0] >= 1:
+        body = vals[2:2 + 2 * vals[1]]
+    else:
+        raise InputFormatError(f"expected 'N var state ...' with 2N numbers after N (optionally "
+                               f"after a sample count); found {len(vals)} numbers", path=str(path),
+                               line=tokens[-1][1])
+    return {body[k]: body[k + 1] for k in range(0, len(body), 2)}
+
+
+def clamp(fg: FactorGraph, evidence: Mapping[int, int]) -> FactorGraph:
+    """The model multiplied by the indicator of each observed state.
+
+    Every factor containing an observed variable is zeroed outside the observed state. An
+    observed variable in no factor gets a new unary indicator factor (so log Z stays right).
+
+    Shapes:
+        each returned table has the shape of the original one.
+    """
+    evidence = check_evidence(fg, evidence)
+    if not evidence:
+        return fg
+    factors = []
+    seen: set[int] = set()
+    for f in fg.factors:
+        table = f.table
+        for pos, var in enumerate(f.scope):
+            if var in evidence:
+                seen.add(var)
+                mask = np.zeros(fg.cards[var])
+                mask[evidence[var]] = 1.0
+                shape = [1] * f.arity
+                shape[pos] = fg.cards[var]
+                table = table * mask.reshape(shape)
+        factors.append(f if table is f.table else dataclasses.replace(f, table=table))
+    for var, s in evidence.items():
+        if var not in seen:
+            t = np.zeros(fg.cards[var])
+            t[s] = 1.0
+            factors.append(Factor((var,), t, label=f"[{fg.names[var]}={fg.states[var][s]}]"))
+    meta = {**fg.meta, "evidence": dict(evidence)}
+    return dataclasses.replace(fg, factors=tuple(factors), meta=meta)
+
+
+def evidence_names(fg: FactorGraph, evidence: Mapping[int, int]) -> dict[str, str]:
+    """``{VAR: STATE}`` names for index evidence (for notes and JSON)."""
+    return {fg.names[i]: fg.states[i][s] for i, s in evidence.items()}
