@@ -167,8 +167,8 @@ def test_gin_dense(eps, train_eps):
     torch.manual_seed(2)
     conv = make_layer("gin", 4, 5, eps=eps, train_eps=train_eps).double()
     x = x_for(n, 4, 4)
-    z = (1 + float(conv.eps)) * x + dense_adj(ei, n) @ x  # eps as stored (float32 -> 64)
-    assert float(conv.eps) == pytest.approx(eps)
+    z = (1 + conv.eps.item()) * x + dense_adj(ei, n) @ x  # eps as stored (float32 -> 64)
+    assert conv.eps.item() == pytest.approx(eps)
     l0, l1 = conv.nn.lins
     expect = torch.relu(z @ l0.weight.T + l0.bias) @ l1.weight.T + l1.bias
     torch.testing.assert_close(conv(x, ei), expect, rtol=0, atol=1e-10)

@@ -1,0 +1,203 @@
+"""``run_stack``: run a GNN on a :class:`~explorer.graph.Graph` and record it as one Trace.
+
+Self-loops. GCN and GAT replace the graph's self-loops by one loop per node (PyG's rule).
+Those loop messages are not edges of ``trace.graph`` (the input graph, unchanged apart from
+``x`` set to the features used), so each step stores them in extras: ``"self_loop_messages"``
+``[N, ...]`` (row i = the message node i sends itself), and for GAT ``"self_loop_attention"``
+``[N, H]``, for GCN ``"self_loop_weight"`` ``[N]``. ``step.edges`` lists the graph's edges
+that carried a message (for GCN/GAT: every non-loop edge; SAGE with ``fanout``: the sampled
+ones) and ``step.messages`` their messages, so that per node
+``aggregate = sum(messages into it) + self_loop_message``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import numpy as np
+import torch
+
+from explorer.errors import ModelError
+from explorer.graph import Graph
+from explorer.nn.blocks import MPNN, GNStack
+from explorer.nn.features import check_features, default_features
+from explorer.nn.pyg_import import load_pyg_state_dict
+from explorer.nn.stack import GNNStack, conv_specs
+from explorer.trace import Step, Trace
+
+__all__ = ["run_stack", "build_model", "receptive_fields", "KINDS", "RF_SET_LIMIT"]
+
+KINDS = ("gcn", "sage", "gat", "gin", "mpnn", "gn")
+RF_SET_LIMIT = 300          #: receptive-field *sets* are stored for graphs up to this many nodes
+RF_WORK_LIMIT = 50_000_000  #: receptive fields are computed while E * N stays below this
+
+
+def receptive_fields(graph: Graph, depth: int) -> list[np.ndarray] | None:
+    """Reachability after k = 1..depth rounds: node j is in i's field if a path of at most k
+    edges leads from j to i (i itself included, since every layer here keeps a root term).
+
+    Returns:
+        ``depth`` boolean arrays ``[N, N]`` (``R[i, j]``) or ``None`` when ``E * N`` passes
+        :data:`RF_WORK_LIMIT` (the bool work array is ``[E, N]``).
+    """
+    n = graph.n_nodes
+    if n * max(graph.n_edges, 1) > RF_WORK_LIMIT:
+        return None
+    reach = np.eye(n, dtype=bool)
+    out = []
+    for _ in range(depth):
+        nxt = reach.copy()
+        # OR of the senders' rows into each receiver's row (vectorised over edges)
+        if graph.n_edges:
+            np.logical_or.at(nxt, graph.receivers, reach[graph.senders])
+        reach = nxt
+        out.append(reach)
+    return out
+
+
+def _edge_features(graph: Graph) -> np.ndarray:
+    if graph.edge_attr is not None:
+        return graph.edge_attr
+    if graph.edge_weight is not None:
+        return graph.edge_weight.reshape(-1, 1)
+    return np.ones((graph.n_edges, 1))
+
+
+def build_model(kind: str, in_channels: int, *, layers: int = 2, hidden: int = 16,
+                out_channels: int | None = None, heads: int = 1, residual: bool = False,
+                readout: str | None = None, edge_dim: int = 1, spec: dict | None = None,
+                **layer_opts: Any) -> torch.nn.Module:
+    """The module :func:`run_stack` runs (``GNNStack``, ``MPNN`` or ``GNStack``), in eval mode
+    after loading ``spec["state_dict"]`` when a PyG spec is given."""
+    if kind not in KINDS:
+        raise ModelError(f"expected a layer in {KINDS}, found {kind!r}")
+    if spec is not None:
+        model = GNNStack(spec["kind"], spec["specs"], residual=residual, readout=readout,
+                         **{**spec["layer_opts"], **layer_opts})
+        model.convs.load_state_dict({k[len("convs."):]: v for k, v in spec["state_dict"].items()})
+        return model.eval()
+    if kind == "mpnn":
+        return MPNN(in_channels, edge_dim, hidden, layers, readout=readout, **layer_opts).eval()
+    if kind == "gn":
+        return GNStack(in_channels, edge_dim, hidden, layers, **layer_opts).eval()
+    specs = conv_specs(kind, in_channels, hidden, layers, out_channels, heads)
+    return GNNStack(kind, specs, residual=residual, readout=readout, **layer_opts).eval()
+
+
+def _layer_step(k: int, kind: str, rec: dict, state: np.ndarray, rf: list | None, n: int,
+                last: bool) -> Step:
+    ids = rec["edge_ids"].numpy()
+    real, loop = ids >= 0, ids < 0
+    msgs = rec["messages"].numpy()
+    extras: dict[str, Any] = {"activation": None if (last or kind in ("mpnn", "gn")) else "relu"}
+    if loop.any():
+        extras["self_loop_messages"] = msgs[loop]
+    if "attention" in rec:
+        att = rec["attention"].numpy()
+        extras["attention"], extras["self_loop_attention"] = att[real], att[loop]
+    if kind == "gcn":
+        w = rec["edge_weight"].numpy()
+        extras["coefficients"], extras["self_loop_weight"] = w[real], w[loop]
+    for name in ("globals", "gru_input"):
+        if name in rec:
+            extras[name] = rec[name].numpy()
+    if rf is not None:
+        extras["receptive_field"] = rf[k].sum(1)
+        if n <= RF_SET_LIMIT:
+            extras["receptive_field_sets"] = [np.flatnonzero(row) for row in rf[k]]
+    agg = rec["aggregates"].numpy()
+    width = "x".join(str(d) for d in agg.shape[1:])
+    note = (f"{'Step' if kind == 'mpnn' else 'Layer'} {k + 1}: {int(real.sum())} edges sent messages"
+            + (" and every node sent one to itself" if loop.any() else "")
+            + f"; each node aggregated what it received (width {width}) and updated its state "
+            f"(width {state.shape[1]}).")
+    return Step(edges=ids[real], messages=msgs[real], aggregates=agg, states=state, extras=extras,
+                note=note, label=f"layer {k + 1}" if kind not in ("mpnn",) else f"step {k + 1}")
+
+
+def run_stack(graph: Graph, *, layer: str = "gcn", layers: int = 2, hidden: int = 16,
+              out_channels: int | None = None, heads: int = 1, seed: int = 0, features: str = "auto",
+              weights: Any = None, residual: bool = False, readout: str | None = None,
+              record: bool = True, **layer_opts: Any) -> Trace:
+    """Run ``layers`` layers of ``layer`` on ``graph`` and return one Trace (kind = ``layer``).
+
+    Args:
+        graph: the graph; ``graph.x`` is used when present (see :func:`default_features`).
+        layer: ``"gcn"``, ``"sage"``, ``"gat"``, ``"gin"``, ``"mpnn"`` (T = ``layers`` steps)
+            or ``"gn"`` (``layers`` graph-network blocks).
+        layers, hidden, out_channels, heads: sizes as PyG's ``BasicGNN`` (see
+            :func:`explorer.nn.stack.conv_specs`); ignored when ``weights`` is given.
+        seed: seeds parameter initialisation (and feature / sampling randomness).
+        features: ``"auto"``, ``"x"``, ``"constant"``, ``"degree"``, ``"identity"``, ``"random"``.
+        weights: a PyG state dict, its path, or a spec from :func:`load_pyg_state_dict`.
+        residual: add each layer's input to its output when widths match.
+        readout: ``None`` or ``"sum"``/``"mean"``/``"max"``/``"attention"``: a final graph-level
+            step (for ``gn`` the global state ``u`` is the graph output).
+        record: keep messages and aggregates (``False``: states only, faster).
+        **layer_opts: layer options (``aggr``, ``improved``, ``fanout``, ``eps``, ``dropout``...).
+
+    Returns:
+        A :class:`Trace`; one step per layer (messages, aggregates, states = the layer output
+        before the next ReLU, extras as in the module docstring plus ``"receptive_field"``
+        ``[N]`` sizes and, for small graphs, ``"receptive_field_sets"``), then a readout step.
+        ``result``: ``"output"`` ``[N, d]``, ``"layers"`` (states per layer), ``"readout"``
+        ``[d]`` or ``None``, ``"features_notice"``.
+
+    Raises:
+        ModelError: bad options, NaN/inf features, or features that do not fit the weights.
+    """
+    if layer not in KINDS:
+        raise ModelError(f"expected a layer in {KINDS}, found {layer!r}")
+    x_np, notice = default_features(graph, features, seed)
+    x_np = check_features(x_np, graph)
+    spec = None
+    if weights is not None:
+        spec = weights if isinstance(weights, dict) and "specs" in weights else load_pyg_state_dict(weights)
+        if spec["in_channels"] != x_np.shape[1]:
+            raise ModelError(f"the weights expect {spec['in_channels']} input features per node, but the "
+                             f"features used have {x_np.shape[1]} ({notice or 'the graph attribute x'}); "
+                             "give the graph matching features or choose --features accordingly")
+        layer, layers, hidden, heads = spec["kind"], spec["layers"], spec["hidden"], spec["heads"]
+        out_channels = spec["out_channels"]
+    torch.manual_seed(seed)
+    ea_np = _edge_features(graph)
+    model = build_model(layer, x_np.shape[1], layers=layers, hidden=hidden, out_channels=out_channels,
+                        heads=heads, residual=residual, readout=readout, edge_dim=ea_np.shape[1],
+                        spec=spec, **layer_opts)
+    x = torch.tensor(x_np, dtype=torch.float32)
+    ei = torch.as_tensor(graph.edge_index)
+    recs = [dict() for _ in range(layers)] if record else None
+    with torch.no_grad():
+        if layer in ("mpnn", "gn"):
+            out, states, pooled, weights_ = model(x, ei, torch.tensor(ea_np, dtype=torch.float32), recorders=recs)
+        else:
+            ew = None if graph.edge_weight is None else torch.tensor(graph.edge_weight, dtype=torch.float32)
+            out, states, pooled, weights_ = model(x, ei, ew, recorders=recs)
+    states_np = [s.numpy().astype(np.float64) for s in states]
+    rf = receptive_fields(graph, layers) if record else None
+    steps = []
+    for k in range(layers):
+        if record:
+            steps.append(_layer_step(k, layer, recs[k], states_np[k], rf, graph.n_nodes, k == layers - 1))
+        else:
+            steps.append(Step(edges=np.zeros(0, np.int64), messages=None, aggregates=None,
+                              states=states_np[k], note=f"Layer {k + 1} (not recorded).", label=f"layer {k + 1}"))
+    graph_out = None if pooled is None else pooled[0].numpy().astype(np.float64)
+    if readout is not None or layer == "gn":
+        how = "global update u" if layer == "gn" else f"{readout} readout"
+        extras: dict[str, Any] = {"readout": graph_out, "mode": "global" if layer == "gn" else readout}
+        if weights_ is not None:
+            extras["weights"] = weights_.numpy().astype(np.float64)
+        steps.append(Step(edges=np.zeros(0, np.int64), messages=None, aggregates=None, states=None,
+                          extras=extras, label="readout",
+                          note=f"The {how} pooled all {graph.n_nodes} node states into one graph vector."))
+    params = {"layer": layer, "layers": layers, "hidden": hidden, "out_channels": out_channels,
+              "heads": heads, "seed": seed, "features": features, "residual": residual,
+              "readout": readout, "record": record, "activation": "relu",
+              "weights": weights if isinstance(weights, str) else (None if weights is None else "state dict"),
+              "layer_opts": dict(layer_opts), "in_channels": int(x_np.shape[1])}
+    result = {"output": out.numpy().astype(np.float64), "layers": states_np, "readout": graph_out,
+              "features_notice": notice}
+    return Trace(kind=layer, graph=dataclasses.replace(graph, x=x_np), params=params, steps=steps,
+                 result=result)
