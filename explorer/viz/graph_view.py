@@ -1,0 +1,212 @@
+"""The static graph view: nodes, edges, arrows, factor squares, a selected node, a colour bar.
+
+Edges are ONE line trace with ``None`` separators (never one trace per edge), so a 1,000-node
+graph is a handful of traces. Above :data:`~explorer.viz._common.WEBGL_THRESHOLD` nodes every
+trace is WebGL (``scattergl``). :func:`trace_figure` in :mod:`explorer.viz.trace_view` builds on
+the same pieces and animates only the node colours and the message markers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import plotly.graph_objects as go
+
+from explorer.viz._common import (BASE_LAYOUT, EDGE_COLOR, FACTOR_COLOR, HIGHLIGHT, LABEL_THRESHOLD,
+                                  SCALE, check_node, fmt, fmt_vec, node_size, use_webgl)
+from explorer.viz.colors import is_factor
+
+__all__ = ["graph_figure", "node_hover", "edge_lines", "ARROW_AT"]
+
+#: where along an edge (0 = sender, 1 = receiver) the direction arrow sits
+ARROW_AT = 0.78
+
+
+def _check_pos(graph: Any, pos: Any) -> np.ndarray:
+    from explorer.errors import TraceError
+
+    p = np.asarray(pos, dtype=float)
+    if p.shape != (graph.n_nodes, 2):
+        raise TraceError(f"expected positions of shape [{graph.n_nodes}, 2] (one x, y per node), "
+                         f"found {list(p.shape)}; compute them with explorer.viz.layout.compute_layout")
+    return p
+
+
+def _scatter(webgl: bool, **kw: Any) -> go.Scatter | go.Scattergl:
+    return go.Scattergl(**kw) if webgl else go.Scatter(**kw)
+
+
+def node_hover(graph: Any, *, max_features: int = 6) -> list[str]:
+    """``[N]`` hover text per node: id, label, role and the features rounded."""
+    out = []
+    labels, ids = graph.display_labels, graph.ids
+    for i in range(graph.n_nodes):
+        parts = [f"<b>{labels[i]}</b> (node {i}, id {ids[i]})"]
+        if graph.roles is not None:
+            parts.append(f"role: {graph.roles[i]}")
+        if graph.x is not None:
+            parts.append("x = " + fmt_vec(graph.x[i], max_len=max_features, digits=3))
+        if graph.y is not None:
+            parts.append(f"y = {graph.y[i]}")
+        out.append("<br>".join(parts))
+    return out
+
+
+def edge_lines(graph: Any, pos: np.ndarray, edges: np.ndarray | None = None) -> tuple[list, list]:
+    """x and y lists for one line trace: each distinct pair once, separated by ``None``."""
+    if edges is None:
+        pairs = graph.undirected_pairs()
+    else:
+        s, r = graph.senders[edges], graph.receivers[edges]
+        pairs = np.unique(np.stack([np.minimum(s, r), np.maximum(s, r)], 1), axis=0) if len(edges) else \
+            np.zeros((0, 2), dtype=np.int64)
+    pairs = pairs[pairs[:, 0] != pairs[:, 1]] if len(pairs) else pairs
+    xs = np.full(3 * len(pairs), np.nan)
+    ys = np.full(3 * len(pairs), np.nan)
+    xs[0::3], xs[1::3] = pos[pairs[:, 0], 0], pos[pairs[:, 1], 0]
+    ys[0::3], ys[1::3] = pos[pairs[:, 0], 1], pos[pairs[:, 1], 1]
+    conv = lambda a: [None if np.isnan(v) else round(float(v), 4) for v in a]  # noqa: E731
+    return conv(xs), conv(ys)
+
+
+def _arrows(graph: Any, pos: np.ndarray, webgl: bool, size: float) -> go.Scatter | go.Scattergl:
+    keep = graph.senders != graph.receivers
+    s, r = graph.senders[keep], graph.receivers[keep]
+    if not graph.directed:
+        s, r = s[:0], r[:0]
+    d = pos[r] - pos[s]
+    at = pos[s] + ARROW_AT * d
+    angle = np.degrees(np.arctan2(d[:, 0], d[:, 1]))  # clockwise from "up", as Plotly's marker.angle
+    return _scatter(webgl, x=np.round(at[:, 0], 4), y=np.round(at[:, 1], 4), mode="markers",
+                    marker=dict(symbol="arrow", size=max(7.0, size * 0.55), angle=np.round(angle, 1),
+                                color="rgba(90,90,90,0.85)", line=dict(width=0)),
+                    hoverinfo="skip", showlegend=False, name="direction")
+
+
+def base_traces(graph: Any, pos: np.ndarray, *, selected: int | None = None,
+                highlight_edges: np.ndarray | None = None) -> dict[str, Any]:
+    """The static pieces every graph view shares, keyed by role.
+
+    Returns:
+        ``{"edges", "arrows", "highlight", "factors", "ring"}`` Plotly traces plus
+        ``"webgl"`` (bool) and ``"size"`` (node marker size).
+    """
+    n = graph.n_nodes
+    webgl = use_webgl(n)
+    size = node_size(n)
+    xe, ye = edge_lines(graph, pos)
+    width = 1.2 if n <= WEBGL_LINES else 0.6
+    out: dict[str, Any] = {"webgl": webgl, "size": size}
+    out["edges"] = _scatter(webgl, x=xe, y=ye, mode="lines", line=dict(color=EDGE_COLOR, width=width),
+                            hoverinfo="skip", showlegend=False, name="edges")
+    out["arrows"] = _arrows(graph, pos, webgl, size)
+    hx, hy = edge_lines(graph, pos, highlight_edges) if highlight_edges is not None else ([], [])
+    out["highlight"] = _scatter(webgl, x=hx, y=hy, mode="lines", line=dict(color=HIGHLIGHT, width=3),
+                                hoverinfo="skip", showlegend=False, name="incoming edges")
+    fac = is_factor(graph)
+    hover = node_hover(graph)
+    idx = np.flatnonzero(fac)
+    out["factors"] = _scatter(
+        webgl, x=pos[idx, 0], y=pos[idx, 1], mode="markers+text" if n <= LABEL_THRESHOLD else "markers",
+        text=[graph.display_labels[i] for i in idx], textposition="bottom center",
+        hovertext=[hover[i] for i in idx], hovertemplate="%{hovertext}<extra></extra>",
+        marker=dict(symbol="square", size=size * 0.75, color=FACTOR_COLOR, line=dict(width=1, color="#444")),
+        showlegend=bool(idx.size), name="factor", customdata=idx)
+    if selected is not None:
+        sel = check_node(graph, selected)
+        out["ring"] = _scatter(webgl, x=[pos[sel, 0]], y=[pos[sel, 1]], mode="markers",
+                               marker=dict(symbol="circle-open", size=size * 1.6, color=HIGHLIGHT,
+                                           line=dict(width=3, color=HIGHLIGHT)),
+                               hoverinfo="skip", showlegend=False, name="selected")
+    else:
+        out["ring"] = _scatter(webgl, x=[], y=[], mode="markers", hoverinfo="skip", showlegend=False,
+                               name="selected")
+    return out
+
+
+WEBGL_LINES = 300
+
+
+def node_trace(graph: Any, pos: np.ndarray, values: np.ndarray | None, *, webgl: bool, size: float,
+               title: str, cmin: float | None = None, cmax: float | None = None,
+               colorscale: Any = SCALE, tickvals: list | None = None, ticktext: list | None = None,
+               hovertext: list[str] | None = None) -> go.Scatter | go.Scattergl:
+    """The non-factor nodes as one marker trace coloured by ``values`` (``[N]``, NaN = grey)."""
+    fac = is_factor(graph)
+    idx = np.flatnonzero(~fac)
+    n = graph.n_nodes
+    hover = hovertext if hovertext is not None else node_hover(graph)
+    marker: dict[str, Any] = dict(size=size, line=dict(width=0.8 if n <= WEBGL_LINES else 0, color="#333"))
+    if values is None:
+        marker["color"] = "#4c78a8"
+        template = "%{hovertext}<extra></extra>"
+    else:
+        v = np.asarray(values, dtype=float)[idx]
+        marker.update(color=v, colorscale=colorscale, cmin=cmin, cmax=cmax, showscale=True,
+                      colorbar=dict(title=dict(text=title, side="right"), thickness=14, len=0.8,
+                                    tickvals=tickvals, ticktext=ticktext))
+        template = "%{hovertext}<br>" + title + ": %{marker.color:.4g}<extra></extra>"
+    text = [graph.display_labels[i] for i in idx]
+    inside = max((len(t) for t in text), default=0) <= 3  # short labels fit inside the marker
+    return _scatter(webgl, x=pos[idx, 0], y=pos[idx, 1],
+                    mode="markers+text" if n <= LABEL_THRESHOLD else "markers",
+                    text=text, textposition="middle center" if inside else "top center",
+                    textfont=dict(size=11 if inside else 12, color="white" if inside else "#222"),
+                    hovertext=[hover[i] for i in idx], hovertemplate=template, customdata=idx,
+                    marker=marker, showlegend=False, name="nodes")
+
+
+def frame_layout(pos: np.ndarray, *, title: str | None, height: int | None, n: int) -> dict[str, Any]:
+    """Layout with fixed, equal-aspect axes (so an animation never rescales) and no grid."""
+    lo, hi = (pos.min(0), pos.max(0)) if len(pos) else (np.zeros(2), np.ones(2))
+    pad = np.maximum((hi - lo) * 0.08, 0.1)
+    ax = dict(visible=False, showgrid=False, zeroline=False)
+    return dict(BASE_LAYOUT, title=dict(text=title or "", x=0.02),
+                height=height or (520 if n <= LABEL_THRESHOLD else 680),
+                xaxis=dict(ax, range=[float(lo[0] - pad[0]), float(hi[0] + pad[0])]),
+                yaxis=dict(ax, range=[float(lo[1] - pad[1]), float(hi[1] + pad[1])], scaleanchor="x",
+                           scaleratio=1),
+                legend=dict(orientation="h", x=0, y=-0.02, yanchor="top"),
+                dragmode="pan", uirevision="graph")
+
+
+def graph_figure(graph: Any, pos: Any, *, color: Any = None, color_title: str | None = None,
+                 title: str | None = None, selected: int | None = None,
+                 height: int | None = None) -> go.Figure:
+    """A graph drawn with Plotly: edges, direction arrows, nodes (factors as squares).
+
+    Args:
+        graph: the :class:`~explorer.graph.Graph`.
+        pos: ``[N, 2]`` node positions (e.g. from ``compute_layout``).
+        color: ``[N]`` numbers to colour the nodes by, or ``None`` for one colour.
+        color_title: what ``color`` means, written on the colour bar.
+        title: the figure title.
+        selected: a node to ring, with its incoming edges highlighted.
+        height: figure height in pixels (default depends on size).
+
+    Returns:
+        A ``go.Figure``; traces are WebGL above 300 nodes.
+
+    Raises:
+        TraceError: when ``pos`` or ``color`` has the wrong shape, or ``selected`` is out of range.
+
+    Shapes:
+        pos ``[N, 2]``, color ``[N]``.
+    """
+    p = _check_pos(graph, pos)
+    if color is not None:
+        color = np.asarray(color, dtype=float).reshape(-1)
+        if color.size != graph.n_nodes:
+            from explorer.errors import TraceError
+            raise TraceError(f"expected one colour value per node ({graph.n_nodes}), found {color.size}")
+    inc = np.flatnonzero(graph.receivers == selected) if selected is not None else None
+    base = base_traces(graph, p, selected=selected, highlight_edges=inc)
+    finite = color[np.isfinite(color)] if color is not None else np.zeros(0)
+    lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+    nodes = node_trace(graph, p, color, webgl=base["webgl"], size=base["size"],
+                       title=color_title or "value", cmin=lo, cmax=hi if hi > lo else lo + 1)
+    fig = go.Figure([base["edges"], base["arrows"], base["highlight"], nodes, base["factors"], base["ring"]])
+    default = f"{graph.name or 'graph'}: {graph.n_nodes} nodes, {fmt(graph.summary()['edges'])} edges"
+    fig.update_layout(**frame_layout(p, title=title or default, height=height, n=graph.n_nodes))
+    return fig

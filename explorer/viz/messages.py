@@ -1,0 +1,120 @@
+"""Messages as data for views: where a marker sits, what number it shows, and tables/CSV.
+
+A message sent along edge ``e`` is drawn at ``MESSAGE_AT`` of the way from ``senders[e]`` to
+``receivers[e]``, so the two directions of an undirected edge sit on either side of its middle.
+Its number is the value of the chosen state for BP messages, the colour for WL messages (the
+sender's colour) and the L2 norm otherwise.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+import numpy as np
+
+from explorer.viz._common import as_rows, check_node, check_step
+from explorer.viz.colors import family
+
+__all__ = ["MESSAGE_AT", "message_positions", "message_values", "message_rows", "messages_csv",
+           "incoming", "latest_incoming"]
+
+#: where along an edge (0 = sender, 1 = receiver) a message marker sits
+MESSAGE_AT = 0.6
+
+
+def message_positions(graph: Any, pos: np.ndarray, edges: np.ndarray, at: float = MESSAGE_AT) -> np.ndarray:
+    """``[n, 2]`` marker positions, ``at`` of the way from sender to receiver of each edge.
+
+    A self-loop's marker sits just above its node.
+    """
+    edges = np.asarray(edges, dtype=np.int64)
+    s, r = graph.senders[edges], graph.receivers[edges]
+    p = pos[s] + at * (pos[r] - pos[s])
+    loop = s == r
+    if loop.any():
+        span = float(np.ptp(pos[:, 1])) if len(pos) > 1 else 1.0
+        p[loop, 1] += 0.04 * (span or 1.0)
+    return p
+
+
+def message_values(trace: Any, step: int, *, state: int = 0) -> np.ndarray:
+    """``[n_sent]`` one number per message of ``step``: BP -> value at ``state``; else L2 norm.
+
+    Shapes:
+        returns ``[len(trace.steps[step].edges)]`` float64; NaN where ``state`` is out of range.
+    """
+    st = trace.steps[step]
+    rows = as_rows(st.messages)
+    if not rows:
+        return np.zeros(0)
+    fam = family(trace)
+    if fam == "bp":
+        return np.array([m[state] if state < m.size else np.nan for m in rows])
+    if fam == "wl" and all(m.size == 1 for m in rows):  # a WL message is the sender's colour
+        return np.array([m[0] for m in rows])
+    return np.array([float(np.linalg.norm(m)) for m in rows])
+
+
+def incoming(trace: Any, step: int, node: int) -> np.ndarray:
+    """Positions ``k`` (into ``steps[step].edges``) of the messages of ``step`` arriving at ``node``."""
+    st = trace.steps[step]
+    return np.flatnonzero(trace.graph.receivers[st.edges] == node)
+
+
+def latest_incoming(trace: Any, step: int, node: int) -> dict[int, tuple[int, np.ndarray]]:
+    """For each edge into ``node``: ``(step sent, message)`` of the last message sent on it at or
+    before ``step``. Sequential schedules send a few messages per step; a belief uses the latest.
+    """
+    out: dict[int, tuple[int, np.ndarray]] = {}
+    for k in range(step + 1):
+        st = trace.steps[k]
+        rows = as_rows(st.messages)
+        for j in incoming(trace, k, node):
+            out[int(st.edges[j])] = (k, rows[j])
+    return out
+
+
+def message_rows(trace: Any, step: int, node: int | None = None) -> list[dict[str, Any]]:
+    """The messages of one step as table rows (all, or those arriving at ``node``).
+
+    Returns:
+        ``[{"step", "edge", "sender", "receiver", "values", "norm"}]``: ``sender``/``receiver`` are
+        display labels, ``values`` the exact recorded vector as a list of floats (flattened), and
+        ``norm`` its L2 norm.
+
+    Raises:
+        TraceError: when ``step`` or ``node`` is out of range.
+    """
+    k = check_step(trace, step)
+    g = trace.graph
+    st = trace.steps[k]
+    rows = as_rows(st.messages)
+    keep = range(len(rows)) if node is None else incoming(trace, k, check_node(g, node))
+    labels = g.display_labels
+    out = []
+    for j in keep:
+        e = int(st.edges[j])
+        out.append({"step": k, "edge": e, "sender": labels[g.senders[e]], "receiver": labels[g.receivers[e]],
+                    "values": [float(v) for v in rows[j]], "norm": float(np.linalg.norm(rows[j]))})
+    return out
+
+
+def messages_csv(trace: Any) -> str:
+    """Every message of every step as CSV text.
+
+    Columns: ``step, step_label, edge, sender, receiver, v0, v1, ...`` (as many value columns as
+    the widest message; shorter messages leave the rest empty). Floats are written with ``repr``
+    so the file parses back to the exact recorded numbers.
+    """
+    width = max((r.size for s in trace.steps for r in as_rows(s.messages)), default=0)
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["step", "step_label", "edge", "sender", "receiver"] + [f"v{i}" for i in range(width)])
+    for k, s in enumerate(trace.steps):
+        for row in message_rows(trace, k):
+            vals = [repr(v) for v in row["values"]]
+            w.writerow([k, s.label, row["edge"], row["sender"], row["receiver"]] + vals +
+                       [""] * (width - len(vals)))
+    return buf.getvalue()
