@@ -8,10 +8,10 @@ PORT   ?= 8501
 
 .PHONY: run test browser clean
 
+# torch first, pinned: here it is a local CPU build; the range in pyproject is then met and pip
+# never fetches the CUDA packages.
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	# torch first, pinned: here it is a local CPU build; the range in pyproject is then met
-	# and pip never fetches the CUDA packages.
 	$(PY) -m pip install -q torch==2.13.0
 	$(PY) -m pip install -q -e '.[test]'
 	touch $(STAMP)
