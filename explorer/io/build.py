@@ -163,7 +163,10 @@ def graph_from_networkx(G: nx.Graph, *, source: str | None, fmt: str, limits: Li
         edges.append((index[u], index[v], d))
     if merged:
         warn.append(f"{merged} parallel edge(s) were merged: each pair of nodes keeps one edge, "
-                    "with the attributes of the first one in the file.")
+                    "with the attributes of the first one in the file."
+                    + (" The edge list was read as undirected, so 'u v' and 'v u' are the same "
+                       "edge; if the file is directed, add a first line '# directed'."
+                       if fmt == "edge list" and not G.is_directed() else ""))
     loops = [ids[u] for u, v, _ in edges if u == v]
     if loops:
         warn.append(f"{len(loops)} self-loop(s) (for example at node {loops[0]!r}) were kept; "

@@ -197,13 +197,6 @@ def parse_edgelist(text: str, source: str):
                                        path=source, line=lineno)
             attrs["weight"] = w
         G.add_edge(a, b, **attrs)
-    if not directed:
-        pairs = [(min(map(str, (u, v))), max(map(str, (u, v)))) for u, v in G.edges()]
-        twice = len(pairs) - len(set(pairs))
-        if twice:
-            warnings.append(f"{twice} edge(s) appear twice (for example as both 'u v' and "
-                            "'v u'); the file was read as undirected, so each was merged into "
-                            "one edge. If the file is directed, add a first line '# directed'.")
     return G, warnings
 
 
@@ -232,13 +225,14 @@ def parse_adjacency_csv(text: str, source: str):
             raise InputFormatError(f"expected unique node names in the header row, found "
                                    f"{dup} more than once; rename them", path=source, line=1)
     hint = " (a .csv file is read as an adjacency matrix; save an edge list as .edgelist)"
+    ncols = len(names) if names is not None else len(rows[0][1])
     matrix: list[list[float]] = []
     for lineno, cells in rows:
         if row_labels:
             cells = cells[1:]
-        if len(cells) != n:
-            raise InputFormatError(f"expected a square matrix with {n} values per row, found "
-                                   f"{len(cells)}{hint}", path=source, line=lineno)
+        if len(cells) != ncols:
+            raise InputFormatError(f"expected {ncols} values per row (as in the first row), "
+                                   f"found {len(cells)}{hint}", path=source, line=lineno)
         vals = [_number(c) for c in cells]
         bad = next((c for c, v in zip(cells, vals) if v is None), None)
         if bad is not None:
@@ -248,10 +242,10 @@ def parse_adjacency_csv(text: str, source: str):
             raise InputFormatError("expected finite numbers, found NaN or inf; replace them "
                                    "with 0 (no edge) or a weight", path=source, line=lineno)
         matrix.append(vals)
+    if n != ncols:
+        raise InputFormatError(f"expected a square matrix, found {n} rows of {ncols} values; "
+                               f"give one row per node{hint}", path=source)
     ids = _intify(names) if names is not None else list(range(n))
-    if names is not None and len(names) != n:
-        raise InputFormatError(f"expected {n} names in the header row (one per matrix row), "
-                               f"found {len(names)}", path=source, line=1)
     symmetric = all(matrix[i][j] == matrix[j][i] for i in range(n) for j in range(i + 1, n))
     G = nx.Graph() if symmetric else nx.DiGraph()
     G.add_nodes_from(ids)
