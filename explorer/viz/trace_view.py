@@ -153,7 +153,7 @@ def trace_figure(trace: Any, pos: Any, *, color_by: str = "auto", feature: int =
         e = st.edges[keep]
         xy = message_positions(g, p, e).astype(np.float32)
         v = vals[keep]
-        sz = ((2.0 if big else 6.0) + (5.0 if big else 12.0) * np.abs(np.nan_to_num(v)) / scale).astype(np.float32)
+        sz = ((2.0 if big else 5.0) + (5.0 if big else 9.0) * np.abs(np.nan_to_num(v)) / scale).astype(np.float32)
         if family(trace) == "wl":
             sz = np.full(v.size, 4.0 if big else 9.0, dtype=np.float32)
         out: dict[str, Any] = dict(marker=dict(color=v, size=sz))
@@ -206,7 +206,7 @@ def trace_figure(trace: Any, pos: Any, *, color_by: str = "auto", feature: int =
     fig = go.Figure([base["edges"], base["arrows"], base["highlight"], msgs, base["factors"], nodes,
                      sel_m, base["ring"]])
     fig.update_layout(**frame_layout(p, title=_title(trace, start, title), height=height, n=g.n_nodes))
-    fig.update_layout(margin=dict(l=10, r=10, t=95, b=90 if animate else 10),
+    fig.update_layout(margin=dict(l=10, r=10, t=110, b=90 if animate else 10),
                       legend=dict(orientation="h", x=1.0, xanchor="right", y=1.0, yanchor="bottom"))
     if not animate:
         return fig

@@ -1,0 +1,239 @@
+"""Charts beside the graph view: BP convergence, beliefs, attention, training, WL, VE cost.
+
+Each reads recorded numbers (Trace steps and extras, result dicts) and draws them; none
+recomputes an algorithm.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from explorer.errors import TraceError
+from explorer.viz._common import BASE_LAYOUT, HIGHLIGHT, PALETTE, as_matrix, as_rows, check_node, check_step, fmt
+from explorer.viz.colors import last_states, node_values
+
+__all__ = ["convergence_figure", "belief_bars", "attention_figure", "loss_figure",
+           "wl_histogram_figure", "elimination_cost_figure", "exact_vector"]
+
+
+def _layout(fig: go.Figure, title: str, height: int = 360, **kw: Any) -> go.Figure:
+    fig.update_layout(**dict(BASE_LAYOUT, title=dict(text=title, x=0.02), height=height,
+                             margin=dict(l=60, r=20, t=60, b=50), **kw))
+    return fig
+
+
+def _extra_series(trace: Any, key: str) -> np.ndarray:
+    out = []
+    for s in trace.steps:
+        v = s.extras.get(key)
+        out.append(np.nan if v is None else float(v))
+    return np.array(out)
+
+
+def exact_vector(exact: Any, trace: Any, node: int) -> np.ndarray | None:
+    """The exact marginal of ``node`` from ``exact``: a ``{VAR: {STATE: p}}`` dict (as the
+    engines' ``result["marginals"]``), a ``{VAR: [p, ...]}`` dict or a list indexed by node."""
+    if exact is None:
+        return None
+    if isinstance(exact, Mapping):
+        lab = trace.graph.display_labels[node]
+        v = exact.get(lab, exact.get(str(trace.graph.ids[node])))
+        if v is None:
+            return None
+        return np.array(list(v.values()), dtype=float) if isinstance(v, Mapping) else np.asarray(v, float)
+    rows = as_rows(exact)
+    return rows[node] if node < len(rows) else None
+
+
+def convergence_figure(trace: Any, exact: Any = None) -> go.Figure:
+    """Largest residual per step (log y); BP-vs-exact error; Bethe log Z; oscillations marked.
+
+    Args:
+        trace: a BP Trace whose steps record ``extras["residual"]`` (and optionally
+            ``"bethe_log_z"``, ``"oscillating"``).
+        exact: exact marginals (see :func:`exact_vector`); adds the largest |belief - exact|
+            over all variables per step.
+
+    Returns:
+        Two stacked panels sharing the step axis: residual and error (log scale) above, the
+        Bethe log Z estimate (= -F_Bethe) below when recorded.
+    """
+    if not trace.steps:
+        raise TraceError("expected a Trace with at least one step, found none; run BP first")
+    x = np.arange(1, len(trace.steps) + 1)
+    res = _extra_series(trace, "residual")
+    bethe = _extra_series(trace, "bethe_log_z")
+    has_bethe = bool(np.isfinite(bethe).any())
+    fig = make_subplots(rows=2 if has_bethe else 1, cols=1, shared_xaxes=True, vertical_spacing=0.08,
+                        row_heights=[0.65, 0.35] if has_bethe else None)
+    pos = lambda a: np.where(a > 0, a, np.nan)  # noqa: E731  (log axis: 0 cannot be drawn)
+    fig.add_trace(go.Scatter(x=x, y=pos(res), mode="lines+markers", name="largest belief change"), 1, 1)
+    if exact is not None:
+        roles = trace.graph.roles or ("variable",) * trace.graph.n_nodes
+        err = []
+        for k in range(len(trace.steps)):
+            rows = as_rows(last_states(trace, k))
+            e = 0.0
+            for i, b in enumerate(rows):
+                ev = exact_vector(exact, trace, i) if str(roles[i]).lower() != "factor" else None
+                if ev is not None and ev.size == b.size:
+                    e = max(e, float(np.abs(b - ev).max()))
+            err.append(e)
+        fig.add_trace(go.Scatter(x=x, y=pos(np.array(err)), mode="lines+markers",
+                                 name="max |BP − exact|"), 1, 1)
+    osc = np.array([bool(s.extras.get("oscillating")) for s in trace.steps])
+    if osc.any():
+        fig.add_trace(go.Scatter(x=x[osc], y=pos(res)[osc], mode="markers", name="oscillating",
+                                 marker=dict(symbol="x", size=11, color=HIGHLIGHT)), 1, 1)
+    fig.update_yaxes(type="log", title_text="change / error", exponentformat="power", row=1, col=1)
+    if has_bethe:
+        fig.add_trace(go.Scatter(x=x, y=bethe, mode="lines+markers", name="Bethe log Z (= −F)",
+                                 line=dict(color=PALETTE[2])), 2, 1)
+        fig.update_yaxes(title_text="log Z", row=2, col=1)
+    fig.update_xaxes(title_text="step", row=2 if has_bethe else 1, col=1)
+    tol = trace.params.get("tol")
+    if tol:
+        fig.add_hline(y=float(tol), line=dict(dash="dot", color="#888"), annotation_text=f"tol {fmt(tol)}",
+                      row=1, col=1)
+    return _layout(fig, "Convergence", height=460 if has_bethe else 340,
+                   legend=dict(orientation="h", y=1.02, yanchor="bottom", x=1, xanchor="right"))
+
+
+def belief_bars(trace: Any, step: int, node: int, exact: Any = None,
+                state_names: Sequence[str] | None = None) -> go.Figure:
+    """The belief of one variable at ``step`` as bars, beside its exact marginal when given."""
+    k = check_step(trace, step)
+    i = check_node(trace.graph, node)
+    rows = as_rows(last_states(trace, k))
+    if not rows:
+        raise TraceError(f"step {k} records no beliefs")
+    b = rows[i]
+    names = list(state_names) if state_names is not None else [str(s) for s in range(b.size)]
+    fig = go.Figure(go.Bar(x=names, y=b, name=f"BP ({trace.steps[k].label or f'step {k}'})",
+                           marker_color=PALETTE[0], text=[fmt(v, 3) for v in b], textposition="outside"))
+    ev = exact_vector(exact, trace, i)
+    if ev is not None:
+        fig.add_trace(go.Bar(x=names, y=ev, name="exact", marker_color=PALETTE[1],
+                             text=[fmt(v, 3) for v in ev], textposition="outside"))
+    top = max(1.0, float(np.nanmax(b)) * 1.15)
+    return _layout(fig, f"Belief of {trace.graph.display_labels[i]}", barmode="group",
+                   yaxis=dict(range=[0, top], title="probability"), xaxis=dict(title="state"),
+                   legend=dict(orientation="h", y=1.02, yanchor="bottom", x=1, xanchor="right"))
+
+
+def attention_figure(trace: Any, step: int, node: int) -> go.Figure:
+    """GAT attention α_ji per head for the messages arriving at ``node`` (self-loop included).
+
+    Raises:
+        TraceError: when the step records no ``extras["attention"]``.
+    """
+    k = check_step(trace, step)
+    i = check_node(trace.graph, node)
+    st = trace.steps[k]
+    if "attention" not in st.extras:
+        raise TraceError(f"step {k} ({trace.kind}) records no attention; attention exists for GAT layers")
+    g = trace.graph
+    att = np.asarray(st.extras["attention"], dtype=float)
+    att = att.reshape(att.shape[0], -1)
+    into = np.flatnonzero(g.receivers[st.edges] == i)
+    names = [g.display_labels[g.senders[st.edges[j]]] for j in into]
+    vals = [att[j] for j in into]
+    if st.extras.get("self_loop_attention") is not None:
+        names.append(f"{g.display_labels[i]} (self)")
+        vals.append(np.asarray(st.extras["self_loop_attention"], dtype=float).reshape(g.n_nodes, -1)[i])
+    vals_m = np.array(vals).reshape(len(vals), -1) if vals else np.zeros((0, att.shape[1]))
+    fig = go.Figure()
+    for h in range(vals_m.shape[1]):
+        fig.add_trace(go.Bar(x=names, y=vals_m[:, h], name=f"head {h + 1}", marker_color=PALETTE[h % len(PALETTE)],
+                             text=[fmt(v, 3) for v in vals_m[:, h]] if len(names) <= 12 else None,
+                             textposition="outside"))
+    return _layout(fig, f"Attention into {g.display_labels[i]} ({st.label or f'step {k}'}); each head sums to 1",
+                   barmode="group", yaxis=dict(range=[0, min(1.05, float(vals_m.max(initial=0.1)) * 1.3)],
+                                               title="α (sender → node)"),
+                   xaxis=dict(title="sender", type="category"),
+                   legend=dict(orientation="h", y=1.02, yanchor="bottom", x=1, xanchor="right"))
+
+
+def loss_figure(history: Any) -> go.Figure:
+    """Loss (left axis) and accuracy (right axis, 0-1) per epoch.
+
+    Args:
+        history: a list of per-epoch dicts with ``loss`` and any ``*acc*`` keys (``epoch``
+            optional), or a dict of lists ``{"loss": [...], "train_acc": [...], ...}``.
+    """
+    if isinstance(history, Mapping):
+        n = max((len(v) for v in history.values() if isinstance(v, (list, tuple, np.ndarray))), default=0)
+        rows = [{k: v[e] for k, v in history.items() if isinstance(v, (list, tuple, np.ndarray)) and e < len(v)}
+                for e in range(n)]
+    else:
+        rows = [dict(r) for r in history]
+    epochs = [r.get("epoch", e + 1) for e, r in enumerate(rows)]
+    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    fig.add_trace(go.Scatter(x=epochs, y=[r.get("loss") for r in rows], name="loss", mode="lines",
+                             line=dict(color=PALETTE[3], width=2.5)), secondary_y=False)
+    keys = [k for k in (rows[0] if rows else {}) if "acc" in k]
+    for j, key in enumerate(keys):
+        fig.add_trace(go.Scatter(x=epochs, y=[r.get(key) for r in rows], name=key.replace("_", " "),
+                                 mode="lines", line=dict(color=PALETTE[j % 3], dash="solid" if j == 0 else "dash")),
+                      secondary_y=True)
+    fig.update_yaxes(title_text="loss", secondary_y=False, rangemode="tozero")
+    fig.update_yaxes(title_text="accuracy", range=[0, 1.02], secondary_y=True, showgrid=False)
+    fig.update_xaxes(title_text="epoch")
+    return _layout(fig, "Training", legend=dict(orientation="h", y=1.02, yanchor="bottom", x=1, xanchor="right"))
+
+
+def _hist(trace: Any) -> np.ndarray:
+    c = node_values(trace, len(trace.steps) - 1, "color").astype(int)
+    return c
+
+
+def wl_histogram_figure(trace_a: Any, trace_b: Any, *, names: Sequence[str] = ("graph A", "graph B")) -> go.Figure:
+    """Colour histograms of two WL runs after their last round, side by side per colour.
+
+    The colour ids of two runs are comparable only when both were refined with one shared
+    colour table (as the WL engine does for a pair); equal histograms mean 1-WL cannot tell
+    the graphs apart.
+    """
+    ca, cb = _hist(trace_a), _hist(trace_b)
+    colours = np.union1d(ca, cb)
+    fig = go.Figure()
+    for c, nm, col in ((ca, names[0], PALETTE[0]), (cb, names[1], PALETTE[1])):
+        counts = [int((c == k).sum()) for k in colours]
+        fig.add_trace(go.Bar(x=[str(k) for k in colours], y=counts, name=nm, marker_color=col,
+                             text=counts, textposition="outside"))
+    same = sorted(ca.tolist()) == sorted(cb.tolist())
+    verdict = "same histogram: 1-WL cannot tell them apart" if same else "histograms differ: 1-WL tells them apart"
+    top = max(1, max((int((c == k).sum()) for c in (ca, cb) for k in colours), default=1))
+    return _layout(fig, f"WL colours after the last round — {verdict}", barmode="group",
+                   xaxis=dict(title="colour", type="category"), yaxis=dict(title="nodes", range=[0, top * 1.2]),
+                   legend=dict(orientation="h", y=1.02, yanchor="bottom", x=1, xanchor="right"))
+
+
+def elimination_cost_figure(costs: Any) -> go.Figure:
+    """Counted operations: naive enumeration against elimination (log y).
+
+    Args:
+        costs: ``{"naive": n, "elimination": m, ...}`` (any number of named counts, e.g. from the
+            chain demo), or a list of ``{"n": vars, "naive": ..., "elimination": ...}`` rows to
+            draw cost against chain length.
+    """
+    fig = go.Figure()
+    if isinstance(costs, Mapping):
+        names = [str(k) for k in costs]
+        vals = [float(v) for v in costs.values()]
+        fig.add_trace(go.Bar(x=names, y=vals, marker_color=[PALETTE[i % len(PALETTE)] for i in range(len(vals))],
+                             text=[fmt(v) for v in vals], textposition="outside"))
+        fig.update_yaxes(type="log", title_text="operations counted", range=[0, np.log10(max(vals + [10])) + 0.6])
+        return _layout(fig, "Cost: naive sum vs elimination", showlegend=False)
+    rows = [dict(r) for r in costs]
+    xs = [r.get("n") for r in rows]
+    for j, key in enumerate(k for k in rows[0] if k != "n"):
+        fig.add_trace(go.Scatter(x=xs, y=[r[key] for r in rows], name=key, mode="lines+markers",
+                                 line=dict(color=PALETTE[j % len(PALETTE)])))
+    fig.update_yaxes(type="log", title_text="operations counted", exponentformat="power")
+    fig.update_xaxes(title_text="number of variables")
+    return _layout(fig, "Cost against size", legend=dict(orientation="h", y=1.02, yanchor="bottom", x=1, xanchor="right"))

@@ -1,0 +1,204 @@
+"""One node's update at one step, written as a LaTeX formula with the recorded numbers.
+
+Every number printed is read from the Trace (messages, aggregates, states, coefficients and
+attention stored by the engines); nothing is recomputed except the element-wise product of a
+BP belief, shown before normalisation. Short vectors are printed in full, long ones as
+``[a, b, c, …, z]``; more than :data:`MAX_TERMS` incoming messages are shortened with "+ … (k more)".
+
+    BP variable  b_i(x) ∝ Π_f μ_{f→i}(x)          (latest message on each incoming edge)
+    BP factor    μ_{f→i}(x_i) = Σ (or max) over the other variables of f(x) Π μ_{j→f}(x_j)
+    GCN          x'_i = Σ_{j ∈ N(i) ∪ {i}} c_ji Θx_j + b      (c_ji from extras "coefficients")
+    SAGE         x'_i = W_l · agg_j x_j + W_r x_i (+ b)
+    GAT          x'_i = ‖_h Σ_j α^h_ji W^h x_j + b            (α from extras "attention")
+    GIN          x'_i = MLP((1 + ε) x_i + Σ_j x_j)
+    WL           c'_i = HASH(c_i, {{c_j : j ∈ N(i)}})
+    VE           τ(scope) = Σ_X Π factors that mention X
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from explorer.viz._common import as_rows, check_node, check_step, fmt
+from explorer.viz.colors import family, last_states
+from explorer.viz.messages import incoming, latest_incoming
+
+__all__ = ["node_update_latex", "latex_vector", "MAX_TERMS"]
+
+#: incoming messages written out one by one before "+ … (k more)"
+MAX_TERMS = 5
+_ESC = {"\\": r"\backslash ", "_": r"\_", "{": r"\{", "}": r"\}", "#": r"\#", "$": r"\$",
+        "%": r"\%", "&": r"\&", "~": r"\sim ", "^": r"\^{}"}
+
+
+def _t(label: Any) -> str:
+    """A label as LaTeX text (special characters escaped)."""
+    return r"\text{" + "".join(_ESC.get(c, c) for c in str(label)) + "}"
+
+
+def latex_vector(values: Any, *, max_len: int = 5, digits: int = 3) -> str:
+    """``[a, b, c]`` in LaTeX; longer than ``max_len`` it keeps the ends with "…"."""
+    a = np.asarray(values).reshape(-1)
+    items = [fmt(v, digits) for v in a]
+    if len(items) > max_len:
+        items = items[: max_len - 2] + [r"\dots"] + items[-1:]
+    items = [i.replace("e-", r"\mathrm{e}{-}").replace("e+", r"\mathrm{e}{+}") for i in items]
+    return r"\left[" + r",\ ".join(items) + r"\right]"
+
+
+def _terms(parts: list[str], op: str = " + ") -> str:
+    if len(parts) > MAX_TERMS:
+        parts = parts[:MAX_TERMS] + [rf"\dots\ (\text{{{len(parts) - MAX_TERMS} more}})"]
+    return op.join(parts) if parts else "0"
+
+
+def _row(values: Any, i: int) -> np.ndarray | None:
+    rows = as_rows(values)
+    return rows[i] if rows else None
+
+
+def _bp(trace: Any, k: int, i: int) -> str:
+    g = trace.graph
+    lab = g.display_labels
+    roles = g.roles or ("variable",) * g.n_nodes
+    latest = latest_incoming(trace, k, i)
+    if str(roles[i]).lower() == "factor":
+        op = r"\max" if trace.kind == "max-product" else r"\sum"
+        st = trace.steps[k]
+        sent = np.flatnonzero(g.senders[st.edges] == i)
+        ins = "".join(rf"\,\mu_{{{_t(lab[g.senders[e]])}\to {_t(lab[i])}}}" for e in latest)
+        lines = [rf"\mu_{{{_t(lab[i])}\to v}}(x_v) \propto {op}_{{x \setminus x_v}} "
+                 rf"{_t(lab[i])}(x){ins}"]
+        for e, (_, m) in latest.items():
+            lines.append(rf"\mu_{{{_t(lab[g.senders[e]])}\to {_t(lab[i])}}} = {latex_vector(m)}")
+        rows = as_rows(st.messages)
+        for j in sent[:MAX_TERMS]:
+            e = int(st.edges[j])
+            lines.append(rf"\mu_{{{_t(lab[i])}\to {_t(lab[g.receivers[e]])}}} = {latex_vector(rows[j])}")
+        if not sent.size:
+            lines.append(rf"\text{{(no message from {lab[i]} in this step)}}")
+        return r" \\ ".join(lines)
+    belief = _row(last_states(trace, k), i)
+    names = [rf"\mu_{{{_t(lab[g.senders[e]])}\to {_t(lab[i])}}}" for e in latest]
+    vecs = [latex_vector(m) for _, m in latest.values()]
+    prod = np.prod(np.stack([m for _, m in latest.values()]), axis=0) if latest else None
+    head = rf"b_{{{_t(lab[i])}}}(x) \propto " + (_terms(names, r" \odot ") if names else "1")
+    body = [head]
+    if vecs:
+        body.append(r"= " + _terms(vecs, r" \odot ") + " = " + latex_vector(prod))
+    if belief is not None:
+        body.append(r"\propto " + latex_vector(belief) + r"\quad\text{(normalised, recorded)}")
+    return r" \\ ".join(body)
+
+
+def _neural(trace: Any, k: int, i: int) -> str:
+    g = trace.graph
+    st = trace.steps[k]
+    lab = g.display_labels
+    kind = str(trace.kind).lower()
+    xi = rf"x_{{{_t(lab[i])}}}"
+    if st.messages is None and st.states is None:
+        ro = st.extras.get("readout")
+        return (rf"\text{{{st.label or 'readout'}}}:\ h_G = \text{{{st.extras.get('mode', 'readout')}}}_i\, x_i"
+                + (f" = {latex_vector(ro)}" if ro is not None else ""))
+    inc = incoming(trace, k, i)
+    msgs = as_rows(st.messages)
+    send = [g.senders[st.edges[j]] for j in inc]
+    agg, new = _row(st.aggregates, i), _row(st.states, i)
+    loop = st.extras.get("self_loop_messages")
+    lines: list[str] = []
+    if kind == "gcn":
+        coef = np.asarray(st.extras.get("coefficients", []), dtype=float).reshape(-1)
+        selfw = st.extras.get("self_loop_weight")
+        sym = [rf"{fmt(coef[j], 3) if coef.size else 'c'}\,\Theta x_{{{_t(lab[s])}}}" for j, s in zip(inc, send)]
+        if selfw is not None:
+            sym.append(rf"{fmt(np.asarray(selfw).reshape(-1)[i], 3)}\,\Theta {xi}")
+        lines.append(rf"{xi}' = \sum_{{j \in N(i) \cup \{{i\}}}} c_{{ji}}\,\Theta x_j + b = " + _terms(sym) + " + b")
+    elif kind == "sage":
+        aggr = (trace.params.get("layer_opts") or {}).get("aggr", "mean")
+        lines.append(rf"{xi}' = W_l\,\mathrm{{{aggr}}}_{{j \in N(i)}} x_j + W_r\,{xi} + b")
+    elif kind == "gat":
+        att = np.asarray(st.extras.get("attention", np.zeros((0, 1))), dtype=float)
+        att = att.reshape(att.shape[0], -1) if att.size else att
+        selfa = st.extras.get("self_loop_attention")
+        lines.append(rf"{xi}' = \Big\Vert_h \sum_{{j \in N(i) \cup \{{i\}}}} \alpha^h_{{ji}}\, W^h x_j + b")
+        sym = []
+        for j, s in zip(inc, send):
+            a = latex_vector(att[j]) if att.size else r"\alpha"
+            sym.append(rf"{a}\, W x_{{{_t(lab[s])}}}")
+        if selfa is not None:
+            sym.append(rf"{latex_vector(np.asarray(selfa)[i])}\, W {xi}")
+        lines.append(r"\alpha^{h=1..H}:\ " + _terms(sym))
+    elif kind == "gin":
+        eps = (trace.params.get("layer_opts") or {}).get("eps", 0.0)
+        lines.append(rf"{xi}' = \mathrm{{MLP}}\big((1 + {fmt(eps)})\,{xi} + \sum_{{j \in N(i)}} x_j\big)")
+    else:
+        lines.append(rf"{xi}' = \gamma\big({xi},\ \sum_{{j \in N(i)}} m_{{ji}}\big)")
+    terms = [latex_vector(msgs[j]) for j in inc]
+    if loop is not None:
+        terms.append(latex_vector(np.asarray(loop)[i]) + r"_{\text{self}}")
+    if terms:
+        lines.append(r"\text{messages: } " + _terms(terms))
+    if agg is not None:
+        lines.append(rf"a_{{{_t(lab[i])}}} = {latex_vector(agg)}")
+    if new is not None:
+        lines.append(rf"{xi}' = {latex_vector(new)}")
+    return r" \\ ".join(lines)
+
+
+def _wl(trace: Any, k: int, i: int) -> str:
+    from explorer.viz.colors import node_values
+
+    g = trace.graph
+    lab = g.display_labels
+    new = node_values(trace, k, "color")
+    old = node_values(trace, k - 1, "color") if k > 0 else np.zeros(g.n_nodes)
+    nb = sorted(int(old[s]) for s in g.neighbors(i))
+    multiset = r"\{\!\{" + ", ".join(str(c) for c in nb[:12]) + (r", \dots" if len(nb) > 12 else "") + r"\}\!\}"
+    return (rf"c'_{{{_t(lab[i])}}} = \mathrm{{HASH}}\big(c_{{{_t(lab[i])}}},\ \{{\!\{{c_j : j \in N(i)\}}\!\}}\big)"
+            rf" = \mathrm{{HASH}}\big({int(old[i])},\ {multiset}\big) = {int(new[i])}")
+
+
+def _ve(trace: Any, k: int, i: int) -> str:
+    st = trace.steps[k]
+    ex = st.extras
+    nf = ex.get("new_factor") or {}
+    x = ex.get("variable", "?")
+    parts = r"\,".join(_t(f) for f in ex.get("factors_combined", []))
+    scope = ", ".join(str(s) for s in nf.get("scope", []))
+    op = r"\max" if trace.params.get("mode") == "max" else r"\sum"
+    table = nf.get("table")
+    line = rf"{_t(nf.get('label', 'tau'))} = {op}_{{{_t(x)}}} {parts}"
+    if table is not None:
+        line += " = " + latex_vector(np.asarray(table), max_len=8)
+    ops = ex.get("ops") or {}
+    extra = r",\ ".join(rf"\text{{{k_}}} = {v}" for k_, v in ops.items())
+    return line + (rf" \\ \text{{scope: }}\{{{_t(scope)}\}}" if scope else "") + (rf" \\ {extra}" if extra else "")
+
+
+def node_update_latex(trace: Any, step: int, node: int) -> str:
+    """The update of ``node`` at ``step`` as LaTeX (for ``st.latex``), with the recorded numbers.
+
+    Args:
+        trace: a recorded run.
+        step: index into ``trace.steps`` (negative counts from the end).
+        node: the node (for VE, any node: the step's elimination is shown).
+
+    Returns:
+        LaTeX source; lines are separated by ``\\\\``.
+
+    Raises:
+        TraceError: when ``step`` or ``node`` is out of range.
+    """
+    k = check_step(trace, step)
+    i = check_node(trace.graph, node)
+    fam = family(trace)
+    if fam == "bp":
+        return _bp(trace, k, i)
+    if fam == "wl":
+        return _wl(trace, k, i)
+    if fam == "ve":
+        return _ve(trace, k, i)
+    return _neural(trace, k, i)
