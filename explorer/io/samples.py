@@ -14,6 +14,7 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass
 from functools import lru_cache
@@ -59,7 +60,7 @@ class SampleInfo:
 
 
 @lru_cache(maxsize=4)
-def _index(path: Path) -> tuple[SampleInfo, ...]:
+def _index(path: Path, mtime_ns: int) -> tuple[SampleInfo, ...]:
     where = str(path)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -88,7 +89,8 @@ def _index(path: Path) -> tuple[SampleInfo, ...]:
 
 
 def _samples() -> tuple[SampleInfo, ...]:
-    return _index(SAMPLES_DIR / "index.json")
+    path = SAMPLES_DIR / "index.json"
+    return _index(path, path.stat().st_mtime_ns)  # re-read when the index is edited
 
 
 def list_samples(kind: str | None = None) -> list[SampleInfo]:
@@ -149,7 +151,5 @@ def load_graph(name_or_path: str | Path, *, limits=None) -> Graph:
             raise ModelError(f"{info.name!r} is a graphical model, not a graph; load it with "
                              "explorer.pgm.load_model (or the `exact`/`bp` commands)")
         g = read_graph(SAMPLES_DIR / info.file, limits=limits)
-        import dataclasses
-
         return dataclasses.replace(g, name=info.name, meta={**g.meta, "sample": info.name})
     return read_graph(name_or_path, limits=limits)
