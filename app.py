@@ -1,0 +1,19 @@
+"""Message Passing Explorer: the entry point only routes (`streamlit run app.py`).
+
+Each page is one file in explorer/ui/pages/ with the same shape; see explorer/ui/__init__.py.
+"""
+
+from pathlib import Path
+
+import streamlit as st
+
+PAGES = Path(__file__).resolve().parent / "explorer" / "ui" / "pages"
+
+st.set_page_config(page_title="Message Passing Explorer", page_icon=":material/hub:",
+                   layout="wide")
+st.navigation({
+    "Explorer": [
+        st.Page(PAGES / "home.py", title="Home", icon=":material/home:", default=True),
+        st.Page(PAGES / "graphs.py", title="Graphs", icon=":material/hub:"),
+    ],
+}).run()

@@ -1,0 +1,54 @@
+"""Graphs: pick a sample or upload a file; see it drawn, its size, degrees and warnings."""
+
+import streamlit as st
+
+from explorer.ui import cache, graph_info, shell, sources
+from explorer.ui.guard import attempt
+from explorer.ui.state import View
+
+INTRO = """
+Every algorithm in this explorer runs on a **graph**: nodes that hold a state, joined by edges
+that carry messages. Pick one of the samples or upload your own file, and check what the
+explorer read from it before you run anything on it: how many nodes and edges, whether the
+edges have a direction, which nodes have many neighbours, and which features came along.
+Hover a node to see its id, label and features.
+"""
+
+view = View("graphs", {"sample": "karate", "layout": "auto", "seed": 0, "node": -1},
+            choices={"sample": sources.sample_choice("graph")})
+controls = shell.frame(view, "Graphs", INTRO)
+src = sources.pick(view, controls, kind="graph",
+                   extensions="GraphML, GML, node-link JSON, edge list (.edgelist/.edges/.txt), "
+                              "adjacency matrix CSV")
+graph = src.obj
+with controls:
+    st.selectbox("Layout", cache.layout_names(), key=view.key("layout"),
+                 help="'auto' uses the file's positions when it has them, else the sample's "
+                      "suggestion, else a spring layout.")
+    st.number_input("Layout seed", 0, 10_000, key=view.key("seed"), step=1)
+    if view["node"] >= graph.n_nodes:
+        view.set("node", -1)
+    st.selectbox("Highlight node", [-1, *range(graph.n_nodes)], key=view.key("node"),
+                 format_func=lambda i: "none" if i < 0 else graph.display_labels[i],
+                 help="Ring a node and highlight the edges whose messages arrive at it.")
+view.sync()
+
+if src.note:
+    st.info(src.note, icon=":material/school:")
+graph_info.summary_panel(graph)
+
+method = view["layout"]
+if method == "auto" and not src.is_upload and graph.pos is None:
+    method = next((s.layout for s in cache.samples("graph") if s.name == src.name), None) or "auto"
+pos = attempt("compute the layout", cache.layout, graph, src.key, method, view["seed"])
+selected = view["node"] if view["node"] >= 0 else None
+fig = attempt("draw the graph", cache.graph_figure, graph, src.key, pos,
+              f"{method}/{view['seed']}", selected)
+st.plotly_chart(fig, key="graphs.chart", config={"displaylogo": False})
+
+left, right = st.columns([1, 2])
+with left:
+    st.plotly_chart(graph_info.degree_figure(graph), key="graphs.degrees")
+with right:
+    st.markdown("**Nodes**" + (" (first 500)" if graph.n_nodes > 500 else ""))
+    st.dataframe(graph_info.node_rows(graph), hide_index=True, height=260)

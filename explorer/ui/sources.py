@@ -1,0 +1,120 @@
+"""Where a page's graph or model comes from: a sample picker plus an upload.
+
+Uploads are kept in the session under their kind (``"graph"``, ``"model"``, ``"weights"``), so
+a file uploaded once — on a page or on "Your graph or model" — can be opened on every page that
+takes that kind. The picker then lists it as :data:`UPLOAD` beside the samples. Uploads never go
+into the URL: a shared link carries the sample name only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import streamlit as st
+
+from explorer.ui import cache
+from explorer.ui.guard import attempt
+from explorer.ui.state import View
+
+__all__ = ["Source", "UPLOAD", "sample_names", "sample_choice", "store_upload", "uploaded",
+           "pick"]
+
+#: the picker entry that stands for the user's uploaded file
+UPLOAD = "upload"
+_UPLOADS = "_uploads"  # session_state: kind -> (filename, bytes)
+
+
+@dataclass(frozen=True)
+class Source:
+    """A loaded graph or model and what the page needs to cache and describe it.
+
+    Attributes:
+        obj: the :class:`~explorer.graph.Graph` (kind "graph") or the factor graph (kind "model").
+        key: a short stable cache key (``"sample:karate"``, ``"upload:<sha1>"``).
+        title: what to call it on the page.
+        note: the sample's teaching note ("" for uploads).
+        name: the sample name, or the uploaded file's name.
+        is_upload: True for an uploaded file.
+    """
+
+    obj: Any
+    key: str
+    title: str
+    note: str
+    name: str
+    is_upload: bool = False
+
+
+def sample_names(kind: str = "graph") -> list[str]:
+    """Names of the samples of ``kind`` in index order."""
+    return [s.name for s in cache.samples(kind)]
+
+
+def uploaded(kind: str) -> tuple[str, bytes] | None:
+    """The ``(filename, data)`` of the session's upload of ``kind``, if any."""
+    return st.session_state.get(_UPLOADS, {}).get(kind)
+
+
+def store_upload(kind: str, filename: str, data: bytes) -> None:
+    """Keep an upload for this session (replacing an earlier one of the same kind)."""
+    st.session_state.setdefault(_UPLOADS, {})[kind] = (filename, bytes(data))
+
+
+def sample_choice(kind: str = "graph") -> Callable[[str], bool]:
+    """A validator for a URL ``sample=`` value: a sample of ``kind``, or an upload held now."""
+    return lambda v: v in sample_names(kind) or (v == UPLOAD and uploaded(kind) is not None)
+
+
+def _on_upload(kind: str, uploader_key: str, picker_key: str) -> None:
+    f = st.session_state.get(uploader_key)
+    if f is None:
+        return
+    store_upload(kind, f.name, f.getvalue())
+    st.session_state[picker_key] = UPLOAD
+
+
+def pick(view: View, container: Any, *, kind: str = "graph", setting: str = "sample",
+         label: str = "Sample", allow: Callable[[Any], bool] | None = None,
+         extensions: str = "") -> Source:
+    """Draw the picker and uploader in ``container``; load and return the chosen source.
+
+    Args:
+        view: the page settings; ``setting`` holds the chosen name (or :data:`UPLOAD`).
+        container: where the widgets go (the sidebar or the lecture-mode expander).
+        kind: "graph" or "model".
+        allow: an optional filter on :class:`~explorer.io.SampleInfo` for the listed samples.
+        extensions: a hint listing the accepted file types, shown under the uploader.
+
+    Returns:
+        The loaded :class:`Source`. A file that cannot be read shows its message and ends the
+        run of the page (the upload and every setting are kept).
+    """
+    infos = {s.name: s for s in cache.samples(kind) if allow is None or allow(s)}
+    up = uploaded(kind)
+    options = list(infos) + ([UPLOAD] if up else [])
+    key = view.key(setting)
+    if st.session_state.get(key) not in options:
+        st.session_state[key] = options[0] if view.defaults[setting] not in options \
+            else view.defaults[setting]
+
+    def title(name: str) -> str:
+        return f"Your upload: {up[0]}" if name == UPLOAD and up else infos[name].title
+
+    with container:
+        st.selectbox(label, options, key=key, format_func=title)
+        ukey = f"{view.page}.{setting}.file"
+        st.file_uploader(f"…or upload a {kind} file", key=ukey, on_change=_on_upload,
+                         args=(kind, ukey, key), help=extensions or None)
+    name = st.session_state[key]
+    if name == UPLOAD and up:
+        filename, data = up
+        loader = cache.upload_graph if kind == "graph" else cache.upload_model
+        obj = attempt(f"read the uploaded file {filename}", loader, data, filename)
+        digest = hashlib.sha1(data).hexdigest()[:16]
+        return Source(obj, f"upload:{digest}", filename, "", filename, is_upload=True)
+    loader = cache.sample_graph if kind == "graph" else cache.sample_model
+    obj = attempt(f"load the sample {name}", loader, name)
+    info = infos[name]
+    return Source(obj, f"sample:{name}", info.title, info.note, name)

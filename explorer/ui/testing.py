@@ -1,0 +1,152 @@
+"""Helpers shared by the app's tests and ``python -m explorer bench ui``.
+
+    app_test(page)        an AppTest of app.py opened on one page
+    figure_json(element)  the Plotly figure JSON Streamlit sent for a chart element
+    charts(at)            every chart of a run, as figure JSON
+    serve()               a real ``streamlit run app.py`` on a free port (context manager)
+    chromium()            the path of a usable Chromium, or None
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any, Iterator
+
+__all__ = ["ROOT", "APP", "app_test", "figure_json", "charts", "array", "trace_named", "serve", "chromium", "free_port"]
+
+ROOT = Path(__file__).resolve().parents[2]
+APP = ROOT / "app.py"
+PAGES = "explorer/ui/pages"
+
+
+def app_test(page: str | None = None, *, query: dict[str, str] | None = None,
+             timeout: float = 60) -> Any:
+    """An AppTest of ``app.py``, run once, then switched to ``page`` (e.g. ``"graphs"``) and run.
+
+    Args:
+        page: the page file's stem in explorer/ui/pages/ (None: the home page).
+        query: query parameters to open the page with (a shared link).
+    """
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(APP), default_timeout=timeout)
+    if page is None:
+        at.query_params.update(query or {})
+        return at.run()
+    at.run()
+    at.switch_page(f"{PAGES}/{page}.py")
+    at.query_params.clear()
+    at.query_params.update(query or {})
+    return at.run()
+
+
+def figure_json(element: Any) -> dict[str, Any]:
+    """The figure (data, layout, frames) of a ``plotly_chart`` element of an AppTest run.
+
+    Streamlit keeps it in an internal protobuf field; this is the one place that reads it.
+    """
+    return json.loads(element.proto.spec)
+
+
+def charts(at: Any) -> dict[str, dict[str, Any]]:
+    """Every Plotly chart of the last run as ``{key or index: figure JSON}``."""
+    out = {}
+    for i, el in enumerate(at.get("plotly_chart")):
+        key = getattr(el.proto, "id", "") or str(i)
+        out[_chart_key(key) or str(i)] = figure_json(el)
+    return out
+
+
+def array(obj: Any) -> list:
+    """A figure JSON array as a list: plain lists pass through; Plotly's typed arrays
+    (``{"dtype": "f8", "bdata": <base64>, "shape": "2, 3"}``) are decoded."""
+    if isinstance(obj, dict) and "bdata" in obj:
+        import base64
+
+        import numpy as np
+
+        a = np.frombuffer(base64.b64decode(obj["bdata"]), dtype=np.dtype(obj["dtype"]))
+        if obj.get("shape"):
+            a = a.reshape([int(v) for v in str(obj["shape"]).split(",")])
+        return a.tolist()
+    return list(obj) if obj is not None else []
+
+
+def trace_named(fig: dict[str, Any], name: str) -> dict[str, Any]:
+    """The first trace of ``fig`` called ``name`` (KeyError listing the names when absent)."""
+    for d in fig["data"]:
+        if d.get("name") == name:
+            return d
+    raise KeyError(f"no trace named {name!r}; found {[d.get('name') for d in fig['data']]}")
+
+
+def _chart_key(element_id: str) -> str:
+    # Streamlit ids embed the user key as "...-<key>" after "$$ID-<hash>-"
+    return element_id.split("-", 2)[-1] if element_id.startswith("$$ID") else element_id
+
+
+def chromium() -> str | None:
+    """A Chromium binary to drive with Playwright (``$CHROMIUM`` wins), or None."""
+    for cand in (os.environ.get("CHROMIUM"), "/usr/lib/chromium/chromium", "/usr/bin/chromium",
+                 shutil.which("chromium")):
+        if cand and Path(cand).is_file() and os.access(cand, os.X_OK):
+            return cand
+    return None
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def serve(log_path: Path | None = None, ready_s: float = 60) -> Iterator[str]:
+    """Run the app with ``streamlit run`` on a free port; yield its base URL; always stop it.
+
+    Raises:
+        RuntimeError: the server exited or did not answer its health check in ``ready_s``
+            seconds (the message includes the end of its log).
+    """
+    port = free_port()
+    log_path = log_path or Path(os.environ.get("TMPDIR", "/tmp")) / f"explorer-app-{port}.log"
+    cmd = [sys.executable, "-m", "streamlit", "run", str(APP), "--server.headless", "true",
+           "--server.address", "127.0.0.1", "--server.port", str(port),
+           "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"]
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            url = f"http://127.0.0.1:{port}"
+            deadline = time.monotonic() + ready_s
+            while True:
+                if proc.poll() is not None:
+                    raise RuntimeError(f"the app server exited ({proc.returncode}):\n"
+                                       + log_path.read_text(errors="replace")[-2000:])
+                try:
+                    with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:
+                        if r.status == 200:
+                            break
+                except OSError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise RuntimeError("the app server did not become healthy:\n"
+                                       + log_path.read_text(errors="replace")[-2000:])
+                time.sleep(0.2)
+            yield url
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(5)
