@@ -50,8 +50,9 @@ def message_values(trace: Any, step: int, *, state: int = 0) -> np.ndarray:
     if not rows:
         return np.zeros(0)
     fam = family(trace)
-    if fam == "bp":
-        return np.array([m[state] if state < m.size else np.nan for m in rows])
+    if fam == "bp":  # log-domain runs record log-messages: draw the message itself
+        conv = np.exp if trace.params.get("logdomain") else (lambda a: a)
+        return np.array([conv(m[state]) if state < m.size else np.nan for m in rows])
     if fam == "wl" and all(m.size == 1 for m in rows):  # a WL message is the sender's colour
         return np.array([m[0] for m in rows])
     return np.array([float(np.linalg.norm(m)) for m in rows])

@@ -1,0 +1,276 @@
+"""The graph and trace views, built from hand-made Traces (see test_viz_traces.py).
+
+Figures are read back from their JSON (as the browser and Streamlit receive them) through
+``decode_array``; every drawn number is compared with the number recorded in the Trace.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import numpy as np
+import pytest
+
+from explorer.errors import TraceError
+from explorer.graph import Graph
+from explorer.viz import (ANIMATED_TRACES, TRACE_NAMES, color_modes, decode_array, graph_figure,
+                          message_rows, messages_csv, node_update_latex, trace_figure)
+from explorer.viz.messages import MESSAGE_AT
+from test_viz_traces import bp_chain_trace, brute_marginals, gcn_trace, random_graph, wl_trace
+
+NODES, MSGS, SEL = (TRACE_NAMES.index(n) for n in ("nodes", "messages", "selected_messages"))
+BP_POS = np.array([[0, 0], [2, 0], [4, 0], [-1, 1], [1, 1], [3, 1.0]])
+
+
+def fig_json(fig) -> dict:
+    return json.loads(fig.to_json())
+
+
+def frame_trace(d: dict, k: int, index: int) -> dict:
+    fr = d["frames"][k]
+    return fr["data"][fr["traces"].index(index)]
+
+
+def colors(tr: dict) -> np.ndarray:
+    return decode_array(tr["marker"]["color"]).astype(float)
+
+
+@pytest.fixture(scope="module")
+def bp():
+    return bp_chain_trace(iters=5)
+
+
+@pytest.fixture(scope="module")
+def gcn():
+    g = random_graph(40, 70, seed=2)
+    return gcn_trace(g, layers=3, hidden=4, seed=1), np.random.default_rng(0).uniform(size=(40, 2))
+
+
+# --------------------------------------------------------------------------- frames and counts
+def test_one_frame_per_step_with_play_pause_and_slider(bp):
+    d = fig_json(trace_figure(bp, BP_POS))
+    assert [f["name"] for f in d["frames"]] == [str(k) for k in range(len(bp.steps))]
+    assert all(f["traces"] == list(ANIMATED_TRACES) for f in d["frames"])
+    labels = [b["label"] for b in d["layout"]["updatemenus"][0]["buttons"]]
+    assert labels[:2] == ["Play", "Pause"]
+    slider = d["layout"]["sliders"][0]["steps"]
+    assert [s["label"] for s in slider] == [s.label for s in bp.steps]
+    assert [s["args"][0] for s in slider] == [[str(k)] for k in range(len(bp.steps))]
+
+
+def test_static_figure_has_no_frames(bp):
+    fig = trace_figure(bp, BP_POS, animate=False, step=2)
+    assert len(fig.frames) == 0 and not fig.layout.sliders
+
+
+def test_node_and_marker_counts_per_frame(gcn):
+    t, pos = gcn
+    d = fig_json(trace_figure(t, pos, selected=3))
+    for k, st in enumerate(t.steps):
+        assert colors(frame_trace(d, k, NODES)).size == t.graph.n_nodes
+        assert decode_array(frame_trace(d, 0, MSGS)["x"]).size == st.n_sent
+        assert colors(frame_trace(d, k, MSGS)).size == st.n_sent
+        into = int(np.sum(t.graph.receivers[st.edges] == 3))
+        assert colors(frame_trace(d, k, SEL)).size == into
+
+
+def test_marker_cap_keeps_the_largest_messages(gcn):
+    t, pos = gcn
+    d = fig_json(trace_figure(t, pos, max_message_markers=10))
+    mean = np.mean([np.linalg.norm(s.messages, axis=1) for s in t.steps], axis=0)
+    top = np.sort(np.argsort(-mean)[:10])
+    for k, st in enumerate(t.steps):
+        drawn = colors(frame_trace(d, k, MSGS))
+        np.testing.assert_array_equal(drawn, np.linalg.norm(st.messages, axis=1)[top])
+
+
+def test_factor_nodes_are_squares_and_not_coloured(bp):
+    d = fig_json(trace_figure(bp, BP_POS))
+    fac = d["data"][TRACE_NAMES.index("factors")]
+    assert fac["marker"]["symbol"] == "square"
+    assert fac["text"] == ["fA", "fAB", "fBC"]
+    assert colors(d["data"][NODES]).size == 3
+
+
+# --------------------------------------------------------------------------- the numbers drawn
+def test_bp_belief_colours_equal_the_recorded_beliefs(bp):
+    for state in (0, 1):
+        d = fig_json(trace_figure(bp, BP_POS, color_by="belief", state=state))
+        for k, st in enumerate(bp.steps):
+            np.testing.assert_array_equal(colors(frame_trace(d, k, NODES)), [st.states[i][state] for i in range(3)])
+    # state 2 exists only for B (3 states): the others get no colour (NaN -> drawn grey)
+    d = fig_json(trace_figure(bp, BP_POS, color_by="belief", state=2))
+    c = colors(frame_trace(d, 4, NODES))
+    assert np.isnan(c[0]) and c[1] == bp.steps[4].states[1][2] and np.isnan(c[2])
+
+
+def test_bp_entropy_and_map_against_hand_formula(bp):
+    exact = brute_marginals()
+    d = fig_json(trace_figure(bp, BP_POS, color_by="entropy"))
+    ent = [-(p * np.log(p)).sum() for p in (exact["A"], exact["B"], exact["C"])]
+    np.testing.assert_allclose(colors(frame_trace(d, 4, NODES)), ent, atol=1e-12)
+    d = fig_json(trace_figure(bp, BP_POS, color_by="map"))
+    np.testing.assert_array_equal(colors(frame_trace(d, 4, NODES)), [np.argmax(exact[v]) for v in "ABC"])
+
+
+def test_bp_message_markers_show_the_recorded_values_at_60_percent(bp):
+    g = bp.graph
+    d = fig_json(trace_figure(bp, BP_POS, state=1))
+    for k, st in enumerate(bp.steps):
+        tr = frame_trace(d, k, MSGS)
+        np.testing.assert_array_equal(colors(tr), [m[1] for m in st.messages])
+    tr0 = frame_trace(d, 0, MSGS)
+    want = BP_POS[g.senders] + MESSAGE_AT * (BP_POS[g.receivers] - BP_POS[g.senders])
+    np.testing.assert_allclose(decode_array(tr0["x"]), want[:, 0], atol=1e-6)
+    np.testing.assert_allclose(decode_array(tr0["y"]), want[:, 1], atol=1e-6)
+    assert "m = [" in tr0["hovertext"][0]
+
+
+def test_neural_colour_modes_equal_the_recorded_states(gcn):
+    t, pos = gcn
+    assert color_modes(t) == ["norm", "feature", "pca", "class"]
+    for mode, f in (("feature", lambda s: s[:, 2]), ("norm", lambda s: np.linalg.norm(s, axis=1)),
+                    ("class", lambda s: np.argmax(s, axis=1))):
+        d = fig_json(trace_figure(t, pos, color_by=mode, feature=2))
+        for k, st in enumerate(t.steps):
+            np.testing.assert_array_equal(colors(frame_trace(d, k, NODES)), f(st.states))
+
+
+def test_pca_colour_is_the_first_principal_component(gcn):
+    t, pos = gcn
+    d = fig_json(trace_figure(t, pos, color_by="pca"))
+    x = t.steps[1].states - t.steps[1].states.mean(0)
+    w, v = np.linalg.eigh(x.T @ x)  # independent route: eigenvector of the covariance
+    proj = x @ v[:, -1]
+    drawn = colors(frame_trace(d, 1, NODES))
+    assert abs(abs(np.corrcoef(drawn, proj)[0, 1]) - 1) < 1e-9
+    np.testing.assert_allclose(np.abs(drawn), np.abs(proj), atol=1e-9)
+
+
+def test_colour_range_is_fixed_across_frames(gcn):
+    t, pos = gcn
+    d = fig_json(trace_figure(t, pos, color_by="feature", feature=0))
+    m = d["data"][NODES]["marker"]
+    everything = np.concatenate([s.states[:, 0] for s in t.steps])
+    assert m["cmin"] == everything.min() and m["cmax"] == everything.max()
+    assert all("cmin" not in frame_trace(d, k, NODES)["marker"] for k in range(len(t.steps)))
+
+
+def test_wl_colours_are_the_recorded_classes():
+    g = random_graph(15, 20, seed=4)
+    t = wl_trace(g)
+    d = fig_json(trace_figure(t, np.random.default_rng(1).uniform(size=(15, 2))))
+    for k, st in enumerate(t.steps):
+        np.testing.assert_array_equal(colors(frame_trace(d, k, NODES)), st.extras["colors"])
+
+
+def test_bad_colour_mode_step_node_and_positions(bp, gcn):
+    with pytest.raises(TraceError, match="does not apply.*choose one of"):
+        trace_figure(bp, BP_POS, color_by="pca")
+    with pytest.raises(TraceError, match=r"step 9 is outside the valid range \[0, 4\]"):
+        trace_figure(bp, BP_POS, step=9)
+    with pytest.raises(TraceError, match=r"node 6 is outside the valid range \[0, 5\]"):
+        trace_figure(bp, BP_POS, selected=6)
+    with pytest.raises(TraceError, match=r"expected positions of shape \[6, 2\]"):
+        trace_figure(bp, BP_POS[:4])
+
+
+# --------------------------------------------------------------------------- selection, WebGL, size
+def test_selected_node_is_ringed_and_its_incoming_messages_highlighted(bp):
+    d = fig_json(trace_figure(bp, BP_POS, selected=1))
+    ring = d["data"][TRACE_NAMES.index("ring")]
+    assert (decode_array(ring["x"])[0], decode_array(ring["y"])[0]) == (2.0, 0.0)
+    hl = d["data"][TRACE_NAMES.index("highlight")]
+    assert sum(v is None for v in hl["x"]) == 2  # two lines: fAB - B and fBC - B
+    g = bp.graph
+    for k, st in enumerate(bp.steps):
+        tr = frame_trace(d, k, SEL)
+        into = [m for e, m in zip(st.edges, st.messages) if g.receivers[e] == 1]
+        np.testing.assert_array_equal(colors(tr), [m[0] for m in into])
+        assert all("→ B" in h for h in tr["hovertext"])
+
+
+def test_webgl_above_300_nodes():
+    for n, kind in ((300, "scatter"), (301, "scattergl")):
+        g = random_graph(n, n, seed=0)
+        pos = np.random.default_rng(0).uniform(size=(n, 2))
+        d = fig_json(graph_figure(g, pos))
+        assert {tr["type"] for tr in d["data"]} == {kind}
+        t = gcn_trace(g, layers=1)
+        d = fig_json(trace_figure(t, pos))
+        assert {tr["type"] for tr in d["data"]} == {kind}
+
+
+def test_animation_of_1000_nodes_20_steps_stays_under_2_mb():
+    g = random_graph(1000, 2500, seed=0)
+    t = gcn_trace(g, layers=20, hidden=8)
+    pos = np.random.default_rng(0).uniform(size=(1000, 2))
+    text = trace_figure(t, pos, selected=5).to_json()
+    print(f"\n1,000 nodes, 5,000 messages per step, 20 frames: {len(text) / 1e6:.2f} MB of figure JSON")
+    d = json.loads(text)
+    assert len(d["frames"]) == 20
+    assert colors(frame_trace(d, 19, MSGS)).size == 2000
+    assert len(text) <= 2_000_000
+
+
+# --------------------------------------------------------------------------- static graph view
+def test_graph_figure_edges_arrows_colour_bar():
+    g = Graph.from_edges(4, [(0, 1), (1, 2), (2, 0), (2, 3)], directed=True, x=[[1.0], [2.0], [3.0], [4.5]])
+    pos = np.array([[0, 0], [1, 0], [0.5, 1], [2, 1.0]])
+    d = fig_json(graph_figure(g, pos, color=[0.1, 0.2, 0.3, 0.4], color_title="score", selected=2))
+    edges = d["data"][0]
+    assert edges["mode"] == "lines" and len(edges["x"]) == 3 * 4 and sum(v is None for v in edges["x"]) == 4
+    arrows = d["data"][1]
+    assert arrows["marker"]["symbol"] == "arrow" and decode_array(arrows["x"]).size == 4
+    # arrow 0 -> 1 points right (90 degrees clockwise from up)
+    assert decode_array(arrows["marker"]["angle"])[0] == 90.0
+    nodes = d["data"][3]
+    np.testing.assert_array_equal(colors(nodes), [0.1, 0.2, 0.3, 0.4])
+    assert nodes["marker"]["colorbar"]["title"]["text"] == "score"
+    assert "x = [4.5]" in nodes["hovertext"][3] and nodes["text"] == ["0", "1", "2", "3"]
+    with pytest.raises(TraceError, match="one colour value per node"):
+        graph_figure(g, pos, color=[1, 2])
+
+
+# --------------------------------------------------------------------------- tables and formulas
+def test_message_rows_and_csv_round_trip(bp):
+    rows = message_rows(bp, 2, node=1)
+    assert [(r["sender"], r["receiver"]) for r in rows] == [("fAB", "B"), ("fBC", "B")]
+    st = bp.steps[2]
+    k = list(st.edges).index(rows[0]["edge"])
+    assert rows[0]["values"] == list(st.messages[k])
+    parsed = list(csv.DictReader(io.StringIO(messages_csv(bp))))
+    assert len(parsed) == sum(s.n_sent for s in bp.steps)
+    for row in parsed:
+        s = bp.steps[int(row["step"])]
+        m = s.messages[list(s.edges).index(int(row["edge"]))]
+        vals = [float(row[f"v{i}"]) for i in range(3) if row[f"v{i}"] != ""]
+        assert vals == list(m)
+
+
+def test_bp_formula_shows_the_messages_and_the_recorded_belief(bp):
+    tex = node_update_latex(bp, 3, 1)
+    st = bp.steps[3]
+    for v in list(st.states[1]) + [m for e, m in zip(st.edges, st.messages) if bp.graph.receivers[e] == 1][0].tolist():
+        assert f"{v:.3g}" in tex
+    assert r"\propto" in tex and r"\odot" in tex and r"\text{fAB}" in tex
+
+
+def test_gcn_formula_has_the_real_coefficients():
+    g = random_graph(8, 10, seed=5)
+    t = gcn_trace(g, layers=1)
+    st = t.steps[0]
+    node = int(g.receivers[0])
+    tex = node_update_latex(t, 0, node)
+    assert r"\Theta x" in tex
+    for v in st.states[node]:
+        assert f"{v:.3g}" in tex
+
+
+def test_long_vectors_are_truncated():
+    from explorer.viz.formulas import latex_vector
+
+    assert latex_vector([1, 2, 3]) == r"\left[1,\ 2,\ 3\right]"
+    assert latex_vector(np.arange(10.0)) == r"\left[0,\ 1,\ 2,\ \dots,\ 9\right]"
