@@ -107,14 +107,13 @@ def run_bp(fg: FactorGraph, *, mode: str = "sum", updates: str = "parallel", dam
             _iterate(lay, mode, updates, float(damping), float(tol), int(max_iter), int(seed), rec)
     except ZeroMessage as z:
         raise zero_error(fg, evidence, z.where, model.is_forest()) from None
-    bv = rec.bv
-    beliefs = [bv[lay.varoff[i]:lay.varoff[i + 1]].copy() for i in range(fg.n_vars)]
+    beliefs = [rec.bv[: fg.cards[i], i].copy() for i in range(fg.n_vars)]
     result = {"marginals": marginals_dict(fg, beliefs, evidence), "map": None,
               "iterations": rec.iterations, "converged": rec.converged,
               "log_z": rec.bethe if mode == "sum" else None, "residual": rec.residual,
               "oscillating": rec.oscillating, "beliefs": beliefs, "messages_sent": rec.sent}
     if mode == "max":
-        assign, consistent = decode_map(lay, bv, rec.bf)
+        assign, consistent = decode_map(lay, rec.bv, rec.bf)
         result["map"] = map_dict(fg, assign, evidence)
         result["map_consistent"] = consistent
     kind = "sum-product" if mode == "sum" else "max-product"
@@ -124,46 +123,49 @@ def run_bp(fg: FactorGraph, *, mode: str = "sum", updates: str = "parallel", dam
 
 def _damp(old: np.ndarray, new: np.ndarray, lam: float) -> np.ndarray:
     if lam == 0.0:
-        return new.copy()
+        return new
     return lam * old + (1.0 - lam) * new   # -inf stays -inf; both weights are > 0
+
+
+def _ext_edge(lay: Layout, q: int, to_factor: bool) -> int:
+    p = int(lay.int_to_ext[q])
+    return 2 * p if to_factor else 2 * p + 1
 
 
 def _iterate(lay: Layout, mode: str, updates: str, lam: float, tol: float, max_iter: int,
              seed: int, rec: Recorder) -> None:
-    m = np.zeros(lay.L)          # stored (damped) factor -> variable log messages, all ones
-    new = np.zeros(lay.L)        # latest undamped proposals (beliefs use these)
+    m = lay.init.copy()          # stored (damped) factor -> variable log messages: all ones
+    new = lay.init.copy()        # latest undamped proposals (the beliefs use these)
     rng = np.random.default_rng(seed)
+    r = None
     if updates == "residual":
         new = lay.factor_to_var(lay.var_to_factor(m), mode)
-        r = np.abs(np.exp(new) - np.exp(m))
-        r = np.maximum.reduceat(r, lay.off[:-1]) if lay.P else np.zeros(0)
+        r = np.abs(np.exp(new) - np.exp(m)).max(axis=0, initial=0.0)
+    n_next = None                # var -> factor messages of the new m (reused when undamped)
     for it in range(1, max_iter + 1):
         if updates == "parallel":
-            n = lay.var_to_factor(m)
+            n = lay.var_to_factor(m) if n_next is None else n_next
             new = lay.factor_to_var(n, mode)
             m = _damp(m, new, lam)
-            edges = np.arange(2 * lay.P)
-            rec.step(it, new, m, edges=edges, rows=(n, new), note="every variable, then every "
-                     "factor, sent its messages in parallel")
+            n_next = lay.var_to_factor(new) if lam == 0.0 else None
+            rec.step(it, new, m, edges=np.arange(2 * lay.P), parallel=(n, new), n_new=n_next,
+                     note="every variable, then every factor, sent its messages in parallel")
         elif updates in ("seqfix", "seqrnd"):
             order = rng.permutation(lay.F) if updates == "seqrnd" else np.arange(lay.F)
-            sent, values = [], []
+            sent: list[tuple[int, np.ndarray]] = []
             for f in order.tolist():
-                ps = list(range(lay.pstart[f], lay.pstart[f + 1]))
-                if not ps:
+                qs = lay.factor_pairs(f)
+                if not qs:
                     continue
-                n = _incoming(lay, m, ps)
-                outs = lay.one_factor(f, n, mode)
-                for p in ps:
-                    sent.append(2 * p)
-                    values.append(n[lay.off[p]:lay.off[p + 1]])
-                for p, o in zip(ps, outs):
-                    sl = slice(lay.off[p], lay.off[p + 1])
-                    new[sl] = o
-                    m[sl] = _damp(m[sl], o, lam)
-                    sent.append(2 * p + 1)
-                    values.append(o)
-            rec.step(it, new, m, edges=np.asarray(sent, dtype=np.int64), values=values,
+                n = lay.incoming(m, qs)
+                out = lay.one_factor(f, n, mode)
+                new[:, qs] = out
+                m[:, qs] = _damp(m[:, qs], out, lam)
+                if rec.record:
+                    sent += [(_ext_edge(lay, q, True), n[:, c]) for c, q in enumerate(qs)]
+                    sent += [(_ext_edge(lay, q, False), out[:, c]) for c, q in enumerate(qs)]
+            rec.step(it, new, m, edges=np.array([e for e, _ in sent], dtype=np.int64)
+                     if rec.record else np.arange(2 * lay.P), sent=sent,
                      note=f"one pass over the factors in {'a random' if updates == 'seqrnd' else 'index'} "
                           "order, each update applied at once")
         else:
@@ -171,98 +173,73 @@ def _iterate(lay: Layout, mode: str, updates: str, lam: float, tol: float, max_i
         if rec.residual <= tol:
             rec.converged = True
             break
-
-
-def _incoming(lay: Layout, m: np.ndarray, ps: list[int]) -> np.ndarray:
-    """A flat ``[L]`` vector holding, for the pairs ``ps`` only, the normalised log
-    var->factor messages computed from the stored ``m`` (other entries are 0)."""
-    n = np.zeros(lay.L)
-    for p in ps:
-        i = lay.var[p]
-        acc = np.zeros(int(lay.card[p]))
-        for q in lay.var_pairs[i]:
-            if q != p:
-                acc = acc + m[lay.off[q]:lay.off[q + 1]]
-        top = acc.max()
-        if not np.isfinite(top):
-            raise ZeroMessage(lay.edge_name(p, "variable"))
-        acc = acc - top
-        n[lay.off[p]:lay.off[p + 1]] = acc - np.log(np.exp(acc).sum())
-    return n
+    rec.finish()
 
 
 def _residual_pass(lay: Layout, mode: str, lam: float, m: np.ndarray, new: np.ndarray,
                    r: np.ndarray, rec: Recorder, it: int) -> None:
-    """One iteration of residual BP; ``m``, ``new`` and the residuals ``r`` are updated in place."""
-    def resid(p: int) -> float:
-        sl = slice(lay.off[p], lay.off[p + 1])
-        return float(np.abs(np.exp(new[sl]) - np.exp(m[sl])).max())
-
-    sent, values = [], []
+    """One iteration of residual BP; ``m``, ``new`` and the residuals ``r`` change in place."""
+    sent: list[tuple[int, np.ndarray]] = []
+    n_sent = 0
     for _ in range(lay.P):
-        p = int(np.argmax(r))
-        r[p] = 0.0
-        sl = slice(lay.off[p], lay.off[p + 1])
-        m[sl] = _damp(m[sl], new[sl], lam)
-        sent.append(2 * p + 1)
-        values.append(new[sl].copy())
-        i = int(lay.var[p])
-        others = [q for q in lay.var_pairs[i] if q != p]
-        n = _incoming(lay, m, others)
-        for q in others:
-            sent.append(2 * q)
-            values.append(n[lay.off[q]:lay.off[q + 1]].copy())
-        for q in others:
-            f = int(lay.fac[q])
-            ps = list(range(lay.pstart[f], lay.pstart[f + 1]))
-            targets = [t for t in ps if t != q]
-            if not targets:
+        q = int(np.argmax(r))
+        r[q] = 0.0
+        m[:, q] = _damp(m[:, q], new[:, q], lam)
+        others = [t for t in lay.var_pairs[int(lay.var[q])] if t != q]
+        n_sent += 1 + len(others)
+        if rec.record:
+            sent.append((_ext_edge(lay, q, False), new[:, q].copy()))
+            if others:
+                n_o = lay.incoming(m, others)
+                sent += [(_ext_edge(lay, t, True), n_o[:, c]) for c, t in enumerate(others)]
+        for t in others:                       # factors J of the variable, other than I
+            f = int(lay.fac[t])
+            qs = lay.factor_pairs(f)
+            if len(qs) < 2:
                 continue
-            nf = _incoming(lay, m, ps)
-            outs = lay.one_factor(f, nf, mode)
-            for t, o in zip(ps, outs):
-                if t != q:
-                    new[lay.off[t]:lay.off[t + 1]] = o
-                    r[t] = resid(t)
-    rec.step(it, new, m, edges=np.asarray(sent, dtype=np.int64), values=values,
-             note="residual BP: the message with the largest change was applied first, "
-                  f"{lay.P} single updates")
+            out = lay.one_factor(f, lay.incoming(m, qs), mode)
+            for c, u in enumerate(qs):
+                if u != t:
+                    new[:, u] = out[:, c]
+                    r[u] = float(np.abs(np.exp(out[:, c]) - np.exp(m[:, u])).max())
+    edges = np.array([e for e, _ in sent], dtype=np.int64) if rec.record else np.zeros(n_sent, np.int64)
+    rec.step(it, new, m, edges=edges, sent=sent,
+             note=f"residual BP: {lay.P} single updates, the largest change first")
 
 
 def _tree(lay: Layout, mode: str, rec: Recorder) -> None:
     """The two-pass protocol: collect to a root, then distribute (one message per step)."""
     v = lay.V
     adj: list[list[tuple[int, int]]] = [[] for _ in range(v + lay.F)]   # node -> (nbr, pair)
-    for p in range(lay.P):
-        i, f = int(lay.var[p]), v + int(lay.fac[p])
-        adj[i].append((f, p))
-        adj[f].append((i, p))
+    for q in lay.ext_to_int.tolist():
+        i, f = int(lay.var[q]), v + int(lay.fac[q])
+        adj[i].append((f, q))
+        adj[f].append((i, q))
     seen = [False] * (v + lay.F)
-    schedule: list[tuple[int, int]] = []   # (sender node, pair)
+    schedule: list[tuple[int, int]] = []   # (sender node, internal pair)
     for root in range(v + lay.F):
         if seen[root] or not adj[root]:
             continue
         order, parent = [root], {root: (-1, -1)}
         seen[root] = True
         for node in order:
-            for nb, p in adj[node]:
+            for nb, q in adj[node]:
                 if not seen[nb]:
                     seen[nb] = True
-                    parent[nb] = (node, p)
+                    parent[nb] = (node, q)
                     order.append(nb)
         schedule += [(node, parent[node][1]) for node in reversed(order[1:])]     # collect
         schedule += [(parent[node][0], parent[node][1]) for node in order[1:]]    # distribute
-    m = np.zeros(lay.L)     # factor -> variable, 1 until received
-    n = np.zeros(lay.L)     # variable -> factor, 1 until received
-    for k, (sender, p) in enumerate(schedule, 1):
-        sl = slice(lay.off[p], lay.off[p + 1])
+    m = lay.init.copy()     # factor -> variable, 1 until received
+    n = lay.init.copy()     # variable -> factor, 1 until received
+    for k, (sender, q) in enumerate(schedule, 1):
         if sender < v:      # variable -> factor: product of the other factors' messages
-            n[sl] = _incoming(lay, m, [p])[sl]
-            edge, value = 2 * p, n[sl].copy()
+            n[:, q] = lay.incoming(m, [q])[:, 0]
+            edge, value = _ext_edge(lay, q, True), n[:, q].copy()
         else:
             f = sender - v
-            ps = list(range(lay.pstart[f], lay.pstart[f + 1]))
-            m[sl] = lay.one_factor(f, n, mode)[ps.index(p)]
-            edge, value = 2 * p + 1, m[sl].copy()
+            qs = lay.factor_pairs(f)
+            m[:, q] = lay.one_factor(f, n[:, qs], mode)[:, qs.index(q)]
+            edge, value = _ext_edge(lay, q, False), m[:, q].copy()
         rec.tree_step(k, m, n, edge, value)
     rec.finish_tree(m, n)

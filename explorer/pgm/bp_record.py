@@ -1,8 +1,11 @@
 """Recording BP steps (beliefs, residuals, Bethe log Z, oscillation) and decoding a MAP.
 
-The :class:`Recorder` observes the engine: it computes the beliefs and figures the stopping
-rule needs anyway, and only when ``record`` is on does it also keep them as Trace steps. The
-numbers in the Trace are therefore the numbers the engine used.
+The :class:`Recorder` observes the engine. It computes what the stopping rule needs (the
+largest belief change) and, only when ``record`` is on, also keeps each step's messages,
+beliefs and figures. Unrecorded runs compute factor beliefs only once the variable beliefs
+have settled below ``tol`` (the stopping decision is the same: the largest change cannot be
+at most ``tol`` while a variable's change is above it), and the final figures once at the end.
+The numbers in a Trace are the numbers the engine used.
 """
 
 from __future__ import annotations
@@ -20,114 +23,139 @@ from explorer.trace import Step
 __all__ = ["Recorder", "decode_map", "zero_error"]
 
 
+def _bf_change(a: list[np.ndarray], b: list[np.ndarray]) -> float:
+    return max((float(np.abs(x - y).max(initial=0.0)) for x, y in zip(a, b)), default=0.0)
+
+
 class Recorder:
     """Per-iteration bookkeeping of a BP run (see :func:`explorer.pgm.bp.run_bp`)."""
 
     def __init__(self, lay: Layout, mode: str, logdomain: bool, record: bool, tol: float):
-        self.lay, self.mode, self.logdomain, self.record = lay, mode, logdomain, record
+        self.lay, self.mode, self.logdomain, self.record, self.tol = lay, mode, logdomain, record, tol
         self.osc_threshold = max(float(tol), 1e-6)
-        self.bv = np.concatenate([np.full(c, 1.0 / c) for c in lay.fg.cards]) if lay.V else np.zeros(0)
-        self.bf = np.concatenate([np.full(f.table.size, 1.0 / f.table.size) for f in lay.fg.factors]) \
-            if lay.F else np.zeros(0)
+        self.bv, self.bf = lay.uniform_beliefs()
         self.steps: list[Step] = []
         self.iterations, self.converged, self.residual = 0, False, float("inf")
         self.oscillating, self.bethe, self.sent = False, None, 0
         self._hist: list[np.ndarray] = []
+        self._new = self._prev_new = None
+        self._n_new = None
 
-    # ------------------------------------------------------------------ shared
-    def _update_beliefs(self, m_for_vars: np.ndarray, n_for_factors: np.ndarray) -> None:
-        bv, bf = self.lay.beliefs(m_for_vars, n_for_factors)
-        diffs = [np.abs(bv - self.bv).max(initial=0.0), np.abs(bf - self.bf).max(initial=0.0)]
-        self.residual = float(max(diffs))
-        self.bv, self.bf = bv, bf
-        self.bethe = self.lay.bethe_log_z(bv, bf) if self.mode == "sum" else None
-
-    def _message_change(self, stored: np.ndarray) -> float:
-        p = np.exp(stored)
-        self._hist = (self._hist + [p])[-3:]
+    # ------------------------------------------------------------------ figures
+    def _oscillation(self) -> float:
+        """Largest stored-message change in the last iteration; sets ``oscillating``."""
         if len(self._hist) < 2:
-            return float(np.abs(p - 1.0).max(initial=0.0))
-        d1 = np.abs(p - self._hist[-2])
-        if len(self._hist) == 3:
-            d2 = np.abs(p - self._hist[0])
+            return float(np.abs(np.exp(self._hist[-1]) - np.exp(self.lay.init)).max(initial=0.0)) \
+                if self._hist else 0.0
+        p = [np.exp(h) for h in self._hist]
+        d1 = np.abs(p[-1] - p[-2])
+        if len(p) == 3:
+            d2 = np.abs(p[-1] - p[0])
             self.oscillating = bool(np.any((d1 > self.osc_threshold) & (d2 < 0.1 * d1)))
         return float(d1.max(initial=0.0))
 
-    def _values(self, rows: list[np.ndarray]):
-        conv = (lambda a: a) if self.logdomain else np.exp
-        if self.lay.uniform_card is not None:
-            k = self.lay.uniform_card
-            return conv(np.asarray(rows, dtype=float).reshape(len(rows), k))
-        return [conv(np.asarray(r, dtype=float)) for r in rows]
-
-    def _interleave(self, n: np.ndarray, new: np.ndarray):
-        lay = self.lay
-        if lay.uniform_card is not None:
-            k = lay.uniform_card
-            arr = np.empty((lay.P, 2, k))
-            arr[:, 0], arr[:, 1] = n.reshape(lay.P, k), new.reshape(lay.P, k)
-            arr = arr.reshape(2 * lay.P, k)
-            return arr if self.logdomain else np.exp(arr)
-        src_n, src_m = (n, new) if self.logdomain else (np.exp(n), np.exp(new))
-        off = lay.off.tolist()
-        out = []
-        for p in range(lay.P):
-            out.append(src_n[off[p]:off[p + 1]])
-            out.append(src_m[off[p]:off[p + 1]])
-        return out
+    def _rows(self, logs: np.ndarray, var: np.ndarray):
+        """Display rows from ``[n, K]`` log vectors of variables ``var``: probabilities (or
+        logs), real states only; an array when no padding, else a ragged list."""
+        vals = logs if self.logdomain else np.exp(logs)
+        if not self.lay.padded:
+            return vals
+        cards = self.lay.cards[var].tolist()
+        return [vals[k, :c] for k, c in enumerate(cards)]
 
     def _states(self) -> list:
         return self.lay.var_rows(self.bv) + self.lay.factor_rows(self.bf)
 
-    def _extras(self, change: float) -> dict:
-        return {"residual": self.residual, "max_message_change": change,
-                "bethe_log_z": self.bethe, "oscillating": self.oscillating}
-
     # ------------------------------------------------------------------ iterative schedules
     def step(self, it: int, new: np.ndarray, stored: np.ndarray, *, edges: np.ndarray,
-             rows: tuple[np.ndarray, np.ndarray] | None = None, values: list | None = None,
-             note: str = "") -> None:
-        """After iteration ``it``: beliefs from the undamped ``new``, figures from ``stored``."""
-        self._update_beliefs(new, self.lay.var_to_factor(new))
-        change = self._message_change(stored)
+             parallel: tuple[np.ndarray, np.ndarray] | None = None,
+             sent: list[tuple[int, np.ndarray]] | None = None,
+             n_new: np.ndarray | None = None, note: str = "") -> None:
+        """After iteration ``it``: beliefs from the undamped ``new`` (``n_new`` = its
+        var -> factor messages when the caller has them), figures from ``stored``.
+
+        ``parallel`` = (var->factor, factor->var) internal arrays for a parallel step; ``sent``
+        = ``[(edge id, log vector [K])]`` in sending order for sequential steps.
+        """
+        lay = self.lay
         self.iterations = it
         self.sent += int(edges.size)
+        self._hist = (self._hist + [stored.copy()])[-3:]
+        self._prev_new, self._new, self._n_new = self._new, new.copy(), n_new
+        bv = lay.var_beliefs(new)
+        dv = float(np.abs(bv - self.bv).max(initial=0.0))
+        old_bf = self.bf
+        self.bv = bv
+        if self.record or dv <= self.tol:
+            if old_bf is None:
+                old_bf = lay.factor_beliefs(lay.var_to_factor(self._prev_new))
+            self.bf = lay.factor_beliefs(n_new if n_new is not None else lay.var_to_factor(new))
+            self.residual = max(dv, _bf_change(self.bf, old_bf))
+        else:
+            self.bf, self.residual = None, dv
         if not self.record:
             return
-        msgs = self._interleave(*rows) if rows is not None else self._values(values or [])
+        change = self._oscillation()
+        self.bethe = lay.bethe_log_z(self.bv, self.bf) if self.mode == "sum" else None
+        if parallel is not None:
+            n, nw = parallel
+            arr = np.stack([lay.to_external(lay.normalise(n)), lay.to_external(nw)], axis=1)
+            vars_ = np.repeat(lay.var[lay.ext_to_int], 2)
+            msgs = self._rows(arr.reshape(2 * lay.P, lay.K), vars_)
+        else:
+            logs = np.array([lay.normalise(v[:, None])[:, 0] for _, v in sent or []]).reshape(-1, lay.K)
+            vars_ = np.array([lay.var[lay.ext_to_int[e // 2]] for e, _ in sent or []], dtype=np.int64)
+            msgs = self._rows(logs, vars_)
         self.steps.append(Step(
             edges=edges, messages=msgs, aggregates=None, states=self._states(),
-            extras=self._extras(change),
+            extras={"residual": self.residual, "max_message_change": change,
+                    "bethe_log_z": self.bethe, "oscillating": self.oscillating},
             note=f"Iteration {it}: {note}; largest belief change {self.residual:.3g}"
                  + (" (a message is flipping back and forth)" if self.oscillating else ""),
             label=f"iteration {it}"))
 
+    def finish(self) -> None:
+        """Final beliefs and figures of an iterative run (exact whether or not recorded)."""
+        lay = self.lay
+        if self.bf is None:
+            old = lay.factor_beliefs(lay.var_to_factor(self._prev_new)) if self._prev_new is not None else None
+            self.bf = lay.factor_beliefs(self._n_new if self._n_new is not None else lay.var_to_factor(self._new))
+            if old is not None:
+                self.residual = max(self.residual, _bf_change(self.bf, old))
+        if not self.record:
+            self._oscillation()
+        self.bethe = lay.bethe_log_z(self.bv, self.bf) if self.mode == "sum" else None
+
     # ------------------------------------------------------------------ tree schedule
     def tree_step(self, k: int, m: np.ndarray, n: np.ndarray, edge: int, value: np.ndarray) -> None:
+        lay = self.lay
         self.sent += 1
         if not self.record:
             return
-        self._update_beliefs(m, n)
-        lay = self.lay
-        p = edge // 2
-        v, f = lay.fg.names[lay.var[p]], lay.fg.factors[lay.fac[p]].label
+        bv, bf = lay.var_beliefs(m), lay.factor_beliefs(n)
+        change = max(float(np.abs(bv - self.bv).max(initial=0.0)), _bf_change(bf, self.bf))
+        self.bv, self.bf = bv, bf
+        self.bethe = lay.bethe_log_z(self.bv, self.bf) if self.mode == "sum" else None
+        q = int(lay.ext_to_int[edge // 2])
+        shown = lay.normalise(value[:, None]).T
+        v, f = lay.fg.names[lay.var[q]], lay.fg.factors[lay.fac[q]].label
         text = f"{v} -> {f}" if edge % 2 == 0 else f"{f} -> {v}"
         self.steps.append(Step(
-            edges=np.array([edge]), messages=self._values([value]), aggregates=None,
-            states=self._states(), extras=self._extras(float("nan")),
+            edges=np.array([edge]), messages=self._rows(shown, lay.var[[q]]),
+            aggregates=None, states=self._states(),
+            extras={"residual": change, "bethe_log_z": self.bethe, "oscillating": False,
+                    "max_message_change": float(np.abs(np.exp(shown) - np.exp(lay.normalise(
+                        lay.init[:, [q]])).T).max())},
             note=f"Message {k} of {2 * lay.P}: {text} (it has heard from all its other neighbours)",
             label=text))
 
     def finish_tree(self, m: np.ndarray, n: np.ndarray) -> None:
-        self._update_beliefs(m, n)
-        self.residual = 0.0
-        self.iterations, self.converged = 1, True
-        for s in self.steps:
-            if s.extras["max_message_change"] != s.extras["max_message_change"]:  # NaN marker
-                s.extras["max_message_change"] = 0.0
+        self.bv, self.bf = self.lay.var_beliefs(m), self.lay.factor_beliefs(n)
+        self.bethe = self.lay.bethe_log_z(self.bv, self.bf) if self.mode == "sum" else None
+        self.residual, self.iterations, self.converged = 0.0, 1, True
 
 
-def decode_map(lay: Layout, bv: np.ndarray, bf: np.ndarray) -> tuple[list[int], bool]:
+def decode_map(lay: Layout, bv: np.ndarray, bf: list[np.ndarray]) -> tuple[list[int], bool]:
     """A consistent MAP assignment from max-product beliefs (libDAI's ``findMaximum``).
 
     Depth-first over factors: each factor picks the most probable entry of its belief among
@@ -154,7 +182,7 @@ def decode_map(lay: Layout, bv: np.ndarray, bf: np.ndarray) -> tuple[list[int], 
             f = fg.factors[k]
             if not f.arity:
                 continue
-            b = bf[lay.foff[k]:lay.foff[k + 1]].reshape(f.table.shape)
+            b = lay.factor_belief(k, bf)
             idx = tuple(assign[i] if assign[i] >= 0 else slice(None) for i in f.scope)
             sub = b[idx]
             free = [i for i in f.scope if assign[i] < 0]
@@ -171,7 +199,7 @@ def decode_map(lay: Layout, bv: np.ndarray, bf: np.ndarray) -> tuple[list[int], 
                 stack.extend(j for j in var_factors[i] if not visited[j])
     for i in range(fg.n_vars):
         if assign[i] < 0:
-            assign[i] = int(np.argmax(bv[lay.varoff[i]:lay.varoff[i + 1]]))
+            assign[i] = int(np.argmax(bv[: fg.cards[i], i]))
     return assign, consistent
 
 

@@ -179,7 +179,7 @@ def ising_grid(rows: int = 10, cols: int = 10, *, coupling: float = 1.0, field: 
     (for two states this is the Ising model ``exp(J s_i s_j + h y_i s_i)`` with spins ±1).
 
     Args:
-        rows, cols: the grid size; variable ``r * cols + c`` is pixel ``(r, c)``, named ``"r,c"``.
+        rows, cols: the grid size; variable ``r * cols + c`` is pixel ``(r, c)``, named ``"r{r}c{c}"``.
         coupling: J (> 0 smooths; < 0 is anti-ferromagnetic).
         field: h, the trust in the noisy pixel.
         noise: the probability that a pixel is corrupted, in [0, 1].
@@ -209,14 +209,13 @@ def ising_grid(rows: int = 10, cols: int = 10, *, coupling: float = 1.0, field: 
     psi = np.exp(coupling * same)
     unaries = np.exp(field * same[noisy.reshape(-1)])  # [V, q]
     v = rows * cols
-    factors = [Factor((i,), unaries[i]) for i in range(v)]
-    for r in range(rows):
-        for c in range(cols - 1):
-            factors.append(Factor((r * cols + c, r * cols + c + 1), psi))
-    for r in range(rows - 1):
-        for c in range(cols):
-            factors.append(Factor((r * cols + c, (r + 1) * cols + c), psi))
-    names = tuple(f"{r},{c}" for r in range(rows) for c in range(cols))
+    names = tuple(f"r{r}c{c}" for r in range(rows) for c in range(cols))
+    unaries.setflags(write=False)
+    psi.setflags(write=False)
+    factors = [Factor((i,), unaries[i], f"f({names[i]})") for i in range(v)]
+    for a, b in [(r * cols + c, r * cols + c + 1) for r in range(rows) for c in range(cols - 1)] + \
+            [(r * cols + c, (r + 1) * cols + c) for r in range(rows - 1) for c in range(cols)]:
+        factors.append(Factor((a, b), psi, f"f({names[a]},{names[b]})"))
     fg = FactorGraph(names=names, cards=(q,) * v, states=(tuple(str(s) for s in range(q)),) * v,
                      factors=tuple(factors), name=f"ising {rows}x{cols}", kind="markov",
                      meta={"grid": (rows, cols), "noisy": noisy, "truth": truth,

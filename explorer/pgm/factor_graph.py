@@ -26,7 +26,7 @@ Example:
 
 from __future__ import annotations
 
-import dataclasses
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
@@ -54,17 +54,27 @@ class Factor:
     label: str = ""
 
     def __post_init__(self) -> None:
-        scope = tuple(int(i) for i in np.asarray(self.scope, dtype=np.int64).reshape(-1))
-        table = np.array(self.table, dtype=np.float64, copy=True)
-        if table.ndim == 0 and len(scope) == 0:
-            table = table.reshape(())
-        table.setflags(write=False)
+        sc = self.scope
+        scope = (tuple(int(i) for i in sc) if isinstance(sc, (tuple, list))
+                 else tuple(int(i) for i in np.asarray(sc, dtype=np.int64).reshape(-1)))
+        table = self.table
+        if not (isinstance(table, np.ndarray) and table.dtype == np.float64
+                and not table.flags.writeable):
+            table = np.array(table, dtype=np.float64, copy=True)
+            table.setflags(write=False)
         object.__setattr__(self, "scope", scope)
         object.__setattr__(self, "table", table)
 
     @property
     def arity(self) -> int:
         return len(self.scope)
+
+    def _relabel(self, label: str) -> "Factor":
+        """A copy sharing the (read-only) table, with a new label."""
+        f = object.__new__(Factor)
+        for k, v in (("scope", self.scope), ("table", self.table), ("label", label)):
+            object.__setattr__(f, k, v)
+        return f
 
 
 @dataclass(frozen=True, eq=False)
@@ -106,7 +116,7 @@ class FactorGraph:
         if len(cards) != len(names) or len(states) != len(names):
             raise ModelError(f"expected one card and one state list per variable ({len(names)}), "
                              f"found {len(cards)} cards and {len(states)} state lists")
-        dup = sorted({n for n in names if names.count(n) > 1})
+        dup = sorted(n for n, c in Counter(names).items() if c > 1)
         if dup:
             raise ModelError(f"variable names must be unique; found duplicates {dup}")
         for i, (n, c, st) in enumerate(zip(names, cards, states)):
@@ -127,11 +137,11 @@ class FactorGraph:
             if f.table.shape != want:
                 raise ModelError(f"factor {k} over {[names[i] for i in f.scope]} has a table of "
                                  f"shape {f.table.shape}; expected {want} (C order over the scope)")
-            if not np.all(np.isfinite(f.table)) or (f.table < 0).any():
+            if f.table.size and not (np.isfinite(f.table).all() and f.table.min() >= 0):
                 raise ModelError(f"factor {k} over {[names[i] for i in f.scope]} has negative or "
                                  "non-finite entries; tables must be finite and >= 0")
             labels.append(f.label or self._default_label(f))
-        set_("factors", tuple(f if f.label else dataclasses.replace(f, label=lab)
+        set_("factors", tuple(f if f.label else f._relabel(lab)
                               for f, lab in zip(self.factors, labels)))
         if self.parents is not None:
             set_("parents", tuple(tuple(int(p) for p in ps) for ps in self.parents))
@@ -172,7 +182,7 @@ class FactorGraph:
         """
         var = [i for f in self.factors for i in f.scope]
         fac = [k for k, f in enumerate(self.factors) for _ in f.scope]
-        pos = [j for f in self.factors for j in range(f.arity)]
+        pos = [j for f in self.factors for j in range(len(f.scope))]
         return (np.asarray(var, dtype=np.int64), np.asarray(fac, dtype=np.int64),
                 np.asarray(pos, dtype=np.int64))
 
@@ -193,8 +203,10 @@ class FactorGraph:
         pos = None
         if "grid" in self.meta:
             vpos = self._grid_pos()
-            fpos = np.array([vpos[list(f.scope)].mean(0) + (0.3 if f.arity == 1 else 0.0)
-                             for f in self.factors]).reshape(-1, 2)
+            cnt = np.maximum(np.bincount(fac, minlength=self.n_factors), 1)[:, None]
+            fpos = np.stack([np.bincount(fac, weights=vpos[var, d], minlength=self.n_factors)
+                             for d in (0, 1)], 1) / cnt
+            fpos = fpos + np.where(cnt == 1, 0.3, 0.0)
             pos = np.vstack([vpos, fpos])
         return Graph.from_edges(v + self.n_factors, pairs, labels=labels, roles=roles, pos=pos,
                                 name=self.name, meta={"factor_graph": True, "n_variables": v})
