@@ -16,4 +16,13 @@ st.navigation({
         st.Page(PAGES / "home.py", title="Home", icon=":material/home:", default=True),
         st.Page(PAGES / "graphs.py", title="Graphs", icon=":material/hub:"),
     ],
+    "Graphical models": [
+        st.Page(PAGES / "variable_elimination.py", title="Variable elimination",
+                icon=":material/linear_scale:"),
+        st.Page(PAGES / "belief_propagation.py", title="Belief propagation",
+                icon=":material/bubble_chart:"),
+    ],
+    "Graph neural networks": [
+        st.Page(PAGES / "neural.py", title="Neural message passing", icon=":material/neurology:"),
+    ],
 }).run()

@@ -64,6 +64,14 @@ def sample_model(name: str) -> Any:
     return pgm.load_model(name)
 
 
+@st.cache_data(**_DATA)
+def builtin_model(name: str) -> Any:
+    """The built-in model used when the sample index has none (``"ising4"``)."""
+    from explorer import pgm
+
+    return pgm.ising_grid(4, 4, coupling=0.8, field=1.0, noise=0.2, seed=0)[0]
+
+
 @st.cache_data(show_spinner=False, max_entries=8)
 def upload_model(data: bytes, filename: str) -> Any:
     """An uploaded graphical model (UAI, BIF, XMLBIF)."""
@@ -76,26 +84,16 @@ def upload_model(data: bytes, filename: str) -> Any:
 @st.cache_data(**_DATA)
 def layout(_graph: Graph, key: str, method: str = "auto", seed: int = 0) -> np.ndarray:
     """Node positions ``[N, 2]`` for the graph named by ``key``; computed once per graph."""
-    try:
-        from explorer.viz import layout as viz_layout
-    except ImportError:  # until explorer.viz.layout lands: networkx's spring layout
-        import networkx as nx
+    from explorer.viz import layout as viz_layout
 
-        if _graph.pos is not None:
-            return np.asarray(_graph.pos, dtype=float)
-        p = nx.spring_layout(_graph.to_networkx(), seed=seed)
-        return np.array([p[i] for i in _graph.ids], dtype=float)
     return viz_layout.compute_layout(_graph, method=method, seed=seed)
 
 
 def layout_names() -> list[str]:
     """The layout methods the app offers ("auto" first)."""
-    try:
-        from explorer.viz.layout import LAYOUTS
-    except ImportError:
-        return ["auto"]
-    names = list(LAYOUTS)
-    return names if "auto" in names else ["auto", *names]
+    from explorer.viz.layout import LAYOUTS
+
+    return list(LAYOUTS)
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)
@@ -103,10 +101,126 @@ def graph_figure(_graph: Graph, key: str, _pos: np.ndarray, pos_key: str,
                  selected: int | None = None, by_label: bool = True) -> Any:
     """The plain drawing of a graph (no run yet), coloured by the class ``y`` when it has one
     and ``by_label``. Read-only: shared between sessions."""
-    try:
-        from explorer.viz import graph_figure as build
-    except ImportError:
-        from explorer.viz.graph_view import graph_figure as build
+    from explorer.viz import graph_figure as build
+
     color = _graph.y if by_label and _graph.y is not None else None
     return build(_graph, _pos, selected=selected, color=color,
                  color_title="class y" if color is not None else None)
+
+
+@st.cache_resource(show_spinner=False, max_entries=48)
+def trace_figure(_trace: Any, tkey: str, _pos: np.ndarray, pkey: str, color_by: str,
+                 selected: int | None, step: int, frame_ms: int = 700) -> Any:
+    """The animated view of a run (one frame per step). Read-only: shared between sessions."""
+    from explorer import viz
+
+    return viz.trace_figure(_trace, _pos, color_by=color_by, selected=selected, step=step,
+                            frame_ms=frame_ms)
+
+
+def key(*parts: Any) -> str:
+    """A cache key for a run: the source key and every parameter, joined."""
+    return "|".join(str(p) for p in parts)
+
+
+# ---------------------------------------------------------------------- engines
+@st.cache_data(**_DATA)
+def bp_trace(_fg: Any, source: str, mode: str, updates: str, damping: float, tol: float,
+             max_iter: int, seed: int, evidence: tuple[tuple[int, int], ...]) -> Any:
+    """A recorded belief-propagation run (see :func:`explorer.pgm.run_bp`)."""
+    from explorer import pgm
+
+    return pgm.run_bp(_fg, mode=mode, updates=updates, damping=damping, tol=tol,
+                      max_iter=max_iter, seed=seed, evidence=dict(evidence))
+
+
+@st.cache_data(**_DATA)
+def exact(_fg: Any, source: str, evidence: tuple[tuple[int, int], ...]) -> dict:
+    """Exact marginals, MAP and log Z by variable elimination."""
+    from explorer import pgm
+
+    return pgm.exact_inference(_fg, evidence=dict(evidence))
+
+
+@st.cache_data(**_DATA)
+def ve_trace(_fg: Any, source: str, evidence: tuple[tuple[int, int], ...], mode: str,
+             query: str | None) -> Any:
+    """A recorded variable-elimination run (one step per eliminated variable)."""
+    from explorer import pgm
+
+    return pgm.variable_elimination(_fg, evidence=dict(evidence), mode=mode, query=query)
+
+
+@st.cache_data(**_DATA)
+def gnn_trace(_graph: Graph, source: str, layer: str, layers: int, hidden: int, heads: int,
+              seed: int, features: str, weights_key: str | None = None, _weights: Any = None,
+              readout: str | None = None) -> Any:
+    """A recorded neural message-passing stack (see :func:`explorer.nn.run_stack`)."""
+    from explorer import nn
+
+    return nn.run_stack(_graph, layer=layer, layers=layers, hidden=hidden, heads=heads, seed=seed,
+                        features=features, weights=_weights, readout=readout)
+
+
+@st.cache_data(**_DATA)
+def wl_trace(_graph: Graph, source: str) -> Any:
+    """1-WL colour refinement of one graph, recorded."""
+    from explorer.nn import wl
+
+    return wl.wl_refine(_graph)
+
+
+@st.cache_data(**_DATA)
+def wl_pair(_a: Graph, _b: Graph, source: str) -> tuple[list, bool]:
+    """Joint 1-WL colours of two graphs per round, and whether 1-WL tells them apart."""
+    from explorer.nn import wl
+
+    return wl.wl_colors([_a, _b]), not wl.wl_equivalent(_a, _b)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def sweep(_graph: Graph, source: str, layer: str, depth: int, hidden: int, remedy: str,
+          device: str, seed: int, _progress: Any = None) -> Any:
+    """An over-smoothing depth sweep with the features of every layer kept."""
+    from explorer import diagnostics
+
+    return diagnostics.depth_sweep(_graph, layer=layer, depth=depth, hidden=hidden, remedy=remedy,
+                                   device=device, seed=seed, progress=_progress,
+                                   keep_features=True)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def train(_graph: Graph, source: str, layer: str, layers: int, hidden: int, epochs: int,
+          lr: float, seed: int, _progress: Any = None) -> Any:
+    """A node classifier trained on the graph's labels ``y`` (holds a torch module: a resource)."""
+    from explorer.nn import train as nn_train
+
+    return nn_train.train_node_classifier(_graph, layer=layer, layers=layers, hidden=hidden,
+                                          epochs=epochs, lr=lr, seed=seed, progress=_progress)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def pyg_weights(data: bytes, filename: str) -> dict:
+    """A PyG state dict read from an uploaded ``.pt`` file (torch tensors: a resource)."""
+    import io as _io
+
+    import torch
+
+    from explorer import nn
+    from explorer.errors import InputFormatError
+
+    try:
+        obj = torch.load(_io.BytesIO(data), map_location="cpu", weights_only=True)
+    except Exception as e:  # noqa: BLE001 - any unpickling failure is a format problem
+        raise InputFormatError("expected a PyTorch state dict saved with torch.save(model."
+                               f"state_dict(), path), found something torch cannot load ({e})",
+                               path=filename) from e
+    return nn.load_pyg_state_dict(obj)
+
+
+@st.cache_data(**_DATA)
+def chain_demo(n: int, k: int) -> dict:
+    """The essay's chain with both costs counted (see :func:`explorer.pgm.chain_demo`)."""
+    from explorer import pgm
+
+    return pgm.chain_demo(n, k)

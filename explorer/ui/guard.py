@@ -56,6 +56,9 @@ def attempt(action: str, fn: Callable[..., T], *args: Any, stop: bool = True,
         log.exception("unexpected error while trying to %s", action)
         st.error(explain(action, e), icon=":material/bug_report:")
     if stop:
+        from explorer.ui.state import sync_current
+
+        sync_current()  # the settings that led here stay in the URL
         st.stop()
     return None
 

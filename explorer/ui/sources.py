@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any, Callable
 
 import streamlit as st
@@ -47,9 +48,24 @@ class Source:
     is_upload: bool = False
 
 
+#: a model to start from when the sample index holds none (a small loopy Ising grid)
+BUILTIN_MODEL = SimpleNamespace(
+    name="ising4", title="Ising grid 4×4 (built in)",
+    note="Sixteen binary pixels on a grid, each preferring to agree with its neighbours and with "
+         "a noisy observation of itself. The grid has many short cycles, so belief propagation "
+         "only approximates the marginals here: compare its bars with the exact ones.")
+
+
+def _infos(kind: str) -> dict[str, Any]:
+    infos = {s.name: s for s in cache.samples(kind)}
+    if kind == "model" and not infos:
+        infos = {BUILTIN_MODEL.name: BUILTIN_MODEL}
+    return infos
+
+
 def sample_names(kind: str = "graph") -> list[str]:
-    """Names of the samples of ``kind`` in index order."""
-    return [s.name for s in cache.samples(kind)]
+    """Names of the samples of ``kind`` in index order (a built-in model when there are none)."""
+    return list(_infos(kind))
 
 
 def uploaded(kind: str) -> tuple[str, bytes] | None:
@@ -91,7 +107,7 @@ def pick(view: View, container: Any, *, kind: str = "graph", setting: str = "sam
         The loaded :class:`Source`. A file that cannot be read shows its message and ends the
         run of the page (the upload and every setting are kept).
     """
-    infos = {s.name: s for s in cache.samples(kind) if allow is None or allow(s)}
+    infos = {n: s for n, s in _infos(kind).items() if allow is None or allow(s)}
     up = uploaded(kind)
     options = list(infos) + ([UPLOAD] if up else [])
     key = view.key(setting)
@@ -115,6 +131,8 @@ def pick(view: View, container: Any, *, kind: str = "graph", setting: str = "sam
         digest = hashlib.sha1(data).hexdigest()[:16]
         return Source(obj, f"upload:{digest}", filename, "", filename, is_upload=True)
     loader = cache.sample_graph if kind == "graph" else cache.sample_model
+    if name == BUILTIN_MODEL.name:
+        loader = cache.builtin_model
     obj = attempt(f"load the sample {name}", loader, name)
     info = infos[name]
     return Source(obj, f"sample:{name}", info.title, info.note, name)

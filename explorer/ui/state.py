@@ -20,7 +20,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 import streamlit as st
 
-__all__ = ["View", "GLOBALS", "lecture_mode", "parse_value", "format_value"]
+__all__ = ["View", "GLOBALS", "lecture_mode", "sync_current", "parse_value", "format_value"]
 
 #: settings shared by every page (widget key == URL name)
 GLOBALS: dict[str, Any] = {"lecture": False}
@@ -38,6 +38,8 @@ def parse_value(text: str, default: Any) -> Any:
     >>> parse_value("3", 0), parse_value("0.5", 0.0), parse_value("1", False), parse_value("x", "")
     (3, 0.5, True, 'x')
     """
+    if isinstance(default, (list, tuple)):
+        return [part for part in text.split(",") if part]
     if isinstance(default, bool):
         low = text.strip().lower()
         if low in ("1", "true", "yes", "on"):
@@ -54,11 +56,20 @@ def parse_value(text: str, default: Any) -> Any:
 
 def format_value(value: Any) -> str:
     """The URL form of a setting (booleans as 1/0, floats without trailing noise)."""
+    if isinstance(value, (list, tuple)):
+        return ",".join(str(v) for v in value)
     if isinstance(value, bool):
         return "1" if value else "0"
     if isinstance(value, float):
         return f"{value:g}"
     return str(value)
+
+
+def sync_current() -> None:
+    """Sync the view of the page being drawn (used before a run stops on an error)."""
+    view = st.session_state.get("_view")
+    if isinstance(view, View):
+        view.sync()
 
 
 def lecture_mode() -> bool:
@@ -83,6 +94,7 @@ class View:
         self.choices = dict(choices or {})
         self.rejected: list[str] = []
         self._load()
+        st.session_state["_view"] = self  # the page's view, synced by guard.attempt on errors
 
     # ------------------------------------------------------------------ access
     def key(self, name: str) -> str:
@@ -109,6 +121,12 @@ class View:
         rule = self.choices.get(name)
         if rule is None:
             return True
+        if isinstance(value, list):
+            return all(self._allowed_one(rule, v) for v in value)
+        return self._allowed_one(rule, value)
+
+    @staticmethod
+    def _allowed_one(rule: Choice, value: Any) -> bool:
         return bool(rule(value)) if callable(rule) else value in rule
 
     def _load(self) -> None:
@@ -119,7 +137,7 @@ class View:
             key = self.key(name)
             if key in ss:
                 continue
-            value = saved.get(name, default)
+            value = saved.get(name, list(default) if isinstance(default, list) else default)
             if name in qp:
                 try:
                     parsed = parse_value(qp[name], default)
@@ -152,7 +170,7 @@ class View:
     def reset(self) -> None:
         """Every setting back to its default (a widget callback: runs before the next rerun)."""
         for name, default in self.defaults.items():
-            st.session_state[self.key(name)] = default
+            st.session_state[self.key(name)] = list(default) if isinstance(default, list) else default
         st.session_state[_SAVED].pop(self.page, None)
 
     def share_link(self) -> str:

@@ -1,0 +1,86 @@
+"""Belief propagation: sum- or max-product on a factor graph, step by step, against the exact answer."""
+
+import streamlit as st
+
+from explorer import pgm, viz
+from explorer.ui import cache, player, shell, sources
+from explorer.ui.guard import attempt
+from explorer.ui.state import View
+
+INTRO = """
+**Belief propagation** runs message passing on a *factor graph*: circles are random variables,
+grey squares are the factors (tables) that tie them together. A variable tells each factor what
+the rest of the graph believes about it; a factor sums (or, for MAP, maximises) its table against
+those messages and tells each variable what it implies. A variable's **belief** is the product
+of everything it hears. On a tree this is exact after one sweep each way; on a graph with cycles
+it is an approximation that may converge, oscillate, or need **damping**.
+"""
+TOLS = [1e-3, 1e-6, 1e-9, 1e-12]
+
+view = View("bp", {"sample": sources.sample_names("model")[0], "mode": "sum",
+                   "updates": "parallel", "damping": 0.0, "tol": 1e-9, "max_iter": 50,
+                   "seed": 0, "evidence": [], **player.DEFAULTS},
+            choices={"sample": sources.sample_choice("model"), "mode": ["sum", "max"],
+                     "updates": list(pgm.UPDATES), "tol": TOLS,
+                     "damping": lambda d: 0.0 <= d < 1.0, "max_iter": lambda n: 1 <= n <= 1000})
+controls = shell.frame(view, "Belief propagation", INTRO)
+src = sources.pick(view, controls, kind="model", label="Model",
+                   extensions="UAI (.uai), BIF (.bif), XMLBIF (.xmlbif, .xml)")
+fg = src.obj
+options = [f"{n}={s}" for i, n in enumerate(fg.names) for s in fg.states[i]][:400]
+ekey = view.key("evidence")
+dropped = [e for e in st.session_state[ekey] if e not in options]
+if dropped:
+    st.session_state[ekey] = [e for e in st.session_state[ekey] if e in options]
+    st.warning(f"Evidence {', '.join(dropped)} does not name a variable and state of this model "
+               "and was dropped.", icon=":material/link_off:")
+with controls:
+    st.segmented_control("Inference", ["sum", "max"], key=view.key("mode"),
+                         format_func={"sum": "marginals (sum)", "max": "MAP (max)"}.get,
+                         required=True)
+    st.selectbox("Schedule", list(pgm.UPDATES), key=view.key("updates"),
+                 help="parallel: every message at once per iteration; seqfix/seqrnd: one message "
+                      "at a time in a fixed/random order; residual: the message that would change "
+                      "most goes first; tree: one sweep in and out (trees only).")
+    st.slider("Damping", 0.0, 0.95, step=0.05, key=view.key("damping"),
+              help="New message = old^λ · new^(1-λ) (libDAI); 0 means none.")
+    st.select_slider("Tolerance", TOLS, key=view.key("tol"), format_func=lambda t: f"{t:g}")
+    st.number_input("Max iterations", 1, 1000, key=view.key("max_iter"))
+    st.number_input("Seed (seqrnd order)", 0, 10_000, key=view.key("seed"))
+    st.multiselect("Evidence", options, key=ekey, placeholder="observe VAR=STATE …")
+
+evidence = attempt("read the evidence", pgm.parse_evidence, fg, view["evidence"])
+ev = tuple(sorted(evidence.items()))
+args = (view["mode"], view["updates"], float(view["damping"]), float(view["tol"]),
+        int(view["max_iter"]), int(view["seed"]), ev)
+trace = attempt("run belief propagation", cache.bp_trace, fg, src.key, *args)
+exact = attempt("compute the exact marginals", cache.exact, fg, src.key, ev, stop=False)
+marginals = (exact or {}).get("marginals")
+
+res = trace.result
+cols = st.columns(4)
+cols[0].metric("Iterations", res.get("iterations"))
+cols[1].metric("Converged", "yes" if res.get("converged") else "no")
+cols[2].metric("Largest last change", f"{res.get('residual', float('nan')):.2g}")
+if res.get("log_z") is not None:
+    cols[3].metric("Bethe log Z", f"{res['log_z']:.4f}",
+                   help="BP's estimate of log Z (minus the Bethe free energy)"
+                        + (f"; exact {exact['log_z']:.4f}" if exact and exact.get("log_z") is not None else ""))
+if res.get("oscillating"):
+    st.warning("The messages are **oscillating** instead of settling: typical of undamped "
+               "parallel BP on a graph with cycles. Raise the damping or try a sequential "
+               "schedule.", icon=":material/waves:")
+elif not res.get("converged"):
+    st.warning(f"BP stopped after {res.get('iterations')} iterations without meeting the "
+               "tolerance; raise the iteration limit or add damping.", icon=":material/timer:")
+if res.get("map"):
+    st.markdown("**MAP assignment:** " + ", ".join(f"{k}={v}" for k, v in res["map"].items()))
+
+graph = trace.graph
+gkey = graph.content_hash()
+pos = attempt("compute the layout", cache.layout, graph, gkey, "auto", 0)
+tkey = cache.key(src.key, "bp", *args)
+player.play(view, trace, tkey, pos, gkey, controls, exact=marginals,
+            name=f"{src.name}-bp")
+st.plotly_chart(viz.convergence_figure(trace, marginals), key="bp.convergence")
+view.sync()

@@ -1,0 +1,98 @@
+"""Neural message passing: GCN, GraphSAGE, GAT, GIN, MPNN and GN layers, one layer per step."""
+
+import hashlib
+
+import streamlit as st
+
+from explorer import viz
+from explorer.ui import cache, player, shell, sources
+from explorer.ui.guard import attempt
+from explorer.ui.state import View
+
+INTRO = """
+A graph neural network layer is one round of message passing with learned functions. Each edge
+computes a **message** from the sender's feature vector (GCN scales it by the two degrees, GAT
+weighs it by a learned attention score, an MPNN lets the edge's own features transform it); each
+node **aggregates** what arrives — a sum, mean or max, which does not care about the order of
+its neighbours — and **updates** its vector from that aggregate and its own. After L layers a
+node has heard from everything L hops away: its *receptive field*. The numbers here are the
+ones PyTorch Geometric computes with the same weights.
+"""
+LAYERS = {"gcn": "GCN", "sage": "GraphSAGE", "gat": "GAT", "gin": "GIN",
+          "mpnn": "MPNN (edge network)", "gn": "Graph network block"}
+FEATURES = ["auto", "x", "constant", "degree", "identity", "random"]
+
+view = View("nn", {"sample": "karate", "layer": "gcn", "layers": 2, "hidden": 4, "heads": 2,
+                   "seed": 0, "features": "auto", "weights": False, **player.DEFAULTS},
+            choices={"sample": sources.sample_choice("graph"), "layer": list(LAYERS),
+                     "features": FEATURES, "layers": lambda n: 1 <= n <= 8,
+                     "hidden": lambda n: 1 <= n <= 64, "heads": lambda n: 1 <= n <= 8})
+controls = shell.frame(view, "Neural message passing", INTRO)
+src = sources.pick(view, controls, kind="graph")
+graph = src.obj
+with controls:
+    st.selectbox("Layer", list(LAYERS), key=view.key("layer"), format_func=LAYERS.get)
+    st.slider("Layers", 1, 8, key=view.key("layers"))
+    st.slider("Hidden size", 1, 64, key=view.key("hidden"))
+    if view["layer"] == "gat":
+        st.slider("Attention heads", 1, 8, key=view.key("heads"))
+    st.selectbox("Input features", FEATURES, key=view.key("features"),
+                 help="auto: the graph's x when it has one, else one-hot degree.")
+    st.number_input("Seed (weights)", 0, 10_000, key=view.key("seed"))
+    up = st.file_uploader("PyG weights (.pt state dict)", key="nn.weights.file",
+                          help="A state_dict of a PyG GCN/GraphSAGE/GAT/GIN model; its layer "
+                               "type and sizes replace the settings above.")
+    if up is not None:
+        sources.store_upload("weights", up.name, up.getvalue())
+    held = sources.uploaded("weights")
+    if held:
+        st.toggle(f"Use weights from {held[0]}", key=view.key("weights"))
+
+spec, wkey = None, None
+if view["weights"] and sources.uploaded("weights"):
+    name, data = sources.uploaded("weights")
+    spec = attempt(f"read the weights in {name}", cache.pyg_weights, data, name)
+    wkey = hashlib.sha1(data).hexdigest()[:16]
+    st.info(f"Running the trained {spec['kind'].upper()} from **{name}** "
+            f"({spec['layers']} layers, hidden {spec['hidden']}).", icon=":material/model_training:")
+heads = int(view["heads"]) if view["layer"] == "gat" else 1
+args = (view["layer"], int(view["layers"]), int(view["hidden"]), heads, int(view["seed"]),
+        view["features"], wkey)
+trace = attempt(f"run the {LAYERS[view['layer']]} stack", cache.gnn_trace, graph, src.key, *args,
+                _weights=spec)
+if trace.result.get("features_notice"):
+    st.caption(trace.result["features_notice"])
+
+gkey = graph.content_hash()
+pos = attempt("compute the layout", cache.layout, graph, gkey, "auto", 0)
+step = player.play(view, trace, cache.key(src.key, *args), pos, gkey, controls,
+                   name=f"{src.name}-{view['layer']}")
+rf = trace.steps[step].extras.get("receptive_field")
+if rf is not None:
+    node = int(view["node"])
+    st.caption(f"Receptive field after this layer: {graph.display_labels[node]} has heard from "
+               f"{int(rf[node])} of {graph.n_nodes} nodes (itself included).")
+
+if graph.y is not None:
+    st.subheader("Train it")
+    st.markdown("Fit the same architecture to the labels `y` (half of each class for training, "
+                "Adam, 100 epochs) and watch the loss fall.")
+    if st.button("Train a node classifier", key="nn.train", icon=":material/play_arrow:"):
+        bar = st.progress(0.0, text="training…")
+
+        def progress(epoch, epochs, loss, acc):
+            bar.progress(epoch / epochs, text=f"epoch {epoch}/{epochs}: loss {loss:.3f}, "
+                                              f"train accuracy {acc:.0%}")
+
+        result = attempt("train the classifier", cache.train, graph, src.key, view["layer"],
+                         int(view["layers"]), max(int(view["hidden"]), 2), 100, 0.01,
+                         int(view["seed"]), _progress=progress)
+        bar.empty()
+        st.session_state["nn.trained"] = (cache.key(src.key, *args), result)
+    held = st.session_state.get("nn.trained")
+    if held and held[0] == cache.key(src.key, *args):
+        r = held[1]
+        st.plotly_chart(viz.loss_figure({"loss": r.losses, "train_acc": r.train_accuracy,
+                                         "test_acc": r.test_accuracy}), key="nn.loss")
+        st.caption(f"Test accuracy after training: {r.test_accuracy[-1]:.0%}.")
+view.sync()
