@@ -80,6 +80,7 @@ class MetricContext:
     near: int
     far: int
     _hops: HopTable | None = None
+    _classes: torch.Tensor | None = None
     _senders: np.ndarray | None = None
     _receivers: np.ndarray | None = None
 
@@ -131,7 +132,7 @@ class MetricContext:
         t = lambda a: torch.as_tensor(a, dtype=torch.int64).to(dev)  # noqa: E731
         return cls(n, t(ds), t(dr), t(pu), t(pv), bool(symmetric),
                    torch.as_tensor(deg).to(dev), anchors, partners, exact, int(seed), int(near),
-                   int(far), None, s, r)
+                   int(far), None, None, s, r)
 
     @property
     def hops(self) -> HopTable:
@@ -140,6 +141,14 @@ class MetricContext:
             self._hops = hop_table(self._senders, self._receivers, self.n_nodes,
                                    rows=self.anchors, cols=self.partners, cap=self.far)
         return self._hops
+
+    @property
+    def classes(self) -> torch.Tensor:
+        """``[R, C]`` MADGap pair keys (see :func:`~explorer.diagnostics.pairs.pair_classes`)."""
+        if self._classes is None:
+            from explorer.diagnostics.pairs import pair_classes
+            self._classes = pair_classes(self.hops, self.near, self.far, self.directed_s.device)
+        return self._classes
 
     @property
     def pairs_sampled(self) -> int | None:
@@ -154,4 +163,5 @@ class MetricContext:
         return MetricContext(self.n_nodes, self.directed_s.to(dev), self.directed_r.to(dev),
                              self.pair_u.to(dev), self.pair_v.to(dev), self.symmetric,
                              self.aug_degree.to(dev), self.anchors, self.partners, self.exact,
-                             self.seed, self.near, self.far, self._hops, self._senders, self._receivers)
+                             self.seed, self.near, self.far, self._hops, None, self._senders,
+                             self._receivers)

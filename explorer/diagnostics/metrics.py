@@ -197,7 +197,7 @@ def all_metrics(x: Any, graph_or_edge_index: GraphLike, *, hops: HopTable | np.n
         graph_or_edge_index: a Graph, a ``[2, E]`` edge index, or a prepared
             :class:`MetricContext` (a depth sweep builds one and reuses it for every layer).
         hops: hop distances for MADGap (default: computed for the pair plan, capped at ``far``).
-        near, far: MADGap thresholds.
+        near, far: MADGap thresholds (a given MetricContext keeps its own).
         exact_pairs_limit: N up to which MAD and MADGap use every pair (chunked, exact).
         sample_pairs: beyond it, about this many seeded (anchor, partner) pairs.
         seed: seed of the pair sample.
@@ -214,20 +214,22 @@ def all_metrics(x: Any, graph_or_edge_index: GraphLike, *, hops: HopTable | np.n
     ctx = MetricContext.build(graph_or_edge_index, xt.shape[0], device=xt.device,
                               exact_pairs_limit=exact_pairs_limit, sample_pairs=sample_pairs,
                               seed=seed, near=near, far=far).to(xt.device)
+    near, far = ctx.near, ctx.far        # a prepared context keeps its own thresholds
     out: dict[str, Any] = {k: None for k in METRIC_KEYS}
     out.update(survey_measure=None, pairs_sampled=ctx.pairs_sampled, overflow=False)
     x64 = _f64(xt)
     if x64.numel() and not bool(torch.isfinite(x64).all()):
         out["overflow"] = True
         return out
+    unit = unit_rows(x64)
     if hops is None:
-        table = ctx.hops
+        pm = pair_metrics(x64, ctx.anchors, ctx.partners, near=near, far=far, unit=unit,
+                          classes=ctx.classes)
         anchors, partners = ctx.anchors, ctx.partners
     else:
         table = as_hop_table(hops, far)
         anchors, partners = table.rows, table.cols
-    unit = unit_rows(x64)
-    pm = pair_metrics(x64, anchors, partners, hops=table, near=near, far=far, unit=unit)
+        pm = pair_metrics(x64, anchors, partners, hops=table, near=near, far=far, unit=unit)
     if hops is not None and not (np.array_equal(anchors, ctx.anchors) and np.array_equal(partners, ctx.partners)):
         pm["mad"] = pair_metrics(x64, ctx.anchors, ctx.partners, unit=unit)["mad"]
     erank, numrank = _ranks(x64)

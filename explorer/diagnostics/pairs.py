@@ -26,7 +26,7 @@ import torch
 from explorer.diagnostics.context import MetricContext
 from explorer.diagnostics.hops import HopTable, as_hop_table
 
-__all__ = ["mad", "mad_gap", "mean_cosine_similarity", "pair_metrics", "unit_rows", "ZERO_TOL", "CHUNK_ELEMS"]
+__all__ = ["mad", "mad_gap", "mean_cosine_similarity", "pair_metrics", "pair_classes", "unit_rows", "ZERO_TOL", "CHUNK_ELEMS"]
 
 #: cosine distances at or below this count as zero (float64 rounding of parallel rows is ~1e-16)
 ZERO_TOL = 1e-12
@@ -55,9 +55,21 @@ def _nonzero_mean(row_sum: torch.Tensor, row_cnt: torch.Tensor) -> float:
     return float(avg.sum() / k) if k else 0.0
 
 
+def pair_classes(hops: HopTable, near: int, far: int, device: torch.device | str = "cpu") -> torch.Tensor:
+    """``[R, C]`` int64 keys ``3 * row + class`` (class 1: 1..near hops, 2: >= far, 0: other).
+
+    One ``bincount`` over these keys sums a distance block per (row, class) in a single pass;
+    a sweep computes them once per graph. Self pairs (0 hops) are class 0.
+    """
+    d = torch.as_tensor(hops.dist, device=device)
+    cls = torch.where((d >= 1) & (d <= near), 1, torch.where(d >= far, 2, 0)).to(torch.int64)
+    return cls + 3 * torch.arange(d.shape[0], device=device, dtype=torch.int64)[:, None]
+
+
 def pair_metrics(x: Any, anchors: np.ndarray, partners: np.ndarray, *, hops: HopTable | None = None,
                  near: int = 3, far: int = 8, chunk_elems: int = CHUNK_ELEMS,
-                 unit: tuple[torch.Tensor, torch.Tensor] | None = None) -> dict[str, Any]:
+                 unit: tuple[torch.Tensor, torch.Tensor] | None = None,
+                 classes: torch.Tensor | None = None) -> dict[str, Any]:
     """Global MAD and (with ``hops``) MADGap over the pairs ``anchors x partners`` (i != j).
 
     Args:
@@ -68,45 +80,58 @@ def pair_metrics(x: Any, anchors: np.ndarray, partners: np.ndarray, *, hops: Hop
         near, far: MADGap thresholds (near pairs: 1..near hops; far: >= far hops or unreachable).
         chunk_elems: entries computed per chunk.
         unit: ``unit_rows(x)`` when the caller already has it.
+        classes: ``pair_classes(hops, near, far)`` when the caller already has it.
 
     Returns:
         ``{"mad": float, "mad_gap": float | None, "mad_near": ..., "mad_far": ...}``; the MADGap
         entries are ``None`` when ``hops`` is missing or a set has no pair of non-zero rows.
 
     Shapes:
-        x: [N, F]; anchors: [R]; partners: [C]; hops.dist: [R, C].
+        x: [N, F]; anchors: [R]; partners: [C]; hops.dist, classes: [R, C].
+
+    How: per chunk of anchors, ``D = (1 - U_a U_p^T) * v_a v_p^T`` (v = non-zero-row mask, so
+    pairs with a zero row become 0 and drop out like the self pairs, whose distance is ~1e-16),
+    then ``D > ZERO_TOL`` and two bincounts give every per-row, per-class sum and count.
     """
     u, valid = unit_rows(x) if unit is None else unit
     dev = u.device
     a_idx = torch.as_tensor(np.asarray(anchors), dtype=torch.int64, device=dev)
     p_idx = torch.as_tensor(np.asarray(partners), dtype=torch.int64, device=dev)
-    up, vp = u.index_select(0, p_idx), valid.index_select(0, p_idx)
-    dist = None if hops is None else torch.as_tensor(hops.dist, device=dev)
+    R = int(a_idx.numel())
+    if classes is None and hops is not None:
+        classes = pair_classes(hops, near, far, dev)
+    up = u.index_select(0, p_idx)
+    vf = valid.to(u.dtype)
+    va, vp = vf.index_select(0, a_idx), vf.index_select(0, p_idx)
+    all_valid = bool(valid.all())
     step = max(1, int(chunk_elems) // max(int(p_idx.numel()), 1))
-    sums = {k: [] for k in ("all", "near", "far")}
-    cnts = {k: [] for k in ("all", "near", "far")}
-    n_pairs = {"near": 0, "far": 0}
-    for a0 in range(0, int(a_idx.numel()), step):
-        ai = a_idx[a0:a0 + step]
-        d = 1.0 - u.index_select(0, ai) @ up.T
-        ok = valid.index_select(0, ai)[:, None] & vp[None, :] & (ai[:, None] != p_idx[None, :])
-        nz = ok & (d > ZERO_TOL)
-        dz = torch.where(nz, d, torch.zeros_like(d))
-        sums["all"].append(dz.sum(1))
-        cnts["all"].append(nz.sum(1))
-        if dist is not None:
-            hd = dist[a0:a0 + step]
-            for key, m in (("near", (hd >= 1) & (hd <= near)), ("far", hd >= far)):
-                n_pairs[key] += int((ok & m).sum())
-                sums[key].append(torch.where(m, dz, torch.zeros_like(dz)).sum(1))
-                cnts[key].append((nz & m).sum(1))
-    cat = lambda v: torch.cat(v) if v else torch.zeros(0, dtype=torch.float64, device=dev)  # noqa: E731
-    out: dict[str, Any] = {"mad": _nonzero_mean(cat(sums["all"]), cat(cnts["all"])),
+    sums = torch.zeros(3 * R, dtype=u.dtype, device=dev)
+    cnts = torch.zeros(3 * R, dtype=u.dtype, device=dev)
+    n_pairs = torch.zeros(3, dtype=u.dtype, device=dev)
+    for a0 in range(0, R, step):
+        a1 = min(a0 + step, R)
+        d = torch.mm(u.index_select(0, a_idx[a0:a1]), up.T).neg_().add_(1.0)
+        if not all_valid:
+            d.mul_(va[a0:a1, None]).mul_(vp[None, :])
+        nz = (d > ZERO_TOL).to(d.dtype)
+        d.mul_(nz)
+        if classes is None:
+            rows = slice(3 * a0, 3 * a1, 3)
+            sums[rows] += d.sum(1)
+            cnts[rows] += nz.sum(1)
+            continue
+        key = classes[a0:a1].reshape(-1)
+        sums += torch.bincount(key, weights=d.reshape(-1), minlength=3 * R)
+        cnts += torch.bincount(key, weights=nz.reshape(-1), minlength=3 * R)
+        w = None if all_valid else (va[a0:a1, None] * vp[None, :]).reshape(-1)
+        n_pairs += torch.bincount(key % 3, weights=w, minlength=3).to(u.dtype)
+    s3, c3 = sums.view(R, 3), cnts.view(R, 3)
+    out: dict[str, Any] = {"mad": _nonzero_mean(s3.sum(1), c3.sum(1)),
                            "mad_near": None, "mad_far": None, "mad_gap": None}
-    if dist is not None:
-        for key in ("near", "far"):
-            if n_pairs[key]:
-                out[f"mad_{key}"] = _nonzero_mean(cat(sums[key]), cat(cnts[key]))
+    if classes is not None:
+        for key, col in (("near", 1), ("far", 2)):
+            if float(n_pairs[col]) > 0:
+                out[f"mad_{key}"] = _nonzero_mean(s3[:, col], c3[:, col])
         if out["mad_near"] is not None and out["mad_far"] is not None:
             out["mad_gap"] = out["mad_far"] - out["mad_near"]
     return out
