@@ -77,7 +77,7 @@ def bp_chain_trace(iters: int = 6) -> Trace:
         edge_list = np.arange(g.n_edges)
         vals = [msgs[(int(g.senders[e]), int(g.receivers[e]))] for e in edge_list]
         steps.append(Step(edges=edge_list, messages=vals, aggregates=None, states=beliefs,
-                          extras={"residual": 10.0 ** (-it - 1), "bethe_free_energy": -1.0 - 0.1 * it,
+                          extras={"residual": 10.0 ** (-it - 1), "bethe_log_z": 1.0 + 0.1 * it,
                                   "oscillating": []},
                           note=f"all {g.n_edges} messages updated in parallel", label=f"iteration {it + 1}"))
     return validate_trace(Trace("sum-product", g, {"seed": None, "updates": "parallel"}, steps,

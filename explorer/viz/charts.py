@@ -191,12 +191,17 @@ def _hist(trace: Any) -> np.ndarray:
     return c
 
 
-def wl_histogram_figure(trace_a: Any, trace_b: Any, *, names: Sequence[str] = ("graph A", "graph B")) -> go.Figure:
-    """Colour histograms of two WL runs after their last round, side by side per colour.
+def wl_histogram_figure(trace_a: Any, trace_b: Any, *, names: Sequence[str] = ("graph A", "graph B"),
+                        equivalent: bool | None = None) -> go.Figure:
+    """Colour histograms of two WL runs after their last round, side by side per colour id.
 
-    The colour ids of two runs are comparable only when both were refined with one shared
-    colour table (as the WL engine does for a pair); equal histograms mean 1-WL cannot tell
-    the graphs apart.
+    Args:
+        trace_a, trace_b: WL Traces. Colour ids mean the same in both only when the two graphs
+            were refined with one shared colour table.
+        names: legend names of the two graphs.
+        equivalent: the verdict of a joint refinement (e.g. ``explorer.nn.wl.wl_equivalent``);
+            when ``None`` the title compares the sorted colour-class sizes only, which is
+            necessary for 1-WL equivalence but not sufficient.
     """
     ca, cb = _hist(trace_a), _hist(trace_b)
     colours = np.union1d(ca, cb)
@@ -205,8 +210,12 @@ def wl_histogram_figure(trace_a: Any, trace_b: Any, *, names: Sequence[str] = ("
         counts = [int((c == k).sum()) for k in colours]
         fig.add_trace(go.Bar(x=[str(k) for k in colours], y=counts, name=nm, marker_color=col,
                              text=counts, textposition="outside"))
-    same = sorted(ca.tolist()) == sorted(cb.tolist())
-    verdict = "same histogram: 1-WL cannot tell them apart" if same else "histograms differ: 1-WL tells them apart"
+    if equivalent is None:
+        sizes = lambda c: sorted(np.unique(c, return_counts=True)[1].tolist())  # noqa: E731
+        verdict = ("same colour-class sizes" if sizes(ca) == sizes(cb)
+                   else "colour-class sizes differ: 1-WL tells them apart")
+    else:
+        verdict = "1-WL cannot tell them apart" if equivalent else "1-WL tells them apart"
     top = max(1, max((int((c == k).sum()) for c in (ca, cb) for k in colours), default=1))
     return _layout(fig, f"WL colours after the last round — {verdict}", barmode="group",
                    xaxis=dict(title="colour", type="category"), yaxis=dict(title="nodes", range=[0, top * 1.2]),
@@ -217,11 +226,23 @@ def elimination_cost_figure(costs: Any) -> go.Figure:
     """Counted operations: naive enumeration against elimination (log y).
 
     Args:
-        costs: ``{"naive": n, "elimination": m, ...}`` (any number of named counts, e.g. from the
-            chain demo), or a list of ``{"n": vars, "naive": ..., "elimination": ...}`` rows to
+        costs: ``{"naive": n, "elimination": m, ...}`` (any number of named counts), the chain
+            demo's dict (``{"naive": {"multiplications", "additions", ...}, "elimination": {...}}``,
+            drawn as grouped bars per operation), or a list of ``{"n": vars, "naive": ..., "elimination": ...}`` rows to
             draw cost against chain length.
     """
     fig = go.Figure()
+    if isinstance(costs, Mapping) and any(isinstance(v, Mapping) for v in costs.values()):
+        methods = [k for k in ("naive", "elimination") if isinstance(costs.get(k), Mapping)]
+        ops = ("multiplications", "additions")
+        for j, m in enumerate(methods):
+            vals = [float(costs[m].get(o, 0)) for o in ops]
+            fig.add_trace(go.Bar(x=list(ops), y=vals, name=m, marker_color=PALETTE[j],
+                                 text=[fmt(v) for v in vals], textposition="outside"))
+        top = max([float(costs[m].get(o, 1)) for m in methods for o in ops] + [10])
+        fig.update_yaxes(type="log", title_text="operations counted", range=[0, np.log10(top) + 0.6])
+        return _layout(fig, "Cost: naive sum vs elimination", barmode="group",
+                       legend=dict(orientation="h", y=1.02, yanchor="bottom", x=1, xanchor="right"))
     if isinstance(costs, Mapping):
         names = [str(k) for k in costs]
         vals = [float(v) for v in costs.values()]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import threading
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -117,7 +118,9 @@ def export_png(fig: go.Figure, path: str | Path, *, width: int | None = None, he
     w = width or fig.layout.width or 900
     h = height or fig.layout.height or 600
     try:
-        fig.write_image(str(p), format="png", width=w, height=h, scale=scale)
+        with warnings.catch_warnings():  # plotly warns that kaleido's per-call options are unused
+            warnings.filterwarnings("ignore", message="The kopts argument is ignored")
+            fig.write_image(str(p), format="png", width=w, height=h, scale=scale)
     except Exception as e:  # kaleido/choreographer raise their own types
         if isinstance(e, ExplorerError):
             raise

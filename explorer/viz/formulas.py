@@ -112,9 +112,8 @@ def _neural(trace: Any, k: int, i: int) -> str:
     if kind == "gcn":
         coef = np.asarray(st.extras.get("coefficients", []), dtype=float).reshape(-1)
         selfw = st.extras.get("self_loop_weight")
-        sym = [rf"{fmt(coef[j], 3) if coef.size else 'c'}\,\Theta x_{{{_t(lab[s])}}}" for j, s in zip(inc, send)]
-        if selfw is not None:
-            sym.append(rf"{fmt(np.asarray(selfw).reshape(-1)[i], 3)}\,\Theta {xi}")
+        sym = [rf"{fmt(np.asarray(selfw).reshape(-1)[i], 3)}\,\Theta {xi}"] if selfw is not None else []
+        sym += [rf"{fmt(coef[j], 3) if coef.size else 'c'}\,\Theta x_{{{_t(lab[s])}}}" for j, s in zip(inc, send)]
         lines.append(rf"{xi}' = \sum_{{j \in N(i) \cup \{{i\}}}} c_{{ji}}\,\Theta x_j + b = " + _terms(sym) + " + b")
     elif kind == "sage":
         aggr = (trace.params.get("layer_opts") or {}).get("aggr", "mean")
@@ -124,21 +123,18 @@ def _neural(trace: Any, k: int, i: int) -> str:
         att = att.reshape(att.shape[0], -1) if att.size else att
         selfa = st.extras.get("self_loop_attention")
         lines.append(rf"{xi}' = \Big\Vert_h \sum_{{j \in N(i) \cup \{{i\}}}} \alpha^h_{{ji}}\, W^h x_j + b")
-        sym = []
+        sym = [rf"{latex_vector(np.asarray(selfa)[i])}\, W {xi}"] if selfa is not None else []
         for j, s in zip(inc, send):
             a = latex_vector(att[j]) if att.size else r"\alpha"
             sym.append(rf"{a}\, W x_{{{_t(lab[s])}}}")
-        if selfa is not None:
-            sym.append(rf"{latex_vector(np.asarray(selfa)[i])}\, W {xi}")
         lines.append(r"\alpha^{h=1..H}:\ " + _terms(sym))
     elif kind == "gin":
         eps = (trace.params.get("layer_opts") or {}).get("eps", 0.0)
         lines.append(rf"{xi}' = \mathrm{{MLP}}\big((1 + {fmt(eps)})\,{xi} + \sum_{{j \in N(i)}} x_j\big)")
     else:
         lines.append(rf"{xi}' = \gamma\big({xi},\ \sum_{{j \in N(i)}} m_{{ji}}\big)")
-    terms = [latex_vector(msgs[j]) for j in inc]
-    if loop is not None:
-        terms.append(latex_vector(np.asarray(loop)[i]) + r"_{\text{self}}")
+    terms = [latex_vector(np.asarray(loop)[i]) + r"_{\text{self}}"] if loop is not None else []
+    terms += [latex_vector(msgs[j]) for j in inc]
     if terms:
         lines.append(r"\text{messages: } " + _terms(terms))
     if agg is not None:

@@ -1,0 +1,139 @@
+"""The views on real engine Traces: the numbers drawn are the numbers the engines recorded."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from explorer.viz import (TRACE_NAMES, attention_figure, belief_bars, convergence_figure, decode_array,
+                          elimination_cost_figure, message_rows, metrics_figure, node_update_latex,
+                          trace_figure)
+from explorer.viz.colors import is_factor
+
+NODES, MSGS, SEL = (TRACE_NAMES.index(n) for n in ("nodes", "messages", "selected_messages"))
+BIF = "/work/shared/data/bif/asia.bif"
+
+
+def frame(d: dict, k: int, index: int) -> dict:
+    fr = d["frames"][k]
+    return fr["data"][fr["traces"].index(index)]
+
+
+def colors(tr: dict) -> np.ndarray:
+    return decode_array(tr["marker"]["color"]).astype(float)
+
+
+def pos_for(g) -> np.ndarray:
+    from explorer.viz.layout import compute_layout
+
+    return compute_layout(g, seed=0)
+
+
+@pytest.fixture(scope="module")
+def karate():
+    from explorer.io import load_graph
+
+    return load_graph("karate")
+
+
+def test_gcn_stack_frames_colours_and_formula(karate):
+    from explorer.nn.run import run_stack
+
+    t = run_stack(karate, layer="gcn", layers=3, hidden=4, seed=0, readout="mean")
+    d = json.loads(trace_figure(t, pos_for(karate), color_by="feature", feature=1, selected=0).to_json())
+    assert len(d["frames"]) == len(t.steps) == 4
+    for k in range(3):
+        np.testing.assert_array_equal(colors(frame(d, k, NODES)), t.steps[k].states[:, 1])
+        np.testing.assert_array_equal(colors(frame(d, k, MSGS)), np.linalg.norm(t.steps[k].messages.astype(float), axis=1))
+    # the readout step records no node states: the last layer's stay on screen
+    np.testing.assert_array_equal(colors(frame(d, 3, NODES)), t.steps[2].states[:, 1])
+    assert colors(frame(d, 3, MSGS)).size == 0
+    st = t.steps[0]
+    tex = node_update_latex(t, 0, 0)
+    into = np.flatnonzero(karate.receivers[st.edges] == 0)
+    for c in st.extras["coefficients"][into][:4]:  # the self term comes first, then 4 of 16
+        assert f"{c:.3g}" in tex
+    assert f"{st.extras['self_loop_weight'][0]:.3g}" in tex
+    rows = message_rows(t, 0, node=0)
+    assert len(rows) == into.size and rows[0]["values"] == list(st.messages[into[0]])
+
+
+def test_gat_attention_figure_uses_recorded_attention(karate):
+    from explorer.nn.run import run_stack
+
+    t = run_stack(karate, layer="gat", layers=2, hidden=4, heads=2, seed=1)
+    st = t.steps[0]
+    d = json.loads(attention_figure(t, 0, 5).to_json())["data"]
+    into = np.flatnonzero(karate.receivers[st.edges] == 5)
+    for h in range(2):
+        want = list(st.extras["attention"][into, h]) + [st.extras["self_loop_attention"][5, h]]
+        got = decode_array(d[h]["y"]).astype(float)
+        np.testing.assert_array_equal(got, want)
+        assert abs(got.sum() - 1) < 1e-5  # softmax over the incoming edges and the self-loop
+
+
+def test_bp_trace_view_convergence_and_bars():
+    from explorer.pgm import chain_model, exact_inference, run_bp
+
+    fg = chain_model(5, 3)  # a tree: BP is exact once converged
+    t = run_bp(fg, max_iter=30)
+    ex = exact_inference(fg)
+    g = t.graph
+    d = json.loads(trace_figure(t, pos_for(g), color_by="belief", state=0, selected=0).to_json())
+    var = np.flatnonzero(~is_factor(g))
+    assert var.size == fg.n_vars and len(d["frames"]) == len(t.steps)
+    for k, st in enumerate(t.steps):
+        np.testing.assert_array_equal(colors(frame(d, k, NODES)), [st.states[i][0] for i in var])
+    fac = d["data"][TRACE_NAMES.index("factors")]
+    assert fac["marker"]["symbol"] == "square" and len(fac["text"]) == g.n_nodes - fg.n_vars
+    conv = json.loads(convergence_figure(t, exact=ex["marginals"]).to_json())["data"]
+    np.testing.assert_array_equal(decode_array(conv[0]["y"]).astype(float),
+                                  [s.extras["residual"] if s.extras["residual"] > 0 else np.nan for s in t.steps])
+    err = decode_array(conv[1]["y"]).astype(float)
+    assert np.nan_to_num(err[-1]) < 1e-6  # asia is a polytree: BP is exact at convergence
+    bars = json.loads(belief_bars(t, -1, 0, exact=ex["marginals"]).to_json())["data"]
+    np.testing.assert_allclose(decode_array(bars[0]["y"]).astype(float),
+                               decode_array(bars[1]["y"]).astype(float), atol=1e-9)
+    tex = node_update_latex(t, len(t.steps) - 1, 0)
+    assert f"{t.steps[-1].states[0][0]:.3g}" in tex
+
+
+def test_variable_elimination_and_chain_cost():
+    from explorer.pgm import chain_demo, load_model, variable_elimination
+
+    t = variable_elimination(load_model(BIF))
+    d = json.loads(trace_figure(t, pos_for(t.graph)).to_json())
+    names = list(t.graph.display_labels)
+    for k, st in enumerate(t.steps):
+        gone = {s.extras["variable"] for s in t.steps[: k + 1]}
+        np.testing.assert_array_equal(colors(frame(d, k, NODES)), [1.0 if n in gone else 0.0 for n in names])
+    tex = node_update_latex(t, 0, 0)
+    table = t.steps[0].extras["new_factor"]["table"]
+    assert all(f"{v:.3g}" in tex for v in np.ravel(table))
+    demo = chain_demo()
+    bars = json.loads(elimination_cost_figure(demo).to_json())["data"]
+    assert [b["name"] for b in bars] == ["naive", "elimination"]
+    np.testing.assert_array_equal(decode_array(bars[0]["y"]).astype(float),
+                                  [demo["naive"]["multiplications"], demo["naive"]["additions"]])
+
+
+def test_wl_refine_colours(karate):
+    from explorer.nn.wl import wl_refine
+
+    t = wl_refine(karate)
+    d = json.loads(trace_figure(t, pos_for(karate)).to_json())
+    for k, st in enumerate(t.steps):
+        np.testing.assert_array_equal(colors(frame(d, k, NODES)), st.extras["colors"])
+    assert "HASH" in node_update_latex(t, 0, 0)
+
+
+def test_metrics_from_a_depth_sweep(karate):
+    from explorer.diagnostics.sweep import depth_sweep
+
+    sw = {r: depth_sweep(karate, layer="gcn", depth=4, hidden=8, remedy=r, device="cpu") for r in ("none", "pairnorm")}
+    d = json.loads(metrics_figure(sw).to_json())["data"]
+    assert len(d) == 2 * 4
+    want = [row["dirichlet_energy"] for row in sw["none"].layers]
+    np.testing.assert_array_equal(decode_array(d[0]["y"]).astype(float), want)
