@@ -2,13 +2,13 @@
 
 Attributes the explorer understands (any other is ignored, with a warning):
 
-    nodes   x      features: a list of numbers, or a string such as "[1, 0]" or "1 0"   -> Graph.x
-            y      an integer class (-1 for unlabelled); text classes are numbered       -> Graph.y
-            pos    two numbers (list or string)                                          -> Graph.pos
-            label  display text                                                          -> Graph.labels
-            role   what the node is (an atom symbol, "variable"/"factor")                -> Graph.roles
-    edges   edge_attr  features, like x                                                  -> Graph.edge_attr
-            weight     one finite number                                                 -> Graph.edge_weight
+    nodes   x          features: a list of numbers, or a string "[1, 0]" / "1 0"   Graph.x
+            y          an integer class (-1 = unlabelled); text classes numbered   Graph.y
+            pos        two numbers (a list or a string)                            Graph.pos
+            label      display text                                                Graph.labels
+            role       what the node is (atom symbol, "variable"/"factor")         Graph.roles
+    edges   edge_attr  features, like x                                            Graph.edge_attr
+            weight     one finite number                                           Graph.edge_weight
 
 Parallel edges are merged into one (the first one's attributes are kept); self-loops are kept.
 Both are reported in ``graph.meta["warnings"]``.
@@ -27,7 +27,7 @@ from explorer.errors import InputFormatError
 from explorer.graph import Graph
 from explorer.io.limits import Limits, check_size
 
-__all__ = ["parse_vector", "graph_from_networkx"]
+__all__ = ["parse_vector", "graph_from_networkx", "merged_warning"]
 
 _NODE_KEYS = {"x", "y", "pos", "label", "role"}
 _EDGE_KEYS = {"edge_attr", "weight", "id", "key"}
@@ -59,28 +59,48 @@ def parse_vector(value: Any) -> list[float]:
     return out
 
 
-def _matrix(name: str, owners: list[str], values: list[Any], source: str | None,
+class _Names:
+    """Names of nodes or edges for messages, made only when an error needs one."""
+
+    def __init__(self, fn):
+        self._fn = fn
+
+    def __getitem__(self, i: int) -> str:
+        return self._fn(i)
+
+
+def merged_warning(count: int, fmt: str, directed: bool) -> str:
+    """The sentence reporting ``count`` parallel edges merged into one."""
+    return (f"{count} parallel edge(s) were merged: each pair of nodes keeps one edge, with the "
+            "attributes of the first one in the file."
+            + (" The edge list was read as undirected, so 'u v' and 'v u' are the same edge; if "
+               "the file is directed, add a first line '# directed'."
+               if fmt == "edge list" and not directed else ""))
+
+
+def _matrix(name: str, owners: "_Names", values: list[Any], source: str | None,
             what: str) -> np.ndarray:
     """Stack per-node (or per-edge) vectors, naming the first owner that breaks the rules."""
     rows = []
-    for owner, v in zip(owners, values):
+    for i, v in enumerate(values):
         try:
             row = parse_vector(v)
         except (ValueError, TypeError):
-            raise InputFormatError(f"expected '{name}' of {owner} to be a list of numbers, found "
-                                   f"{v!r}; write it as numbers, e.g. [1, 0]", path=source) from None
+            raise InputFormatError(f"expected '{name}' of {owners[i]} to be a list of numbers, "
+                                   f"found {v!r}; write it as numbers, e.g. [1, 0]",
+                                   path=source) from None
         if not all(math.isfinite(t) for t in row):
-            raise InputFormatError(f"expected finite numbers in '{name}' of {owner}, found {v!r} "
-                                   "(NaN or inf); replace the missing values", path=source)
+            raise InputFormatError(f"expected finite numbers in '{name}' of {owners[i]}, found "
+                                   f"{v!r} (NaN or inf); replace the missing values", path=source)
         if rows and len(row) != len(rows[0]):
             raise InputFormatError(f"expected every '{name}' to have {len(rows[0])} values (as "
-                                   f"{owners[0]} does), found {len(row)} at {owner}; give all "
+                                   f"{owners[0]} does), found {len(row)} at {owners[i]}; give all "
                                    f"{what} the same number of features", path=source)
         rows.append(row)
     return np.asarray(rows, dtype=np.float64).reshape(len(rows), -1)
 
 
-def _present(name: str, owners: list[str], dicts: list[dict], source: str | None,
+def _present(name: str, owners: "_Names", dicts: list[dict], source: str | None,
              what: str) -> bool:
     """True when every node/edge has ``name``; False when none has it; otherwise an error."""
     has = [name in d for d in dicts]
@@ -94,7 +114,7 @@ def _present(name: str, owners: list[str], dicts: list[dict], source: str | None
     return True
 
 
-def _labels_y(owners: list[str], values: list[Any], source: str | None, warn: list[str]):
+def _labels_y(owners: "_Names", values: list[Any], source: str | None, warn: list[str]):
     out, classes = [], {}
     if all(isinstance(v, str) and not re.fullmatch(r"\s*[+-]?\d+\s*", v) for v in values):
         for v in values:
@@ -102,13 +122,13 @@ def _labels_y(owners: list[str], values: list[Any], source: str | None, warn: li
         warn.append("The labels y were text; they were numbered in order of first appearance: "
                     + ", ".join(f"{k!r} -> {i}" for k, i in classes.items()) + ".")
         return np.asarray(out, dtype=np.int64), list(classes)
-    for owner, v in zip(owners, values):
+    for i, v in enumerate(values):
         try:
             f = float(v)
         except (TypeError, ValueError):
             f = math.nan
         if not (math.isfinite(f) and f == int(f)):
-            raise InputFormatError(f"expected 'y' of {owner} to be an integer class (-1 for "
+            raise InputFormatError(f"expected 'y' of {owners[i]} to be an integer class (-1 for "
                                    f"unlabelled), found {v!r}", path=source)
         out.append(int(f))
     return np.asarray(out, dtype=np.int64), None
@@ -150,7 +170,7 @@ def graph_from_networkx(G: nx.Graph, *, source: str | None, fmt: str, limits: Li
     raw_ids = list(G.nodes)
     ids = _intify_ids(raw_ids)
     index = {nid: i for i, nid in enumerate(raw_ids)}
-    owners = [f"node {nid!r}" for nid in ids]
+    owners = _Names(lambda i: f"node {ids[i]!r}")
     nd = [G.nodes[v] for v in raw_ids]
 
     edges, seen, merged = [], set(), 0
@@ -162,16 +182,12 @@ def graph_from_networkx(G: nx.Graph, *, source: str | None, fmt: str, limits: Li
         seen.add(key)
         edges.append((index[u], index[v], d))
     if merged:
-        warn.append(f"{merged} parallel edge(s) were merged: each pair of nodes keeps one edge, "
-                    "with the attributes of the first one in the file."
-                    + (" The edge list was read as undirected, so 'u v' and 'v u' are the same "
-                       "edge; if the file is directed, add a first line '# directed'."
-                       if fmt == "edge list" and not G.is_directed() else ""))
+        warn.append(merged_warning(merged, fmt, G.is_directed()))
     loops = [ids[u] for u, v, _ in edges if u == v]
     if loops:
         warn.append(f"{len(loops)} self-loop(s) (for example at node {loops[0]!r}) were kept; "
                     "layers that add self-loops themselves (GCN) will count these twice.")
-    eowners = [f"edge ({ids[u]!r}, {ids[v]!r})" for u, v, _ in edges]
+    eowners = _Names(lambda e: f"edge ({ids[edges[e][0]]!r}, {ids[edges[e][1]]!r})")
     ed = [d for _, _, d in edges]
 
     fields: dict[str, Any] = {}

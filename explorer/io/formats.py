@@ -24,6 +24,7 @@ import xml.etree.ElementTree as ET
 import networkx as nx
 
 from explorer.errors import InputFormatError
+from explorer.io.build import merged_warning
 
 __all__ = ["parse_graphml", "parse_gml", "parse_node_link", "parse_edgelist", "parse_adjacency_csv"]
 
@@ -146,9 +147,16 @@ def parse_node_link(text: str, source: str):
 
 
 # ---------------------------------------------------------------------------------- edge list
+def _is_int(t: str) -> bool:
+    body = t[1:] if t[:1] in "+-" else t
+    return body.isascii() and body.isdigit()
+
+
 def _intify(tokens: list[str]) -> list:
-    if tokens and all(re.fullmatch(r"[+-]?\d+", t) for t in tokens):
-        return [int(t) for t in tokens]
+    if tokens and all(map(_is_int, tokens)):
+        as_int = [int(t) for t in tokens]
+        if len(set(as_int)) == len(set(tokens)):  # "01" and "1" stay distinct
+            return as_int
     return tokens
 
 
@@ -178,8 +186,8 @@ def parse_edgelist(text: str, source: str):
                         "skipped.")
         rows = rows[1:]
     ends = _intify([t for _, toks in rows for t in toks[:2]])
-    G = nx.MultiDiGraph() if directed else nx.MultiGraph()
-    k = 0
+    G = nx.DiGraph() if directed else nx.Graph()
+    k, repeated = 0, 0
     for lineno, toks in rows:
         a = ends[k]
         if len(toks) == 1:
@@ -196,7 +204,12 @@ def parse_edgelist(text: str, source: str):
                                        f"found {toks[2]!r}; fix or remove the weight",
                                        path=source, line=lineno)
             attrs["weight"] = w
+        if G.has_edge(a, b):
+            repeated += 1
+            continue
         G.add_edge(a, b, **attrs)
+    if repeated:
+        warnings.append(merged_warning(repeated, "edge list", directed))
     return G, warnings
 
 
