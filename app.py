@@ -24,5 +24,11 @@ st.navigation({
     ],
     "Graph neural networks": [
         st.Page(PAGES / "neural.py", title="Neural message passing", icon=":material/neurology:"),
+        st.Page(PAGES / "matrix.py", title="Matrix view", icon=":material/grid_on:"),
+        st.Page(PAGES / "expressiveness.py", title="Expressiveness", icon=":material/compare:"),
+        st.Page(PAGES / "oversmoothing.py", title="Over-smoothing", icon=":material/blur_on:"),
+    ],
+    "Your data": [
+        st.Page(PAGES / "upload.py", title="Your graph or model", icon=":material/upload_file:"),
     ],
 }).run()

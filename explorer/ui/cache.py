@@ -224,3 +224,27 @@ def chain_demo(n: int, k: int) -> dict:
     from explorer import pgm
 
     return pgm.chain_demo(n, k)
+
+
+@st.cache_data(**_DATA)
+def gcn_matrices(_graph: Graph, source: str, hidden: int, seed: int, features: str) -> dict:
+    """R, X, Θ, b and X' of one GCN layer (see :mod:`explorer.ui.matrix_form`)."""
+    from explorer.ui.matrix_form import gcn_matrices as compute
+
+    return compute(_graph, hidden=hidden, seed=seed, features=features)
+
+
+@st.cache_data(**_DATA)
+def multiset_demo() -> list:
+    """Neighbourhood multisets that sum separates and mean or max do not."""
+    from explorer.nn import wl
+
+    return wl.multiset_demo()
+
+
+@st.cache_data(**_DATA)
+def sweep_trace(_sweep: Any, key: str, _graph: Graph) -> Any:
+    """A depth sweep as a Trace with one step per layer (see ``sweep_to_trace``)."""
+    from explorer import diagnostics
+
+    return diagnostics.sweep_to_trace(_sweep, _graph)

@@ -114,7 +114,10 @@ def detail_panel(trace: Trace, step: int, node: int, exact: Any = None) -> None:
     BP belief bars against the exact marginal; GAT attention per head."""
     g = trace.graph
     s = trace.steps[step]
-    st.latex(attempt("write the update formula", viz.node_update_latex, trace, step, node))
+    latex = attempt("write the update formula", viz.node_update_latex, trace, step, node,
+                    stop=False)
+    if latex:
+        st.latex(latex)
     rows = viz.message_rows(trace, step, node)
     if rows:
         st.dataframe([{"from": r["sender"], "to": r["receiver"], "message": fmt_vec(r["values"]),

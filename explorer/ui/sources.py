@@ -19,7 +19,7 @@ from explorer.ui import cache
 from explorer.ui.guard import attempt
 from explorer.ui.state import View
 
-__all__ = ["Source", "UPLOAD", "sample_names", "sample_choice", "store_upload", "uploaded",
+__all__ = ["Source", "UPLOAD", "TAKERS", "open_upload_everywhere", "sample_names", "sample_choice", "store_upload", "uploaded",
            "pick"]
 
 #: the picker entry that stands for the user's uploaded file
@@ -76,6 +76,19 @@ def uploaded(kind: str) -> tuple[str, bytes] | None:
 def store_upload(kind: str, filename: str, data: bytes) -> None:
     """Keep an upload for this session (replacing an earlier one of the same kind)."""
     st.session_state.setdefault(_UPLOADS, {})[kind] = (filename, bytes(data))
+
+
+#: the pages (View ids) whose picker takes each kind of upload
+TAKERS: dict[str, tuple[str, ...]] = {"graph": ("graphs", "nn", "matrix", "smooth"),
+                                      "model": ("bp",)}
+
+
+def open_upload_everywhere(kind: str) -> None:
+    """Make the session's upload of ``kind`` the chosen source on every page that takes it."""
+    saved = st.session_state.setdefault("_views", {})
+    for page in TAKERS.get(kind, ()):
+        saved.setdefault(page, {})["sample"] = UPLOAD
+        st.session_state[f"{page}.sample"] = UPLOAD
 
 
 def sample_choice(kind: str = "graph") -> Callable[[str], bool]:

@@ -1,0 +1,73 @@
+"""Your graph or model: one place to upload a graph, a graphical model or trained PyG weights."""
+
+from pathlib import Path
+
+import streamlit as st
+
+from explorer.ui import cache, graph_info, shell, sources
+from explorer.ui.guard import attempt
+from explorer.ui.state import View
+
+INTRO = """
+Bring your own data. The explorer reads the file, tells you what it found (or, if it cannot,
+what it expected and how to fix the file), and keeps it for this session: every page that can
+use it then lists it as **Your upload** beside the samples. Files stay on the machine running
+the app; they are never put in a shared link.
+"""
+GRAPHS = ".graphml .gml .json .edgelist .edges .txt .csv"
+MODELS = ".uai .bif .xmlbif .xml"
+PAGES = "explorer/ui/pages"
+
+view = View("upload", {})
+shell.frame(view, "Your graph or model", INTRO)
+view.sync()
+st.markdown(f"""
+| you have | extensions | opens in |
+|---|---|---|
+| a graph | `{GRAPHS}` | Graphs, Neural message passing, Matrix view, Over-smoothing |
+| a graphical model | `{MODELS}` | Belief propagation |
+| trained PyG weights | `.pt` (a `state_dict` of GCN, GraphSAGE, GAT or GIN) | Neural message passing |
+
+Node attributes `x` (a list of numbers), `y` (a class) and `pos` become features, labels and
+positions; an edge attribute `edge_attr` becomes edge features. Size limits: 50,000 nodes,
+500,000 edges, 20 MB.
+""")
+up = st.file_uploader("Upload a file", key="upload.file")
+if up is None:
+    st.stop()
+
+name, data = up.name, up.getvalue()
+ext = Path(name).suffix.lower()
+if ext == ".pt":
+    spec = attempt(f"read the weights in {name}", cache.pyg_weights, data, name)
+    sources.store_upload("weights", name, data)
+    st.session_state.setdefault("_views", {}).setdefault("nn", {})["weights"] = True
+    st.session_state["nn.weights"] = True
+    st.success(f"**{name}**: a {spec['kind'].upper()} with {spec['layers']} layers, "
+               f"{spec['in_channels']} input features, hidden {spec['hidden']}.",
+               icon=":material/check_circle:")
+    st.page_link(f"{PAGES}/neural.py", label="Run it in Neural message passing",
+                 icon=":material/arrow_forward:")
+elif ext in MODELS.split():
+    fg = attempt(f"read the model {name}", cache.upload_model, data, name)
+    sources.store_upload("model", name, data)
+    sources.open_upload_everywhere("model")
+    s = fg.summary()
+    st.success(f"**{name}**: {s['variables']} variables, {s['factors']} factors"
+               f"{', a tree' if s['tree'] else ', with cycles'}.", icon=":material/check_circle:")
+    st.page_link(f"{PAGES}/belief_propagation.py", label="Open it in Belief propagation",
+                 icon=":material/arrow_forward:")
+elif ext not in GRAPHS.split():
+    st.error(f"**Could not read {name}:** expected a graph ({GRAPHS}), a graphical model "
+             f"({MODELS}) or PyG weights (.pt), found {ext or 'no extension'!r}; rename the file "
+             "if its content is one of these, or convert it.", icon=":material/error:")
+else:
+    graph = attempt(f"read the graph {name}", cache.upload_graph, data, name)
+    sources.store_upload("graph", name, data)
+    sources.open_upload_everywhere("graph")
+    st.success(f"**{name}** read as a graph.", icon=":material/check_circle:")
+    graph_info.summary_panel(graph)
+    for page, label in (("graphs", "Graphs"), ("neural", "Neural message passing"),
+                        ("matrix", "Matrix view"), ("oversmoothing", "Over-smoothing")):
+        st.page_link(f"{PAGES}/{page}.py", label=f"Open it in {label}",
+                     icon=":material/arrow_forward:")
