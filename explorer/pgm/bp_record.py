@@ -20,7 +20,10 @@ from explorer.pgm.evidence import evidence_names
 from explorer.pgm.factor_graph import FactorGraph
 from explorer.trace import Step
 
-__all__ = ["Recorder", "decode_map", "zero_error"]
+__all__ = ["Recorder", "decode_map", "zero_error", "OSC_WINDOW"]
+
+#: iterations looked back over when deciding whether messages oscillate
+OSC_WINDOW = 8
 
 
 def _bf_change(a: list[np.ndarray], b: list[np.ndarray]) -> float:
@@ -43,16 +46,19 @@ class Recorder:
 
     # ------------------------------------------------------------------ figures
     def _oscillation(self) -> float:
-        """Largest stored-message change in the last iteration; sets ``oscillating``."""
-        if len(self._hist) < 2:
-            return float(np.abs(np.exp(self._hist[-1]) - np.exp(self.lay.init)).max(initial=0.0)) \
-                if self._hist else 0.0
-        p = [np.exp(h) for h in self._hist]
-        d1 = np.abs(p[-1] - p[-2])
-        if len(p) == 3:
-            d2 = np.abs(p[-1] - p[0])
-            self.oscillating = bool(np.any((d1 > self.osc_threshold) & (d2 < 0.1 * d1)))
-        return float(d1.max(initial=0.0))
+        """Largest stored-message change in the last iteration. Sets ``oscillating`` when some
+        message entry both rose and fell by more than ``max(tol, 1e-6)`` within the last
+        :data:`OSC_WINDOW` iterations: it flips back and forth (period 2, or the longer swings
+        of a frustrated loop) instead of settling."""
+        if not self._hist:
+            return 0.0
+        p = np.exp(np.stack(self._hist))                 # [w, K, P]
+        if len(p) < 2:
+            return float(np.abs(p[-1] - np.exp(self.lay.init)).max(initial=0.0))
+        d = np.diff(p, axis=0)
+        thr = self.osc_threshold
+        self.oscillating = bool(np.any((d > thr).any(axis=0) & (d < -thr).any(axis=0)))
+        return float(np.abs(d[-1]).max(initial=0.0))
 
     def _rows(self, logs: np.ndarray, var: np.ndarray):
         """Display rows from ``[n, K]`` log vectors of variables ``var``: probabilities (or
@@ -80,7 +86,7 @@ class Recorder:
         lay = self.lay
         self.iterations = it
         self.sent += int(edges.size)
-        self._hist = (self._hist + [stored.copy()])[-3:]
+        self._hist = (self._hist + [stored.copy()])[-(OSC_WINDOW + 1):]
         self._prev_new, self._new, self._n_new = self._new, new.copy(), n_new
         bv = lay.var_beliefs(new)
         dv = float(np.abs(bv - self.bv).max(initial=0.0))

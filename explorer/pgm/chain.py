@@ -62,7 +62,7 @@ def chain_model(n: int = 5, k: int = 2) -> FactorGraph:
     states = {v: [str(s) for s in range(k)] for v in names}
     cpds = {names[0]: ([], prior)}
     cpds.update({names[t]: ([names[t - 1]], trans) for t in range(1, n)})
-    return from_bayesian_network(states, cpds, name=f"chain of {n}")
+    return from_bayesian_network(states, cpds, name="essay_chain")
 
 
 def _naive(fg: FactorGraph, last: int) -> dict:
