@@ -272,7 +272,7 @@ def _spring(n, csr, pairs, rng):
     t = 0.1 if not big else 0.02
     for it in range(iters):
         if big:
-            s = rng.choice(n, size=128, replace=False)
+            s = rng.choice(n, size=64 if n > 10_000 else 128, replace=False)
             delta = X[:, None] - X[None, s]
             d2 = np.maximum((delta ** 2).sum(-1), 1e-4)
             disp = (delta * (k * k / d2)[..., None]).sum(1) * (n / s.size)
