@@ -75,3 +75,30 @@ def test_cli_export_bad_source_is_a_clear_error(tmp_path, capsys):
     assert "error:" in capsys.readouterr().err
     assert main(["export", "karate", "--algo", "gcn", "--layers", "0", "--html", str(tmp_path / "x.html")]) == 2
     assert "--layers must be at least 1" in capsys.readouterr().err
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(find_browser() is None, reason="no Chromium/Chrome found (apt-get install chromium)")
+def test_exported_html_plays_to_the_last_frame_offline(tmp_path):
+    sync_api = pytest.importorskip("playwright.sync_api")
+    out = export_html(trace_figure(bp_chain_trace(4), BP_POS, selected=1, frame_ms=60), tmp_path / "a.html")
+    exe = "/usr/lib/chromium/chromium" if Path("/usr/lib/chromium/chromium").exists() else find_browser()
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=exe, headless=True)
+        try:
+            page = browser.new_page(viewport={"width": 1100, "height": 750})
+            errors: list[str] = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.route("**/*", lambda r: r.abort() if not r.request.url.startswith("file:") else r.continue_())
+            page.goto(out.as_uri())
+            page.wait_for_selector(".js-plotly-plot .main-svg")
+            gd = page.locator(".js-plotly-plot").element_handle()
+            assert page.evaluate("gd => gd._transitionData._frames.length", gd) == 4
+            page.locator(".updatemenu-button", has_text="Play").first.click()
+            page.wait_for_function("gd => gd.layout.sliders[0].active === 3", arg=gd, timeout=15_000)
+            assert "iteration 4" in page.evaluate("gd => gd.layout.title.text", gd)
+            ART.mkdir(exist_ok=True)
+            page.screenshot(path=str(ART / "export_played.png"))
+            assert errors == []
+        finally:
+            browser.close()

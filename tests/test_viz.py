@@ -274,3 +274,11 @@ def test_long_vectors_are_truncated():
 
     assert latex_vector([1, 2, 3]) == r"\left[1,\ 2,\ 3\right]"
     assert latex_vector(np.arange(10.0)) == r"\left[0,\ 1,\ 2,\ \dots,\ 9\right]"
+
+
+def test_sparse_long_vectors_name_their_non_zeros():
+    from explorer.viz.formulas import latex_vector
+
+    e = np.zeros(34)
+    e[7] = 1.0
+    assert latex_vector(e) == r"\mathbf{0}_{34}\text{ except }[7]{=}1"

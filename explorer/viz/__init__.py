@@ -28,11 +28,16 @@ _EXPORTS = {
     "decode_array": "_common", "WEBGL_THRESHOLD": "_common",
 }
 
+_SUBMODULES = frozenset({"layout", "graph_view", "trace_view", "colors", "messages", "formulas", "charts",
+                         "panels", "export", "commands"})
+
 __all__ = sorted(_EXPORTS)
 
 
 def __getattr__(name: str) -> Any:
     module = _EXPORTS.get(name)
+    if module is None and name in _SUBMODULES:
+        return importlib.import_module(f"explorer.viz.{name}")
     if module is None:
         raise AttributeError(f"module 'explorer.viz' has no attribute {name!r}")
     value = getattr(importlib.import_module(f"explorer.viz.{module}"), name)

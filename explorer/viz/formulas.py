@@ -41,6 +41,10 @@ def _t(label: Any) -> str:
 def latex_vector(values: Any, *, max_len: int = 5, digits: int = 3) -> str:
     """``[a, b, c]`` in LaTeX; longer than ``max_len`` it keeps the ends with "…"."""
     a = np.asarray(values).reshape(-1)
+    nz = np.flatnonzero(a)
+    if a.size > max_len and nz.size <= 2:  # e.g. one-hot features: say where the non-zeros are
+        parts = [rf"[{j}]{{=}}{fmt(a[j], digits)}" for j in nz]
+        return rf"\mathbf{{0}}_{{{a.size}}}" + (r"\text{ except }" + r",\ ".join(parts) if parts else "")
     items = [fmt(v, digits) for v in a]
     if len(items) > max_len:
         items = items[: max_len - 2] + [r"\dots"] + items[-1:]

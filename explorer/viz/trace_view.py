@@ -87,8 +87,9 @@ def trace_figure(trace: Any, pos: Any, *, color_by: str = "auto", feature: int =
         animate: add one frame per step with Play/Pause buttons and a step slider.
         show_messages: draw a marker per sent message, ``MESSAGE_AT`` along its edge, sized and
             coloured by its value (BP: the value at ``state``; otherwise the L2 norm).
-        max_message_markers: per step, draw at most this many markers (the largest); the selected
-            node's messages are always drawn.
+        max_message_markers: per step, draw at most this many markers: the largest of the step,
+            or, when every step sends the same edges, the same subset in every frame (largest on
+            average), so frames need not resend positions; the selected node's are always drawn.
         frame_ms: milliseconds per frame for Play (Slow = 3x, Fast = 1/3).
         title: the figure title (default: kind and graph name); the step note is added below it.
         height: figure height in pixels.
