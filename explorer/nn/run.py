@@ -13,6 +13,7 @@ ones) and ``step.messages`` their messages, so that per node
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -155,9 +156,10 @@ def run_stack(graph: Graph, *, layer: str = "gcn", layers: int = 2, hidden: int 
     if weights is not None:
         spec = weights if isinstance(weights, dict) and "specs" in weights else load_pyg_state_dict(weights)
         if spec["in_channels"] != x_np.shape[1]:
+            used = f"features={features!r}" + ("" if notice else ", the graph's attribute x")
             raise ModelError(f"the weights expect {spec['in_channels']} input features per node, but the "
-                             f"features used have {x_np.shape[1]} ({notice or 'the graph attribute x'}); "
-                             "give the graph matching features or choose --features accordingly")
+                             f"features used have {x_np.shape[1]} ({used}); give the graph features of "
+                             f"width {spec['in_channels']} or choose another features option")
         layer, layers, hidden, heads = spec["kind"], spec["layers"], spec["hidden"], spec["heads"]
         out_channels = spec["out_channels"]
     torch.manual_seed(seed)
@@ -195,7 +197,7 @@ def run_stack(graph: Graph, *, layer: str = "gcn", layers: int = 2, hidden: int 
     params = {"layer": layer, "layers": layers, "hidden": hidden, "out_channels": out_channels,
               "heads": heads, "seed": seed, "features": features, "residual": residual,
               "readout": readout, "record": record, "activation": "relu",
-              "weights": weights if isinstance(weights, str) else (None if weights is None else "state dict"),
+              "weights": str(weights) if isinstance(weights, (str, Path)) else (None if weights is None else "state dict"),
               "layer_opts": dict(layer_opts), "in_channels": int(x_np.shape[1])}
     result = {"output": out.numpy().astype(np.float64), "layers": states_np, "readout": graph_out,
               "features_notice": notice}
