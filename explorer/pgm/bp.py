@@ -19,7 +19,9 @@ What one Trace step is, per ``updates`` schedule (trace.graph = the clamped mode
   into I (edges ``2p``), then I's new messages out (edges ``2p+1``), applied at once.
 - ``residual``: one iteration = P single updates, each of the stored message with the largest
   residual ``max|m_new - m|`` (libDAI SEQMAX): the update I -> i (edge ``2p+1``), then the
-  messages i -> J to i's other factors (edges ``2q``) whose inputs changed.
+  messages i -> J to i's other factors (edges ``2q``) whose inputs changed. With damping the
+  updated edge keeps the part of its residual that damping left (libDAI sets it to 0, which can
+  stall the run short of the fixed point).
 - ``tree``: the two-pass protocol on a tree-shaped factor graph (refused on a loopy one): per
   connected piece, messages flow from the leaves to a root (the lowest-index variable) and back.
   A step is one message; a node sends to a neighbour once it has heard from all its others, so
@@ -183,8 +185,10 @@ def _residual_pass(lay: Layout, mode: str, lam: float, m: np.ndarray, new: np.nd
     n_sent = 0
     for _ in range(lay.P):
         q = int(np.argmax(r))
-        r[q] = 0.0
         m[:, q] = _damp(m[:, q], new[:, q], lam)
+        # libDAI zeroes the residual here; with damping the stored message still lags the
+        # proposal, so keep what is left of the gap (0 when undamped) and revisit it later
+        r[q] = float(np.abs(np.exp(new[:, q]) - np.exp(m[:, q])).max()) if lam else 0.0
         others = [t for t in lay.var_pairs[int(lay.var[q])] if t != q]
         n_sent += 1 + len(others)
         if rec.record:

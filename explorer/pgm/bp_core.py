@@ -163,8 +163,8 @@ class Layout:
         """Columns of log values normalised to sum 1 (for display)."""
         top = x.max(axis=0)
         y = x - np.where(np.isfinite(top), top, 0.0)
-        with np.errstate(divide="ignore"):
-            return y - np.log(np.exp(y).sum(axis=0))
+        s = np.exp(y).sum(axis=0)
+        return y - np.log(np.where(s > 0, s, 1.0))      # an all-zero column stays -inf, no NaN
 
     # ------------------------------------------------------------------ factor side
     def _outs(self, gr: dict, cols, xs: list[np.ndarray], mode: str) -> list[np.ndarray]:

@@ -57,9 +57,9 @@ def tree_mrf() -> FactorGraph:
     binary children (7 variables, mixed cardinalities, soft agreement potentials)."""
     states = {"R": ["0", "1", "2"], "L": ["0", "1"], "M": ["0", "1"],
               "L1": ["0", "1"], "L2": ["0", "1"], "M1": ["0", "1"], "M2": ["0", "1"]}
-    unary = {"R": [1.0, 2.0, 1.5], "L1": [3.0, 1.0], "M2": [1.0, 4.0]}
+    unary = {"R": [1.0, 2.0, 1.5], "L1": [2.0, 1.0], "M2": [1.0, 4.0]}
     agree = np.array([[3.0, 1.0], [1.0, 3.0]])
-    root = np.array([[3.0, 1.0], [1.0, 3.0], [2.0, 2.0]])
+    root = np.array([[3.0, 1.0], [1.0, 3.0], [2.5, 1.5]])
     pairs = [("R", "L", root), ("R", "M", root), ("L", "L1", agree), ("L", "L2", agree),
              ("M", "M1", agree), ("M", "M2", agree)]
     return pairwise_mrf(states, unary, pairs, name="tree MRF")
