@@ -9,10 +9,12 @@ CPU or a CUDA GPU (:func:`resolve_device`); nothing here imports streamlit.
     context.py    cleaned edges + exact/sampled pair plan       hops.py   bounded BFS hop table
     remedies.py   PairNorm, GCN2Conv (GCNII), DropEdge           stack.py  the deep stack
     sweep.py      depth_sweep -> SweepResult                    trace.py  sweep_to_trace
+    probe.py      accuracy_vs_depth (linear probe on the CSBM)
     synthetic.py  contextual SBM and G(n, m) graphs             device.py resolve_device
     commands.py   the ``oversmooth`` CLI command
 """
 
+from explorer.diagnostics.context import MetricContext
 from explorer.diagnostics.device import resolve_device
 from explorer.diagnostics.hops import HopTable, hop_table
 from explorer.diagnostics.metrics import (METRIC_KEYS, all_metrics, dirichlet_energy,
@@ -24,7 +26,8 @@ from explorer.diagnostics.synthetic import csbm, random_graph
 __all__ = ["csbm", "random_graph", "resolve_device", "HopTable", "hop_table", "METRIC_KEYS",
            "all_metrics", "dirichlet_energy", "dirichlet_energy_normalized", "effective_rank",
            "feature_norm", "mad", "mad_gap", "mean_cosine_similarity", "numerical_rank",
-           "survey_measure", "depth_sweep", "SweepResult", "sweep_to_trace", "MAX_DEPTH"]
+           "survey_measure", "MetricContext", "depth_sweep", "SweepResult", "sweep_to_trace",
+           "MAX_DEPTH", "accuracy_vs_depth", "DeepStack"]
 
 
 def __getattr__(name: str):
@@ -35,4 +38,10 @@ def __getattr__(name: str):
     if name == "sweep_to_trace":
         from explorer.diagnostics.trace import sweep_to_trace
         return sweep_to_trace
+    if name == "accuracy_vs_depth":
+        from explorer.diagnostics.probe import accuracy_vs_depth
+        return accuracy_vs_depth
+    if name == "DeepStack":
+        from explorer.diagnostics.stack import DeepStack
+        return DeepStack
     raise AttributeError(f"module 'explorer.diagnostics' has no attribute {name!r}")

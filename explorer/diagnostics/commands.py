@@ -71,10 +71,9 @@ def format_table(layers: list[dict]) -> str:
 def run(args: argparse.Namespace) -> int:
     from explorer.io.samples import load_graph
     from explorer.nn.features import default_features
-    from explorer.diagnostics.sweep import MAX_DEPTH, depth_sweep
+    from explorer.diagnostics.sweep import check_depth, depth_sweep
 
-    if not 1 <= args.depth <= MAX_DEPTH:
-        depth_sweep(None, depth=args.depth)          # raises the ModelError naming the limit
+    check_depth(args.depth)                      # before loading anything
     graph = load_graph(args.graph)
     x, notice = default_features(graph, args.features, seed=args.seed)
     if args.save_features:

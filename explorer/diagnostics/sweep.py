@@ -23,7 +23,7 @@ from explorer.diagnostics.device import resolve_device
 from explorer.diagnostics.metrics import METRIC_KEYS, all_metrics
 from explorer.diagnostics.stack import DeepStack
 
-__all__ = ["SweepResult", "depth_sweep", "MAX_DEPTH", "Progress", "input_features"]
+__all__ = ["SweepResult", "depth_sweep", "check_depth", "MAX_DEPTH", "Progress", "input_features"]
 
 #: the deepest stack a sweep builds (the issue's limit)
 MAX_DEPTH = 128
@@ -59,6 +59,15 @@ class SweepResult:
         return {"device": self.device,
                 "layers": [{"layer": int(d["layer"]), **{k: d.get(k) for k in METRIC_KEYS}}
                            for d in self.layers]}
+
+
+def check_depth(depth: int, max_depth: int = MAX_DEPTH) -> int:
+    """Return ``depth`` as an int, or raise :class:`ModelError` naming the limit."""
+    depth = int(depth)
+    if not 1 <= depth <= int(max_depth):
+        raise ModelError(f"depth must be between 1 and {max_depth} layers (the limit; found {depth}); "
+                         "choose a smaller --depth")
+    return depth
 
 
 def input_features(graph: Graph) -> tuple[np.ndarray, str]:
@@ -117,10 +126,7 @@ def depth_sweep(graph: Graph, *, layer: str = "gcn", depth: int = 16, hidden: in
     Shapes:
         graph.x or x: [N, F]; result.features[k]: [N, F] for k = 0, [N, hidden] after.
     """
-    depth, hidden = int(depth), int(hidden)
-    if not 1 <= depth <= int(max_depth):
-        raise ModelError(f"depth must be between 1 and {max_depth} layers (the limit; found {depth}); "
-                         "choose a smaller --depth")
+    depth, hidden = check_depth(depth, max_depth), int(hidden)
     if hidden < 1:
         raise ModelError(f"hidden must be >= 1 (found {hidden})")
     dev = resolve_device(device)
