@@ -122,6 +122,7 @@ def test_four_cycle_oscillates_undamped_and_converges_damped():
     assert und.steps[-1].extras["oscillating"] and und.result["residual"] > 0.1
     a = [float(s.states[0][0]) for s in und.steps[-8:]]
     assert max(a) - min(a) > 0.5                               # A's belief swings
+    assert run_bp(fg, max_iter=100, record=False).result["oscillating"]
     damped = validate_trace(run_bp(fg, damping=0.5, max_iter=400))
     assert damped.result["converged"] and not damped.result["oscillating"]
 
@@ -138,6 +139,7 @@ def test_recorded_and_unrecorded_runs_agree(updates):
             assert np.array_equal(x, y)
         assert a.result["iterations"] == b.result["iterations"]
         assert a.result["residual"] == b.result["residual"]
+        assert a.result["oscillating"] == b.result["oscillating"]
         assert a.result["log_z"] == pytest.approx(b.result["log_z"], abs=1e-12)
         # the last step's variable states are the final beliefs
         for i, x in enumerate(a.result["beliefs"]):

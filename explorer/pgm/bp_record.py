@@ -41,24 +41,36 @@ class Recorder:
         self.iterations, self.converged, self.residual = 0, False, float("inf")
         self.oscillating, self.bethe, self.sent = False, None, 0
         self._hist: list[np.ndarray] = []
+        self._ups: list[np.ndarray] = []
+        self._downs: list[np.ndarray] = []
+        self._last_p: np.ndarray | None = None
         self._new = self._prev_new = None
         self._n_new = None
 
     # ------------------------------------------------------------------ figures
-    def _oscillation(self) -> float:
-        """Largest stored-message change in the last iteration. Sets ``oscillating`` when some
-        message entry both rose and fell by more than ``max(tol, 1e-6)`` within the last
-        :data:`OSC_WINDOW` iterations: it flips back and forth (period 2, or the longer swings
-        of a frustrated loop) instead of settling."""
-        if not self._hist:
-            return 0.0
-        p = np.exp(np.stack(self._hist))                 # [w, K, P]
-        if len(p) < 2:
-            return float(np.abs(p[-1] - np.exp(self.lay.init)).max(initial=0.0))
-        d = np.diff(p, axis=0)
-        thr = self.osc_threshold
-        self.oscillating = bool(np.any((d > thr).any(axis=0) & (d < -thr).any(axis=0)))
-        return float(np.abs(d[-1]).max(initial=0.0))
+    def _push(self, prev: np.ndarray, cur: np.ndarray) -> float:
+        """Record which stored-message entries rose or fell (probabilities) between two
+        iterations; returns the largest change."""
+        d = cur - prev
+        self._ups = (self._ups + [d > self.osc_threshold])[-OSC_WINDOW:]
+        self._downs = (self._downs + [d < -self.osc_threshold])[-OSC_WINDOW:]
+        self.oscillating = bool(np.any(np.logical_or.reduce(self._ups)
+                                       & np.logical_or.reduce(self._downs)))
+        return float(np.abs(d).max(initial=0.0))
+
+    def _oscillation(self, stored: np.ndarray) -> float:
+        """For recorded steps: the largest stored-message change in this iteration, and the
+        ``oscillating`` flag: some message entry both rose and fell by more than
+        ``max(tol, 1e-6)`` within the last :data:`OSC_WINDOW` iterations (it flips back and
+        forth, with period 2 or the longer swings of a frustrated loop, instead of settling).
+        Unrecorded runs compute the same flag once, in :meth:`finish`."""
+        p = np.exp(stored)
+        if self._last_p is None:
+            change = float(np.abs(p - np.exp(self.lay.init)).max(initial=0.0))
+        else:
+            change = self._push(self._last_p, p)
+        self._last_p = p
+        return change
 
     def _rows(self, logs: np.ndarray, var: np.ndarray):
         """Display rows from ``[n, K]`` log vectors of variables ``var``: probabilities (or
@@ -86,7 +98,8 @@ class Recorder:
         lay = self.lay
         self.iterations = it
         self.sent += int(edges.size)
-        self._hist = (self._hist + [stored.copy()])[-(OSC_WINDOW + 1):]
+        if not self.record:
+            self._hist = (self._hist + [stored.copy()])[-(OSC_WINDOW + 1):]
         self._prev_new, self._new, self._n_new = self._new, new.copy(), n_new
         bv = lay.var_beliefs(new)
         dv = float(np.abs(bv - self.bv).max(initial=0.0))
@@ -101,7 +114,7 @@ class Recorder:
             self.bf, self.residual = None, dv
         if not self.record:
             return
-        change = self._oscillation()
+        change = self._oscillation(stored)
         self.bethe = lay.bethe_log_z(self.bv, self.bf) if self.mode == "sum" else None
         if parallel is not None:
             n, nw = parallel
@@ -129,7 +142,9 @@ class Recorder:
             if old is not None:
                 self.residual = max(self.residual, _bf_change(self.bf, old))
         if not self.record:
-            self._oscillation()
+            ps = [np.exp(h) for h in self._hist]
+            for a, b in zip(ps[:-1], ps[1:]):
+                self._push(a, b)
         self.bethe = lay.bethe_log_z(self.bv, self.bf) if self.mode == "sum" else None
 
     # ------------------------------------------------------------------ tree schedule
