@@ -5,8 +5,10 @@ new messages are normalised to sum 1 (here unary factors' too, which changes no 
 ``damping`` λ mixes geometrically, ``log m <- λ log m_old + (1-λ) log m_new`` (0 = none),
 beliefs come from the *undamped* new messages, and the run stops once the largest change of any
 variable or factor belief over one iteration is at most ``tol`` (old beliefs start uniform).
-Arithmetic is always in the log domain (zeros are ``-inf``, never NaN); ``logdomain`` picks
-whether the recorded messages are log-messages or probabilities.
+Messages are kept as logs (a zero is ``-inf``, never NaN); factor sums run on max-scaled
+linear tables and fall back to the log domain when a sum underflows (see
+:mod:`explorer.pgm.bp_core`). ``logdomain`` only picks whether the recorded messages are
+log-messages or probabilities: the arithmetic is the same either way.
 
 What one Trace step is, per ``updates`` schedule (trace.graph = the clamped model's
 ``to_graph()``; edge ``2p`` is variable -> factor and ``2p+1`` factor -> variable of pair ``p``):
