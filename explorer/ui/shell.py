@@ -18,7 +18,7 @@ from typing import Any
 
 import streamlit as st
 
-from explorer.ui.state import View, lecture_mode
+from explorer.ui.state import View, global_changed, lecture_mode
 
 __all__ = ["frame", "LECTURE_CSS"]
 
@@ -60,7 +60,7 @@ def frame(view: View, title: str, intro: str) -> Any:
         st.warning("Some settings in the link were not understood and were set to their "
                    f"defaults: {', '.join(view.rejected)}.", icon=":material/link_off:")
     with st.sidebar:
-        st.toggle("Lecture mode", key="lecture",
+        st.toggle("Lecture mode", key="lecture", on_change=global_changed, args=("lecture",),
                   help="Large type and big step buttons for a projector; the controls fold "
                        "into an expander. Arrow keys step through the run.")
         st.button("Reset to defaults", key=f"{view.page}.reset", on_click=view.reset,

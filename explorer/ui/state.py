@@ -65,6 +65,11 @@ def format_value(value: Any) -> str:
     return str(value)
 
 
+def global_changed(name: str) -> None:
+    """Widget callback of a global setting's widget: remember its new value for every page."""
+    st.session_state["_globals"][name] = st.session_state[name]
+
+
 def sync_current() -> None:
     """Sync the view of the page being drawn (used before a run stops on an error)."""
     view = st.session_state.get("_view")
@@ -131,24 +136,36 @@ class View:
 
     def _load(self) -> None:
         ss = st.session_state
-        saved = ss.setdefault(_SAVED, {}).get(self.page, {})
         qp = st.query_params
-        for name, default in {**GLOBALS, **self.defaults}.items():
+        # Globals (lecture mode) live in a plain session entry: a widget with the same key on
+        # another page is another widget to Streamlit and would start from its default.
+        if "_globals" not in ss:
+            ss["_globals"] = {name: self._from_url(name, default, qp)
+                              for name, default in GLOBALS.items()}
+        for name in GLOBALS:
+            ss[name] = ss["_globals"][name]
+        saved = ss.setdefault(_SAVED, {}).get(self.page, {})
+        for name, default in self.defaults.items():
             key = self.key(name)
             if key in ss:
                 continue
-            value = saved.get(name, list(default) if isinstance(default, list) else default)
             if name in qp:
-                try:
-                    parsed = parse_value(qp[name], default)
-                except ValueError:
-                    parsed = None
-                if parsed is not None and self._allowed(name, parsed):
-                    value = parsed
-                else:
-                    self.rejected.append(f"{name}={qp[name]}")
-                    value = default
+                value = self._from_url(name, default, qp)
+            else:
+                value = saved.get(name, list(default) if isinstance(default, list) else default)
             ss[key] = value
+
+    def _from_url(self, name: str, default: Any, qp: Any) -> Any:
+        if name not in qp:
+            return default
+        try:
+            parsed = parse_value(qp[name], default)
+        except ValueError:
+            parsed = None
+        if parsed is not None and self._allowed(name, parsed):
+            return parsed
+        self.rejected.append(f"{name}={qp[name]}")
+        return default
 
     def url_params(self) -> dict[str, str]:
         """The query string this view should have: every setting that differs from its default."""

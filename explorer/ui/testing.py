@@ -39,8 +39,8 @@ def app_test(page: str | None = None, *, query: dict[str, str] | None = None,
     from streamlit.testing.v1 import AppTest
 
     at = AppTest.from_file(str(APP), default_timeout=timeout)
+    at.query_params.update(query or {})  # a link opened fresh: global settings apply at once
     if page is None:
-        at.query_params.update(query or {})
         return at.run()
     at.run()
     at.switch_page(f"{PAGES}/{page}.py")

@@ -17,8 +17,14 @@ it is an approximation that may converge, oscillate, or need **damping**.
 """
 TOLS = [1e-3, 1e-6, 1e-9, 1e-12]
 
-view = View("bp", {"sample": sources.sample_names("model")[0], "mode": "sum",
-                   "updates": "parallel", "damping": 0.0, "tol": 1e-9, "max_iter": 50,
+
+def _default_model() -> str:
+    names = sources.sample_names("model")
+    return "asia" if "asia" in names else names[0]
+
+
+view = View("bp", {"sample": _default_model(), "mode": "sum",
+                   "updates": "parallel", "damping": 0.0, "tol": 1e-9, "max_iter": 100,
                    "seed": 0, "evidence": [], **player.DEFAULTS},
             choices={"sample": sources.sample_choice("model"), "mode": ["sum", "max"],
                      "updates": list(pgm.UPDATES), "tol": TOLS,

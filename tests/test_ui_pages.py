@@ -1,0 +1,193 @@
+"""AppTest of every topic page and its controls, against independent oracles.
+
+Oracles: brute-force enumeration of the model's joint table (numpy einsum, written here), the
+chain's hand-computed marginals, networkx's Weisfeiler-Leman hash, the model structure (one
+parallel BP message per edge direction), and the recorded trace's own length.
+"""
+
+import itertools
+
+import networkx as nx
+import numpy as np
+import pytest
+
+pytest.importorskip("streamlit")
+
+from explorer import pgm  # noqa: E402
+from explorer.io import load_graph  # noqa: E402
+from explorer.ui.testing import app_test, array, charts, trace_named  # noqa: E402
+
+
+def _ok(at):
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+
+
+def _brute_marginals(fg):
+    """P(X_i) for every variable by summing the full product of factor tables."""
+    joint = np.ones(fg.cards)
+    for f in fg.factors:
+        shape = [fg.cards[v] if v in f.scope else 1 for v in range(fg.n_vars)]
+        order = np.argsort(f.scope)
+        joint = joint * np.transpose(f.table, order).reshape(shape)
+    joint /= joint.sum()
+    axes = range(fg.n_vars)
+    return [joint.sum(axis=tuple(a for a in axes if a != i)) for i in axes]
+
+
+# ---------------------------------------------------------------------- belief propagation
+def test_bp_default_shows_one_frame_per_iteration_and_every_node():
+    at = app_test("belief_propagation")
+    _ok(at)
+    fg = pgm.load_model("asia")
+    fig = charts(at)["bp.chart"]
+    iterations = int(next(m.value for m in at.metric if m.label == "Iterations"))
+    assert len(fig["frames"]) == iterations
+    n_drawn = len(array(trace_named(fig, "nodes")["x"])) + len(array(trace_named(fig, "factor")["x"]))
+    assert n_drawn == fg.n_vars + fg.n_factors
+    # parallel schedule: every variable-factor pair sends one message each way per iteration
+    assert len(array(trace_named(fig, "messages")["x"])) == 2 * len(fg.edge_pairs()[0])
+
+
+def test_bp_belief_bars_match_brute_force_on_a_tree():
+    at = app_test("belief_propagation", query={"sample": "chain_bn", "node": "2"})
+    _ok(at)
+    at.button(key="bp.last").click().run()
+    _ok(at)
+    fg = pgm.load_model("chain_bn")
+    exact = _brute_marginals(fg)[2]
+    bars = charts(at)["player.beliefs"]["data"]
+    bp, ex = (np.array(array(b["y"])) for b in bars)
+    np.testing.assert_allclose(ex, exact, atol=1e-9)
+    np.testing.assert_allclose(bp, exact, atol=1e-6)  # BP is exact on a tree
+
+
+def test_bp_max_mode_gives_the_brute_force_map():
+    at = app_test("belief_propagation", query={"sample": "chain_bn", "mode": "max"})
+    _ok(at)
+    fg = pgm.load_model("chain_bn")
+    best, arg = -1.0, None
+    for x in itertools.product(*[range(c) for c in fg.cards]):
+        p = np.prod([f.table[tuple(x[v] for v in f.scope)] for f in fg.factors])
+        if p > best:
+            best, arg = p, x
+    text = next(m.value for m in at.markdown if m.value.startswith("**MAP assignment:**"))
+    for i, s in enumerate(arg):
+        assert f"{fg.names[i]}={fg.states[i][s]}" in text
+
+
+def test_bp_step_buttons_move_the_step_and_the_formula():
+    at = app_test("belief_propagation")
+    assert any(m.value.startswith("**Step 1 of") for m in at.markdown)
+    at.button(key="bp.next").click().run()
+    _ok(at)
+    assert at.session_state["bp.step"] == 1 and at.query_params["step"] == "1"
+    assert any(m.value.startswith("**Step 2 of") for m in at.markdown)
+    at.button(key="bp.last").click().run()
+    last = len(charts(at)["bp.chart"]["frames"]) - 1
+    assert at.session_state["bp.step"] == last
+    at.button(key="bp.back").click().run()
+    assert at.session_state["bp.step"] == last - 1
+    at.button(key="bp.first").click().run()
+    assert at.session_state["bp.step"] == 0 and "step" not in at.query_params
+
+
+def test_bp_controls_and_errors():
+    at = app_test("belief_propagation", query={"sample": "four_cycle", "max_iter": "400"})
+    _ok(at)
+    assert any("oscillating" in w.value for w in at.warning)  # undamped parallel BP on the cycle
+    at.slider(key="bp.damping").set_value(0.5).run()
+    _ok(at)
+    assert not at.warning
+    assert next(m.value for m in at.metric if m.label == "Converged") == "yes"
+    at.selectbox(key="bp.updates").set_value("tree").run()
+    assert not at.exception
+    assert "tree schedule needs a tree-shaped" in at.error[0].value
+    assert at.query_params["updates"] == "tree"  # the setting that led here is kept
+
+
+def test_bp_evidence_round_trips_through_the_url():
+    at = app_test("belief_propagation", query={"sample": "chain_bn"})
+    option = at.multiselect(key="bp.evidence").options[-1]
+    at.multiselect(key="bp.evidence").set_value([option]).run()
+    _ok(at)
+    link = dict(at.query_params)
+    again = app_test("belief_propagation", query=link)
+    _ok(again)
+    assert again.multiselect(key="bp.evidence").value == [option]
+    assert charts(again)["bp.chart"] == charts(at)["bp.chart"]
+    bad = app_test("belief_propagation", query={"sample": "chain_bn", "evidence": "Nope=1"})
+    assert not bad.exception and any("Nope=1" in w.value for w in bad.warning)
+
+
+# ---------------------------------------------------------------------- variable elimination
+def test_ve_chain_gives_the_hand_computed_p_x5():
+    at = app_test("variable_elimination")
+    _ok(at)
+    text = " ".join(m.value for m in at.markdown)
+    assert "P(X5=0) = 0.4125" in text and "P(X5=1) = 0.5875" in text
+    assert len(charts(at)["ve.chart"]["frames"]) == 4  # X1..X4 eliminated, one message each
+    at.slider(key="ve.n").set_value(7).run()
+    _ok(at)
+    assert len(charts(at)["ve.chart"]["frames"]) == 6
+    assert next(m.value for m in at.metric if m.label == "Naive terms kⁿ") == f"{2 ** 7:,}"
+
+
+# ---------------------------------------------------------------------- neural
+@pytest.mark.parametrize("layer", ["gcn", "sage", "gat", "gin", "mpnn", "gn"])
+def test_every_layer_runs_with_one_frame_per_layer(layer):
+    at = app_test("neural", query={"sample": "caffeine", "layer": layer, "layers": "3"})
+    _ok(at)
+    fig = charts(at)["nn.chart"]
+    assert len(fig["frames"]) >= 3
+    assert len(array(trace_named(fig, "nodes")["x"])) == load_graph("caffeine").n_nodes
+    if layer == "gat":
+        att = charts(at)["player.attention"]
+        assert len(att["data"]) == 2  # default: two heads, one bar series each
+
+
+def test_receptive_field_grows_one_hop_per_layer():
+    # chain5 is directed X1 -> ... -> X5: after k layers X5 has heard from k+1 nodes
+    at = app_test("neural", query={"sample": "chain5", "layers": "4", "node": "4"})
+    _ok(at)
+    for k in range(4):
+        if k:
+            at.button(key="nn.next").click().run()
+        cap = next(c.value for c in at.caption if "Receptive field" in c.value)
+        assert f"heard from {k + 2} of 5" in cap
+
+
+# ---------------------------------------------------------------------- matrix, WL, smoothing
+def test_matrix_view_matches_the_message_form():
+    at = app_test("matrix")
+    _ok(at)
+    assert at.success and "agree" in at.success[0].value
+    heat = charts(at)["matrix.heatmaps"]["data"]
+    R = np.array(array(heat[0]["z"]), dtype=float)
+    G = nx.grid_2d_graph(3, 3)
+    deg = np.array([d for _, d in G.degree()]) + 1.0  # GCN adds a self-loop
+    assert R.shape == (9, 9)
+    np.testing.assert_allclose(sorted(np.diag(R)), sorted(1 / deg), atol=1e-12)
+
+
+@pytest.mark.parametrize("a, b", [("two_triangles", "hexagon"), ("decalin", "bicyclopentyl"),
+                                  ("two_triangles", "star")])
+def test_wl_verdict_matches_networkx(a, b):
+    at = app_test("expressiveness", query={"a": a, "b": b})
+    _ok(at)
+    ga, gb = (load_graph(n).to_networkx() for n in (a, b))
+    same = nx.weisfeiler_lehman_graph_hash(ga) == nx.weisfeiler_lehman_graph_hash(gb)
+    if same:
+        assert "cannot tell them apart" in at.warning[0].value
+    else:
+        assert "tells them apart" in at.success[0].value
+    assert len(array(trace_named(charts(at)["wl.chart"], "nodes")["x"])) == ga.number_of_nodes() + gb.number_of_nodes()
+
+
+def test_oversmoothing_sweeps_every_combination():
+    at = app_test("oversmoothing", query={"depth": "4", "archs": "gcn,gin", "remedies": "none"})
+    _ok(at)
+    names = {d["name"] for d in charts(at)["smooth.metrics"]["data"]}
+    assert names == {"gcn + none", "gin + none"}
+    assert len(charts(at)["smooth.chart"]["frames"]) == 5  # layers 0..4
+    assert any("Ran on **cpu**" in c.value for c in at.caption)
