@@ -10,9 +10,11 @@ receivers[e]``, see :mod:`explorer.graph`):
     update     every node's state after the step
 
 Ragged values. BP messages have one entry per state of the variable they concern, and variables
-may differ in cardinality. Such fields are stored **ragged**: a Python list of 1-D arrays, one per
-row, instead of one padded array (no mask to carry around). Fixed-width values are numpy arrays.
-:func:`rows` gives row ``i`` of either form.
+may differ in cardinality. Such fields are stored **ragged** instead of padded (no mask to carry
+around): either a Python list of 1-D arrays, one per row, or a :class:`Ragged` — one flat buffer
+plus row offsets, which is what engines that record many rows per step use (one array per step
+instead of one per row). Fixed-width values are numpy arrays. :func:`rows` counts the rows of
+any form.
 
 A Trace is plain data (numpy arrays, lists, dicts) and round-trips through JSON
 (:meth:`Trace.to_json` / :meth:`Trace.from_json`) with :data:`SCHEMA_VERSION`.
@@ -23,19 +25,87 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence, Union
+from collections.abc import Sequence
+from typing import Any, Union
 
 import numpy as np
 
 from explorer.errors import TraceError
 from explorer.graph import Graph
 
-__all__ = ["Step", "Trace", "validate_trace", "rows", "SCHEMA_VERSION", "Values"]
+__all__ = ["Step", "Trace", "Ragged", "validate_trace", "rows", "SCHEMA_VERSION", "Values",
+           "RAGGED_TYPES"]
 
 SCHEMA_VERSION = 1
 
-#: per-row values: an array ``[n, ...]`` or a ragged list of ``n`` 1-D arrays
-Values = Union[np.ndarray, list]
+
+class Ragged(Sequence):
+    """Rows of different lengths in one flat buffer: row ``i`` is ``values[offsets[i]:offsets[i+1]]``.
+
+    A read-only sequence of 1-D numpy views, so code written for a list of arrays works on it
+    (``len``, indexing, iteration). Building one costs two arrays, not one object per row.
+
+    Shapes:
+        values ``[offsets[-1]]``, offsets ``[n + 1]`` (non-decreasing, ``offsets[0] == 0``).
+
+    Example:
+        >>> r = Ragged.from_rows([np.array([0.5, 0.5]), np.array([0.1, 0.2, 0.7])])
+        >>> len(r), r[1].tolist(), r.lengths.tolist()
+        (2, [0.1, 0.2, 0.7], [2, 3])
+    """
+
+    __slots__ = ("values", "offsets")
+
+    def __init__(self, values: np.ndarray, offsets: np.ndarray):
+        values = np.asarray(values).reshape(-1)
+        offsets = np.asarray(offsets, dtype=np.int64).reshape(-1)
+        if offsets.size == 0 or offsets[0] != 0 or offsets[-1] != values.size or np.any(np.diff(offsets) < 0):
+            raise TraceError(f"Ragged offsets must rise from 0 to len(values)={values.size}; "
+                             f"found {offsets[:3].tolist()}...{offsets[-2:].tolist()}")
+        values.setflags(write=False)
+        offsets.setflags(write=False)
+        self.values, self.offsets = values, offsets
+
+    @classmethod
+    def from_rows(cls, rows: Sequence[np.ndarray]) -> "Ragged":
+        lengths = [np.size(r) for r in rows]
+        values = np.concatenate([np.asarray(r).reshape(-1) for r in rows]) if rows else np.zeros(0)
+        return cls(values, np.concatenate([[0], np.cumsum(lengths, dtype=np.int64)]))
+
+    @classmethod
+    def concat(cls, blocks: Sequence[np.ndarray]) -> "Ragged":
+        """Rows from 2-D blocks ``[n_b, w_b]`` taken in order (each block's rows share a width)."""
+        blocks = [np.asarray(b).reshape(np.shape(b)[0], -1) for b in blocks]
+        values = np.concatenate([b.reshape(-1) for b in blocks]) if blocks else np.zeros(0)
+        lengths = np.concatenate([np.full(b.shape[0], b.shape[1], dtype=np.int64) for b in blocks]) \
+            if blocks else np.zeros(0, dtype=np.int64)
+        return cls(values, np.concatenate([[0], np.cumsum(lengths)]))
+
+    @property
+    def lengths(self) -> np.ndarray:
+        return np.diff(self.offsets)
+
+    def __len__(self) -> int:
+        return int(self.offsets.size - 1)
+
+    def __getitem__(self, i):  # type: ignore[override]
+        if isinstance(i, slice):
+            return [self[k] for k in range(*i.indices(len(self)))]
+        n = len(self)
+        if not -n <= i < n:
+            raise IndexError(f"row {i} out of range for {n} rows")
+        i %= n
+        return self.values[self.offsets[i]:self.offsets[i + 1]]
+
+    def __repr__(self) -> str:
+        return f"Ragged({len(self)} rows, {self.values.size} values)"
+
+
+#: the ragged forms a Values field may take
+RAGGED_TYPES = (list, tuple, Ragged)
+
+#: per-row values: an array ``[n, ...]``, a ragged list of ``n`` 1-D arrays, or a :class:`Ragged`
+Values = Union[np.ndarray, list, Ragged]
 
 
 @dataclass(frozen=True, eq=False)
@@ -155,7 +225,7 @@ def rows(values: Values | None) -> int | None:
     """Number of rows in an array or ragged list (``None`` for ``None``)."""
     if values is None:
         return None
-    if isinstance(values, (list, tuple)):
+    if isinstance(values, RAGGED_TYPES):
         return len(values)
     shape = np.shape(values)
     return int(shape[0]) if shape else None
@@ -190,7 +260,7 @@ def validate_trace(trace: Trace) -> Trace:
             v = getattr(step, name)
             if v is None:
                 continue
-            parts: Sequence = v if isinstance(v, (list, tuple)) else [v]
+            parts: Sequence = [v.values] if isinstance(v, Ragged) else v if isinstance(v, (list, tuple)) else [v]
             for p in parts:
                 a = np.asarray(p)
                 if a.dtype.kind == "f" and np.isnan(a).any():
@@ -210,6 +280,8 @@ def _float(v: float) -> Any:
 
 
 def _encode(obj: Any) -> Any:
+    if isinstance(obj, Ragged):
+        return {"__ragged__": _encode(obj.values), "offsets": _encode(obj.offsets)}
     if isinstance(obj, np.ndarray):
         if obj.dtype.kind == "f":
             data = obj.astype(np.float64)
@@ -234,6 +306,8 @@ def _encode(obj: Any) -> Any:
 
 def _decode(obj: Any) -> Any:
     if isinstance(obj, dict):
+        if "__ragged__" in obj:
+            return Ragged(_decode(obj["__ragged__"]), _decode(obj["offsets"]))
         if "__ndarray__" in obj:
             flat = [(_NONFINITE[v] if isinstance(v, str) and v in _NONFINITE else v) for v in obj["__ndarray__"]]
             dtype = None if obj["dtype"] == "object" else obj["dtype"]

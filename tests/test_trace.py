@@ -67,3 +67,24 @@ def test_validator_requires_seed():
     bad = Trace(t.kind, t.graph, {"hidden": 2}, t.steps)
     with pytest.raises(TraceError, match="'seed'"):
         validate_trace(bad)
+
+
+def test_ragged_rows_views_and_json_round_trip():
+    from explorer.trace import Ragged
+
+    r = Ragged.concat([np.array([[0.5, 0.5], [0.2, 0.8]]), np.array([[0.1, 0.2, 0.3, 0.4]])])
+    assert len(r) == 3 and r.lengths.tolist() == [2, 2, 4]
+    assert r[1].tolist() == [0.2, 0.8] and r[-1].tolist() == [0.1, 0.2, 0.3, 0.4]
+    assert [x.tolist() for x in r[0:2]] == [[0.5, 0.5], [0.2, 0.8]]
+    with pytest.raises(IndexError):
+        r[3]
+    t = _trace(states=r[:] + [np.array([1.0])])  # a plain list still works
+    validate_trace(t)
+    t = _trace(states=Ragged.from_rows([np.ones(1), np.ones(2), np.ones(3)]))
+    u = Trace.from_json(t.to_json())
+    assert isinstance(u.steps[0].states, Ragged)
+    assert [x.tolist() for x in u.steps[0].states] == [[1.0], [1.0, 1.0], [1.0, 1.0, 1.0]]
+    with pytest.raises(TraceError, match="states to have one row per node"):
+        validate_trace(_trace(states=Ragged.from_rows([np.ones(1)])))
+    with pytest.raises(TraceError, match="offsets must rise"):
+        Ragged(np.ones(3), np.array([0, 2]))

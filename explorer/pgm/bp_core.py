@@ -306,21 +306,23 @@ class Layout:
 
     # ------------------------------------------------------------------ external views
     def var_rows(self, bv: np.ndarray) -> list[np.ndarray]:
-        """``[V]`` rows of variable beliefs (real states only)."""
+        """Variable beliefs (real states only) as blocks for :meth:`Ragged.concat`: one ``[V, K]``
+        block when no variable is padded, else one ``[K_i]`` row block per variable."""
         rows = np.ascontiguousarray(bv.T)
         if not self.padded:
-            return list(rows)
+            return [rows]
         return [rows[i, :c] for i, c in enumerate(self.cards.tolist())]
 
     def factor_rows(self, bf: list[np.ndarray]) -> list[np.ndarray]:
-        """``[F]`` rows: each factor's belief flattened in C order over its (real) scope."""
+        """Factor beliefs flattened in C order over each (real) scope, as blocks for
+        :meth:`Ragged.concat` (``[G, K**a]`` per group of consecutive factors, else one row each)."""
         if not self.padded and all(gr["contiguous"] for gr in self.groups):
             # groups of consecutive factor ids: concatenating them in id order is factor order
             out: list[np.ndarray] = []
             for k in sorted(range(len(self.groups)), key=lambda k: int(self.groups[k]["fids"][0])):
-                out.extend(np.ascontiguousarray(bf[k].reshape(-1, bf[k].shape[-1]).T))  # [G, K**a]
+                out.append(np.ascontiguousarray(bf[k].reshape(-1, bf[k].shape[-1]).T))  # [G, K**a]
             return out
-        return [self.factor_belief(f, bf).reshape(-1) for f in range(self.F)]
+        return [self.factor_belief(f, bf).reshape(1, -1) for f in range(self.F)]
 
     def factor_belief(self, f: int, bf: list[np.ndarray]) -> np.ndarray:
         """Factor ``f``'s belief shaped like its table."""

@@ -18,7 +18,7 @@ from explorer.errors import EvidenceError, ModelError
 from explorer.pgm.bp_core import Layout
 from explorer.pgm.evidence import evidence_names
 from explorer.pgm.factor_graph import FactorGraph
-from explorer.trace import Step
+from explorer.trace import Ragged, Step
 
 __all__ = ["Recorder", "decode_map", "zero_error", "OSC_WINDOW"]
 
@@ -81,8 +81,11 @@ class Recorder:
         cards = self.lay.cards[var].tolist()
         return [vals[k, :c] for k, c in enumerate(cards)]
 
-    def _states(self) -> list:
-        return self.lay.var_rows(self.bv) + self.lay.factor_rows(self.bf)
+    def _states(self) -> Ragged:
+        """One :class:`Ragged` per step (two buffers, not one array per node)."""
+        blocks = [b.reshape(1, -1) if b.ndim == 1 else b
+                  for b in self.lay.var_rows(self.bv) + self.lay.factor_rows(self.bf)]
+        return Ragged.concat(blocks)
 
     # ------------------------------------------------------------------ iterative schedules
     def step(self, it: int, new: np.ndarray, stored: np.ndarray, *, edges: np.ndarray,

@@ -13,6 +13,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from explorer.errors import TraceError
+from explorer.trace import RAGGED_TYPES, Ragged
 
 #: above this many nodes the views switch to WebGL traces (``scattergl``)
 WEBGL_THRESHOLD = 300
@@ -83,7 +84,7 @@ def as_rows(values: Any) -> list[np.ndarray]:
     """
     if values is None:
         return []
-    if isinstance(values, (list, tuple)):
+    if isinstance(values, RAGGED_TYPES):
         return [np.asarray(v, dtype=float).reshape(-1) for v in values]
     a = np.asarray(values, dtype=float)
     if a.ndim == 1:
@@ -95,7 +96,11 @@ def as_matrix(values: Any) -> np.ndarray | None:
     """An array ``[n, d]`` when every row has the same length, else ``None`` (ragged)."""
     if values is None:
         return None
-    if not isinstance(values, (list, tuple)):
+    if isinstance(values, Ragged):
+        w = values.lengths
+        if w.size and (w == w[0]).all():
+            return values.values.astype(float).reshape(len(values), int(w[0]))
+    if not isinstance(values, RAGGED_TYPES):
         a = np.asarray(values, dtype=float)
         return a[:, None] if a.ndim == 1 else a.reshape(a.shape[0], -1)
     rows = as_rows(values)
