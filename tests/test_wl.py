@@ -68,3 +68,23 @@ def test_multiset_demo():
     assert cases[2]["mean"]["distinguishes"] and not cases[2]["max"]["distinguishes"]
     assert cases[1]["sum"]["left"] == [1.0, 1.0] and cases[1]["sum"]["right"] == [2.0, 2.0]
     assert cases[2]["mean"]["left"] == pytest.approx([2 / 3, 1 / 3])
+
+
+@pytest.mark.parametrize("a,b,same", [("two_triangles", "hexagon", True), ("decalin", "bicyclopentyl", True),
+                                      ("hexagon", "tree", False)])
+def test_sample_pairs_from_the_registry(a, b, same):
+    samples = pytest.importorskip("explorer.io.samples")
+    g1, g2 = samples.load_graph(a), samples.load_graph(b)
+    assert wl_equivalent(g1, g2) == same
+
+
+def test_same_gnn_cannot_separate_wl_twins():
+    from explorer.nn import run_stack
+
+    g1 = nxg(nx.disjoint_union(nx.cycle_graph(3), nx.cycle_graph(3)))
+    g2 = nxg(nx.cycle_graph(6))
+    r1 = run_stack(g1, layer="gin", layers=3, readout="sum", features="constant", seed=5).result["readout"]
+    r2 = run_stack(g2, layer="gin", layers=3, readout="sum", features="constant", seed=5).result["readout"]
+    np.testing.assert_allclose(r1, r2, atol=1e-5)
+    r3 = run_stack(nxg(nx.path_graph(6)), layer="gin", layers=3, readout="sum", features="constant", seed=5)
+    assert np.abs(r3.result["readout"] - r2).max() > 1e-3

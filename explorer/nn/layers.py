@@ -82,7 +82,7 @@ class GCNConv(nn.Module):
             dis.masked_fill_(dis == float("inf"), 0.0)
             edge_weight = dis[edge_index[0]] * edge_weight * dis[edge_index[1]]
         h = self.lin(x)
-        m = self.message(h[edge_index[0]], edge_weight)
+        m = self.message(h.index_select(0, edge_index[0]), edge_weight)
         a = self.aggregate(m, edge_index[1], n)
         out = self.update(a)
         keep(recorder, edge_index=edge_index, edge_ids=ids, edge_weight=edge_weight,
@@ -143,7 +143,7 @@ class SAGEConv(nn.Module):
             edge_index = edge_index[:, ids]
         else:
             ids = torch.arange(edge_index.shape[1], device=x.device)
-        m = self.message(x[edge_index[0]])
+        m = self.message(x.index_select(0, edge_index[0]))
         a = self.aggregate(m, edge_index[1], n)
         out = self.update(a, x)
         keep(recorder, edge_index=edge_index, edge_ids=ids, messages=m, aggregates=a, states=out)
@@ -201,8 +201,8 @@ class GATConv(nn.Module):
         h = self.lin(x).view(-1, H, C)
         a_src, a_dst = (h * self.att_src).sum(-1), (h * self.att_dst).sum(-1)
         s, r = edge_index[0], edge_index[1]
-        alpha = self.attention(a_src[s] + a_dst[r], r, n)
-        m = self.message(h[s], alpha)
+        alpha = self.attention(a_src.index_select(0, s) + a_dst.index_select(0, r), r, n)
+        m = self.message(h.index_select(0, s), alpha)
         a = self.aggregate(m, r, n)
         out = self.update(a)
         keep(recorder, edge_index=edge_index, edge_ids=ids, attention=alpha, messages=m,
@@ -214,8 +214,8 @@ class GATConv(nn.Module):
         then dropout (training only). ``[E', H]``."""
         e = F.leaky_relu(logits, self.negative_slope)
         e_max = scatter(e.detach(), index, n, "max")
-        z = (e - e_max[index]).exp()
-        alpha = z / (scatter(z, index, n, "sum")[index] + 1e-16)
+        z = (e - e_max.index_select(0, index)).exp()
+        alpha = z / (scatter(z, index, n, "sum").index_select(0, index) + 1e-16)
         return F.dropout(alpha, p=self.dropout, training=self.training)
 
     def message(self, x_j: Tensor, alpha: Tensor) -> Tensor:
@@ -271,7 +271,7 @@ class GINConv(nn.Module):
                 recorder: Recorder | None = None) -> Tensor:
         check_inputs(x, edge_index, None, "GINConv")
         n = x.shape[0]
-        m = self.message(x[edge_index[0]])
+        m = self.message(x.index_select(0, edge_index[0]))
         a = self.aggregate(m, edge_index[1], n)
         out = self.update(a, x)
         keep(recorder, edge_index=edge_index, edge_ids=torch.arange(edge_index.shape[1], device=x.device),
@@ -321,7 +321,7 @@ class NNConv(nn.Module):
             raise ModelError(f"NNConv: expected one edge_attr row per edge ({edge_index.shape[1]}), "
                              f"found {edge_attr.shape[0]}")
         n = x.shape[0]
-        m = self.message(x[edge_index[0]], edge_attr)
+        m = self.message(x.index_select(0, edge_index[0]), edge_attr)
         a = self.aggregate(m, edge_index[1], n)
         out = self.update(a, x)
         keep(recorder, edge_index=edge_index, edge_ids=torch.arange(edge_index.shape[1], device=x.device),
