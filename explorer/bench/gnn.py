@@ -9,7 +9,6 @@ Figures, never a pass/fail.
 
 from __future__ import annotations
 
-import statistics
 import time
 from typing import Callable
 

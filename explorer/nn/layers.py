@@ -25,8 +25,10 @@ from torch import Tensor, nn
 import torch.nn.functional as F
 
 from explorer.errors import ModelError
+from explorer.nn.gat import GATConv
+from explorer.nn.nnconv import NNConv
 from explorer.nn.ops import (Recorder, check_inputs, glorot_, keep, remaining_self_loops,
-                             sample_incoming, scatter, uniform_)
+                             sample_incoming, scatter)
 
 __all__ = ["GCNConv", "SAGEConv", "GATConv", "GINConv", "NNConv", "MLP", "make_layer", "LAYER_KINDS"]
 
@@ -165,73 +167,6 @@ class SAGEConv(nn.Module):
         return F.normalize(out, p=2.0, dim=-1) if self.normalize else out
 
 
-class GATConv(nn.Module):
-    """Graph attention, as PyG's ``GATConv`` (single shared ``lin``, no edge features).
-
-    Per edge j -> i and head h: ``e = LeakyReLU(att_src . Wx_j + att_dst . Wx_i)``, softmax over
-    the edges into i (self-loop included), dropout on the normalised attention in training, then
-    ``x'_i = sum_j alpha_ji W x_j``; heads are concatenated (``[N, H*C]``) or averaged (``[N, C]``),
-    then the bias is added. Existing loops are removed and one loop per node appended.
-
-    Shapes:
-        x ``[N, in]`` -> ``[N, heads*out]`` (concat) or ``[N, out]``; messages ``[E', H, C]``,
-        aggregates ``[N, H, C]``, attention ``[E', H]``.
-    """
-
-    def __init__(self, in_channels: int, out_channels: int, heads: int = 1, concat: bool = True,
-                 negative_slope: float = 0.2, dropout: float = 0.0, add_self_loops: bool = True,
-                 bias: bool = True):
-        super().__init__()
-        self.in_channels, self.out_channels, self.heads, self.concat = in_channels, out_channels, heads, concat
-        self.negative_slope, self.dropout, self.add_self_loops = negative_slope, dropout, add_self_loops
-        self.lin = nn.Linear(in_channels, heads * out_channels, bias=False)
-        self.att_src = nn.Parameter(torch.empty(1, heads, out_channels))
-        self.att_dst = nn.Parameter(torch.empty(1, heads, out_channels))
-        self.bias = nn.Parameter(torch.zeros(heads * out_channels if concat else out_channels)) if bias else None
-        for t in (self.lin.weight, self.att_src, self.att_dst):
-            glorot_(t)
-
-    def forward(self, x: Tensor, edge_index: Tensor, edge_weight: Tensor | None = None, *,
-                recorder: Recorder | None = None) -> Tensor:
-        check_inputs(x, edge_index, self.in_channels, "GATConv")
-        n, H, C = x.shape[0], self.heads, self.out_channels
-        ids = torch.arange(edge_index.shape[1], device=x.device)
-        if self.add_self_loops:
-            edge_index, ids, _ = remaining_self_loops(edge_index, n)
-        h = self.lin(x).view(-1, H, C)
-        a_src, a_dst = (h * self.att_src).sum(-1), (h * self.att_dst).sum(-1)
-        s, r = edge_index[0], edge_index[1]
-        alpha = self.attention(a_src.index_select(0, s) + a_dst.index_select(0, r), r, n)
-        m = self.message(h.index_select(0, s), alpha)
-        a = self.aggregate(m, r, n)
-        out = self.update(a)
-        keep(recorder, edge_index=edge_index, edge_ids=ids, attention=alpha, messages=m,
-             aggregates=a, states=out)
-        return out
-
-    def attention(self, logits: Tensor, index: Tensor, n: int) -> Tensor:
-        """LeakyReLU, softmax over each node's incoming edges (PyG's max shift and +1e-16),
-        then dropout (training only). ``[E', H]``."""
-        e = F.leaky_relu(logits, self.negative_slope)
-        e_max = scatter(e.detach(), index, n, "max")
-        z = (e - e_max.index_select(0, index)).exp()
-        alpha = z / (scatter(z, index, n, "sum").index_select(0, index) + 1e-16)
-        return F.dropout(alpha, p=self.dropout, training=self.training)
-
-    def message(self, x_j: Tensor, alpha: Tensor) -> Tensor:
-        """``alpha_ji^h * W^h x_j`` per head."""
-        return alpha.unsqueeze(-1) * x_j
-
-    def aggregate(self, m: Tensor, index: Tensor, n: int) -> Tensor:
-        """Sum of incoming messages per head."""
-        return scatter(m, index, n, "sum")
-
-    def update(self, a: Tensor) -> Tensor:
-        """Concatenate or average the heads, then add the bias."""
-        out = a.reshape(a.shape[0], -1) if self.concat else a.mean(dim=1)
-        return out if self.bias is None else out + self.bias
-
-
 class MLP(nn.Module):
     """Linear layers with ReLU between them and none after the last; parameter names
     ``lins.<k>.weight``/``bias`` as PyG's ``MLP`` (without normalisation or dropout)."""
@@ -289,59 +224,6 @@ class GINConv(nn.Module):
     def update(self, a: Tensor, x: Tensor) -> Tensor:
         """``nn(a + (1 + eps) x)``."""
         return self.nn(a + (1 + self.eps) * x)
-
-
-class NNConv(nn.Module):
-    """Edge-conditioned convolution (Gilmer's edge network), as PyG's ``NNConv``.
-
-    ``x'_i = lin(x_i) + bias + agg_j x_j^T W(e_ji)`` where ``nn`` maps an edge's features to
-    ``in*out`` numbers read as a row-major ``[in, out]`` matrix. The GRU of Gilmer's MPNN is
-    outside the layer (see :mod:`explorer.nn.blocks`).
-
-    Shapes:
-        x ``[N, in]``, edge_attr ``[E, D]`` -> ``[N, out]``; messages ``[E, out]``.
-    """
-
-    def __init__(self, in_channels: int, out_channels: int, nn: torch.nn.Module,
-                 aggr: str = "add", root_weight: bool = True, bias: bool = True):
-        super().__init__()
-        self.in_channels, self.out_channels, self.aggr = in_channels, out_channels, aggr
-        self.nn = nn
-        self.lin = torch.nn.Linear(in_channels, out_channels, bias=False) if root_weight else None
-        self.bias = torch.nn.Parameter(torch.zeros(out_channels)) if bias else None
-        if self.lin is not None:
-            uniform_(self.lin.weight, in_channels)
-
-    def forward(self, x: Tensor, edge_index: Tensor, edge_attr: Tensor, *,
-                recorder: Recorder | None = None) -> Tensor:
-        check_inputs(x, edge_index, self.in_channels, "NNConv")
-        if edge_attr.dim() == 1:
-            edge_attr = edge_attr.view(-1, 1)
-        if edge_attr.shape[0] != edge_index.shape[1]:
-            raise ModelError(f"NNConv: expected one edge_attr row per edge ({edge_index.shape[1]}), "
-                             f"found {edge_attr.shape[0]}")
-        n = x.shape[0]
-        m = self.message(x.index_select(0, edge_index[0]), edge_attr)
-        a = self.aggregate(m, edge_index[1], n)
-        out = self.update(a, x)
-        keep(recorder, edge_index=edge_index, edge_ids=torch.arange(edge_index.shape[1], device=x.device),
-             messages=m, aggregates=a, states=out)
-        return out
-
-    def message(self, x_j: Tensor, edge_attr: Tensor) -> Tensor:
-        """``x_j^T W(e_ji)``, a row vector times the edge's ``[in, out]`` matrix."""
-        w = self.nn(edge_attr).view(-1, self.in_channels, self.out_channels)
-        return torch.bmm(x_j.unsqueeze(1), w).squeeze(1)
-
-    def aggregate(self, m: Tensor, index: Tensor, n: int) -> Tensor:
-        """Sum (or the chosen ``aggr``) of incoming messages."""
-        return scatter(m, index, n, self.aggr)
-
-    def update(self, a: Tensor, x: Tensor) -> Tensor:
-        """Add the root term ``lin(x_i)`` and the bias."""
-        if self.lin is not None:
-            a = a + self.lin(x)
-        return a if self.bias is None else a + self.bias
 
 
 def make_layer(kind: str, in_dim: int, out_dim: int, **opts) -> nn.Module:

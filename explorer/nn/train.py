@@ -8,7 +8,6 @@ record per-epoch loss and accuracy plus snapshots of the hidden representations.
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
