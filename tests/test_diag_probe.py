@@ -9,12 +9,7 @@ from explorer.graph import Graph
 from explorer.diagnostics.probe import accuracy_vs_depth, linear_probe_accuracy
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
+pytestmark = pytest.mark.usefixtures("torch_one_thread")
 
 
 def test_probe_on_separable_and_constant_features():

@@ -12,12 +12,7 @@ from explorer.diagnostics import commands
 from explorer.diagnostics.metrics import METRIC_KEYS
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
+pytestmark = pytest.mark.usefixtures("torch_one_thread")
 
 
 def test_json_contract_and_hand_computed_input_layer(tmp_path, capsys):
