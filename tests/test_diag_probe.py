@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-import torch
 
 from explorer.errors import ModelError
 from explorer.graph import Graph
