@@ -97,3 +97,79 @@ def test_upload_good_then_bad(page, app_url, tmp_path):
     expect(alert.first).to_contain_text("expected a file ending in one of", timeout=20_000)
     _no_exception(page)
     page.screenshot(path=ARTIFACTS / "upload_bad.png", full_page=True)
+
+
+PAGES = {  # url path -> (query, how many charts at least)
+    "": ("", 0),
+    "variable_elimination": ("", 2),
+    "belief_propagation": ("?sample=asia", 3),
+    "neural": ("?layer=gat", 2),
+    "matrix": ("", 1),
+    "expressiveness": ("", 1),
+    "oversmoothing": ("?depth=6", 2),
+    "upload": ("", 0),
+}
+
+
+@pytest.mark.parametrize("path", list(PAGES))
+def test_every_page_renders_without_an_exception_box(page, app_url, path):
+    query, n_charts = PAGES[path]
+    page.set_viewport_size({"width": 1400, "height": 2000})  # Streamlit scrolls inside the page
+    page.goto(f"{app_url}/{path}{query}")
+    expect(page.locator("h1").first).to_be_visible(timeout=30_000)
+    if n_charts:
+        expect(page.locator(CHART).nth(n_charts - 1)).to_be_visible(timeout=60_000)
+    page.wait_for_load_state("networkidle")
+    assert page.locator("[data-testid='stPlotlyChart']").count() >= n_charts
+    _no_exception(page)
+    assert page.locator("[data-testid='stAlertContentError']").count() == 0
+    page.screenshot(path=ARTIFACTS / f"page_{path or 'home'}.png", full_page=True)
+
+
+def _chart(page, index=0):
+    return page.locator("[data-testid='stPlotlyChart'] .js-plotly-plot").nth(index)
+
+
+def test_play_advances_the_animation_to_the_last_frame(page, app_url):
+    page.goto(f"{app_url}/neural?sample=karate&layers=3&speed=fast")
+    expect(page.locator(CHART).first).to_be_visible(timeout=30_000)
+    gd = _chart(page)
+    n_frames = gd.evaluate("gd => gd._transitionData._frames.length")
+    assert n_frames == 3
+    gd.locator(".updatemenu-button", has_text="Play").first.click()
+    page.wait_for_function(
+        "gd => gd.layout.sliders[0].active === gd._transitionData._frames.length - 1",
+        arg=gd.element_handle(), timeout=30_000)
+    page.screenshot(path=ARTIFACTS / "play_last_frame.png", full_page=True)
+
+
+def test_clicking_a_node_updates_the_formula_panel(page, app_url):
+    page.goto(f"{app_url}/neural?sample=star&layers=2")
+    expect(page.locator(CHART).first).to_be_visible(timeout=30_000)
+    page.wait_for_load_state("networkidle")
+    before = page.locator("[data-testid='stMarkdownContainer'] .katex").first.inner_text()
+    # star.csv: node 3 is a leaf; click its marker (SVG groups exist for visible traces only)
+    gd = _chart(page)
+    index = gd.evaluate("gd => gd._fullData.filter(t => t.visible === true)"
+                        ".findIndex(t => t.name === 'nodes')")
+    gd.locator("g.trace.scatter").nth(index).locator("path.point").nth(3).click(force=True)
+    page.wait_for_function("b => { const k = document.querySelector(\"[data-testid='stMarkdownContainer'] .katex\");"
+                           " return k && k.innerText !== b; }", arg=before, timeout=20_000)
+    page.wait_for_url("**node=3**", timeout=20_000)
+    page.screenshot(path=ARTIFACTS / "node_clicked.png", full_page=True)
+
+
+def test_shared_url_reproduces_the_view(page, app_url):
+    page.goto(f"{app_url}/belief_propagation?sample=chain_bn&mode=max&node=2")
+    expect(page.locator(CHART).first).to_be_visible(timeout=30_000)
+    page.locator("[data-testid='stBaseButton-primary']", has_text="Next").click()
+    page.wait_for_url("**step=1**", timeout=20_000)
+    link = page.url
+    latex = page.locator(".katex").first.inner_text()
+    other = page.context.new_page()
+    other.goto(link)
+    expect(other.locator(CHART).first).to_be_visible(timeout=30_000)
+    other.wait_for_load_state("networkidle")
+    assert other.locator(".katex").first.inner_text() == latex
+    assert "step=1" in other.url and "mode=max" in other.url
+    other.screenshot(path=ARTIFACTS / "shared_url.png", full_page=True)

@@ -20,7 +20,7 @@ from explorer.ui import cache
 from explorer.ui.guard import attempt
 from explorer.ui.state import View, lecture_mode
 
-__all__ = ["DEFAULTS", "SPEEDS", "play", "step_controls", "node_picker", "detail_panel",
+__all__ = ["DEFAULTS", "SPEEDS", "play", "step_controls", "node_picker", "detail_panel", "formula",
            "exports", "fmt_vec"]
 
 #: the settings every page that plays a trace adds to its View
@@ -51,8 +51,7 @@ def step_controls(view: View, trace: Trace) -> int:
     key = view.key("step")
     k = min(max(int(st.session_state.get(key, 0)), 0), n - 1)
     st.session_state[key] = k
-    big = lecture_mode()
-    cols = st.columns([1, 1, 1, 1, 4] if not big else [1, 1, 1, 1, 2])
+    cols = st.columns(4)
     p = view.page
     cols[0].button("First", key=f"{p}.first", icon=":material/first_page:", shortcut="Home",
                    on_click=_move, args=(key, None, n - 1, 0), disabled=k == 0, width="stretch")
@@ -64,9 +63,9 @@ def step_controls(view: View, trace: Trace) -> int:
     cols[3].button("Last", key=f"{p}.last", icon=":material/last_page:", shortcut="End",
                    on_click=_move, args=(key, None, n - 1, n - 1), disabled=k == n - 1,
                    width="stretch")
-    if n > 1:
-        cols[4].slider("Step", 0, n - 1, key=key, label_visibility="collapsed",
-                       format="step %d")
+    if n > 1 and not lecture_mode():
+        st.select_slider("Step", list(range(n)), key=key, label_visibility="collapsed",
+                         format_func=lambda i: f"step {i + 1}")
     step = trace.steps[k]
     st.markdown(f"**Step {k + 1} of {n}** · {step.label or ''} — {step.note}")
     return k
@@ -110,14 +109,10 @@ def _row(values: Any, i: int) -> np.ndarray | None:
 
 
 def detail_panel(trace: Trace, step: int, node: int, exact: Any = None) -> None:
-    """The node's update at ``step``: formula with numbers, incoming messages, aggregate, state;
-    BP belief bars against the exact marginal; GAT attention per head."""
+    """The node's incoming messages, aggregate and new state at ``step``; for BP its belief bars
+    against the exact marginal; for GAT the attention per head."""
     g = trace.graph
     s = trace.steps[step]
-    latex = attempt("write the update formula", viz.node_update_latex, trace, step, node,
-                    stop=False)
-    if latex:
-        st.latex(latex)
     rows = viz.message_rows(trace, step, node)
     if rows:
         st.dataframe([{"from": r["sender"], "to": r["receiver"], "message": fmt_vec(r["values"]),
@@ -136,6 +131,14 @@ def detail_panel(trace: Trace, step: int, node: int, exact: Any = None) -> None:
         st.plotly_chart(viz.belief_bars(trace, step, node, exact), key="player.beliefs")
     if "attention" in s.extras:
         st.plotly_chart(viz.attention_figure(trace, step, node), key="player.attention")
+
+
+def formula(trace: Trace, step: int, node: int) -> None:
+    """The node's update at ``step`` as a formula with the recorded numbers (full width)."""
+    latex = attempt("write the update formula", viz.node_update_latex, trace, step, node,
+                    stop=False)
+    if latex:
+        st.latex(latex)
 
 
 def _png(fig: Any) -> bytes:
@@ -201,6 +204,7 @@ def play(view: View, trace: Trace, tkey: str, pos: np.ndarray, pkey: str, contro
     with left:
         st.plotly_chart(fig, key=chart_key, on_select="rerun", selection_mode="points",
                         config={"displaylogo": False})
+    formula(trace, k, node)
     with st.expander("Export this run", icon=":material/download:"):
         exports(view.page, trace, fig, name)
     return k

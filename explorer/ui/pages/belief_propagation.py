@@ -72,7 +72,7 @@ if res.get("log_z") is not None:
     cols[3].metric("Bethe log Z", f"{res['log_z']:.4f}",
                    help="BP's estimate of log Z (minus the Bethe free energy)"
                         + (f"; exact {exact['log_z']:.4f}" if exact and exact.get("log_z") is not None else ""))
-if res.get("oscillating"):
+if res.get("oscillating") and not res.get("converged"):
     st.warning("The messages are **oscillating** instead of settling: typical of undamped "
                "parallel BP on a graph with cycles. Raise the damping or try a sequential "
                "schedule.", icon=":material/waves:")
