@@ -25,6 +25,8 @@ __all__ = ["DEFAULTS", "SPEEDS", "play", "step_controls", "node_picker", "detail
 
 #: the settings every page that plays a trace adds to its View
 DEFAULTS: dict[str, Any] = {"step": 0, "node": 0, "color": "auto", "speed": "normal"}
+#: graphs up to this many nodes have their chart follow the step buttons
+FOLLOW_LIMIT = 300
 #: animation speed -> milliseconds per frame
 SPEEDS: dict[str, int] = {"slow": 1500, "normal": 700, "fast": 250}
 
@@ -195,13 +197,19 @@ def play(view: View, trace: Trace, tkey: str, pos: np.ndarray, pkey: str, contro
         st.select_slider("Animation speed", list(SPEEDS), key=view.key("speed"))
     k = step_controls(view, trace)
     chart_key = f"{view.page}.chart"
-    left, right = st.columns([3, 2], gap="medium")
+    left, right = st.columns([2, 1], gap="medium")
     with right:
         node = node_picker(view, trace, chart_key)
         detail_panel(trace, k, node, exact)
+    # Small graphs: the chart opens at the current step. Large ones: one chart per selection
+    # (rebuilding ~1 MB of frames per step costs ~0.4 s); Play and its slider animate it.
+    follow = trace.graph.n_nodes <= FOLLOW_LIMIT
     fig = attempt("draw the run", cache.trace_figure, trace, tkey, pos, pkey, view["color"], node,
-                  k, SPEEDS.get(view["speed"], 700))
+                  k if follow else 0, SPEEDS.get(view["speed"], 700))
     with left:
+        if not follow:
+            st.caption("Large graph: the chart's own Play button and slider animate it; the "
+                       "step buttons above drive the panel on the right.")
         st.plotly_chart(fig, key=chart_key, on_select="rerun", selection_mode="points",
                         config={"displaylogo": False})
     formula(trace, k, node)

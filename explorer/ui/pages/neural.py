@@ -25,14 +25,14 @@ FEATURES = ["auto", "x", "constant", "degree", "identity", "random"]
 view = View("nn", {"sample": "karate", "layer": "gcn", "layers": 2, "hidden": 4, "heads": 2,
                    "seed": 0, "features": "auto", "weights": False, **player.DEFAULTS},
             choices={"sample": sources.sample_choice("graph"), "layer": list(LAYERS),
-                     "features": FEATURES, "layers": lambda n: 1 <= n <= 8,
+                     "features": FEATURES, "layers": lambda n: 1 <= n <= 20,
                      "hidden": lambda n: 1 <= n <= 64, "heads": lambda n: 1 <= n <= 8})
 controls = shell.frame(view, "Neural message passing", INTRO)
 src = sources.pick(view, controls, kind="graph")
 graph = src.obj
 with controls:
     st.selectbox("Layer", list(LAYERS), key=view.key("layer"), format_func=LAYERS.get)
-    st.slider("Layers", 1, 8, key=view.key("layers"))
+    st.slider("Layers", 1, 20, key=view.key("layers"))
     st.slider("Hidden size", 1, 64, key=view.key("hidden"))
     if view["layer"] == "gat":
         st.slider("Attention heads", 1, 8, key=view.key("heads"))

@@ -17,7 +17,7 @@ costs about n·k² operations. Keep the messages, send a second wave backwards, 
 marginal comes out of the same 2(n−1) messages.
 """
 
-view = View("ve", {"n": 5, "k": 2, **player.DEFAULTS},
+view = View("ve", {"n": 5, "k": 2, **player.DEFAULTS, "node": 1},
             choices={"n": lambda n: 2 <= n <= 12, "k": lambda k: 2 <= k <= 4})
 controls = shell.frame(view, "Variable elimination", INTRO)
 with controls:
