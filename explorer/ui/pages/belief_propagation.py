@@ -69,7 +69,7 @@ cols[0].metric("Iterations", res.get("iterations"))
 cols[1].metric("Converged", "yes" if res.get("converged") else "no")
 cols[2].metric("Largest last change", f"{res.get('residual', float('nan')):.2g}")
 if res.get("log_z") is not None:
-    cols[3].metric("Bethe log Z", f"{res['log_z']:.4f}",
+    cols[3].metric("Bethe log Z", f"{round(res['log_z'], 4) + 0.0:.4f}",
                    help="BP's estimate of log Z (minus the Bethe free energy)"
                         + (f"; exact {exact['log_z']:.4f}" if exact and exact.get("log_z") is not None else ""))
 if res.get("oscillating") and not res.get("converged"):
