@@ -137,3 +137,32 @@ def test_metrics_from_a_depth_sweep(karate):
     assert len(d) == 2 * 4
     want = [row["dirichlet_energy"] for row in sw["none"].layers]
     np.testing.assert_array_equal(decode_array(d[0]["y"]).astype(float), want)
+
+
+def test_controls_on_their_own_rows_and_titles_without_notes(karate):
+    """Buttons and slider never share a row; the title carries the label, not the long note."""
+    from explorer.nn import run_stack
+    from explorer.pgm import ising_grid, load_model, run_bp
+
+    asia = run_bp(load_model(BIF))
+    for t in (asia, run_stack(karate, layer="gcn"), run_bp(ising_grid(3, 3)[0], max_iter=20, tol=0.0)):
+        fig = trace_figure(t, pos_for(t.graph))
+        lay = fig.layout
+        menu, slider = lay.updatemenus[0], lay.sliders[0]
+        # both hang below the plot (paper y = 0, anchored at their top); buttons are about
+        # 30 px tall and the slider's current value sits at its top, so 30 px + gap separate them
+        assert menu.y == slider.y == 0 and menu.yanchor == slider.yanchor == "top"
+        assert slider.pad.t - menu.pad.t >= 36
+        assert slider.x == 0 and slider.len == 1
+        assert lay.margin.b >= slider.pad.t + 80
+        titles = [lay.title.text] + [f.layout.title.text for f in fig.frames]
+        for k, st in enumerate(t.steps):
+            for text in ([titles[0]] if k == 0 else []) + [titles[k + 1]]:
+                assert text.endswith(f"<br><sup>{st.label} ({k + 1}/{len(t.steps)})</sup>")
+                assert st.note not in text
+        # tick labels: 5 or 2 short ones fit under a 450 px chart (as the PNGs show); 20 do not,
+        # so they are hidden (transparent) while the current step's label stays visible
+        assert (slider.font.color is None) == (len(t.steps) <= 5)
+        assert slider.currentvalue.font.color not in (None, slider.font.color)
+    assert max(len(s.note) for s in asia.steps) > 100  # the case the short title is for
+    assert asia.steps[0].note  # the page shows it (explorer/ui/player.py)

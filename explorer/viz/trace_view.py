@@ -8,7 +8,6 @@ Node colours are sent as float64 (the recorded numbers, unrounded); marker geome
 
 from __future__ import annotations
 
-import textwrap
 from typing import Any
 
 import numpy as np
@@ -27,6 +26,16 @@ TRACE_NAMES = ("edges", "arrows", "highlight", "messages", "factors", "nodes", "
 ANIMATED_TRACES = (3, 5, 6)
 #: per-point hover text is sent in frames only while (points x frames) stays under this
 HOVER_POINTS = 4_000
+#: pixels from the plot's bottom edge to the Play/Pause row and to the slider (its own row below)
+BUTTONS_PAD, SLIDER_PAD = 6, 44
+#: bottom margin that holds both rows (slider: current value, rail, tick labels)
+CONTROLS_MARGIN = SLIDER_PAD + 86
+#: the narrowest chart the slider's tick labels must fit in, and its room for colour bars (px)
+MIN_WIDTH, BARS_WIDTH = 450, 110
+#: rough width of one character of a slider tick label (px, 11 px font)
+CHAR_PX = 5.5
+#: the current step's label keeps this colour when the tick labels are hidden
+TEXT_COLOR = "#2a3f5f"
 
 
 def _pick(values: np.ndarray, limit: int) -> np.ndarray:
@@ -38,14 +47,15 @@ def _pick(values: np.ndarray, limit: int) -> np.ndarray:
 
 
 def _title(trace: Any, k: int, title: str | None) -> str:
+    """Title plus the short step label; the (long) step note is left to the page around the chart.
+
+    A note can run to 150 characters, which no fixed wrap width fits in a 450 px chart, and
+    Plotly titles never wrap by themselves, so the figure shows only ``label (k/S)``.
+    """
     st = trace.steps[k]
     head = title or f"{trace.kind} on {trace.graph.name or 'graph'}"
     label = st.label or f"step {k}"
-    text = f"{label} ({k + 1}/{len(trace.steps)})" + (f" — {st.note}" if st.note else "")
-    lines = textwrap.wrap(text, 120)[:2]
-    if len(textwrap.wrap(text, 120)) > 2:
-        lines[-1] = lines[-1][:117] + "…"
-    return head + "".join(f"<br><sup>{ln}</sup>" for ln in lines)
+    return f"{head}<br><sup>{label} ({k + 1}/{len(trace.steps)})</sup>"
 
 
 def _controls(trace: Any, start: int, frame_ms: int, redraw: bool) -> dict[str, Any]:
@@ -61,12 +71,21 @@ def _controls(trace: Any, start: int, frame_ms: int, redraw: bool) -> dict[str, 
                   args=[[str(k)], dict(mode="immediate", frame=dict(duration=0, redraw=redraw),
                                        transition=dict(duration=0))])
              for k, s in enumerate(trace.steps)]
+    # tick labels sit centred under their ticks: pad the rail by half a label so the end ones stay
+    # inside the chart, and hide them all when they would run into each other in a narrow chart
+    label_px = CHAR_PX * max(len(s["label"]) for s in steps)
+    side = max(8.0, label_px / 2)
+    rail = MIN_WIDTH - BARS_WIDTH - 2 * side
+    fits = len(steps) == 1 or rail / (len(steps) - 1) >= label_px + 6
+    font = dict(size=11) if fits else dict(size=11, color="rgba(0,0,0,0)")
+    side = side if fits else 12.0
+    # two rows under the plot, so nothing overlaps at any width: the buttons, then the slider
     return dict(
         updatemenus=[dict(type="buttons", direction="left", showactive=False, x=0.0, y=0.0,
-                          xanchor="left", yanchor="top", pad=dict(t=30, r=4), buttons=buttons)],
-        sliders=[dict(active=start, steps=steps, x=0.33, len=0.67, y=0.0, yanchor="top",
-                      pad=dict(t=8, b=4), currentvalue=dict(prefix="step: ", xanchor="right",
-                                                            font=dict(size=13)))],
+                          xanchor="left", yanchor="top", pad=dict(t=BUTTONS_PAD, r=4), buttons=buttons)],
+        sliders=[dict(active=start, steps=steps, x=0.0, len=1.0, y=0.0, yanchor="top",
+                      pad=dict(t=SLIDER_PAD, b=4, l=side, r=side), font=font,
+                      currentvalue=dict(prefix="step: ", xanchor="right", font=dict(size=13, color=TEXT_COLOR)))],
     )
 
 
@@ -91,7 +110,8 @@ def trace_figure(trace: Any, pos: Any, *, color_by: str = "auto", feature: int =
             or, when every step sends the same edges, the same subset in every frame (largest on
             average), so frames need not resend positions; the selected node's are always drawn.
         frame_ms: milliseconds per frame for Play (Slow = 3x, Fast = 1/3).
-        title: the figure title (default: kind and graph name); the step note is added below it.
+        title: the figure title (default: kind and graph name); the step label and number are
+            added below it (the step note is left to the page, see :func:`_title`).
         height: figure height in pixels.
 
     Returns:
@@ -207,7 +227,7 @@ def trace_figure(trace: Any, pos: Any, *, color_by: str = "auto", feature: int =
     fig = go.Figure([base["edges"], base["arrows"], base["highlight"], msgs, base["factors"], nodes,
                      sel_m, base["ring"]])
     fig.update_layout(**frame_layout(p, title=_title(trace, start, title), height=height, n=g.n_nodes))
-    fig.update_layout(margin=dict(l=10, r=10, t=110, b=90 if animate else 10),
+    fig.update_layout(margin=dict(l=10, r=10, t=100, b=CONTROLS_MARGIN if animate else 10),
                       legend=dict(orientation="h", x=1.0, xanchor="right", y=1.0, yanchor="bottom"))
     if not animate:
         return fig
