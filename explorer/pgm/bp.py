@@ -115,8 +115,7 @@ def run_bp(fg: FactorGraph, *, mode: str = "sum", updates: str = "parallel", dam
     result = {"marginals": marginals_dict(fg, beliefs, evidence), "map": None,
               "iterations": rec.iterations, "converged": rec.converged,
               "log_z": rec.bethe if mode == "sum" else None, "residual": rec.residual,
-              # a transient swing on the way to a fixed point is not oscillation
-              "oscillating": rec.oscillating and not rec.converged, "beliefs": beliefs, "messages_sent": rec.sent}
+              "oscillating": rec.oscillating, "beliefs": beliefs, "messages_sent": rec.sent}
     if mode == "max":
         assign, consistent = decode_map(lay, rec.bv, rec.bf)
         result["map"] = map_dict(fg, assign, evidence)

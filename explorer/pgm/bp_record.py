@@ -43,6 +43,7 @@ class Recorder:
         self._hist: list[np.ndarray] = []
         self._ups: list[np.ndarray] = []
         self._downs: list[np.ndarray] = []
+        self._sizes: list[float] = []
         self._last_p: np.ndarray | None = None
         self._new = self._prev_new = None
         self._n_new = None
@@ -52,16 +53,23 @@ class Recorder:
         """Record which stored-message entries rose or fell (probabilities) between two
         iterations; returns the largest change."""
         d = cur - prev
+        size = float(np.abs(d).max(initial=0.0))
         self._ups = (self._ups + [d > self.osc_threshold])[-OSC_WINDOW:]
         self._downs = (self._downs + [d < -self.osc_threshold])[-OSC_WINDOW:]
-        self.oscillating = bool(np.any(np.logical_or.reduce(self._ups)
-                                       & np.logical_or.reduce(self._downs)))
-        return float(np.abs(d).max(initial=0.0))
+        self._sizes = (self._sizes + [size])[-OSC_WINDOW:]
+        half = OSC_WINDOW // 2
+        swings = bool(np.any(np.logical_or.reduce(self._ups) & np.logical_or.reduce(self._downs)))
+        # a transient on the way to a fixed point also rises and falls, but its changes shrink:
+        # only a full window whose recent swings are as large as its earlier ones counts
+        self.oscillating = (swings and len(self._sizes) == OSC_WINDOW and size > self.osc_threshold
+                            and max(self._sizes[half:]) >= 0.5 * max(self._sizes[:half]))
+        return size
 
     def _oscillation(self, stored: np.ndarray) -> float:
         """For recorded steps: the largest stored-message change in this iteration, and the
-        ``oscillating`` flag: some message entry both rose and fell by more than
-        ``max(tol, 1e-6)`` within the last :data:`OSC_WINDOW` iterations (it flips back and
+        ``oscillating`` flag: over a full window of the last :data:`OSC_WINDOW` iterations some
+        message entry both rose and fell by more than ``max(tol, 1e-6)``, and the changes of the
+        window's second half are at least half those of its first (they do not die out; it flips back and
         forth, with period 2 or the longer swings of a frustrated loop, instead of settling).
         Unrecorded runs compute the same flag once, in :meth:`finish`."""
         p = np.exp(stored)
