@@ -23,7 +23,7 @@ from explorer.errors import ExplorerError
 COMMANDS: dict[str, tuple[str, str]] = {
     "samples": ("explorer.io.commands", "list the sample graphs and models"),
     "show": ("explorer.io.commands", "summarise a graph file or sample"),
-    "exact": ("explorer.pgm.commands", "exact marginals, MAP and log Z by variable elimination"),
+    "exact": ("explorer.pgm.commands", "exact marginals, MAP and log Z on a clique tree"),
     "bp": ("explorer.pgm.commands", "belief propagation (sum- or max-product) on a model"),
     "gnn": ("explorer.nn.commands", "run a neural message-passing stack on a graph"),
     "oversmooth": ("explorer.diagnostics.commands", "over-smoothing metrics per layer of a deep stack"),

@@ -4,7 +4,9 @@
     from_bayesian_network, pairwise_mrf, ising_grid        builders
     read_model, read_model_bytes, load_model, write_model, MODEL_EXTENSIONS   .uai/.bif/.xmlbif
     parse_evidence, read_evidence_file, clamp               evidence
-    variable_elimination -> Trace, brute_force -> dict, exact_inference -> dict
+    exact_inference -> dict             every marginal, log Z and the MAP from a clique tree
+    calibrate -> Trace, clique_tree     the clique-tree calibration, recorded message by message
+    variable_elimination -> Trace, brute_force -> dict      one query; the test oracle
     chain_demo                          the essay's chain X1 -> ... -> X5, costs counted
     run_bp -> Trace                     sum-/max-product BP with libDAI's options and schedules
 
@@ -26,7 +28,9 @@ _EXPORTS = {
     "check_evidence": "evidence",
     "brute_force": "exact", "BRUTE_FORCE_MAX_VARS": "exact",
     "variable_elimination": "elimination", "min_fill_order": "elimination",
-    "exact_inference": "elimination", "MAX_TABLE_ENTRIES": "elimination",
+    "MAX_TABLE_ENTRIES": "elimination",
+    "exact_inference": "junction", "calibrate": "junction", "clique_tree": "junction",
+    "CliqueTree": "junction", "MAX_CLIQUE_ENTRIES": "junction",
     "chain_demo": "chain", "chain_model": "chain",
     "run_bp": "bp", "UPDATES": "bp",
 }

@@ -7,6 +7,8 @@ Both print a readable table, or with ``--json OUT`` write exactly::
 
 ``marginals`` cover every variable not in the evidence; ``map`` comes from ``exact`` always and
 from ``bp --mode max``; ``iterations``/``converged`` from ``bp``. ``--json -`` writes to stdout.
+``exact`` calibrates a clique tree (:mod:`explorer.pgm.junction`); its ``--trace OUT`` writes
+the recorded sum-product calibration (one step per clique message).
 """
 
 from __future__ import annotations
@@ -17,9 +19,9 @@ import sys
 from pathlib import Path
 
 from explorer.pgm.bp import UPDATES, run_bp
-from explorer.pgm.elimination import exact_inference
 from explorer.pgm.evidence import check_evidence, parse_evidence, read_evidence_file
 from explorer.pgm.factor_graph import FactorGraph
+from explorer.pgm.junction import calibrate, clique_tree, exact_inference
 from explorer.pgm.models import load_model
 
 __all__ = ["add_arguments", "run"]
@@ -32,6 +34,9 @@ def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
                         help="observed values, repeatable (--evidence A=x --evidence B=y); a UAI "
                              ".evid file is also accepted")
     parser.add_argument("--json", metavar="OUT", help="write the results as JSON ('-' = stdout)")
+    if command == "exact":
+        parser.add_argument("--trace", metavar="OUT",
+                            help="write the recorded clique-tree calibration (sum-product) as JSON")
     if command == "bp":
         parser.add_argument("--mode", choices=("sum", "max"), default="sum",
                             help="sum-product (marginals) or max-product (MAP); default sum")
@@ -93,8 +98,14 @@ def run(args: argparse.Namespace) -> int:
     fg = load_model(args.model)
     evidence = _evidence(fg, args.evidence)
     if args.command == "exact":
-        out = exact_inference(fg, evidence=evidence)
-        title = f"exact inference (variable elimination) on {fg.name}"
+        full = exact_inference(fg, evidence=evidence)
+        out = {k: full[k] for k in ("marginals", "map", "log_z", "iterations", "converged")}
+        if args.trace:
+            calibrate(fg, evidence=evidence, record=True,
+                      tree=clique_tree(fg, evidence=evidence)).to_json(args.trace)
+        title = (f"exact inference (clique tree, treewidth {full['treewidth']}) on {fg.name}"
+                 + (f"; MAP ties in {', '.join(full['map_ties'])}, decoded consistently"
+                    if full["map_ties"] else ""))
     else:
         trace = run_bp(fg, mode=args.mode, updates=args.updates, damping=args.damping,
                        tol=args.tol, max_iter=args.max_iter, seed=args.seed, evidence=evidence,
