@@ -6,7 +6,7 @@ of the work. The clique tree stores that work so it can be *reused* — the less
 (:mod:`explorer.pgm.chain`) applied to any model:
 
 1. **Order.** A greedy min-fill elimination order (ties: smallest clique table, then lowest
-   variable index), computed on the interaction graph alone — no tables yet. The cliques it
+   variable index; min-weight on very large models), computed on the interaction graph alone — no tables yet. The cliques it
    creates give the treewidth and the table sizes, so a model that is too large is refused
    here, *before* anything is allocated (:func:`clique_tree`).
 2. **Tree.** Eliminating ``x`` creates the clique ``{x} ∪ N(x)``; its parent is the clique of
@@ -50,12 +50,14 @@ from explorer.pgm.factor_graph import FactorGraph
 from explorer.trace import Step, Trace
 
 __all__ = ["CliqueTree", "clique_tree", "calibrate", "exact_inference", "MAX_CLIQUE_ENTRIES",
-           "MAX_TOTAL_ENTRIES", "TINY"]
+           "MAX_TOTAL_ENTRIES", "TINY", "MIN_FILL_MAX_VARS"]
 
 #: the largest clique table a calibration may build (entries); same limit as variable elimination
 MAX_CLIQUE_ENTRIES = 1 << 24
 #: the most entries all clique tables together may hold (512 MB of float64)
 MAX_TOTAL_ENTRIES = 1 << 26
+#: ``clique_tree(heuristic="auto")`` orders by min-fill up to this many free variables
+MIN_FILL_MAX_VARS = 2000
 #: a linear-domain scale below this sends the calibration to log tables
 TINY = 1e-200
 _FLUSH = 1e-300
@@ -108,18 +110,21 @@ def _interaction(fg: FactorGraph, fixed: Mapping[int, int]) -> dict[int, set[int
     return adj
 
 
-def _elimination_order(fg: FactorGraph, adj: dict[int, set[int]]) -> list[tuple[int, tuple[int, ...]]]:
-    """Greedy min-fill (ties: smallest clique table, then lowest index) on a copy of ``adj``.
+def _elimination_order(fg: FactorGraph, adj: dict[int, set[int]],
+                       heuristic: str) -> list[tuple[int, tuple[int, ...]]]:
+    """Greedy min-fill (ties: smallest clique table, then lowest index) or min-weight (smallest
+    clique table, then lowest index) on a copy of ``adj``.
 
     Returns ``[(x, neighbours of x when eliminated)]``. Raises :class:`TooLargeError` at the
     first clique past :data:`MAX_CLIQUE_ENTRIES` (so a huge model stops early and cheaply).
     """
     adj = {k: set(v) for k, v in adj.items()}
     cards = fg.cards
+    fill_first = heuristic == "min-fill"
 
     def cost(x: int) -> tuple[int, int, int]:
         nb = adj[x]
-        fill = sum(len(nb - adj[a]) - 1 for a in nb) // 2
+        fill = sum(len(nb - adj[a]) - 1 for a in nb) // 2 if fill_first else 0
         return fill, math.prod(cards[a] for a in nb) * cards[x], x
 
     current = {x: cost(x) for x in adj}
@@ -146,12 +151,13 @@ def _elimination_order(fg: FactorGraph, adj: dict[int, set[int]]) -> list[tuple[
                                 size=float(size if size > MAX_CLIQUE_ENTRIES else total),
                                 limit=float(MAX_CLIQUE_ENTRIES if size > MAX_CLIQUE_ENTRIES
                                             else MAX_TOTAL_ENTRIES))
-        touched = set(nb)
         for a in nb:
             adj[a].discard(x)
             adj[a] |= nb - {a}
-        for a in nb:
-            touched |= adj[a]
+        # fills change for x's neighbours and for nodes seeing two or more of them (new edges)
+        touched = set(nb)
+        for a in nb if fill_first else ():
+            touched.update(b for b in adj[a] if b not in touched and len(adj[b] & nb) > 1)
         for a in touched:
             current[a] = cost(a)
             heapq.heappush(heap, current[a])
@@ -159,12 +165,21 @@ def _elimination_order(fg: FactorGraph, adj: dict[int, set[int]]) -> list[tuple[
     return out
 
 
-def clique_tree(fg: FactorGraph, *, evidence: Mapping[int, int] | None = None) -> CliqueTree:
+def clique_tree(fg: FactorGraph, *, evidence: Mapping[int, int] | None = None,
+                heuristic: str = "auto") -> CliqueTree:
     """Build the clique tree's structure (no tables) and check it against the size limits.
 
-    Cost: the min-fill order is about ``sum over x of |N(x)|^3`` set operations; nothing
-    proportional to a table size is allocated, so this is also the cheap budget check for
-    "can this model be solved exactly?".
+    Args:
+        fg: the model.
+        evidence: ``{variable index: state index}``, sliced out before building.
+        heuristic: the elimination order: ``"min-fill"`` (fewest fill edges; ties: smallest
+            clique table, then lowest index), ``"min-weight"`` (smallest clique table, then
+            lowest index) or ``"auto"``: min-fill up to :data:`MIN_FILL_MAX_VARS` variables,
+            min-weight above (its cost does not grow with the neighbours' neighbourhoods).
+
+    Cost: min-fill is about ``sum over x of |N(x)|^3`` set operations, min-weight
+    ``sum |N(x)|^2``; nothing proportional to a table size is allocated, so this is also the
+    cheap budget check for "can this model be solved exactly?".
 
     Raises:
         TooLargeError: a clique table past :data:`MAX_CLIQUE_ENTRIES`, or all of them past
@@ -173,7 +188,12 @@ def clique_tree(fg: FactorGraph, *, evidence: Mapping[int, int] | None = None) -
     """
     fixed = check_evidence(fg, evidence)
     fixed.update({i: 0 for i in range(fg.n_vars) if fg.cards[i] == 1 and i not in fixed})
-    elim = _elimination_order(fg, _interaction(fg, fixed))
+    if heuristic not in ("auto", "min-fill", "min-weight"):
+        raise ModelError(f"heuristic must be 'auto', 'min-fill' or 'min-weight' (got {heuristic!r})")
+    adj = _interaction(fg, fixed)
+    if heuristic == "auto":
+        heuristic = "min-fill" if len(adj) <= MIN_FILL_MAX_VARS else "min-weight"
+    elim = _elimination_order(fg, adj, heuristic)
     node: dict[int, int] = {}               # eliminated variable -> its clique (after merging)
     cliques: list[tuple[int, ...]] = []
     pos = {x: k for k, (x, _) in enumerate(elim)}
@@ -384,20 +404,22 @@ def _probabilities(t: np.ndarray, domain: str) -> np.ndarray:
     return p / p.sum()
 
 
-def _run(fg: FactorGraph, tree: CliqueTree, mode: str, record: bool) -> _Calibration:
+def _run(fg: FactorGraph, tree: CliqueTree, mode: str, record: bool,
+         evidence: Mapping[int, int]) -> _Calibration:
+    """Calibrate in the linear domain, or in logs if it underflows or finds no mass (sum); in
+    logs (max). Only log tables declare the probability of everything 0."""
     factors, log_const = _reduced(fg, tree.fixed)
     if log_const == -math.inf:
-        raise zero_probability_error(fg, {i: s for i, s in tree.fixed.items() if fg.cards[i] > 1})
+        raise zero_probability_error(fg, evidence)
     domains = ("max",) if mode == "max" else ("linear", "log")
     for domain in domains:
         try:
             cal = _Calibration(fg, tree, factors, domain)
             cal.run(record)
-        except _Underflow:
-            continue
-        except _ZeroMass:
-            raise zero_probability_error(fg, {i: s for i, s in tree.fixed.items()
-                                              if fg.cards[i] > 1}) from None
+        except (_Underflow, _ZeroMass):
+            if domain == "linear":          # a linear zero may be an underflow: logs decide
+                continue
+            raise zero_probability_error(fg, evidence) from None
         cal.log_scale += log_const
         return cal
     raise AssertionError("unreachable: the log domain never underflows")  # pragma: no cover
@@ -474,7 +496,7 @@ def calibrate(fg: FactorGraph, *, evidence: Mapping[int, int] | None = None, mod
         raise ModelError(f"mode must be 'sum' or 'max' (got {mode!r})")
     evidence = check_evidence(fg, evidence)
     tree = tree if tree is not None else clique_tree(fg, evidence=evidence)
-    cal = _run(fg, tree, mode, record)
+    cal = _run(fg, tree, mode, record, evidence)
     home = _home(tree)
     beliefs = []
     for i in range(fg.n_vars):
