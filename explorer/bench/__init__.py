@@ -1,4 +1,4 @@
-"""``python -m explorer bench [bp|gnn|oversmooth|ui]``: speed and memory figures.
+"""``python -m explorer bench [bp|exact|gnn|oversmooth|ui]``: speed and memory figures.
 
 Benchmarks print figures and ratios against a baseline run *in the same process*; they never
 pass or fail (the test suite has no timed assertions). Each topic lives in its own module
@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import importlib
 
-TOPICS = ("bp", "gnn", "oversmooth", "ui")
+TOPICS = ("bp", "exact", "gnn", "oversmooth", "ui")
 
 
 def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
