@@ -74,3 +74,23 @@ def test_errors_exit_2_with_a_message(capsys):
     assert "tree schedule needs a tree-shaped factor graph" in capsys.readouterr().err
     assert main(["exact", "nothing_here"]) == 2
     assert "neither a model file nor a model sample" in capsys.readouterr().err
+
+
+def test_exact_trace_is_the_clique_tree_calibration(tmp_path, capsys):
+    tr = tmp_path / "jt.json"
+    assert main(["exact", "asia", "--evidence", "dysp=yes", "--trace", str(tr), "--json", "-"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert set(data) == KEYS
+    trace = validate_trace(Trace.from_json(tr))
+    assert trace.kind == "clique-tree" and trace.graph.roles == ("clique",) * trace.graph.n_nodes
+    assert len(trace.steps) == 2 * (trace.graph.n_nodes - 1)
+    fg = load_model("asia")
+    bf = brute_force(fg, evidence={fg.index("dysp"): 0})
+    assert np.isclose(trace.result["log_z"], bf["log_z"]) and np.isclose(data["log_z"], bf["log_z"])
+    # a distribute message over one variable is that variable's marginal
+    single = [st for st in trace.steps if st.extras["pass"] == "distribute" and len(st.extras["separator"]) == 1]
+    assert single
+    for st in single:
+        v = st.extras["separator"][0]
+        assert np.allclose(st.messages[0], [bf["marginals"][v][s] for s in fg.states[fg.index(v)]], atol=1e-12)
+    assert "clique tree, treewidth 2" in (main(["exact", "asia"]) == 0 and capsys.readouterr().out)
