@@ -29,8 +29,8 @@ _EXPORTS = {
     "brute_force": "exact", "BRUTE_FORCE_MAX_VARS": "exact",
     "variable_elimination": "elimination", "min_fill_order": "elimination",
     "MAX_TABLE_ENTRIES": "elimination",
-    "exact_inference": "junction", "calibrate": "junction", "clique_tree": "junction",
-    "CliqueTree": "junction", "MAX_CLIQUE_ENTRIES": "junction",
+    "exact_inference": "junction", "calibrate": "junction", "clique_tree": "cliques",
+    "CliqueTree": "cliques", "MAX_CLIQUE_ENTRIES": "cliques",
     "chain_demo": "chain", "chain_model": "chain",
     "run_bp": "bp", "UPDATES": "bp",
 }

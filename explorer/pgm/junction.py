@@ -5,16 +5,10 @@ Variable elimination answers one query per run; asking it for every marginal rep
 of the work. The clique tree stores that work so it can be *reused* — the lesson of the chain
 (:mod:`explorer.pgm.chain`) applied to any model:
 
-1. **Order.** A greedy min-fill elimination order (ties: smallest clique table, then lowest
-   variable index; min-weight on very large models), computed on the interaction graph alone — no tables yet. The cliques it
-   creates give the treewidth and the table sizes, so a model that is too large is refused
-   here, *before* anything is allocated (:func:`clique_tree`).
-2. **Tree.** Eliminating ``x`` creates the clique ``{x} ∪ N(x)``; its parent is the clique of
-   the first of ``N(x)`` to be eliminated. A clique contained in its child's is merged into it,
-   so only maximal cliques remain. The tree has the running-intersection property: the cliques
-   holding any variable form a connected subtree. Separators are the intersections along edges.
-   Disconnected parts hang off the root through empty separators, so the forest is one tree.
-3. **Calibration.** Each factor is multiplied into one clique that holds its scope. One
+1. **Order and tree** (:mod:`explorer.pgm.cliques`). A greedy min-fill elimination order
+   gives a tree of maximal cliques with the running-intersection property, and the table sizes
+   before any table exists: a model too large is refused there (:func:`clique_tree`).
+2. **Calibration.** Each factor is multiplied into one clique that holds its scope. One
    *collect* pass (leaves to root) and one *distribute* pass (root to leaves) follow the
    message-passing protocol — a clique sends to a neighbour once it has heard from all its
    other neighbours — so there are exactly ``2 (cliques - 1)`` messages. Messages are Hugin
@@ -26,8 +20,9 @@ of 1 and the logs of the scales summed (so log Z may be anywhere in ±1e5). Entr
 message below 1e-300 are set to 0 (they weigh less than 1e-90 of any sum they enter). Should a
 scale ever fall below :data:`TINY` — the factors disagree so strongly that a product could
 underflow — the calibration is redone with log tables (log-sum-exp), which cannot underflow.
-Max mode always works with log tables (additions and maxima only). Zeros in tables are legal; evidence enters as factors
-sliced at the observed states; a cardinality-1 variable is sliced at its one state the same way.
+Max mode always works with log tables (additions and maxima only). Zeros in tables are legal;
+evidence enters as factors sliced at the observed states; a cardinality-1 variable is sliced at
+its one state the same way.
 
 Use :func:`calibrate` for a recorded :class:`~explorer.trace.Trace` and :func:`exact_inference`
 for the ``exact`` command's dict.
@@ -35,15 +30,15 @@ for the ``exact`` command's dict.
 
 from __future__ import annotations
 
-import heapq
 import math
-from dataclasses import dataclass
 from typing import Mapping, Sequence
 
 import numpy as np
 
-from explorer.errors import ModelError, TooLargeError
+from explorer.errors import ModelError
 from explorer.graph import Graph
+from explorer.pgm.cliques import (MAX_CLIQUE_ENTRIES, MAX_TOTAL_ENTRIES, MIN_FILL_MAX_VARS,
+                                  CliqueTree, clique_tree)
 from explorer.pgm.evidence import check_evidence, evidence_names
 from explorer.pgm.exact import map_dict, marginals_dict, zero_probability_error
 from explorer.pgm.factor_graph import FactorGraph
@@ -52,199 +47,11 @@ from explorer.trace import Step, Trace
 __all__ = ["CliqueTree", "clique_tree", "calibrate", "exact_inference", "MAX_CLIQUE_ENTRIES",
            "MAX_TOTAL_ENTRIES", "TINY", "MIN_FILL_MAX_VARS"]
 
-#: the largest clique table a calibration may build (entries); same limit as variable elimination
-MAX_CLIQUE_ENTRIES = 1 << 24
-#: the most entries all clique tables together may hold (512 MB of float64)
-MAX_TOTAL_ENTRIES = 1 << 26
-#: ``clique_tree(heuristic="auto")`` orders by min-fill up to this many free variables
-MIN_FILL_MAX_VARS = 2000
 #: a linear-domain scale below this sends the calibration to log tables
 TINY = 1e-200
 _FLUSH = 1e-300
 
 
-@dataclass(frozen=True, eq=False)
-class CliqueTree:
-    """The structure of a clique tree (no tables): cheap to build, checked against the limits.
-
-    Attributes:
-        cliques: ``[C]`` variable indices of each clique, sorted (the clique table's axis order).
-        parent: ``[C]`` the parent clique, ``-1`` for the root.
-        root: the root clique (``-1`` when no variable is left to infer).
-        edges: ``[C - 1]`` pairs ``(child, parent)``, in collect order (children first).
-        separators: ``[C - 1]`` sorted variable indices shared by each edge's two cliques.
-        order: the elimination order that built the tree.
-        fixed: ``{variable: state}`` sliced out before building: the evidence plus every
-            cardinality-1 variable (at state 0).
-        sizes: ``[C]`` entries of each clique table.
-        home: ``{variable: clique}`` for every eliminated variable, the clique created when it
-            was eliminated (it holds the variable and every factor scope the variable starts).
-    """
-
-    cliques: tuple[tuple[int, ...], ...]
-    parent: tuple[int, ...]
-    root: int
-    edges: tuple[tuple[int, int], ...]
-    separators: tuple[tuple[int, ...], ...]
-    order: tuple[int, ...]
-    fixed: dict[int, int]
-    sizes: tuple[int, ...]
-    home: dict[int, int]
-
-    @property
-    def treewidth(self) -> int:
-        """Largest clique size minus one (of this order; ``-1`` for an empty tree)."""
-        return max((len(c) for c in self.cliques), default=0) - 1
-
-    @property
-    def max_entries(self) -> int:
-        return max(self.sizes, default=1)
-
-
-def _interaction(fg: FactorGraph, fixed: Mapping[int, int]) -> dict[int, set[int]]:
-    adj: dict[int, set[int]] = {i: set() for i in range(fg.n_vars) if i not in fixed}
-    for f in fg.factors:
-        free = [i for i in f.scope if i not in fixed]
-        for a in free:
-            adj[a].update(b for b in free if b != a)
-    return adj
-
-
-def _elimination_order(fg: FactorGraph, adj: dict[int, set[int]],
-                       heuristic: str) -> list[tuple[int, tuple[int, ...]]]:
-    """Greedy min-fill (ties: smallest clique table, then lowest index) or min-weight (smallest
-    clique table, then lowest index) on a copy of ``adj``.
-
-    Returns ``[(x, neighbours of x when eliminated)]``. Raises :class:`TooLargeError` at the
-    first clique past :data:`MAX_CLIQUE_ENTRIES` (so a huge model stops early and cheaply).
-    """
-    adj = {k: set(v) for k, v in adj.items()}
-    cards = fg.cards
-    fill_first = heuristic == "min-fill"
-
-    def cost(x: int) -> tuple[int, int, int]:
-        nb = adj[x]
-        fill = sum(len(nb - adj[a]) - 1 for a in nb) // 2 if fill_first else 0
-        return fill, math.prod(cards[a] for a in nb) * cards[x], x
-
-    current = {x: cost(x) for x in adj}
-    heap = list(current.values())
-    heapq.heapify(heap)
-    out, total = [], 0
-    while heap:
-        c = heapq.heappop(heap)
-        x = c[2]
-        if current.get(x) != c:
-            continue
-        del current[x]
-        nb = adj.pop(x)
-        size = c[1]
-        total += size
-        if size > MAX_CLIQUE_ENTRIES or total > MAX_TOTAL_ENTRIES:
-            what = (f"a clique table of {size:.3g} entries ({len(nb) + 1} variables: treewidth at "
-                    f"least {len(nb)}, eliminating {fg.names[x]!r}); the limit is "
-                    f"{MAX_CLIQUE_ENTRIES:,} entries" if size > MAX_CLIQUE_ENTRIES else
-                    f"clique tables of {total:.3g} entries in all; the limit is "
-                    f"{MAX_TOTAL_ENTRIES:,} entries")
-            raise TooLargeError(f"exact inference would build {what}. Use belief propagation "
-                                "(`bp`) for this model: loopy BP approximates the marginals",
-                                size=float(size if size > MAX_CLIQUE_ENTRIES else total),
-                                limit=float(MAX_CLIQUE_ENTRIES if size > MAX_CLIQUE_ENTRIES
-                                            else MAX_TOTAL_ENTRIES))
-        for a in nb:
-            adj[a].discard(x)
-            adj[a] |= nb - {a}
-        # fills change for x's neighbours and for nodes seeing two or more of them (new edges)
-        touched = set(nb)
-        for a in nb if fill_first else ():
-            touched.update(b for b in adj[a] if b not in touched and len(adj[b] & nb) > 1)
-        for a in touched:
-            current[a] = cost(a)
-            heapq.heappush(heap, current[a])
-        out.append((x, tuple(sorted(nb))))
-    return out
-
-
-def clique_tree(fg: FactorGraph, *, evidence: Mapping[int, int] | None = None,
-                heuristic: str = "auto") -> CliqueTree:
-    """Build the clique tree's structure (no tables) and check it against the size limits.
-
-    Args:
-        fg: the model.
-        evidence: ``{variable index: state index}``, sliced out before building.
-        heuristic: the elimination order: ``"min-fill"`` (fewest fill edges; ties: smallest
-            clique table, then lowest index), ``"min-weight"`` (smallest clique table, then
-            lowest index) or ``"auto"``: min-fill up to :data:`MIN_FILL_MAX_VARS` variables,
-            min-weight above (its cost does not grow with the neighbours' neighbourhoods).
-
-    Cost: min-fill is about ``sum over x of |N(x)|^3`` set operations, min-weight
-    ``sum |N(x)|^2``; nothing proportional to a table size is allocated, so this is also the
-    cheap budget check for "can this model be solved exactly?".
-
-    Raises:
-        TooLargeError: a clique table past :data:`MAX_CLIQUE_ENTRIES`, or all of them past
-            :data:`MAX_TOTAL_ENTRIES` (the message names the size and the treewidth).
-        EvidenceError: evidence out of range.
-    """
-    fixed = check_evidence(fg, evidence)
-    fixed.update({i: 0 for i in range(fg.n_vars) if fg.cards[i] == 1 and i not in fixed})
-    if heuristic not in ("auto", "min-fill", "min-weight"):
-        raise ModelError(f"heuristic must be 'auto', 'min-fill' or 'min-weight' (got {heuristic!r})")
-    adj = _interaction(fg, fixed)
-    if heuristic == "auto":
-        heuristic = "min-fill" if len(adj) <= MIN_FILL_MAX_VARS else "min-weight"
-    elim = _elimination_order(fg, adj, heuristic)
-    node: dict[int, int] = {}               # eliminated variable -> its clique (after merging)
-    cliques: list[tuple[int, ...]] = []
-    pos = {x: k for k, (x, _) in enumerate(elim)}
-    first_nb = {}
-    for x, nb in elim:
-        first_nb[x] = min(nb, key=pos.__getitem__) if nb else None
-    # a clique {p} ∪ N(p) equal to {x} ∪ N(x) minus x is absorbed by the child x's clique
-    absorbed: dict[int, int] = {}
-    for x, nb in elim:
-        p = first_nb[x]
-        if p is not None and p not in absorbed and len(elim[pos[p]][1]) + 1 == len(nb):
-            absorbed[p] = x
-
-    def rep(v: int) -> int:
-        while v in absorbed:
-            v = absorbed[v]
-        return v
-
-    for x, nb in elim:
-        if x not in absorbed:
-            node[x] = len(cliques)
-            cliques.append(tuple(sorted((x,) + nb)))
-    parent = [-1] * len(cliques)
-    for x, _ in elim:
-        p = first_nb[x]
-        if p is not None and rep(x) != rep(p):
-            parent[node[rep(x)]] = node[rep(p)]
-    roots = [c for c in range(len(cliques)) if parent[c] < 0]
-    root = roots[-1] if roots else -1
-    for c in roots[:-1]:                    # a forest becomes one tree through empty separators
-        parent[c] = root
-    children: list[list[int]] = [[] for _ in cliques]
-    for c, p in enumerate(parent):
-        if p >= 0:
-            children[p].append(c)
-    depth, stack = [0] * len(cliques), [root] if root >= 0 else []
-    while stack:
-        c = stack.pop()
-        for k in children[c]:
-            depth[k] = depth[c] + 1
-            stack.append(k)
-    collect = sorted((c for c in range(len(cliques)) if parent[c] >= 0), key=lambda c: (-depth[c], c))
-    edges = tuple((c, parent[c]) for c in collect)
-    seps = tuple(tuple(sorted(set(cliques[c]) & set(cliques[p]))) for c, p in edges)
-    sizes = tuple(math.prod(fg.cards[i] for i in c) for c in cliques)
-    return CliqueTree(cliques=tuple(cliques), parent=tuple(parent), root=root, edges=edges,
-                      separators=seps, order=tuple(x for x, _ in elim), fixed=fixed, sizes=sizes,
-                      home={x: node[rep(x)] for x, _ in elim})
-
-
-# ---------------------------------------------------------------------- calibration
 class _Underflow(Exception):
     """A linear-domain scale fell below :data:`TINY`; redo the calibration with log tables."""
 
