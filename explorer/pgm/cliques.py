@@ -103,7 +103,7 @@ def _elimination_order(fg: FactorGraph, adj: dict[int, set[int]],
     current = {x: cost(x) for x in adj}
     heap = list(current.values())
     heapq.heapify(heap)
-    out, total = [], 0
+    out, total, width = [], 0, 0
     while heap:
         c = heapq.heappop(heap)
         x = c[2]
@@ -113,12 +113,13 @@ def _elimination_order(fg: FactorGraph, adj: dict[int, set[int]],
         nb = adj.pop(x)
         size = c[1]
         total += size
+        width = max(width, len(nb))
         if size > MAX_CLIQUE_ENTRIES or total > MAX_TOTAL_ENTRIES:
             what = (f"a clique table of {size:.3g} entries ({len(nb) + 1} variables: treewidth at "
                     f"least {len(nb)}, eliminating {fg.names[x]!r}); the limit is "
                     f"{MAX_CLIQUE_ENTRIES:,} entries" if size > MAX_CLIQUE_ENTRIES else
-                    f"clique tables of {total:.3g} entries in all; the limit is "
-                    f"{MAX_TOTAL_ENTRIES:,} entries")
+                    f"clique tables of {total:.3g} entries in all (treewidth at least {width}); "
+                    f"the limit is {MAX_TOTAL_ENTRIES:,} entries")
             raise TooLargeError(f"exact inference would build {what}. Use belief propagation "
                                 "(`bp`) for this model: loopy BP approximates the marginals",
                                 size=float(size if size > MAX_CLIQUE_ENTRIES else total),
