@@ -92,12 +92,14 @@ def _elimination_order(fg: FactorGraph, adj: dict[int, set[int]],
     first clique past :data:`MAX_CLIQUE_ENTRIES` (so a huge model stops early and cheaply).
     """
     adj = {k: set(v) for k, v in adj.items()}
+    mask = {k: sum(1 << b for b in v) if heuristic == "min-fill" else 0    # the sets as bits
+            for k, v in adj.items()}
     cards = fg.cards
     fill_first = heuristic == "min-fill"
 
     def cost(x: int) -> tuple[int, int, int]:
-        nb = adj[x]
-        fill = sum(len(nb - adj[a]) - 1 for a in nb) // 2 if fill_first else 0
+        nb, m = adj[x], mask[x]
+        fill = (sum((m & ~mask[a]).bit_count() for a in nb) - len(nb)) // 2 if fill_first else 0
         return fill, math.prod(cards[a] for a in nb) * cards[x], x
 
     current = {x: cost(x) for x in adj}
@@ -125,13 +127,17 @@ def _elimination_order(fg: FactorGraph, adj: dict[int, set[int]],
                                 size=float(size if size > MAX_CLIQUE_ENTRIES else total),
                                 limit=float(MAX_CLIQUE_ENTRIES if size > MAX_CLIQUE_ENTRIES
                                             else MAX_TOTAL_ENTRIES))
+        m = mask.pop(x)
         for a in nb:
             adj[a].discard(x)
-            adj[a] |= nb - {a}
+            adj[a] |= nb
+            adj[a].discard(a)
+            if fill_first:
+                mask[a] = (mask[a] | m) & ~(1 << a) & ~(1 << x)
         # fills change for x's neighbours and for nodes seeing two or more of them (new edges)
         touched = set(nb)
         for a in nb if fill_first else ():
-            touched.update(b for b in adj[a] if b not in touched and len(adj[b] & nb) > 1)
+            touched.update(b for b in adj[a] if b not in touched and (mask[b] & m).bit_count() > 1)
         for a in touched:
             current[a] = cost(a)
             heapq.heappush(heap, current[a])
