@@ -290,3 +290,25 @@ def test_pgmpy_agrees_on_a_shipped_network():
         want = [q.values[q.state_names[v].index(s)] for s in fg.states[fg.index(v)]]
         assert np.allclose(list(out["marginals"][v].values()), want, atol=1e-9)
     assert theirs.map_query(list(out["map"]), evidence=evidence, show_progress=False) == out["map"]
+
+
+def test_agrum_agrees_with_marginals_and_evidence_probability():
+    gum = pytest.importorskip("pyagrum")
+    fg = load_model("asia")
+    bn = gum.BayesNet()
+    for n, st in zip(fg.names, fg.states):
+        bn.add(gum.LabelizedVariable(n, n, list(st)))
+    for c in range(fg.n_vars):
+        for p in fg.parents[c]:
+            bn.addArc(fg.names[p], fg.names[c])
+    for f in fg.factors:
+        pot = bn.cpt(fg.names[f.scope[-1]])
+        axes = [f.scope.index(fg.index(n)) for n in reversed(pot.names)]   # aGrUM's array order
+        pot.fillWith(np.transpose(f.table, axes).reshape(-1).tolist())
+    ie = gum.LazyPropagation(bn)
+    ie.setEvidence({"xray": "yes", "smoke": "no"})
+    ie.makeInference()
+    out = exact_inference(fg, evidence={fg.index("xray"): 0, fg.index("smoke"): 1})
+    for v in out["marginals"]:
+        assert np.allclose(list(out["marginals"][v].values()), ie.posterior(v).toarray(), atol=1e-12)
+    assert np.isclose(out["log_z"], np.log(ie.evidenceProbability()), rtol=1e-12)
