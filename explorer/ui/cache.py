@@ -248,3 +248,23 @@ def sweep_trace(_sweep: Any, key: str, _graph: Graph) -> Any:
     from explorer import diagnostics
 
     return diagnostics.sweep_to_trace(_sweep, _graph)
+
+
+# ---------------------------------------------------------------------- features branch wrappers
+@st.cache_data(**_DATA)
+def operator_layer(_graph: Graph, source: str, kind: str, hidden: int, seed: int,
+                   features: str) -> dict:
+    """X' = R X Θ for one reference operator, matrix and message form
+    (see :func:`explorer.nn.operators.operator_layer`)."""
+    from explorer.nn import operators
+
+    return operators.operator_layer(_graph, kind, hidden=hidden, seed=seed, features=features)
+
+
+@st.cache_data(**_DATA)
+def operator_patterns(_graph: Graph, source: str) -> list:
+    """The sparsity check of every reference operator on one graph, one dict per operator."""
+    from explorer.nn import operators
+
+    return [{"kind": k, **operators.sparsity_check(_graph, operators.reference_operator(_graph, k))}
+            for k in operators.OPERATORS]
