@@ -268,3 +268,23 @@ def operator_patterns(_graph: Graph, source: str) -> list:
 
     return [{"kind": k, **operators.sparsity_check(_graph, operators.reference_operator(_graph, k))}
             for k in operators.OPERATORS]
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def graph_dataset(name: str, seed: int = 0) -> tuple:
+    """A graph-classification set, ``(graphs, labels)`` (see :func:`explorer.nn.readout.load_dataset`)."""
+    from explorer.nn import readout
+
+    return readout.load_dataset(name, seed)
+
+
+@st.cache_data(**_DATA)
+def relabel_demo(_graph: Graph, source: str, perm: tuple[int, ...], readout: str, layer: str,
+                 layers: int, hidden: int, seed: int, features: str) -> dict:
+    """A readout and a concatenation before and after relabelling the nodes."""
+    import numpy as _np
+
+    from explorer.nn import readout as nn_readout
+
+    return nn_readout.relabel_demo(_graph, _np.array(perm, dtype=_np.int64), readout=readout, layer=layer,
+                                   layers=layers, hidden=hidden, seed=seed, features=features)
