@@ -73,8 +73,9 @@ def molecule_figure(graph: Any, pos: Any, bond_kinds: Sequence[str], *, title: s
     fig = go.Figure()
     for kind, pairs in by_kind.items():
         for k, (dash, xs, ys) in enumerate(_strokes(p, pairs, BOND_STYLES.get(kind, ("solid",)), gap)):
-            fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", name=f"{kind} bond", legendgroup=kind,
-                                     showlegend=k == 0, hoverinfo="skip",
+            fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", name=f"{kind} bond" if kind != "bond" else "edge",
+                                     legendgroup=kind,
+                                     showlegend=k == len(BOND_STYLES.get(kind, ("solid",))) - 1, hoverinfo="skip",
                                      line=dict(color="#444", width=2, dash=dash)))
         mid = np.array([(p[u] + p[v]) / 2 for u, v in pairs])
         fig.add_trace(go.Scatter(x=mid[:, 0], y=mid[:, 1], mode="markers", legendgroup=kind, showlegend=False,

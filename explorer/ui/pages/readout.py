@@ -74,12 +74,13 @@ demo = attempt("run the relabelled graph", cache.relabel_demo, graph, gkey, tupl
                mode, layer, nl, hidden, seed, features)
 st.caption("New node k is old node perm[k]; perm = " + fmt_vec(perm, max_len=16) +
            ("  (the identity: press the button)" if not r else ""))
-st.dataframe([{"pooling": f"{mode} readout", "before": fmt_vec(demo["readout"]),
-               "after relabelling": fmt_vec(demo["readout_permuted"]),
-               "largest change": f"{demo['readout_error']:.1e}"},
-              {"pooling": "concatenation (node order)", "before": fmt_vec(demo["concat"]),
-               "after relabelling": fmt_vec(demo["concat_permuted"]),
-               "largest change": f"{demo['concat_error']:.3g}"}], hide_index=True, key="readout.relabel_table")
+st.dataframe([{"pooling": f"{mode} readout", "largest change": f"{demo['readout_error']:.1e}",
+               "before": fmt_vec(demo["readout"], max_len=5),
+               "after relabelling": fmt_vec(demo["readout_permuted"], max_len=5)},
+              {"pooling": "concatenation (node order)", "largest change": f"{demo['concat_error']:.3g}",
+               "before": fmt_vec(demo["concat"], max_len=5),
+               "after relabelling": fmt_vec(demo["concat_permuted"], max_len=5)}],
+             hide_index=True, key="readout.relabel_table")
 if r and demo["concat_error"] < 1e-6:
     st.info("Every node of this graph has the same state, so even concatenation cannot see the "
             "order here; pick a path or a molecule.", icon=":material/info:")
@@ -92,8 +93,9 @@ tkey = cache.key(view["data"], mode, layer, nl, hidden, seed, epochs)
 runs = st.session_state.setdefault("readout.runs", {})
 st.caption(f"{len(graphs)} graphs, 70% used for training (stratified by label); a {layer.upper()} "
            f"stack, the {mode} readout and a linear layer; Adam, learning rate 0.01, seed {seed}.")
+clicked = st.button("Train", key="readout.train", icon=":material/play_arrow:", type="primary")
 chart = st.empty()
-if st.button("Train", key="readout.train", icon=":material/play_arrow:", type="primary"):
+if clicked:
     history: dict = {"loss": [], "train_acc": []}
 
     def progress(epoch: int, total: int, loss: float, acc: float) -> None:
