@@ -288,3 +288,16 @@ def relabel_demo(_graph: Graph, source: str, perm: tuple[int, ...], readout: str
 
     return nn_readout.relabel_demo(_graph, _np.array(perm, dtype=_np.int64), readout=readout, layer=layer,
                                    layers=layers, hidden=hidden, seed=seed, features=features)
+
+
+@st.cache_data(**_DATA)
+def receptive_info(_graph: Graph, key: str, node: int, k: int, draw_limit: int) -> dict:
+    """Hop distances (within k), field sizes and tree level sizes per round, and the computation
+    tree of depth k when it has at most ``draw_limit`` nodes (else None)."""
+    from explorer.nn import receptive
+
+    dist = receptive.hop_distances(_graph, node, k)
+    sizes = [int(s) for s in receptive.tree_level_sizes(_graph, node, k)]
+    fields = [int(((dist >= 0) & (dist <= d)).sum()) for d in range(k + 1)]
+    tree = receptive.computation_tree(_graph, node, k) if sum(sizes) <= draw_limit else None
+    return {"dist": dist, "sizes": sizes, "fields": fields, "field": fields[-1], "tree": tree}

@@ -1,0 +1,87 @@
+"""A computation tree drawn top-down: the root (the node being updated) on top, each level one
+round earlier, every tree node labelled with the graph node it stands for.
+
+Pure Plotly (no streamlit). Layout: leaves get consecutive x positions in tree order and every
+parent sits at the mean x of its children (the classic tidy-tree rule, O(T)).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+
+from explorer.errors import TraceError
+from explorer.viz._common import BASE_LAYOUT, PALETTE
+
+__all__ = ["tree_positions", "tree_figure"]
+
+
+def tree_positions(parent: np.ndarray, depth: np.ndarray) -> np.ndarray:
+    """``[T, 2]`` positions: x from the leaf order, y = -depth.
+
+    ``parent`` must list parents before children (as :func:`explorer.nn.receptive.computation_tree`).
+    """
+    parent, depth = np.asarray(parent), np.asarray(depth)
+    T = parent.size
+    children: list[list[int]] = [[] for _ in range(T)]
+    for t in range(1, T):
+        children[parent[t]].append(t)
+    x = np.zeros(T)
+    next_leaf = 0.0
+    stack = [(0, False)] if T else []
+    while stack:  # iterative post-order: children placed before their parent
+        t, done = stack.pop()
+        if not children[t]:
+            x[t], next_leaf = next_leaf, next_leaf + 1.0
+        elif done:
+            x[t] = float(np.mean(x[children[t]]))
+        else:
+            stack.append((t, True))
+            stack.extend((c, False) for c in reversed(children[t]))
+    return np.stack([x, -depth.astype(float)], 1)
+
+
+def tree_figure(tree: Any, labels: Sequence[str], *, hops: np.ndarray | None = None,
+                title: str | None = None, height: int | None = None) -> go.Figure:
+    """Draw a :class:`~explorer.nn.receptive.ComputationTree`.
+
+    Args:
+        tree: the tree (``nodes``, ``parent``, ``depth``).
+        labels: ``[N]`` display labels of the *graph* nodes.
+        hops: ``[N]`` optional hop distance of each graph node to the root; tree nodes are
+            coloured by it, so a node that comes back (a walk, not a path) keeps its colour.
+
+    Raises:
+        TraceError: labels that do not cover the tree's graph nodes.
+    """
+    nodes = np.asarray(tree.nodes)
+    if nodes.size and nodes.max() >= len(labels):
+        raise TraceError(f"expected a label for every graph node up to {int(nodes.max())}, found {len(labels)}")
+    pos = tree_positions(tree.parent, tree.depth)
+    xs, ys = [], []
+    for t in range(1, nodes.size):
+        p = tree.parent[t]
+        xs += [pos[p, 0], pos[t, 0], None]
+        ys += [pos[p, 1], pos[t, 1], None]
+    big = nodes.size > 60
+    color = [PALETTE[int(hops[v]) % len(PALETTE)] if hops is not None else PALETTE[0] for v in nodes]
+    text = [str(labels[v]) for v in nodes]
+    fig = go.Figure([
+        go.Scatter(x=xs, y=ys, mode="lines", line=dict(color="rgba(120,120,120,0.6)", width=1),
+                   hoverinfo="skip", showlegend=False, name="messages"),
+        go.Scatter(x=pos[:, 0], y=pos[:, 1], mode="markers" if big else "markers+text", text=text,
+                   textfont=dict(color="white", size=10), name="tree nodes", showlegend=False,
+                   marker=dict(size=8 if big else 20, color=color, line=dict(color="white", width=1)),
+                   hovertext=[f"graph node {s}, level {d}" for s, d in zip(text, tree.depth)],
+                   hovertemplate="%{hovertext}<extra></extra>"),
+    ])
+    levels = int(np.max(tree.depth)) if nodes.size else 0
+    fig.update_layout(**dict(BASE_LAYOUT, height=height or 140 + 90 * (levels + 1),
+                             title=dict(text=title or f"Computation tree: {nodes.size} nodes", x=0.02),
+                             xaxis=dict(visible=False),
+                             yaxis=dict(tickvals=[-d for d in range(levels + 1)],
+                                        ticktext=["root"] + [f"depth {d}" for d in range(1, levels + 1)],
+                                        showgrid=False, zeroline=False)))
+    return fig
