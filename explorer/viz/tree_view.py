@@ -13,7 +13,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from explorer.errors import TraceError
-from explorer.viz._common import BASE_LAYOUT, PALETTE
+from explorer.viz._common import BASE_LAYOUT, PALETTE, SCALE
 
 __all__ = ["tree_positions", "tree_figure"]
 
@@ -65,15 +65,20 @@ def tree_figure(tree: Any, labels: Sequence[str], *, hops: np.ndarray | None = N
         p = tree.parent[t]
         xs += [pos[p, 0], pos[t, 0], None]
         ys += [pos[p, 1], pos[t, 1], None]
-    big = nodes.size > 60
-    color = [PALETTE[int(hops[v]) % len(PALETTE)] if hops is not None else PALETTE[0] for v in nodes]
+    leaves = max(float(pos[:, 0].max()) + 1.0, 1.0) if nodes.size else 1.0
+    size = float(np.clip(380.0 / leaves, 5.0, 22.0))  # a half-page column is ~400 px wide
+    big = size < 18 or nodes.size > 60
+    # the graph view's scale (Viridis over hops 0..k), so a node has one colour in both views
+    color = [float(hops[v]) for v in nodes] if hops is not None else PALETTE[0]
     text = [str(labels[v]) for v in nodes]
     fig = go.Figure([
         go.Scatter(x=xs, y=ys, mode="lines", line=dict(color="rgba(120,120,120,0.6)", width=1),
                    hoverinfo="skip", showlegend=False, name="messages"),
         go.Scatter(x=pos[:, 0], y=pos[:, 1], mode="markers" if big else "markers+text", text=text,
                    textfont=dict(color="white", size=10), name="tree nodes", showlegend=False,
-                   marker=dict(size=8 if big else 20, color=color, line=dict(color="white", width=1)),
+                   marker=dict(size=size, color=color, colorscale=SCALE, cmin=0,
+                               cmax=max(max(color) if hops is not None and nodes.size else 1.0, 1.0),
+                               line=dict(color="white", width=1)),
                    hovertext=[f"graph node {s}, level {d}" for s, d in zip(text, tree.depth)],
                    hovertemplate="%{hovertext}<extra></extra>"),
     ])
