@@ -31,7 +31,8 @@ from explorer.errors import InputFormatError, ModelError
 from explorer.graph import Graph
 
 __all__ = ["ELEMENTS", "BOND_TYPES", "MOLECULES_FILE", "DATASETS", "molecule_graph",
-           "load_molecules", "load_dataset", "concat_readout", "relabel_demo", "bond_types"]
+           "load_molecules", "load_dataset", "concat_readout", "relabel_demo", "bond_types",
+           "pair_embeddings", "PAIR_MODELS"]
 
 ELEMENTS = ("C", "N", "O", "S", "F", "Cl")
 BOND_TYPES = ("single", "double", "triple", "aromatic")
@@ -165,3 +166,37 @@ def relabel_demo(graph: Graph, perm: np.ndarray, *, readout: str = "sum", layer:
             "concat": c0, "concat_permuted": c1,
             "concat_error": float(np.abs(c1 - c0).max()) if c0.size else 0.0,
             "states": res["output"], "states_permuted": res["output_permuted"]}
+
+
+#: the GNNs compared on a pair of graphs: name -> (layer, readout, layer options)
+PAIR_MODELS = {"GIN (sum)": ("gin", "sum", {}), "GraphSAGE-mean": ("sage", "mean", {"aggr": "mean"}),
+               "GraphSAGE-max": ("sage", "max", {"aggr": "max"})}
+
+
+def pair_embeddings(a: Graph, b: Graph, *, features: str = "constant", layers: int = 3, hidden: int = 8,
+                    seed: int = 0, tol: float = 1e-5) -> list[dict[str, Any]]:
+    """Graph embeddings of ``a`` and ``b`` from each model of :data:`PAIR_MODELS`, same weights.
+
+    Both graphs get features of one width (one-hot degrees are padded to the wider of the two),
+    so one seed gives one set of weights for both. Aggregation and readout match: sum/sum for
+    GIN, mean/mean and max/max for GraphSAGE.
+
+    Returns:
+        ``[{"model", "layer", "readout", "a" [d], "b" [d], "difference", "distinct"}, ...]``
+        where ``difference`` is the largest entry difference and ``distinct`` = difference > tol.
+    """
+    from explorer.nn.features import default_features
+    from explorer.nn.run import run_stack
+
+    xa, xb = default_features(a, features, seed)[0], default_features(b, features, seed)[0]
+    w = max(xa.shape[1], xb.shape[1])
+    ga = dataclasses.replace(a, x=np.pad(xa, ((0, 0), (0, w - xa.shape[1]))))
+    gb = dataclasses.replace(b, x=np.pad(xb, ((0, 0), (0, w - xb.shape[1]))))
+    out = []
+    for name, (layer, ro, opts) in PAIR_MODELS.items():
+        ea, eb = (run_stack(g, layer=layer, layers=layers, hidden=hidden, seed=seed, features="x",
+                            readout=ro, record=False, **opts).result["readout"] for g in (ga, gb))
+        diff = float(np.abs(ea - eb).max())
+        out.append({"model": name, "layer": layer, "readout": ro, "a": ea, "b": eb, "difference": diff,
+                    "distinct": diff > tol})
+    return out

@@ -301,3 +301,12 @@ def receptive_info(_graph: Graph, key: str, node: int, k: int, draw_limit: int) 
     fields = [int(((dist >= 0) & (dist <= d)).sum()) for d in range(k + 1)]
     tree = receptive.computation_tree(_graph, node, k) if sum(sizes) <= draw_limit else None
     return {"dist": dist, "sizes": sizes, "fields": fields, "field": fields[-1], "tree": tree}
+
+
+@st.cache_data(**_DATA)
+def pair_embeddings(_a: Graph, _b: Graph, key: str, features: str, seed: int) -> list:
+    """GIN / mean / max GNN graph embeddings of two graphs (see
+    :func:`explorer.nn.readout.pair_embeddings`)."""
+    from explorer.nn import readout
+
+    return readout.pair_embeddings(_a, _b, features=features, seed=seed)
