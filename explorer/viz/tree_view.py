@@ -65,21 +65,21 @@ def tree_figure(tree: Any, labels: Sequence[str], *, hops: np.ndarray | None = N
         p = tree.parent[t]
         xs += [pos[p, 0], pos[t, 0], None]
         ys += [pos[p, 1], pos[t, 1], None]
-    leaves = max(float(pos[:, 0].max()) + 1.0, 1.0) if nodes.size else 1.0
-    size = float(np.clip(380.0 / leaves, 5.0, 22.0))  # a half-page column is ~400 px wide
-    big = size < 18 or nodes.size > 60
+    # a level with c nodes gets markers of about 380 / c px (a half-page column is ~400 px wide)
+    per_level = np.bincount(np.asarray(tree.depth), minlength=1)
+    sizes = np.clip(380.0 / np.maximum(per_level[np.asarray(tree.depth)], 1), 5.0, 22.0)
     # the graph view's scale (Viridis over hops 0..k), so a node has one colour in both views
     color = [float(hops[v]) for v in nodes] if hops is not None else PALETTE[0]
-    text = [str(labels[v]) for v in nodes]
+    text = [str(labels[v]) if sz >= 16 else "" for v, sz in zip(nodes, sizes)]
     fig = go.Figure([
         go.Scatter(x=xs, y=ys, mode="lines", line=dict(color="rgba(120,120,120,0.6)", width=1),
                    hoverinfo="skip", showlegend=False, name="messages"),
-        go.Scatter(x=pos[:, 0], y=pos[:, 1], mode="markers" if big else "markers+text", text=text,
+        go.Scatter(x=pos[:, 0], y=pos[:, 1], mode="markers+text", text=text,
                    textfont=dict(color="white", size=10), name="tree nodes", showlegend=False,
-                   marker=dict(size=size, color=color, colorscale=SCALE, cmin=0,
+                   marker=dict(size=sizes, color=color, colorscale=SCALE, cmin=0,
                                cmax=max(max(color) if hops is not None and nodes.size else 1.0, 1.0),
                                line=dict(color="white", width=1)),
-                   hovertext=[f"graph node {s}, level {d}" for s, d in zip(text, tree.depth)],
+                   hovertext=[f"graph node {labels[v]}, depth {d}" for v, d in zip(nodes, tree.depth)],
                    hovertemplate="%{hovertext}<extra></extra>"),
     ])
     levels = int(np.max(tree.depth)) if nodes.size else 0

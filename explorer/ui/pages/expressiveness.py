@@ -60,10 +60,10 @@ st.markdown("Three untrained GNNs (3 layers, width 8, the same weights for A and
             "and max miss what can only be *counted* (with identical inputs they see nothing).")
 embs = attempt("run the GNNs", cache.pair_embeddings, a, b, ukey, view["emb_features"],
                int(view["emb_seed"]))
-st.dataframe([{"model": e["model"], "embedding of A": player.fmt_vec(e["a"], max_len=5),
-               "embedding of B": player.fmt_vec(e["b"], max_len=5),
+st.dataframe([{"model": e["model"], "verdict": "different" if e["distinct"] else "same",
                "largest difference": f"{e['difference']:.3g}",
-               "verdict": "different" if e["distinct"] else "same"} for e in embs],
+               "embedding of A": player.fmt_vec(e["a"], max_len=4),
+               "embedding of B": player.fmt_vec(e["b"], max_len=4)} for e in embs],
              hide_index=True, key="wl.embeddings")
 if not tells_apart and any(e["distinct"] for e in embs):
     st.error("A GNN separated a pair 1-WL cannot: please report this pair.", icon=":material/error:")
