@@ -107,6 +107,8 @@ if clicked:
     res = attempt("train the classifier", train_graph_classifier, graphs, labels, layer=layer,
                   hidden=hidden, layers=nl, epochs=epochs, seed=seed, readout=mode,
                   features=features, progress=progress)
+    while len(runs) >= 8:  # keep the last few runs of this session
+        runs.pop(next(iter(runs)))
     runs[tkey] = {"loss": res.losses, "train_acc": res.train_accuracy, "test_acc": res.test_accuracy,
                   "pred": res.predictions.tolist(), "mask": res.train_mask.tolist()}
 run = runs.get(tkey)
