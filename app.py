@@ -25,6 +25,7 @@ st.navigation({
     "Graph neural networks": [
         st.Page(PAGES / "neural.py", title="Neural message passing", icon=":material/neurology:"),
         st.Page(PAGES / "matrix.py", title="Matrix view", icon=":material/grid_on:"),
+        st.Page(PAGES / "readout.py", title="Graph readout", icon=":material/join_inner:"),
         st.Page(PAGES / "expressiveness.py", title="Expressiveness", icon=":material/compare:"),
         st.Page(PAGES / "oversmoothing.py", title="Over-smoothing", icon=":material/blur_on:"),
     ],

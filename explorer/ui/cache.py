@@ -248,3 +248,65 @@ def sweep_trace(_sweep: Any, key: str, _graph: Graph) -> Any:
     from explorer import diagnostics
 
     return diagnostics.sweep_to_trace(_sweep, _graph)
+
+
+# ---------------------------------------------------------------------- features branch wrappers
+@st.cache_data(**_DATA)
+def operator_layer(_graph: Graph, source: str, kind: str, hidden: int, seed: int,
+                   features: str) -> dict:
+    """X' = R X Θ for one reference operator, matrix and message form
+    (see :func:`explorer.nn.operators.operator_layer`)."""
+    from explorer.nn import operators
+
+    return operators.operator_layer(_graph, kind, hidden=hidden, seed=seed, features=features)
+
+
+@st.cache_data(**_DATA)
+def operator_patterns(_graph: Graph, source: str) -> list:
+    """The sparsity check of every reference operator on one graph, one dict per operator."""
+    from explorer.nn import operators
+
+    return [{"kind": k, **operators.sparsity_check(_graph, operators.reference_operator(_graph, k))}
+            for k in operators.OPERATORS]
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def graph_dataset(name: str, seed: int = 0) -> tuple:
+    """A graph-classification set, ``(graphs, labels)`` (see :func:`explorer.nn.readout.load_dataset`)."""
+    from explorer.nn import readout
+
+    return readout.load_dataset(name, seed)
+
+
+@st.cache_data(**_DATA)
+def relabel_demo(_graph: Graph, source: str, perm: tuple[int, ...], readout: str, layer: str,
+                 layers: int, hidden: int, seed: int, features: str) -> dict:
+    """A readout and a concatenation before and after relabelling the nodes."""
+    import numpy as _np
+
+    from explorer.nn import readout as nn_readout
+
+    return nn_readout.relabel_demo(_graph, _np.array(perm, dtype=_np.int64), readout=readout, layer=layer,
+                                   layers=layers, hidden=hidden, seed=seed, features=features)
+
+
+@st.cache_data(**_DATA)
+def receptive_info(_graph: Graph, key: str, node: int, k: int, draw_limit: int) -> dict:
+    """Hop distances (within k), field sizes and tree level sizes per round, and the computation
+    tree of depth k when it has at most ``draw_limit`` nodes (else None)."""
+    from explorer.nn import receptive
+
+    dist = receptive.hop_distances(_graph, node, k)
+    sizes = [int(s) for s in receptive.tree_level_sizes(_graph, node, k)]
+    fields = [int(((dist >= 0) & (dist <= d)).sum()) for d in range(k + 1)]
+    tree = receptive.computation_tree(_graph, node, k) if sum(sizes) <= draw_limit else None
+    return {"dist": dist, "sizes": sizes, "fields": fields, "field": fields[-1], "tree": tree}
+
+
+@st.cache_data(**_DATA)
+def pair_embeddings(_a: Graph, _b: Graph, key: str, features: str, seed: int) -> list:
+    """GIN / mean / max GNN graph embeddings of two graphs (see
+    :func:`explorer.nn.readout.pair_embeddings`)."""
+    from explorer.nn import readout
+
+    return readout.pair_embeddings(_a, _b, features=features, seed=seed)

@@ -1,4 +1,5 @@
-"""Expressiveness: 1-WL colour refinement on a pair of graphs; sum against mean and max."""
+"""Expressiveness: 1-WL colour refinement on a pair of graphs, the graph embeddings of GIN and of
+mean/max GNNs beside it; sum against mean and max."""
 
 import streamlit as st
 
@@ -17,14 +18,18 @@ Two triangles and one hexagon are the classic pair: every node has two neighbour
 """
 
 names = sources.sample_names("graph")
-view = View("wl", {"a": "two_triangles", "b": "hexagon", **player.DEFAULTS},
-            choices={"a": names, "b": names})
+view = View("wl", {"a": "two_triangles", "b": "hexagon", "emb_features": "constant", "emb_seed": 0,
+                   **player.DEFAULTS},
+            choices={"a": names, "b": names, "emb_features": ["constant", "degree"]})
 controls = shell.frame(view, "Expressiveness", INTRO)
 titles = {s.name: s.title for s in cache.samples("graph")}
 with controls:
     st.selectbox("Graph A", names, key=view.key("a"), format_func=titles.get)
     st.selectbox("Graph B", names, key=view.key("b"), format_func=titles.get,
                  help="Try decalin against bicyclopentyl: two molecules 1-WL confuses.")
+    st.selectbox("GNN input features", ["constant", "degree"], key=view.key("emb_features"),
+                 help="constant: every node starts equal, as in 1-WL; degree: one-hot degree.")
+    st.number_input("Seed (GNN weights)", 0, 10_000, key=view.key("emb_seed"))
 a = attempt("load graph A", cache.sample_graph, view["a"])
 b = attempt("load graph B", cache.sample_graph, view["b"])
 union = pairs.disjoint_union(a, b)
@@ -46,6 +51,22 @@ pos = pairs.side_by_side(pos_a, pos_b)
 step = player.play(view, trace, cache.key("wl", ukey), pos, ukey, controls, name=f"wl-{ukey}")
 st.markdown(f"**Colour counts after {trace.steps[step].label}** (A: left, B: right)")
 st.dataframe(pairs.histograms(trace.steps[step].states, a.n_nodes), hide_index=True)
+
+st.subheader("What GNNs see: graph embeddings of the same pair")
+st.markdown("Three untrained GNNs (3 layers, width 8, the same weights for A and B) turn each "
+            "graph into one vector: GIN sums its neighbours and sums the nodes; GraphSAGE-mean "
+            "and GraphSAGE-max average or take the maximum at both stages. Where 1-WL cannot "
+            "separate the pair, no embedding can; where it can, the sum usually does, while mean "
+            "and max miss what can only be *counted* (with identical inputs they see nothing).")
+embs = attempt("run the GNNs", cache.pair_embeddings, a, b, ukey, view["emb_features"],
+               int(view["emb_seed"]))
+st.dataframe([{"model": e["model"], "verdict": "different" if e["distinct"] else "same",
+               "largest difference": f"{e['difference']:.3g}",
+               "embedding of A": player.fmt_vec(e["a"], max_len=4),
+               "embedding of B": player.fmt_vec(e["b"], max_len=4)} for e in embs],
+             hide_index=True, key="wl.embeddings")
+if not tells_apart and any(e["distinct"] for e in embs):
+    st.error("A GNN separated a pair 1-WL cannot: please report this pair.", icon=":material/error:")
 
 st.subheader("Why GIN sums")
 st.markdown("A node's neighbours form a *multiset*. Below, a and b are one-hot colours and each "

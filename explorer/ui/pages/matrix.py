@@ -1,10 +1,10 @@
-"""Matrix view: one GCN layer as X' = R X Θ + b, and the same numbers as messages."""
+"""Matrix view: X' = R X Θ for every reference operator R, and the same numbers as messages."""
 
 import numpy as np
 import streamlit as st
 
 from explorer import viz
-from explorer.nn.operators import operator_formula
+from explorer.nn.operators import OPERATOR_LATEX, OPERATOR_NAMES, OPERATORS, operator_formula
 from explorer.ui import cache, shell, sources
 from explorer.ui.guard import attempt
 from explorer.ui.player import fmt_vec
@@ -13,14 +13,19 @@ from explorer.ui.state import View
 INTRO = """
 A message-passing layer can also be written as matrix products. Stack the node feature vectors
 as the rows of **X**; put in **R** (the *reference operator*) the weight each node gives each
-neighbour — for GCN, 1/√(dᵢ dⱼ) over the graph with a self-loop added to every node; let **Θ**
-be the learned weights. Then X′ = R X Θ (+ a bias) gives every node's new vector at once. Row i
-of R is exactly the list of messages node i adds up, so the two views are the same computation:
-the check below compares them number by number.
+node it hears from; let **Θ** be the learned weights. Then X′ = R X Θ gives every node's new
+vector at once. R may be the plain adjacency A, A with self-loops, a degree-normalised version
+(GCN's, or the random-walk average) or a Laplacian: what makes it a *reference operator* is
+that it is zero wherever the graph has no edge (the diagonal aside). So row i of R is exactly
+the list of messages node i adds up, and the two views are the same computation: the checks
+below compare them number by number.
 """
+PATTERN_LIMIT = 300  #: the table of every operator's pattern is built up to this many nodes
 
-view = View("matrix", {"sample": "grid3x3", "hidden": 3, "seed": 0, "node": 0},
-            choices={"sample": sources.sample_choice("graph"), "hidden": lambda h: 1 <= h <= 8})
+view = View("matrix", {"sample": "grid3x3", "operator": "sym_norm", "hidden": 3, "seed": 0,
+                       "node": 0},
+            choices={"sample": sources.sample_choice("graph"), "operator": OPERATORS,
+                     "hidden": lambda h: 1 <= h <= 8})
 controls = shell.frame(view, "Matrix view", INTRO)
 src = sources.pick(view, controls, kind="graph")
 graph = src.obj
@@ -28,6 +33,8 @@ if graph.n_nodes > 60:
     st.info(f"This graph has {graph.n_nodes} nodes; the heatmaps are easiest to read below about "
             "60. Try grid3x3, karate or caffeine.", icon=":material/zoom_in:")
 with controls:
+    st.selectbox("Reference operator R", OPERATORS, key=view.key("operator"),
+                 format_func=OPERATOR_NAMES.get)
     st.slider("Output width H (columns of Θ)", 1, 8, key=view.key("hidden"))
     st.number_input("Seed (weights)", 0, 10_000, key=view.key("seed"))
     view.set("node", min(max(int(view["node"]), 0), graph.n_nodes - 1))
@@ -35,28 +42,63 @@ with controls:
                  format_func=lambda i: graph.display_labels[i])
 view.sync()
 
-hidden, seed, node = int(view["hidden"]), int(view["seed"]), int(view["node"])
-m = attempt("build the matrices", cache.gcn_matrices, graph, src.key, hidden, seed, "auto")
+kind, hidden, seed, node = view["operator"], int(view["hidden"]), int(view["seed"]), int(view["node"])
+m = attempt("build the matrices", cache.operator_layer, graph, src.key, kind, hidden, seed, "auto")
 labels = list(graph.display_labels)
+st.latex(OPERATOR_LATEX[kind] + r",\qquad X' = R\,X\,\Theta")
 fig = attempt("draw the heatmaps", viz.heatmaps_figure, m["R"], m["X"], m["Theta"], m["Xp"],
               node_labels=labels, selected=node)
 st.plotly_chart(fig, key="matrix.heatmaps")
 if m["notice"]:
     st.caption(m["notice"])
 
-trace = attempt("run the GCN layer as messages", cache.gnn_trace, graph, src.key, "gcn", 1, hidden,
-                1, seed, "auto", None)
-message_form = np.asarray(trace.steps[0].states, dtype=float)
-diff = float(np.abs(message_form - m["Xp"]).max())
+msg = m["messages"]
+diff = float(np.abs(msg["aggregates"] - m["Xp"]).max()) if m["Xp"].size else 0.0
 st.subheader(f"Node {labels[node]}: matrix row against messages")
-st.markdown("Row of R (the weights of the messages this node adds up):")
+st.markdown("Row of R (the weight of each message this node adds up):")
 st.code(operator_formula(m["R"], node, labels), language=None)
 left, right = st.columns(2)
-left.markdown(f"**Matrix form** (R X Θ + b)[{labels[node]}]  \n`{fmt_vec(m['Xp'][node])}`")
-right.markdown(f"**Message form** (recorded run)  \n`{fmt_vec(message_form[node])}`")
-if diff < 1e-5:
-    st.success(f"The two agree for every node: largest difference {diff:.1e} (float32 "
+left.markdown(f"**Matrix form** (R X Θ)[{labels[node]}]  \n`{fmt_vec(m['Xp'][node])}`")
+right.markdown(f"**Message form** (sum of the messages below)  \n"
+               f"`{fmt_vec(msg['aggregates'][node])}`")
+if diff < 1e-9:
+    st.success(f"The two agree for every node: largest difference {diff:.1e} (float64 "
                "rounding).", icon=":material/check_circle:")
 else:
     st.error(f"The two differ by up to {diff:.3g}; please report this graph.",
              icon=":material/error:")
+into = np.flatnonzero(graph.receivers == node)
+HX = m["X"] @ m["Theta"]
+rows = [{"from": labels[node] + " (itself)", "weight r": round(float(msg["self_coef"][node]), 4),
+         "message r·Θᵀx": fmt_vec(msg["self_coef"][node] * HX[node])}
+        for _ in range(int(msg["self_coef"][node] != 0))]
+rows += [{"from": labels[graph.senders[e]], "weight r": round(float(msg["coef"][e]), 4),
+          "message r·Θᵀx": fmt_vec(msg["messages"][e])} for e in into]
+st.dataframe(rows, hide_index=True, key="matrix.messages")
+st.caption("Each edge j → i carries r·(Θᵀx_j) with the weight r counted from the edge list and "
+           "the degrees, never read from R; the self term is the diagonal of R.")
+
+if kind == "sym_norm":
+    trace = attempt("run the GCN layer as messages", cache.gnn_trace, graph, src.key, "gcn", 1,
+                    hidden, 1, seed, "auto", None)
+    gcn = np.asarray(trace.steps[0].states, dtype=float)
+    gdiff = float(np.abs(gcn - (m["Xp"] + m["bias"])).max()) if gcn.size else 0.0
+    text = (f"With GCN's operator, R X Θ + b is PyG's GCNConv layer: the recorded GCN run "
+            f"differs from it by at most {gdiff:.1e} (float32).")
+    if gdiff < 1e-5:
+        st.success(text, icon=":material/check_circle:")
+    else:
+        st.error(text, icon=":material/error:")
+
+st.subheader("Every operator has the graph's sparsity pattern")
+if graph.n_nodes <= PATTERN_LIMIT:
+    pats = attempt("check the patterns", cache.operator_patterns, graph, src.key)
+    st.dataframe([{"operator": OPERATOR_NAMES[p["kind"]],
+                   "edge cells non-zero": f"{p['edges'] - p['missing']} of {p['edges']}",
+                   "non-zero outside A": p["outside"], "non-zero diagonal": p["diagonal"],
+                   "pattern": ("A + diagonal" if p["diagonal"] else "A") if p["ok"] else "other"}
+                  for p in pats], hide_index=True, key="matrix.patterns")
+    st.caption("An edge cell can be zero only when a weight vanishes, e.g. the normalised "
+               "Laplacian of a directed graph for a sender nobody points at (degree 0).")
+else:
+    st.caption(f"The table of every operator is shown up to {PATTERN_LIMIT} nodes.")

@@ -7,6 +7,7 @@ import streamlit as st
 from explorer import viz
 from explorer.ui import cache, player, shell, sources
 from explorer.ui.guard import attempt
+from explorer.ui.receptive import receptive_panel
 from explorer.ui.state import View
 
 INTRO = """
@@ -72,6 +73,7 @@ if rf is not None:
     node = int(view["node"])
     st.caption(f"Receptive field after this layer: {graph.display_labels[node]} has heard from "
                f"{int(rf[node])} of {graph.n_nodes} nodes (itself included).")
+receptive_panel(view, graph, int(view["node"]), int(view["layers"]))
 
 if graph.y is not None:
     st.subheader("Train it")
