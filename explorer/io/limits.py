@@ -128,7 +128,7 @@ def shown(token: object, width: int = 40) -> str:
 
 
 def check_size(what: str, found: int, limits: Limits, source: str | None, *,
-               line: int | None = None, context: str = "") -> None:
+               line: int | None = None, context: str = "", reader: str = "") -> None:
     """Raise :class:`InputFormatError` when ``found`` passes the limit named ``what``.
 
     Args:
@@ -138,12 +138,14 @@ def check_size(what: str, found: int, limits: Limits, source: str | None, *,
         source: the file name, for the message.
         line: the line that declares the size, when known.
         context: words placed after the count, e.g. ``"for P(B | A)"``.
+        reader: the function the message tells the user to pass ``limits=`` to (default
+            ``read_graph`` for graph limits, ``read_model`` for model limits).
     """
     limit = getattr(limits, what)
     if found <= limit:
         return
     noun = _NOUNS.get(what, what.removeprefix("max_").replace("_", " "))
-    call = "read_graph" if what in _GRAPH_FIELDS else "read_model"
+    call = reader or ("read_graph" if what in _GRAPH_FIELDS else "read_model")
     value = found if found < 10 ** 15 else "..."
     raise InputFormatError(
         f"expected at most {limit:,} {noun} (Limits.{what}), found {count_text(found)}"
