@@ -259,6 +259,7 @@ def graph_from_networkx(G: nx.Graph, *, source: str | None, fmt: str, limits: Li
         warn.append(f"Ignored {' and '.join(parts)}; the explorer reads x, y, pos, label and role "
                     "on nodes and edge_attr and weight on edges.")
     meta["warnings"] = warn
-    name = str(G.graph.get("name", "")) or (source or "")
+    name = G.graph.get("name", "") if isinstance(G.graph, dict) else ""
+    name = (str(name) if isinstance(name, (str, int, float)) else "")[:200] or (source or "")
     return Graph.from_edges(n, [(u, v) for u, v, _ in edges], directed=G.is_directed(),
                             node_ids=tuple(ids), name=name, meta=meta, **fields)

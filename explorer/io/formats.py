@@ -82,6 +82,10 @@ def _scan_xml(text: str, source: str, limits: Limits) -> None:
             counts[local] += 1
         if local == "node" and counts["node"] <= limits.max_nodes:  # ids kept up to the limit
             nid = attrs.get("id")
+            if nid is None:
+                raise InputFormatError('expected every <node> to have an id="..." attribute, '
+                                       "found one without; add the id", path=source,
+                                       line=where())
             if nid is not None and len(nid) > limits.max_id_length:
                 check_size("max_id_length", len(nid), limits, source, line=where())
             if nid in seen:
@@ -263,6 +267,10 @@ def parse_node_link(text: str, source: str, limits: Limits | None = None):
                                f'[...]}}, found {type(data).__name__} without a "nodes" list; '
                                "export with networkx.node_link_data", path=source)
     check_size("max_nodes", len(data["nodes"]), limits, source)
+    if not isinstance(data.get("graph", {}), dict):
+        raise InputFormatError(f'expected "graph" to be an object of graph attributes, found '
+                               f'{type(data["graph"]).__name__}; write "graph": {{}} or remove it',
+                               path=source)
     for key in ("directed", "multigraph"):
         _strict_bool(data, key, source)
     keys = [k for k in ("links", "edges") if k in data]
