@@ -16,6 +16,7 @@ Conventions (documented for users in :func:`explorer.io.read_graph`):
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import re
@@ -348,7 +349,9 @@ def parse_edgelist(text: str, source: str, limits: Limits | None = None):
     rows: list[tuple[int, list[str]]] = []
     names: set[str] = set()
     pairs: set[tuple[str, str]] = set()
-    for lineno, raw in enumerate(text.splitlines(), 1):
+    warnings: list[str] = []
+    header_checked = False
+    for lineno, raw in enumerate(io.StringIO(text), 1):     # lazily, line by line
         line = raw.strip()
         if line.startswith("#"):
             if line.lstrip("#").strip().lower() == "directed" and not rows:
@@ -363,26 +366,27 @@ def parse_edgelist(text: str, source: str, limits: Limits | None = None):
                 f"expected 'u v' or 'u v weight' (whitespace or comma separated), found "
                 f"{len(toks)} fields in {shown(raw.strip())}; fix the line or remove it",
                 path=source, line=lineno)
+        if not header_checked:
+            header_checked = True
+            if {t.lower() for t in toks} <= _HEADER_WORDS:
+                warnings.append(f"The first line {', '.join(toks)} looks like a header and was "
+                                "skipped.")
+                continue
         for t in toks[:2]:
             if len(t) > limits.max_id_length:
                 check_size("max_id_length", len(t), limits, source, line=lineno,
                            context=f"in the id {shown(t)}")
             names.add(t)
-        if len(names) > limits.max_nodes + 2:  # + 2: the first line may be a header
-            check_size("max_nodes", len(names) - 2, limits, source, line=lineno,
+        if len(names) > limits.max_nodes:
+            check_size("max_nodes", len(names), limits, source, line=lineno,
                        context="at least (reading stopped there)")
         if len(toks) > 1:
             pairs.add((toks[0], toks[1]))
-            if len(pairs) > limits.max_edges + 1:
-                check_size("max_edges", len(pairs) - 1, limits, source, line=lineno,
+            if len(pairs) > limits.max_edges:
+                check_size("max_edges", len(pairs), limits, source, line=lineno,
                            context="at least (distinct pairs; reading stopped there)")
         rows.append((lineno, toks))
     del names, pairs
-    warnings: list[str] = []
-    if rows and {t.lower() for t in rows[0][1]} <= _HEADER_WORDS:
-        warnings.append(f"The first line {', '.join(rows[0][1])} looks like a header and was "
-                        "skipped.")
-        rows = rows[1:]
     ends = _intify([t for _, toks in rows for t in toks[:2]])
     G = nx.DiGraph() if directed else nx.Graph()
     k, repeated = 0, 0

@@ -141,6 +141,8 @@ def read_evidence_file(path: str | Path, *, limits: Limits | None = None) -> dic
                                f"sample count S first, then S such groups), found "
                                f"{len(vals)} numbers starting with {vals[0]} that do not fit; "
                                "fix the counts", path=src, line=lines[-1])
+    check_size("max_variables", len(body) // 2, limits, src, context="observed",
+               reader="read_evidence_file")
     out: dict[int, int] = {}
     for k in range(0, len(body), 2):
         var, state = body[k], body[k + 1]
