@@ -131,6 +131,14 @@ def parse_graphml(text: str, source: str, limits: Limits | None = None):
     _scan_xml(text, source, limits)
     try:
         return nx.parse_graphml(text), []
+    except ValueError as e:
+        if "integer string conversion" not in str(e):
+            raise InputFormatError(f"expected GraphML that networkx can read, found: "
+                                   f"{shown(e, 200)}; check the <key> types and <data> values",
+                                   path=source) from e
+        raise InputFormatError("expected <data> values of reasonable size, found an integer of "
+                               "more than 4,300 digits; remove it or declare the key as "
+                               'attr.type="string"', path=source) from None
     except (nx.NetworkXError, KeyError, ValueError, TypeError, AttributeError, IndexError,
             OverflowError, RecursionError) as e:
         raise InputFormatError(f"expected GraphML that networkx can read, found: {shown(e, 200)}; "
@@ -175,6 +183,7 @@ def _scan_gml(text: str, source: str, limits: Limits) -> None:
 def parse_gml(text: str, source: str, limits: Limits | None = None):
     """GML via :func:`networkx.parse_gml`; node ids are the integer ``id`` fields."""
     limits = limits or Limits()
+    refuse_markup(text, source, "GML (graph [ node [ id 0 ] ... ])")
     _scan_gml(text, source, limits)
     try:
         return nx.parse_gml(text, label=None), []
@@ -247,6 +256,7 @@ def parse_node_link(text: str, source: str, limits: Limits | None = None):
     (it is not false in networkx, which would read the graph as directed).
     """
     limits = limits or Limits()
+    refuse_markup(text, source, "node-link JSON")
     try:
         data = json.loads(text)
     except json.JSONDecodeError as e:
@@ -256,9 +266,10 @@ def parse_node_link(text: str, source: str, limits: Limits | None = None):
         raise InputFormatError(f"expected at most {limits.max_depth} levels of nesting "
                                "(Limits.max_depth), found more than Python's JSON reader can "
                                "follow; flatten the file", path=source) from None
-    except ValueError as e:  # e.g. an integer of more than 4,300 digits
-        raise InputFormatError(f"expected JSON numbers of reasonable size, found: {shown(e, 120)}; "
-                               "write long ids as strings", path=source) from None
+    except ValueError:  # an integer of more than 4,300 digits (Python's int/str limit)
+        raise InputFormatError("expected JSON numbers of reasonable size, found an integer of "
+                               "more than 4,300 digits; write long ids as strings and remove "
+                               "such numbers", path=source) from None
     depth, at = _json_depth(text)
     if depth > limits.max_depth:
         check_size("max_depth", depth, limits, source, line=text.count("\n", 0, at) + 1,

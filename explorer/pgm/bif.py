@@ -148,7 +148,8 @@ def _numbers(p: _Parser, items: list[tuple[str, int]], what: str) -> np.ndarray:
     vals = []
     for tok, line in items:
         if not _FLOAT.fullmatch(tok):
-            p.fail(f"expected a probability in {what}, found {shown(tok)}", line)
+            p.fail(f"expected a probability in {what} (a number in ASCII digits, like 0.25), "
+                   f"found {shown(tok)}", line)
         vals.append(float(tok))
         if not math.isfinite(vals[-1]) or vals[-1] < 0:
             p.fail(f"{what} has the entry {tok if len(tok) < 40 else shown(tok)}; probabilities "

@@ -172,7 +172,9 @@ def _take(it, n: int):
 def _int(tok: str, line: int, src: str) -> int:
     body = tok[1:] if tok[:1] in "+-" else tok
     if not (body.isascii() and body.isdigit()) or len(body) > 18:
-        raise InputFormatError(f"expected an integer, found {shown(tok)}", path=src, line=line)
+        raise InputFormatError(f"expected an integer, found {shown(tok)}; a .evid file holds "
+                               "only numbers, 'N var state ...' (give names as --evidence "
+                               "VAR=STATE instead)", path=src, line=line)
     return int(tok)
 
 

@@ -78,15 +78,16 @@ class _Tokens:
         else:
             v = int(tok)
         if v < lo or (hi is not None and v > hi):
-            rng = f"[{lo}, {hi}]" if hi is not None else f">= {lo}"
-            self.fail(f"expected {what} in {rng}, found {shown(tok) if len(body) > 18 else v}",
+            rng = f"in [{lo}, {hi}]" if hi is not None else f">= {lo}"
+            self.fail(f"expected {what} {rng}, found {shown(tok) if len(body) > 18 else v}",
                       self.last_line)
         return v
 
     def float(self, what: str) -> float:
         tok = self.word(what)
         if not _FLOAT.fullmatch(tok):
-            self.fail(f"expected {what} (a number), found {shown(tok)}", self.last_line)
+            self.fail(f"expected {what} (a number in ASCII digits, like 0.25), found "
+                      f"{shown(tok)}", self.last_line)
         return float(tok)
 
 
