@@ -5,6 +5,7 @@ undirected files, weights, text labels, feature strings in three spellings, tupl
 headers, DTD/entity refusal, and each bad-content error the readers promise.
 """
 
+import codecs
 from pathlib import Path
 
 import networkx as nx
@@ -15,6 +16,7 @@ from explorer.errors import InputFormatError
 from explorer.io import GRAPH_EXTENSIONS, Limits, load_graph, read_graph, read_graph_bytes
 
 DATA = Path(__file__).parent / "data" / "io"
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def edge_set(g):
@@ -213,3 +215,45 @@ def test_round_trip_through_networkx_writers(tmp_path):
     nx.write_edgelist(nx.Graph(G.edges()), tmp_path / "g.edgelist", data=False)
     g = read_graph(tmp_path / "g.edgelist")
     assert edge_set(g) == {tuple(sorted(e, key=str)) for e in G.edges()}
+
+
+# ---------------------------------------------------------------------------------- encodings
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-16", "utf-16-be", "utf-32"])
+def test_byte_order_marked_files_read_as_utf8_does(encoding):
+    text = "# directed\nä b 2.5\nb c\n"
+    want = read_graph_bytes(text.encode("utf-8"), "g.edgelist")
+    data = text.encode(encoding)
+    if encoding == "utf-16-be":
+        data = codecs.BOM_UTF16_BE + data
+    got = read_graph_bytes(data, "g.edgelist")
+    assert got.node_ids == want.node_ids == ("ä", "b", "c") and got.directed
+    assert got.senders.tolist() == want.senders.tolist()
+    assert got.edge_weight.tolist() == want.edge_weight.tolist()
+
+
+def test_utf16_model_files_read_as_utf8_does():
+    from explorer.pgm.models import read_model_bytes
+    text = (ROOT / "sample_graphs" / "models" / "asia.bif").read_text()
+    a = read_model_bytes(text.encode("utf-8"), "asia.bif")
+    b = read_model_bytes(text.encode("utf-16"), "asia.bif")
+    assert a.names == b.names and all(np.array_equal(x.table, y.table)
+                                      for x, y in zip(a.factors, b.factors))
+    with pytest.raises(InputFormatError, match="NUL character .*UTF-16 file without a byte-order"):
+        read_model_bytes(text.encode("utf-16-le"), "asia.bif")
+
+
+def test_a_long_csv_header_is_read_in_linear_time():
+    """40,000 names and one row: refused as not square, after one pass (the old duplicate check
+    was quadratic, 1.6e9 comparisons)."""
+    data = (",".join(f"n{i}" for i in range(40_000)) + "\n" + ",".join(["0"] * 40_000)).encode()
+    with pytest.raises(InputFormatError, match="expected a square matrix, found 1 rows of 40000"):
+        read_graph_bytes(data, "g.csv")
+
+
+def test_directed_must_be_a_json_boolean():
+    body = ', "nodes": [{"id": 1}, {"id": 2}], "links": [{"source": 1, "target": 2}]}'
+    assert read_graph_bytes(('{"directed": false' + body).encode(), "g.json").directed is False
+    assert read_graph_bytes(('{"directed": true' + body).encode(), "g.json").directed is True
+    for bad in ('"false"', '"true"', "0", "null"):
+        with pytest.raises(InputFormatError, match='expected "directed" to be true or false'):
+            read_graph_bytes(('{"directed": ' + bad + body).encode(), "g.json")

@@ -8,6 +8,11 @@
 
 The attribute rules (``x``, ``y``, ``pos``, ``label``, ``role``, ``edge_attr``, ``weight``) are
 in :mod:`explorer.io.build`; the edge list and CSV conventions in :mod:`explorer.io.formats`.
+Text may be UTF-8 (with or without a BOM), or UTF-16/UTF-32 with a BOM (:mod:`explorer.io.text`).
+In node-link JSON, ``"directed"`` and ``"multigraph"`` must be JSON booleans (the string
+``"false"`` is refused, not read as true). An HTML page given as an edge list, CSV, JSON or GML
+is refused. Every size (bytes, nodes, edges, nesting, id length, feature values) is checked
+against one :class:`~explorer.io.limits.Limits` before the work it would cost.
 
 Example:
     >>> g = read_graph_bytes(b"a b\\nb c 2.5\\n", "tiny.edgelist")
