@@ -330,3 +330,14 @@ def test_evidence_file_count_is_checked_against_max_variables(tmp_path):
     p.write_text("1000000000000 0 1\n")
     with pytest.raises(InputFormatError, match="do not fit"):
         read_evidence_file(p)
+
+
+def test_limits_themselves_are_validated():
+    from explorer.errors import ModelError
+    with pytest.raises(ModelError, match="at most 64 .numpy's limit"):
+        Limits(max_scope=65)
+    assert Limits(max_scope=64).max_scope == 64
+    with pytest.raises(ModelError, match=r"Limits\.max_nodes must be an integer >= 0, got -1"):
+        Limits(max_nodes=-1)
+    with pytest.raises(ModelError, match=r"Limits\.max_depth must be an integer >= 0, got 2\.5"):
+        Limits(max_depth=2.5)

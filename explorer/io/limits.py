@@ -40,9 +40,9 @@ Example:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
-from explorer.errors import InputFormatError
+from explorer.errors import InputFormatError, ModelError
 
 __all__ = ["Limits", "DEFAULT_LIMITS", "check_size", "shown", "count_text"]
 
@@ -78,6 +78,15 @@ class Limits:
     max_scope: int = 32
     max_table_entries: int = 10_000_000
     max_total_entries: int = 20_000_000
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            v = getattr(self, f.name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+                raise ModelError(f"Limits.{f.name} must be an integer >= 0, got {v!r}")
+        if self.max_scope > 64:
+            raise ModelError(f"Limits.max_scope can be at most 64 (numpy's limit on the number of "
+                             f"array dimensions), got {self.max_scope}")
 
 
 DEFAULT_LIMITS = Limits()

@@ -295,6 +295,7 @@ def _read_cpd(p: _Parser, child: str, parents: list[str], states: dict, line: in
     check_size("max_total_entries", total[0], limits, p.source, line=line,
                context=f"(the CPDs up to {what})")
     table = np.full(pcards + [c], np.nan)
+    lookups = [{st: k for k, st in enumerate(states[q])} for q in parents]  # state -> index
     default = None
     p.expect("{")
     while p.peek() != "}":
@@ -329,11 +330,11 @@ def _read_cpd(p: _Parser, child: str, parents: list[str], states: dict, line: in
                 p.fail(f"{what}: row ({shown(', '.join(key), 80)[1:-1]}) gives {count} parent "
                        f"states, expected {len(parents)}", tline)
             idx = []
-            for q, s in zip(parents, key):
-                if s not in states[q]:
+            for q, s, lookup in zip(parents, key, lookups):
+                if s not in lookup:
                     p.fail(f"{what}: {q!r} has no state {shown(s)}; states: "
                            f"{shown(states[q], 200)}", tline)
-                idx.append(states[q].index(s))
+                idx.append(lookup[s])
             items, count = p.until(";", "';' after the row", most=c)
             if count != c:
                 p.fail(f"{what}: row ({', '.join(key)}) has {count} values, expected {c} "
