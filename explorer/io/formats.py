@@ -21,6 +21,7 @@ import json
 import math
 import re
 from collections import Counter
+import xml.etree.ElementTree as ET
 from xml.parsers import expat
 
 import networkx as nx
@@ -61,7 +62,7 @@ def refuse_markup(text: str, source: str, fmt: str) -> None:
 def _scan_xml(text: str, source: str, limits: Limits) -> None:
     """One expat pass, before networkx builds anything: well-formed, no DTD, nesting within
     ``max_depth``, node and edge elements within the limits, unique node ids of bounded length."""
-    parser = expat.ParserCreate()
+    parser = expat.ParserCreate(namespace_separator="}")  # namespace-aware, as ElementTree is
     parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
     depth, counts, seen = [0], {"node": 0, "edge": 0}, set()
 
@@ -140,7 +141,7 @@ def parse_graphml(text: str, source: str, limits: Limits | None = None):
                                "more than 4,300 digits; remove it or declare the key as "
                                'attr.type="string"', path=source) from None
     except (nx.NetworkXError, KeyError, ValueError, TypeError, AttributeError, IndexError,
-            OverflowError, RecursionError) as e:
+            OverflowError, RecursionError, ET.ParseError) as e:
         raise InputFormatError(f"expected GraphML that networkx can read, found: {shown(e, 200)}; "
                                "check the <key> declarations and <graph> element",
                                path=source) from e
