@@ -13,8 +13,8 @@ generated from random small graphs and Bayesian networks (which must read back e
 Every tricky case found is kept under ``tests/data/hostile/`` with its expected message.
 
 Bounded and reproducible: ``derandomize=True``, ``FUZZ_EXAMPLES`` examples per test (default
-60; ``FUZZ_EXAMPLES=2000`` for a long local run, ``FUZZ_RANDOM=1`` for new inputs). The figures (inputs per format, tracebacks,
-slowest input, peak memory) print with ``-s``:
+60; ``FUZZ_EXAMPLES=2000`` for a long local run, ``FUZZ_RANDOM=1`` for new inputs). The
+figures (inputs per format, tracebacks, slowest input, peak memory) print with ``-s``:
 
     PYTHONPATH=$PWD .venv/bin/python -m pytest tests/test_fuzz_readers.py -q -s
 """
@@ -407,6 +407,7 @@ HOSTILE_CASES = {
     "html_page.json": "found an HTML page",
     "deep_nesting.json": "(Limits.max_depth)",
     "deep_nesting.gml": "(Limits.max_depth), found 65",
+    "directed_as_string.gml": "expected 'directed 0' or 'directed 1', found directed '\"false\"'",
     "gml_id_5000_digits.gml": "(Limits.max_id_length), found 5,000",
     "deep_elements.graphml": "(Limits.max_depth), found 65",
     "node_without_id.graphml": 'to have an id="..." attribute',

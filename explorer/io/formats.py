@@ -175,6 +175,11 @@ def _scan_gml(text: str, source: str, limits: Limits) -> None:
             line += text.count("\n", pos, m.start())
             check_size("max_id_length", len(tok), limits, source, line=line,
                        context=f"in the bare token {shown(tok)}")
+        elif depth == 1 and prev in ("directed", "multigraph") and tok not in ("0", "1"):
+            line += text.count("\n", pos, m.start())
+            raise InputFormatError(f"expected '{prev} 0' or '{prev} 1', found {prev} {shown(tok)} "
+                                   f"(networkx would read any other value as 1); write 0 or 1",
+                                   path=source, line=line)
         prev = tok.lower()
     for key, what in (("node", "max_nodes"), ("edge", "max_edges")):
         check_size(what, counts[key], limits, source,
