@@ -337,7 +337,9 @@ def test_limits_themselves_are_validated():
     with pytest.raises(ModelError, match="at most 64 .numpy's limit"):
         Limits(max_scope=65)
     assert Limits(max_scope=64).max_scope == 64
-    with pytest.raises(ModelError, match=r"Limits\.max_nodes must be an integer >= 0, got -1"):
+    with pytest.raises(ModelError, match=r"Limits\.max_nodes must be a number >= 0, got -1"):
         Limits(max_nodes=-1)
-    with pytest.raises(ModelError, match=r"Limits\.max_depth must be an integer >= 0, got 2\.5"):
-        Limits(max_depth=2.5)
+    with pytest.raises(ModelError, match=r"Limits\.max_depth must be a number >= 0, got '64'"):
+        Limits(max_depth="64")
+    with pytest.raises(ModelError, match=r"Limits\.max_bytes must be a number >= 0, got nan"):
+        Limits(max_bytes=float("nan"))

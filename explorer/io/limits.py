@@ -29,8 +29,8 @@ a gigabyte on a laptop:
     max_total_entries       20,000,000    entries of all factor tables together
     ======================  ============  ==================================================
 
-New fields may be added (with a default); code constructs ``Limits`` by keyword beyond the
-first three positional ones.
+New fields may be added (a number with a default, or None for "no limit"); code constructs
+``Limits`` by keyword beyond the first three positional ones.
 
 Example:
     >>> Limits(max_nodes=200_000).max_edges
@@ -80,10 +80,11 @@ class Limits:
     max_total_entries: int = 20_000_000
 
     def __post_init__(self) -> None:
-        for f in fields(self):
+        for f in fields(self):  # every limit is a number >= 0 (None: a field with no limit)
             v = getattr(self, f.name)
-            if isinstance(v, bool) or not isinstance(v, int) or v < 0:
-                raise ModelError(f"Limits.{f.name} must be an integer >= 0, got {v!r}")
+            if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float))
+                                  or not v >= 0):
+                raise ModelError(f"Limits.{f.name} must be a number >= 0, got {v!r}")
         if self.max_scope > 64:
             raise ModelError(f"Limits.max_scope can be at most 64 (numpy's limit on the number of "
                              f"array dimensions), got {self.max_scope}")
