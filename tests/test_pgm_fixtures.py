@@ -233,7 +233,7 @@ def test_a_table_valid_in_both_orders_gives_the_child_major_marginal():
     reading gives P(B) = sum_a P(a) P(B | a) for the CPD the file means."""
     cpd = np.array([[0.5, 0.3, 0.2], [0.2, 0.5, 0.3], [0.3, 0.2, 0.5]])   # [A, B]
     prior = np.array([0.7, 0.2, 0.1])
-    flat = [cpd[a, b] for b in range(3) for a in range(3)]                # child-major
+    flat = [float(cpd[a, b]) for b in range(3) for a in range(3)]         # child-major
     text = ("network n {\n}\nvariable A { type discrete [ 3 ] { a0, a1, a2 }; }\n"
             "variable B { type discrete [ 3 ] { b0, b1, b2 }; }\n"
             "probability ( A ) { table 0.7, 0.2, 0.1; }\n"
