@@ -231,16 +231,16 @@ def test_the_two_dog_problem_files_are_the_same_model():
 def test_a_table_valid_in_both_orders_gives_the_child_major_marginal():
     """A doubly stochastic, non-symmetric CPD reads as valid either way; only the child-major
     reading gives P(B) = sum_a P(a) P(B | a) for the CPD the file means."""
-    cpd = np.array([[0.5, 0.3, 0.2], [0.2, 0.5, 0.3], [0.3, 0.2, 0.5]])   # [A, B]
-    prior = np.array([0.7, 0.2, 0.1])
+    cpd = np.array([[0.1, 0.9, 0.0], [0.0, 0.1, 0.9], [0.9, 0.0, 0.1]])   # [A, B]
+    prior = np.array([0.8, 0.1, 0.1])
     flat = [float(cpd[a, b]) for b in range(3) for a in range(3)]         # child-major
     text = ("network n {\n}\nvariable A { type discrete [ 3 ] { a0, a1, a2 }; }\n"
             "variable B { type discrete [ 3 ] { b0, b1, b2 }; }\n"
-            "probability ( A ) { table 0.7, 0.2, 0.1; }\n"
+            "probability ( A ) { table 0.8, 0.1, 0.1; }\n"
             "probability ( B | A ) { table " + ", ".join(map(repr, flat)) + "; }\n")
     fg = parse_bif(text)
     got = exact_inference(fg)["marginals"]["B"]
-    want = prior @ cpd                                                    # [0.43, 0.33, 0.24]
+    want = prior @ cpd                                                    # [0.17, 0.73, 0.1]
     np.testing.assert_allclose([got[s] for s in ("b0", "b1", "b2")], want, atol=1e-12)
     wrong = prior @ cpd.T                                                 # the old reading
-    assert np.abs(want - wrong).max() > 0.1
+    assert np.abs(want - wrong).max() > 0.5
