@@ -186,7 +186,7 @@ def _json_mutation(draw, data: bytes) -> bytes:
     """Replace one value (or key's value) of a valid JSON document with a hostile one."""
     try:
         obj = json.loads(data)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON (any more), or nested past Python's stack
         return data
     paths = [p for p in _leaves(obj) if p]
     if not paths:
@@ -196,7 +196,10 @@ def _json_mutation(draw, data: bytes) -> bytes:
     for k in path[:-1]:
         parent = parent[k]
     parent[path[-1]] = draw(st.sampled_from(JSON_VALUES))
-    return json.dumps(obj).encode()
+    try:
+        return json.dumps(obj).encode()
+    except (ValueError, RecursionError):
+        return data
 
 
 @st.composite
