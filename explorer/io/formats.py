@@ -12,6 +12,13 @@ Conventions (documented for users in :func:`explorer.io.read_graph`):
     CSV         a square adjacency matrix, optionally with a header row of node names (and then
                 optionally a first column of the same names); a symmetric matrix is undirected,
                 any other directed; entries other than 0/1 become edge weights.
+
+Every parser takes the :class:`~explorer.io.limits.Limits` in force and is linear in the file
+size: GraphML and GML get one streaming pre-scan (nesting, node/edge counts, id length, no
+DTD) before networkx builds anything; JSON nesting is measured after the C decoder; edge lists
+are read line by line and stop at the first node or edge over the limit; CSV rows become
+numbers as they are read. Text that starts like an HTML/XML page is refused where a plain
+format is expected.
 """
 
 from __future__ import annotations

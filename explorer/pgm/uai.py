@@ -12,6 +12,8 @@ Layout (whitespace-separated numbers; line breaks carry no meaning)::
 Variables are named ``"0" .. "V-1"`` and their states ``"0" .. "c-1"``. In a BAYES file every
 variable must be the child (last scope entry) of exactly one function, the rows (last axis)
 must sum to 1 within :data:`~explorer.pgm.builders.CPD_TOL`, and the parents may not form a cycle.
+Every count is checked against :class:`~explorer.io.limits.Limits` as it is read (see
+:func:`parse_uai`); numbers must be written in ASCII digits; tokens are read lazily, in one pass.
 """
 
 from __future__ import annotations
