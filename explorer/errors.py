@@ -30,9 +30,17 @@ class InputFormatError(ExplorerError, ValueError):
         line: the 1-based line number where the problem was found, when known.
     """
 
+    #: the longest message kept (longer ones, which only quoted file content makes, are cut)
+    MAX_MESSAGE = 600
+
     def __init__(self, message: str, *, path: str | None = None, line: int | None = None):
         self.path = path
         self.line = line
+        message = " ".join(message.splitlines())  # always one line
+        if len(message) > self.MAX_MESSAGE:
+            message = message[: self.MAX_MESSAGE - 1] + "…"
+        if path is not None and len(path) > 200:
+            path = "…" + path[-199:]
         where = ""
         if path is not None and line is not None:
             where = f"{path}, line {line}: "

@@ -25,7 +25,7 @@ import numpy as np
 
 from explorer.errors import InputFormatError
 from explorer.graph import Graph
-from explorer.io.limits import Limits, check_size
+from explorer.io.limits import Limits, check_size, shown
 
 __all__ = ["parse_vector", "graph_from_networkx", "merged_warning"]
 
@@ -55,7 +55,10 @@ def parse_vector(value: Any) -> list[float]:
     for v in items:
         if isinstance(v, (bool, list, tuple, dict)) or v is None:
             raise ValueError(f"{v!r} is not a number")
-        out.append(float(v))  # raises ValueError for text
+        try:
+            out.append(float(v))  # raises ValueError for text
+        except OverflowError:  # an integer too large for a float (e.g. 10**400)
+            raise ValueError(f"{v!r:.40} is too large for a float") from None
     return out
 
 
@@ -79,24 +82,34 @@ def merged_warning(count: int, fmt: str, directed: bool) -> str:
 
 
 def _matrix(name: str, owners: "_Names", values: list[Any], source: str | None,
-            what: str) -> np.ndarray:
-    """Stack per-node (or per-edge) vectors, naming the first owner that breaks the rules."""
+            what: str, budget: list) -> np.ndarray:
+    """Stack per-node (or per-edge) vectors, naming the first owner that breaks the rules.
+
+    ``budget`` is ``[values used so far, limits]``: the total against
+    ``Limits.max_feature_values`` is checked from the first row, before the others are parsed.
+    """
     rows = []
     for i, v in enumerate(values):
         try:
             row = parse_vector(v)
         except (ValueError, TypeError):
             raise InputFormatError(f"expected '{name}' of {owners[i]} to be a list of numbers, "
-                                   f"found {v!r}; write it as numbers, e.g. [1, 0]",
+                                   f"found {shown(v)}; write it as numbers, e.g. [1, 0]",
                                    path=source) from None
         if not all(math.isfinite(t) for t in row):
             raise InputFormatError(f"expected finite numbers in '{name}' of {owners[i]}, found "
-                                   f"{v!r} (NaN or inf); replace the missing values", path=source)
+                                   f"{shown(v)} (NaN or inf); replace the missing values",
+                                   path=source)
         if rows and len(row) != len(rows[0]):
             raise InputFormatError(f"expected every '{name}' to have {len(rows[0])} values (as "
                                    f"{owners[0]} does), found {len(row)} at {owners[i]}; give all "
                                    f"{what} the same number of features", path=source)
+        if not rows:  # the declared total, from the first row, before parsing the others
+            check_size("max_feature_values", budget[0] + len(row) * len(values), budget[1],
+                       source, context=f"(with '{name}' of all {what} given "
+                                       f"{len(row)} values each)")
         rows.append(row)
+    budget[0] += len(rows[0]) * len(rows) if rows else 0
     return np.asarray(rows, dtype=np.float64).reshape(len(rows), -1)
 
 
@@ -125,17 +138,26 @@ def _labels_y(owners: "_Names", values: list[Any], source: str | None, warn: lis
     for i, v in enumerate(values):
         try:
             f = float(v)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             f = math.nan
-        if not (math.isfinite(f) and f == int(f)):
+        if not (math.isfinite(f) and f == int(f) and abs(f) < 2 ** 31):
             raise InputFormatError(f"expected 'y' of {owners[i]} to be an integer class (-1 for "
-                                   f"unlabelled), found {v!r}", path=source)
+                                   f"unlabelled), found {shown(v)}", path=source)
         out.append(int(f))
     return np.asarray(out, dtype=np.int64), None
 
 
+def _id_length(v: Any) -> int:
+    """Characters of an id (digits of an integer, the sum over a tuple's items)."""
+    if isinstance(v, int) and not isinstance(v, bool):
+        return len(str(abs(v))) if v.bit_length() < 14_000 else int(v.bit_length() * 0.30103)
+    if isinstance(v, tuple):
+        return sum(_id_length(x) for x in v)
+    return len(str(v)) if isinstance(v, (str, float)) else 0
+
+
 def _intify_ids(ids: list) -> list:
-    if ids and all(isinstance(i, str) and re.fullmatch(r"[+-]?\d+", i) for i in ids):
+    if ids and all(isinstance(i, str) and re.fullmatch(r"[+-]?[0-9]+", i) for i in ids):
         as_int = [int(i) for i in ids]
         if len(set(as_int)) == len(as_int):
             return as_int
@@ -168,6 +190,13 @@ def graph_from_networkx(G: nx.Graph, *, source: str | None, fmt: str, limits: Li
     check_size("max_nodes", n, limits, source)
     check_size("max_edges", G.number_of_edges(), limits, source)
     raw_ids = list(G.nodes)
+    for v in raw_ids:
+        if isinstance(v, (dict, list, set)) or v is None:
+            raise InputFormatError(f"expected node ids that are strings or numbers, found "
+                                   f"{shown(v)}; give every node a plain id", path=source)
+        if _id_length(v) > limits.max_id_length:
+            check_size("max_id_length", _id_length(v), limits, source,
+                       context=f"in the node id {shown(v)}")
     ids = _intify_ids(raw_ids)
     index = {nid: i for i, nid in enumerate(raw_ids)}
     owners = _Names(lambda i: f"node {ids[i]!r}")
@@ -192,15 +221,16 @@ def graph_from_networkx(G: nx.Graph, *, source: str | None, fmt: str, limits: Li
 
     fields: dict[str, Any] = {}
     meta: dict[str, Any] = {"source": source, "format": fmt}
+    budget = [0, limits]
     if _present("x", owners, nd, source, "nodes"):
-        fields["x"] = _matrix("x", owners, [d["x"] for d in nd], source, "nodes")
+        fields["x"] = _matrix("x", owners, [d["x"] for d in nd], source, "nodes", budget)
     if _present("y", owners, nd, source, "nodes"):
         fields["y"], classes = _labels_y(owners, [d["y"] for d in nd], source, warn)
         if classes:
             meta["classes"] = classes
     if any("pos" in d for d in nd):
         if all("pos" in d for d in nd):
-            pos = _matrix("pos", owners, [d["pos"] for d in nd], source, "nodes")
+            pos = _matrix("pos", owners, [d["pos"] for d in nd], source, "nodes", budget)
             if pos.shape[1] != 2:
                 raise InputFormatError(f"expected 'pos' to hold 2 numbers (x, y), found "
                                        f"{pos.shape[1]}; write positions as [x, y]", path=source)
@@ -213,9 +243,9 @@ def graph_from_networkx(G: nx.Graph, *, source: str | None, fmt: str, limits: Li
             fields[field] = tuple(str(d.get(key, ids[i])) for i, d in enumerate(nd))
     if _present("edge_attr", eowners, ed, source, "edges"):
         fields["edge_attr"] = _matrix("edge_attr", eowners, [d["edge_attr"] for d in ed],
-                                      source, "edges")
+                                      source, "edges", budget)
     if any("weight" in d for d in ed):
-        w = _matrix("weight", eowners, [d.get("weight", 1.0) for d in ed], source, "edges")
+        w = _matrix("weight", eowners, [d.get("weight", 1.0) for d in ed], source, "edges", budget)
         if w.shape[1] != 1:
             raise InputFormatError(f"expected 'weight' to be one number per edge, found "
                                    f"{w.shape[1]}; use 'edge_attr' for feature vectors",
@@ -229,6 +259,7 @@ def graph_from_networkx(G: nx.Graph, *, source: str | None, fmt: str, limits: Li
         warn.append(f"Ignored {' and '.join(parts)}; the explorer reads x, y, pos, label and role "
                     "on nodes and edge_attr and weight on edges.")
     meta["warnings"] = warn
-    name = str(G.graph.get("name", "")) or (source or "")
+    name = G.graph.get("name", "") if isinstance(G.graph, dict) else ""
+    name = (str(name) if isinstance(name, (str, int, float)) else "")[:200] or (source or "")
     return Graph.from_edges(n, [(u, v) for u, v, _ in edges], directed=G.is_directed(),
                             node_ids=tuple(ids), name=name, meta=meta, **fields)

@@ -8,6 +8,11 @@
 
 The attribute rules (``x``, ``y``, ``pos``, ``label``, ``role``, ``edge_attr``, ``weight``) are
 in :mod:`explorer.io.build`; the edge list and CSV conventions in :mod:`explorer.io.formats`.
+Text may be UTF-8 (with or without a BOM), or UTF-16/UTF-32 with a BOM (:mod:`explorer.io.text`).
+In node-link JSON, ``"directed"`` and ``"multigraph"`` must be JSON booleans (the string
+``"false"`` is refused, not read as true). An HTML page given as an edge list, CSV, JSON or GML
+is refused. Every size (bytes, nodes, edges, nesting, id length, feature values) is checked
+against one :class:`~explorer.io.limits.Limits` before the work it would cost.
 
 Example:
     >>> g = read_graph_bytes(b"a b\\nb c 2.5\\n", "tiny.edgelist")
@@ -17,7 +22,6 @@ Example:
 
 from __future__ import annotations
 
-import codecs
 from pathlib import Path
 from typing import Callable
 
@@ -26,6 +30,7 @@ from explorer.graph import Graph
 from explorer.io import formats
 from explorer.io.build import graph_from_networkx
 from explorer.io.limits import DEFAULT_LIMITS, Limits, check_size
+from explorer.io.text import decode_text
 
 __all__ = ["Limits", "GRAPH_EXTENSIONS", "read_graph", "read_graph_bytes"]
 
@@ -43,34 +48,23 @@ _PARSERS: dict[str, tuple[str, Callable]] = {
 GRAPH_EXTENSIONS: tuple[str, ...] = tuple(_PARSERS)
 
 
-def _decode(data: bytes, source: str) -> str:
-    for bom, enc in ((codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")):
-        if data.startswith(bom):
-            return data.decode(enc)
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        line = data[: e.start].count(b"\n") + 1
-        raise InputFormatError(f"expected UTF-8 text, found byte 0x{data[e.start]:02x} that is not "
-                               "UTF-8 (is this a binary or compressed file?); save the graph as "
-                               "UTF-8 text", path=source, line=line) from e
-
-
 def read_graph_bytes(data: bytes, filename: str, *, limits: Limits | None = None) -> Graph:
     """Read an upload held in memory; the format comes from ``filename``'s extension.
 
     Args:
         data: the file's bytes.
         filename: the uploaded file's name (only its extension and name are used).
-        limits: size limits (default :class:`Limits()`: 50,000 nodes, 500,000 edges, 20 MB).
+        limits: size limits (default :class:`Limits()`: 50,000 nodes, 500,000 edges, 20 MB,
+            nesting 64, ids of 256 characters; see :mod:`explorer.io.limits`).
 
     Returns:
         The graph, with ``meta["source"]`` = ``filename``, ``meta["format"]`` and
         ``meta["warnings"]`` (readable sentences, possibly none).
 
     Raises:
-        InputFormatError: unknown extension, unreadable content, an empty graph, bad features,
-            duplicate ids, a GraphML DTD/entity, or a size over ``limits``.
+        InputFormatError: unknown extension, unreadable content (not UTF-8/16/32 text, an HTML
+            page, malformed syntax), an empty graph, bad features, duplicate ids, a GraphML
+            DTD/entity, or any size over ``limits`` (checked before the work it would cost).
     """
     limits = limits or DEFAULT_LIMITS
     source = Path(filename).name or str(filename)
@@ -81,7 +75,7 @@ def read_graph_bytes(data: bytes, filename: str, *, limits: Limits | None = None
                                path=source)
     check_size("max_bytes", len(data), limits, source)
     fmt, parse = _PARSERS[ext]
-    G, warnings = parse(_decode(data, source), source)
+    G, warnings = parse(decode_text(data, source), source, limits)
     return graph_from_networkx(G, source=source, fmt=fmt, limits=limits, warnings=warnings)
 
 

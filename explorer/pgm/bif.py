@@ -10,58 +10,109 @@ Supported grammar (comments ``//`` and ``/* */`` allowed, names may be double-qu
         table v, v, ...;                                  or all values at once
     }
 
-``table`` lists the values in C order over ``(P1, P2, ..., CHILD)``: for each parent
-configuration (first parent slowest) the child's distribution (the JavaBayes/XMLBIF order).
-The parser is our own (no dependency); every error names the line.
+A row ``(p1_state, p2_state) v_1, ..., v_N;`` is the child's distribution for that parent
+configuration. ``table`` lists the values **child-major**: C order over ``(CHILD, P1, ...,
+Pn)``, the child's state slowest and the last parent fastest, as JavaBayes writes BIF and as
+pgmpy and aGrUM read it. A hand-checkable example, with ``A`` in ``{a0, a1}`` and ``B`` in
+``{b0, b1, b2}``::
+
+    probability ( B | A ) {            is the same CPD as      probability ( B | A ) {
+      table 0.1, 0.2,    // B=b0                                 (a0) 0.1, 0.3, 0.6;
+            0.3, 0.4,    // B=b1                                 (a1) 0.2, 0.4, 0.4;
+            0.6, 0.4;    // B=b2                               }
+    }
+
+so ``P(B=b2 | A=a0) = 0.6`` and each *column* of the table sums to 1. (XMLBIF's ``TABLE`` is
+the other way round, the ``FOR`` variable fastest: see :mod:`explorer.pgm.xmlbif`.)
+
+Every size the file declares (variables, states, the entries of a CPD as the product of its
+cardinalities) is checked against :class:`~explorer.io.limits.Limits` before anything is
+allocated; the tokenizer is one linear pass (an unclosed ``/*`` or ``"`` is an error at its
+line, not a rescan). The parser is our own (no dependency); every error names the line.
 """
 
 from __future__ import annotations
 
-import bisect
+import math
 import re
+from typing import Iterator
 
 import numpy as np
 
 from explorer.errors import InputFormatError
+from explorer.io.limits import DEFAULT_LIMITS, Limits, check_size, shown
 from explorer.pgm.builders import CPD_TOL, find_cycle
 from explorer.pgm.factor_graph import Factor, FactorGraph
 
 __all__ = ["parse_bif", "format_bif"]
 
-_TOKEN = re.compile(r'//[^\n]*|/\*.*?\*/|"[^"]*"|[{}()\[\]|,;]|[^\s{}()\[\]|,;"]+', re.S)
+_TOKEN = re.compile(r'(//[^\n]*)|(/\*)|(")|([{}()\[\]|,;])|([^\s{}()\[\]|,;"]+)')
+_SPACE = re.compile(r"\s*")
+_FLOAT = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?", re.A)
+
+
+def _tokens(text: str, source: str | None) -> Iterator[tuple[str, int]]:
+    """``(token, line)`` pairs, comments dropped and quotes removed; one pass over ``text``."""
+    pos, line, last = 0, 1, 0
+    n = len(text)
+    while True:
+        pos = _SPACE.match(text, pos).end()
+        if pos >= n:
+            return
+        line += text.count("\n", last, pos)
+        last = pos
+        m = _TOKEN.match(text, pos)
+        if m.group(1) is not None:                       # // comment
+            pos = m.end()
+        elif m.group(2) is not None:                     # /* comment */
+            end = text.find("*/", pos + 2)
+            if end < 0:
+                raise InputFormatError("expected '*/' closing the comment opened here, found the "
+                                       "end of the file; close the comment", path=source, line=line)
+            pos = end + 2
+        elif m.group(3) is not None:                     # "quoted name"
+            end = text.find('"', pos + 1)
+            if end < 0:
+                raise InputFormatError("expected '\"' closing the quoted name opened here, found "
+                                       "the end of the file; close the quotes", path=source,
+                                       line=line)
+            yield text[pos + 1:end], line
+            pos = end + 1
+        else:
+            yield m.group(), line
+            pos = m.end()
 
 
 class _Parser:
+    """A token stream with one token of lookahead."""
+
     def __init__(self, text: str, source: str | None):
-        self.toks: list[tuple[str, int]] = []
-        newlines = [m.start() for m in re.finditer("\n", text)]
-        for m in _TOKEN.finditer(text):
-            tok = m.group()
-            if tok.startswith("//") or tok.startswith("/*"):
-                continue
-            line = bisect.bisect_left(newlines, m.start()) + 1
-            self.toks.append((tok.strip('"') if tok.startswith('"') else tok, line))
-        self.k = 0
         self.source = source
+        self._it = _tokens(text, source)
+        self.line = 1
+        self._advance()
+
+    def _advance(self) -> None:
+        nxt = next(self._it, None)
+        self.cur, self.cur_line = nxt if nxt is not None else (None, self.line)
 
     def fail(self, msg: str, line: int | None = None):
-        if line is None:
-            line = self.toks[min(self.k, len(self.toks) - 1)][1] if self.toks else 1
-        raise InputFormatError(msg, path=self.source, line=line)
+        raise InputFormatError(msg, path=self.source, line=line if line is not None else self.line)
 
     def peek(self) -> str | None:
-        return self.toks[self.k][0] if self.k < len(self.toks) else None
+        return self.cur
 
     def next(self, what: str) -> tuple[str, int]:
-        if self.k >= len(self.toks):
+        if self.cur is None:
             self.fail(f"expected {what}, found the end of the file")
-        self.k += 1
-        return self.toks[self.k - 1]
+        tok, self.line = self.cur, self.cur_line
+        self._advance()
+        return tok, self.line
 
     def expect(self, tok: str) -> int:
         got, line = self.next(repr(tok))
         if got != tok:
-            self.fail(f"expected {tok!r}, found {got!r}", line)
+            self.fail(f"expected {tok!r}, found {shown(got)}", line)
         return line
 
     def skip_block(self) -> None:
@@ -77,43 +128,58 @@ class _Parser:
         while self.next("';'")[0] != ";":
             pass
 
-    def until(self, stop: str, what: str) -> list[tuple[str, int]]:
-        """Items separated by commas up to ``stop`` (consumed)."""
-        out = []
+    def until(self, stop: str, what: str, most: int | None = None) -> tuple[list[tuple[str, int]], int]:
+        """Items separated by commas up to ``stop`` (consumed), and how many there were.
+
+        Past ``most`` items the rest are counted, not kept, so a runaway list costs no memory.
+        """
+        out, count = [], 0
         while True:
             tok, line = self.next(what)
             if tok == stop:
-                return out
+                return out, count
             if tok != ",":
-                out.append((tok, line))
+                count += 1
+                if most is None or count <= most:
+                    out.append((tok, line))
 
 
 def _numbers(p: _Parser, items: list[tuple[str, int]], what: str) -> np.ndarray:
     vals = []
     for tok, line in items:
-        try:
-            vals.append(float(tok))
-        except ValueError:
-            p.fail(f"expected a probability in {what}, found {tok!r}", line)
-        if not np.isfinite(vals[-1]) or vals[-1] < 0:
-            p.fail(f"{what} has the entry {tok}; probabilities must be finite and >= 0", line)
-    return np.array(vals)
+        if not _FLOAT.fullmatch(tok):
+            p.fail(f"expected a probability in {what} (a number in ASCII digits, like 0.25), "
+                   f"found {shown(tok)}", line)
+        vals.append(float(tok))
+        if not math.isfinite(vals[-1]) or vals[-1] < 0:
+            p.fail(f"{what} has the entry {tok if len(tok) < 40 else shown(tok)}; probabilities "
+                   "must be finite and >= 0", line)
+    return np.array(vals, dtype=np.float64)
 
 
-def parse_bif(text: str, source: str | None = None) -> FactorGraph:
+def parse_bif(text: str, source: str | None = None, *, limits: Limits | None = None) -> FactorGraph:
     """Parse BIF text into a Bayesian-network :class:`FactorGraph`.
 
+    Args:
+        text: the file's text.
+        source: the file name, for messages.
+        limits: size limits (default :class:`~explorer.io.limits.Limits()`).
+
     Raises:
-        InputFormatError: with the line: syntax errors, duplicate variable or state names,
-            unknown variables or states, rows of the wrong length, a table of the wrong size,
-            negative entries, rows not summing to 1 (within ``CPD_TOL``), missing rows or CPDs,
-            two CPDs for one variable, or a directed cycle.
+        InputFormatError: with the line: syntax errors, no variable at all, duplicate variable
+            or state names, a state count that is not ASCII digits or passes
+            ``max_cardinality``, unknown variables or states, rows of the wrong length, a
+            table of the wrong size, negative entries, rows not summing to 1 (within
+            ``CPD_TOL``), missing rows or CPDs, two CPDs for one variable, a CPD over more
+            than ``max_scope`` variables or ``max_table_entries`` entries, or a directed cycle.
     """
+    limits = limits or DEFAULT_LIMITS
     p = _Parser(text, source)
     name = ""
     states: dict[str, list[str]] = {}
     var_line: dict[str, int] = {}
     cpds: dict[str, tuple[list[str], np.ndarray, int]] = {}
+    total = [0]
     while p.peek() is not None:
         kw, line = p.next("a declaration")
         if kw == "network":
@@ -121,54 +187,61 @@ def parse_bif(text: str, source: str | None = None) -> FactorGraph:
             p.skip_block()
         elif kw == "variable":
             vname, vline = p.next("the variable name")
+            if len(vname) > limits.max_id_length:
+                check_size("max_id_length", len(vname), limits, source, line=vline,
+                           context=f"in the variable name {shown(vname)}")
             if vname in states:
-                p.fail(f"variable {vname!r} is declared twice (first on line {var_line[vname]})", vline)
+                p.fail(f"variable {shown(vname)} is declared twice (first on line "
+                       f"{var_line[vname]})", vline)
+            check_size("max_variables", len(states) + 1, limits, source, line=vline)
             p.expect("{")
             found = None
             while p.peek() != "}":
                 tok, tline = p.next("'type' or 'property'")
                 if tok == "type":
-                    p.expect("discrete")
-                    p.expect("[")
-                    n_tok, nline = p.next("the number of states")
-                    p.expect("]")
-                    p.expect("{")
-                    found = [s for s, _ in p.until("}", "'}' after the states")]
-                    p.expect(";")
-                    if not n_tok.isdigit() or int(n_tok) != len(found):
-                        p.fail(f"variable {vname!r} declares [{n_tok}] states but lists "
-                               f"{len(found)}: {found}", nline)
-                    if len(set(found)) != len(found):
-                        p.fail(f"variable {vname!r} repeats a state name in {found}", nline)
+                    found = _read_states(p, vname, limits)
                 else:
                     p.skip_statement()
             p.expect("}")
             if not found:
-                p.fail(f"variable {vname!r} has no 'type discrete [N] {{...}};' declaration", vline)
+                p.fail(f"variable {shown(vname)} has no 'type discrete [N] {{...}};' "
+                       "declaration", vline)
             states[vname], var_line[vname] = found, vline
         elif kw == "probability":
             p.expect("(")
             items = []
             while p.peek() != ")":
                 items.append(p.next("a variable name or ')'"))
+                if len(items) > 2 * limits.max_scope + 1:
+                    check_size("max_scope", (len(items) + 1) // 2, limits, source,
+                               line=items[-1][1], context="at least (reading stopped there)")
             p.expect(")")
             names = [t for t, _ in items if t not in (",", "|")]
             for t, tl in items:
                 if t not in (",", "|") and t not in states:
-                    p.fail(f"probability names unknown variable {t!r}; declared: {list(states)}", tl)
+                    p.fail(f"probability names unknown variable {shown(t)}; declared: "
+                           f"{shown(list(states), 200)}", tl)
             if not names:
                 p.fail("probability ( ) names no variable", line)
+            if len(set(names)) != len(names):
+                p.fail(f"probability ( ... ) names a variable twice: {shown(names, 200)}", line)
             child, parents = names[0], names[1:]
             if child in cpds:
-                p.fail(f"a second CPD for {child!r} (the first is on line {cpds[child][2]})", line)
-            cpds[child] = (parents, _read_cpd(p, child, parents, states, line), line)
+                p.fail(f"a second CPD for {shown(child)} (the first is on line "
+                       f"{cpds[child][2]})", line)
+            cpds[child] = (parents, _read_cpd(p, child, parents, states, line, limits, total),
+                           line)
         else:
-            p.fail(f"expected 'network', 'variable' or 'probability', found {kw!r}", line)
+            p.fail(f"expected 'network', 'variable' or 'probability', found {shown(kw)}", line)
+    if not states:
+        p.fail("expected a BIF network with at least one 'variable' declaration, found none "
+               "(an empty or truncated file, or not BIF at all); check the file", 1)
     for v in states:
         if v not in cpds:
-            p.fail(f"variable {v!r} has no 'probability ( {v} ... )' block", var_line[v])
+            p.fail(f"variable {shown(v)} has no 'probability ( {v} ... )' block", var_line[v])
     order = list(states)
-    parents = [tuple(order.index(q) for q in cpds[v][0]) for v in order]
+    index = {v: i for i, v in enumerate(order)}
+    parents = [tuple(index[q] for q in cpds[v][0]) for v in order]
     cycle = find_cycle(parents)
     if cycle:
         p.fail("a Bayesian network must be acyclic; found the cycle "
@@ -180,52 +253,102 @@ def parse_bif(text: str, source: str | None = None) -> FactorGraph:
                        parents=tuple(parents), meta={"source": source, "format": "bif"})
 
 
-def _read_cpd(p: _Parser, child: str, parents: list[str], states: dict, line: int) -> np.ndarray:
+def _read_states(p: _Parser, vname: str, limits: Limits) -> list[str]:
+    """``discrete [ N ] { s1, ..., sN };`` after ``type``: N checked before the list is read."""
+    p.expect("discrete")
+    p.expect("[")
+    n_tok, nline = p.next("the number of states")
+    p.expect("]")
+    if not (n_tok.isascii() and n_tok.isdigit()) or len(n_tok) > 12:
+        p.fail(f"expected the number of states of {shown(vname)} as ASCII digits, e.g. "
+               f"[ 2 ], found [{shown(n_tok)}]", nline)
+    n = int(n_tok)
+    check_size("max_cardinality", n, limits, p.source, line=nline,
+               context=f"declared for {shown(vname)}")
+    p.expect("{")
+    items, count = p.until("}", "'}' after the states", most=n)
+    found = [s for s, _ in items]
+    p.expect(";")
+    if n != count:
+        p.fail(f"variable {shown(vname)} declares [{n_tok}] states but lists "
+               f"{count}: {shown(found, 200)}", nline)
+    if len(set(found)) != len(found):
+        p.fail(f"variable {shown(vname)} repeats a state name in {shown(found, 200)}", nline)
+    long = max(found, key=len, default="")
+    if len(long) > limits.max_id_length:
+        check_size("max_id_length", len(long), limits, p.source, line=nline,
+                   context=f"in a state name of {shown(vname)}")
+    return found
+
+
+def _read_cpd(p: _Parser, child: str, parents: list[str], states: dict, line: int,
+              limits: Limits, total: list[int]) -> np.ndarray:
     what = f"P({child}{' | ' + ', '.join(parents) if parents else ''})"
+    what = what if len(what) <= 120 else what[:119] + "…"
     pcards = [len(states[q]) for q in parents]
     c = len(states[child])
+    check_size("max_scope", len(parents) + 1, limits, p.source, line=line, context=f"in {what}")
+    size = math.prod(pcards) * c                     # a Python int: never overflows
+    check_size("max_table_entries", size, limits, p.source, line=line,
+               context=f"in {what} ({' x '.join(map(str, pcards + [c]))})")
+    total[0] += size
+    check_size("max_total_entries", total[0], limits, p.source, line=line,
+               context=f"(the CPDs up to {what})")
     table = np.full(pcards + [c], np.nan)
+    lookups = [{st: k for k, st in enumerate(states[q])} for q in parents]  # state -> index
     default = None
     p.expect("{")
     while p.peek() != "}":
         tok, tline = p.next("a row, 'table' or 'default'")
         if tok == "table":
-            vals = _numbers(p, p.until(";", "';' after the table"), what)
-            if vals.size != table.size:
-                p.fail(f"{what}: 'table' has {vals.size} values, expected {table.size} "
-                       f"({' x '.join(map(str, pcards + [c]))})", tline)
-            table = vals.reshape(table.shape)
+            items, count = p.until(";", "';' after the table", most=size)
+            if count != size:
+                p.fail(f"{what}: 'table' has {count} values, expected {size} "
+                       f"({' x '.join(map(str, [c] + pcards))}, child-major)", tline)
+            vals = _numbers(p, items, what)
+            # child-major: C order over (CHILD, P1, ..., Pn); stored as (P1, ..., Pn, CHILD)
+            table = np.ascontiguousarray(np.moveaxis(vals.reshape([c] + pcards), 0, -1))
+            row_sums = table.sum(-1)
+            if np.abs(row_sums - 1).max() > CPD_TOL:
+                bad = int(np.argmax(np.abs(row_sums - 1)))
+                conf = np.unravel_index(bad, pcards) if pcards else ()
+                given = (" given " + ", ".join(f"{q}={states[q][int(i)]}"
+                                               for q, i in zip(parents, conf))) if pcards else ""
+                p.fail(f"{what}: a row of the table sums to {row_sums.reshape(-1)[bad]:.6g} (the "
+                       f"values for {child}{given}); each distribution must sum to 1 within "
+                       f"{CPD_TOL:g} (the table is child-major: all parent configurations for "
+                       f"the child's first state, then its second, ...)", tline)
         elif tok == "default":
-            default = (_numbers(p, p.until(";", "';'"), what), tline)
-            if default[0].size != c:
-                p.fail(f"{what}: 'default' has {default[0].size} values, expected {c}", tline)
+            items, count = p.until(";", "';'", most=c)
+            if count != c:
+                p.fail(f"{what}: 'default' has {count} values, expected {c}", tline)
+            default = (_numbers(p, items, what), tline)
         elif tok == "(":
-            key = [s for s, _ in p.until(")", "')' after the parent states")]
-            if len(key) != len(parents):
-                p.fail(f"{what}: row ({', '.join(key)}) gives {len(key)} parent states, expected "
-                       f"{len(parents)}", tline)
+            items, count = p.until(")", "')' after the parent states", most=len(parents))
+            key = [s for s, _ in items]
+            if count != len(parents):
+                p.fail(f"{what}: row ({shown(', '.join(key), 80)[1:-1]}) gives {count} parent "
+                       f"states, expected {len(parents)}", tline)
             idx = []
-            for q, s in zip(parents, key):
-                if s not in states[q]:
-                    p.fail(f"{what}: {q!r} has no state {s!r}; states: {states[q]}", tline)
-                idx.append(states[q].index(s))
-            vals = _numbers(p, p.until(";", "';' after the row"), what)
-            if vals.size != c:
-                p.fail(f"{what}: row ({', '.join(key)}) has {vals.size} values, expected {c} "
+            for q, s, lookup in zip(parents, key, lookups):
+                if s not in lookup:
+                    p.fail(f"{what}: {q!r} has no state {shown(s)}; states: "
+                           f"{shown(states[q], 200)}", tline)
+                idx.append(lookup[s])
+            items, count = p.until(";", "';' after the row", most=c)
+            if count != c:
+                p.fail(f"{what}: row ({', '.join(key)}) has {count} values, expected {c} "
                        f"(one per state of {child})", tline)
+            vals = _numbers(p, items, what)
+            if abs(vals.sum() - 1) > CPD_TOL:
+                p.fail(f"{what}: row ({', '.join(key)}) sums to {vals.sum():.6g}; each row must "
+                       f"sum to 1 within {CPD_TOL:g}", tline)
             table[tuple(idx)] = vals
         elif tok == "property":
             p.skip_statement()
         else:
-            p.fail(f"{what}: expected a row '(...)', 'table' or 'default', found {tok!r}", tline)
-        if tok in ("table", "(", "default"):
-            row_sums = table.sum(-1) if tok == "table" else None
-            if row_sums is not None and np.abs(row_sums - 1).max() > CPD_TOL:
-                p.fail(f"{what}: a row of the table sums to {row_sums.reshape(-1)[np.argmax(np.abs(row_sums - 1))]:.6g}; "
-                       f"each row must sum to 1 within {CPD_TOL:g}", tline)
-            if tok == "(" and abs(vals.sum() - 1) > CPD_TOL:
-                p.fail(f"{what}: row ({', '.join(key)}) sums to {vals.sum():.6g}; each row must "
-                       f"sum to 1 within {CPD_TOL:g}", tline)
+            p.fail(f"{what}: expected a row '(...)', 'table' or 'default', found {shown(tok)}",
+                   tline)
     p.expect("}")
     missing = np.isnan(table[..., 0])
     if missing.any():
@@ -240,7 +363,8 @@ def _read_cpd(p: _Parser, child: str, parents: list[str], states: dict, line: in
 
 
 def format_bif(fg: FactorGraph) -> str:
-    """BIF text for a Bayesian-network ``fg`` (one row per parent configuration)."""
+    """BIF text for a Bayesian-network ``fg`` (one row per parent configuration; a CPD without
+    parents as a ``table``, where the two orders coincide)."""
     if fg.kind != "bayes" or fg.parents is None:
         from explorer.errors import ModelError
         raise ModelError("BIF holds Bayesian networks only; write a Markov model as UAI")

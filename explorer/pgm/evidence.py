@@ -11,12 +11,15 @@ network, the log probability of the evidence).
 from __future__ import annotations
 
 import dataclasses
+import re
 from pathlib import Path
 from typing import Iterable, Mapping
 
 import numpy as np
 
 from explorer.errors import EvidenceError, InputFormatError
+from explorer.io.limits import DEFAULT_LIMITS, Limits, check_size, shown
+from explorer.io.text import decode_text
 from explorer.pgm.factor_graph import Factor, FactorGraph
 
 __all__ = ["parse_evidence", "read_evidence_file", "check_evidence", "clamp", "evidence_names"]
@@ -82,37 +85,97 @@ def check_evidence(fg: FactorGraph, evidence: Mapping[int, int] | None) -> dict[
     return out
 
 
-def read_evidence_file(path: str | Path) -> dict[int, int]:
+def read_evidence_file(path: str | Path, *, limits: Limits | None = None) -> dict[int, int]:
     """Read a UAI ``.evid`` file into ``{variable index: state index}``.
 
     Both layouts are accepted: the UAI 2008 one (``N v1 s1 ... vN sN``) and the UAI 2010+ one
-    that starts with the number of evidence samples (``1`` then ``N v1 s1 ...``); only the first
-    sample is used.
+    that starts with the number of evidence samples (``S`` then, per sample, ``N v1 s1 ...``);
+    only the first sample is used. The counts must account for every number in the file
+    exactly: a file whose count does not match its entries is refused, never read as less
+    evidence. ``0`` (or ``1 0``) means no evidence; an empty file is refused.
 
     Raises:
-        InputFormatError: non-integer tokens or a count that does not match (with the line).
+        InputFormatError: non-integer tokens, a count that does not match the entries, a count
+            over ``limits.max_variables``, one variable given two states, a file over
+            ``limits.max_bytes`` (checked before reading), or text that is not UTF-8/16/32.
+
+    Example (UAI 2008: two observations, variable 0 in state 1 and variable 3 in state 0)::
+
+        2 0 1 3 0
     """
+    limits = limits or DEFAULT_LIMITS
     path = Path(path)
-    tokens: list[tuple[int, int]] = []
-    for ln, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
-        for tok in line.split():
-            try:
-                tokens.append((int(tok), ln))
-            except ValueError:
-                raise InputFormatError(f"expected an integer, found {tok!r}", path=str(path),
-                                       line=ln) from None
-    vals = [t for t, _ in tokens]
-    if not vals:
-        return {}
-    if len(vals) == 1 + 2 * vals[0]:
+    src = str(path)
+    if not path.is_file():
+        raise InputFormatError("expected a UAI .evid evidence file, found no such file; check "
+                               "the path", path=src)
+    check_size("max_bytes", path.stat().st_size, limits, src, reader="read_evidence_file")
+    text = decode_text(path.read_bytes(), src)
+    words = _words(text)
+
+    first, first_line = next(words, (None, None))
+    if first is None:
+        raise InputFormatError("expected 'N var state ...' (UAI evidence), found an empty file; "
+                               "write 0 for no evidence", path=src)
+    rest = [(_int(tok, ln, src), ln) for tok, ln in _take(words, 2 * limits.max_variables + 2)]
+    if next(words, None) is not None:
+        raise InputFormatError(f"expected at most {limits.max_variables:,} observations "
+                               f"(Limits.max_variables), found more numbers; use a smaller "
+                               "evidence file", path=src)
+    vals = [_int(first, first_line, src)] + [v for v, _ in rest]
+    lines = [first_line] + [ln for _, ln in rest]
+    body = None
+    if vals[0] >= 0 and len(vals) == 1 + 2 * vals[0]:          # UAI 2008: N pairs
         body = vals[1:]
-    elif len(vals) >= 2 and len(vals) >= 2 + 2 * vals[1] and vals[0] >= 1:
-        body = vals[2:2 + 2 * vals[1]]
-    else:
-        raise InputFormatError(f"expected 'N var state ...' with 2N numbers after N (optionally "
-                               f"after a sample count); found {len(vals)} numbers", path=str(path),
-                               line=tokens[-1][1])
-    return {body[k]: body[k + 1] for k in range(0, len(body), 2)}
+    elif vals[0] >= 1:                                            # UAI 2010+: S samples
+        k, samples = 1, []
+        for _ in range(vals[0]):
+            if k >= len(vals) or vals[k] < 0 or k + 1 + 2 * vals[k] > len(vals):
+                break
+            samples.append(vals[k + 1:k + 1 + 2 * vals[k]])
+            k += 1 + 2 * vals[k]
+        if len(samples) == vals[0] and k == len(vals):
+            body = samples[0]
+    if body is None:
+        raise InputFormatError(f"expected 'N var state ...' with 2N numbers after N (or a "
+                               f"sample count S first, then S such groups), found "
+                               f"{len(vals)} numbers starting with {vals[0]} that do not fit; "
+                               "fix the counts", path=src, line=lines[-1])
+    check_size("max_variables", len(body) // 2, limits, src, context="observed",
+               reader="read_evidence_file")
+    out: dict[int, int] = {}
+    for k in range(0, len(body), 2):
+        var, state = body[k], body[k + 1]
+        if out.get(var, state) != state:
+            raise InputFormatError(f"expected each variable once, found variable {var} with "
+                                   f"states {out[var]} and {state}; keep one", path=src)
+        out[var] = state
+    return out
+
+
+def _words(text: str):
+    line, last = 1, 0
+    for m in re.finditer(r"\S+", text):
+        line += text.count("\n", last, m.start())
+        last = m.start()
+        yield m.group(), line
+
+
+def _take(it, n: int):
+    for _ in range(n):
+        item = next(it, None)
+        if item is None:
+            return
+        yield item
+
+
+def _int(tok: str, line: int, src: str) -> int:
+    body = tok[1:] if tok[:1] in "+-" else tok
+    if not (body.isascii() and body.isdigit()) or len(body) > 18:
+        raise InputFormatError(f"expected an integer, found {shown(tok)}; a .evid file holds "
+                               "only numbers, 'N var state ...' (give names as --evidence "
+                               "VAR=STATE instead)", path=src, line=line)
+    return int(tok)
 
 
 def clamp(fg: FactorGraph, evidence: Mapping[int, int]) -> FactorGraph:

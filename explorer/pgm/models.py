@@ -13,6 +13,8 @@ import json
 from pathlib import Path
 
 from explorer.errors import InputFormatError, ModelError
+from explorer.io.limits import Limits, check_size
+from explorer.io.text import decode_text
 from explorer.pgm.bif import format_bif, parse_bif
 from explorer.pgm.factor_graph import FactorGraph
 from explorer.pgm.uai import format_uai, parse_uai
@@ -38,40 +40,37 @@ def _ext(filename: str) -> str:
                            f"found {Path(filename).name!r}; rename it or convert it", path=filename)
 
 
-def read_model_bytes(data: bytes, filename: str) -> FactorGraph:
+def read_model_bytes(data: bytes, filename: str, *, limits: Limits | None = None) -> FactorGraph:
     """Parse a model held in memory; the format comes from ``filename``'s extension.
 
+    Args:
+        limits: size limits (default ``Limits()``, see :mod:`explorer.io.limits`).
+
     Raises:
-        InputFormatError: unknown extension, too large, not UTF-8, or any content error (with
-            the line number).
+        InputFormatError: unknown extension, too large, not UTF-8/16/32 text, any size over
+            ``limits``, or any content error (with the line number).
     """
     fmt = MODEL_EXTENSIONS[_ext(filename)]
-    if len(data) > MAX_MODEL_BYTES:
-        raise InputFormatError(f"expected at most {MAX_MODEL_BYTES:,} bytes, found {len(data):,}; "
-                               "use a smaller model", path=filename)
+    limits = limits or Limits(max_bytes=MAX_MODEL_BYTES)
+    check_size("max_bytes", len(data), limits, filename, reader="read_model")
     if fmt == "xmlbif":
-        fg = parse_xmlbif(data, filename)
+        fg = parse_xmlbif(data, filename, limits=limits)
     else:
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError as e:
-            raise InputFormatError(f"expected UTF-8 text, found a byte {data[e.start]:#x} at offset "
-                                   f"{e.start}", path=filename) from e
-        fg = parse_uai(text, filename) if fmt == "uai" else parse_bif(text, filename)
+        text = decode_text(data, filename)
+        fg = (parse_uai(text, filename, limits=limits) if fmt == "uai"
+              else parse_bif(text, filename, limits=limits))
     stem = Path(filename).name
     stem = stem[: len(stem) - len(_ext(filename))]
     return fg if fg.name else dataclasses.replace(fg, name=stem)
 
 
-def read_model(path: str | Path) -> FactorGraph:
+def read_model(path: str | Path, *, limits: Limits | None = None) -> FactorGraph:
     """Read a ``.uai``, ``.bif`` or ``.xmlbif`` file (see :func:`read_model_bytes`)."""
     path = Path(path)
     _ext(str(path))
-    size = path.stat().st_size
-    if size > MAX_MODEL_BYTES:
-        raise InputFormatError(f"expected at most {MAX_MODEL_BYTES:,} bytes, found {size:,}; "
-                               "use a smaller model", path=str(path))
-    return read_model_bytes(path.read_bytes(), str(path))
+    limits = limits or Limits(max_bytes=MAX_MODEL_BYTES)
+    check_size("max_bytes", path.stat().st_size, limits, str(path), reader="read_model")
+    return read_model_bytes(path.read_bytes(), str(path), limits=limits)
 
 
 def model_samples() -> dict[str, Path]:
