@@ -81,7 +81,7 @@ def _or_into(out: np.ndarray, src: np.ndarray, s: np.ndarray, r: np.ndarray) -> 
         g0 = g1
 
 
-def receptive_fields(graph: Graph, depth: int, *, work_limit: int = RF_WORK_LIMIT
+def receptive_fields(graph: Graph, depth: int, *, work_limit: int | None = None
                      ) -> list[np.ndarray] | None:
     """Every node's receptive field after k = 1..depth rounds, as packed bitsets.
 
@@ -89,14 +89,14 @@ def receptive_fields(graph: Graph, depth: int, *, work_limit: int = RF_WORK_LIMI
         ``depth`` arrays ``uint64 [N, ceil(N/64)]``: bit ``j`` of row ``i`` (word ``j // 64``,
         bit ``j % 64``) is set when j reaches i in at most k edges; read them with
         :func:`field_sizes` and :func:`field_members`. ``None`` when :func:`rf_work` passes
-        ``work_limit``.
+        ``work_limit`` (default :data:`RF_WORK_LIMIT`).
 
     Example:
         >>> g = Graph.from_edges(3, [(0, 1), (1, 2)], directed=True)
         >>> [field_sizes(b).tolist() for b in receptive_fields(g, 2)]
         [[1, 2, 2], [1, 2, 3]]
     """
-    if rf_work(graph, depth) > work_limit:
+    if rf_work(graph, depth) > (RF_WORK_LIMIT if work_limit is None else work_limit):
         return None
     reach = _identity_bits(graph.n_nodes)
     delta, s, r = reach, graph.senders, graph.receivers
