@@ -182,3 +182,29 @@ def test_pickle_that_would_run_code_is_refused_and_runs_nothing(tmp_path, capsys
     # the same pickle, loaded without weights_only, would have run it: the test can fail
     pickle.loads(pickle.dumps(RunsCode(marker)))
     assert marker.exists()
+
+
+def test_upload_page_offers_the_gat_choice_and_the_neural_page_uses_it(tmp_path):
+    pytest.importorskip("streamlit")
+    from explorer.io import load_graph
+    from explorer.nn import default_features
+    from explorer.ui.testing import app_test
+
+    g = load_graph("karate")
+    x, _ = default_features(g, "auto", 0)
+    torch.manual_seed(3)
+    model = pyg.GAT(x.shape[1], 4, num_layers=1, heads=2, bias=False)    # one layer, heads concatenated
+    with torch.no_grad():
+        want = model(torch.tensor(x, dtype=torch.float32), torch.as_tensor(g.edge_index)).numpy()
+    at = app_test("upload")
+    at.file_uploader(key="upload.file").upload("gat.pt", saved(model.state_dict(), tmp_path).read_bytes()).run()
+    assert not at.exception and not at.error
+    assert at.radio(key="upload.gat_last").value == "mean"
+    assert any("they are averaged (chosen)" in c.value for c in at.caption)
+    at.radio(key="upload.gat_last").set_value("concat").run()
+    assert any("concatenated (chosen)" in c.value for c in at.caption)
+    at.switch_page("explorer/ui/pages/neural.py").run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    shown = next(m.value for m in at.markdown if m.value.startswith("**New state:**"))
+    got = [float(v) for v in shown.split("`[")[1].split("]")[0].split(", ")]
+    np.testing.assert_allclose(got, want[0], rtol=1e-3, atol=1e-4)      # 4 numbers: concatenated

@@ -51,7 +51,7 @@ def _check_archive(data: bytes | None, path: str | None, limits: Limits, source:
         with zipfile.ZipFile(handle) as z:
             infos = z.infolist()
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as e:
-        raise InputFormatError(f"expected a state dict saved with torch.save(model.state_dict(), path) "
+        raise InputFormatError(f"expected a PyTorch state dict saved with torch.save(model.state_dict(), path) "
                                f"(a zip archive, PyTorch 1.6 or later), found a file that is not a zip "
                                f"archive ({e})",
                                path=source) from e
