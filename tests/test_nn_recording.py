@@ -71,6 +71,15 @@ def test_fields_in_the_trace_and_refused_work(monkeypatch):
     t = run_stack(g, layer="gcn", layers=3, hidden=4)
     assert "receptive_field" not in t.steps[0].extras
     assert "receptive_field(graph, node, depth)" in t.result["receptive_fields_notice"]
+    # beyond the floor, fields may take RF_SHARE of the recorded words
+    monkeypatch.setattr(recording, "RF_WORK_LIMIT", 10**9)
+    monkeypatch.setattr(recording, "RF_FLOOR", 0)
+    est = estimate_trace_bytes(g, "gcn", conv_specs("gcn", 3, 4, 3), layers=3, hidden=4)
+    work = recording.rf_work(g, 3)
+    for share, computed in ((work * 4 / est * 1.01, True), (work * 4 / est * 0.99, False)):
+        monkeypatch.setattr(recording, "RF_SHARE", share)
+        t = run_stack(g, layer="gcn", layers=3, hidden=4)
+        assert ("receptive_field" in t.steps[0].extras) is computed
 
 
 @pytest.mark.parametrize("layer,opts", [("gcn", {}), ("sage", {"fanout": 3}), ("sage", {}),

@@ -9,7 +9,8 @@ installed).
 Table 2 (recording): ``run_stack`` with ``record=True`` against ``record=False`` for every layer
 type, 2 layers of width 16, on random directed graphs of 1,000, 10,000 and 100,000 nodes with
 10 edges per node (100,000 only without ``--quick``; MPNN, whose edge network builds a 16 x 16
-matrix per edge, stops at 10,000). Columns: best-of times, their ratio, whether receptive
+matrix per edge, stops at 10,000). Columns: best-of CPU times of the process (all threads),
+their ratio, whether receptive
 fields were computed (:data:`explorer.nn.recording.RF_WORK_LIMIT`), and the Trace memory
 estimated before the run (:func:`explorer.nn.estimate_trace_bytes`) against the bytes the
 Trace holds (:func:`explorer.trace.trace_nbytes`). Figures, never a pass/fail.
@@ -32,7 +33,8 @@ from explorer.trace import trace_nbytes
 __all__ = ["run"]
 
 
-def _best_times(fns: list[Callable[[], object] | None], repeats: int) -> list[float | None]:
+def _best_times(fns: list[Callable[[], object] | None], repeats: int,
+                clock: Callable[[], float] = time.perf_counter) -> list[float | None]:
     """Fastest of ``repeats`` runs of each function, interleaved so that load from other
     processes hits all of them alike (the minimum is the figure least disturbed by it)."""
     for fn in fns:
@@ -43,9 +45,9 @@ def _best_times(fns: list[Callable[[], object] | None], repeats: int) -> list[fl
         for k, fn in enumerate(fns):
             if fn is None:
                 continue
-            t0 = time.perf_counter()
+            t0 = clock()
             fn()
-            best[k] = min(best[k], time.perf_counter() - t0)
+            best[k] = min(best[k], clock() - t0)
     return best
 
 
@@ -92,7 +94,8 @@ def _recording(quick: bool) -> None:
     sizes = (1_000, 10_000) if quick else (1_000, 10_000, 100_000)
     layers, hidden = 2, 16
     print(f"recording: run_stack record=True vs record=False, {layers} layers, hidden {hidden}, "
-          "10 edges per node; best of interleaved runs (ms); Trace MiB estimated before vs held after")
+          "10 edges per node; best of interleaved runs, CPU ms of this process (all threads: steadier "
+          "than wall time on a shared machine); Trace MiB estimated before vs held after")
     print(f"{'nodes':>7} {'layer':6} {'unrec':>9} {'rec':>9} {'rec/unrec':>9} {'fields':>7} "
           f"{'est MiB':>8} {'held MiB':>8} {'est/held':>8}")
     for n in sizes:
@@ -107,7 +110,8 @@ def _recording(quick: bool) -> None:
                 continue
             opts = dict(layer=kind, layers=layers, hidden=hidden, seed=0, features="x")
             t_plain, t_rec = _best_times([lambda: run_stack(g, record=False, **opts),
-                                          lambda: run_stack(g, record=True, **opts)], repeats)
+                                          lambda: run_stack(g, record=True, **opts)], repeats,
+                                         clock=time.process_time)
             tr = run_stack(g, record=True, **opts)
             model = build_model(kind, hidden, layers=layers, hidden=hidden)
             est = estimate_trace_bytes(g, kind, getattr(model, "specs", None), layers=layers, hidden=hidden)

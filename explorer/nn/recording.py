@@ -6,12 +6,15 @@ leads from j to i (i itself included: every layer here keeps a root term). All f
 as packed bitsets, row i of ``R_k`` (``uint64 [N, ceil(N/64)]``) holding bit j, and grown by
 frontiers: only the bits a sender *gained* in the last round can add anything new to its
 receivers, so round k ORs ``D_{k-1}[s] = R_{k-1}[s] & ~R_{k-2}[s]`` into ``R_k[r]`` for the
-edges whose sender changed. A round costs at most ``E * ceil(N/64)`` word operations
-(vectorised, never a Python loop over nodes or edges), against ``E * N`` for a boolean
-product. Work past :data:`RF_WORK_LIMIT` words is refused up front (``None``): exact fields
-of every node grow with ``E * N`` while the layers grow with ``E * d``, so on large graphs
-they would cost more than the run. :func:`receptive_field` gives one node's field by BFS
-frontiers, at the cost of the edges into that field, for any graph size.
+edges whose sender changed. The first round sets one bit per edge; each later one costs at
+most ``E * ceil(N/64)`` word operations (vectorised, never a Python loop over nodes or
+edges), against ``E * N`` for a boolean product. Exact fields of every node grow with
+``E * N`` while the layers grow with ``E * d``, so on large graphs they would cost more than
+the run they annotate: ``run_stack`` computes them while their work (:func:`rf_work`) stays
+within :func:`rf_budget` -- always up to :data:`RF_FLOOR` words (a few ms: every graph a page
+draws), beyond that up to :data:`RF_SHARE` of the recorded numbers, never past
+:data:`RF_WORK_LIMIT` -- and otherwise says so. :func:`receptive_field` gives one node's
+field by BFS frontiers, at the cost of the edges into that field, for any graph size.
 
 Trace budget. :func:`estimate_trace_bytes` predicts, from the sizes alone, the bytes a
 recorded :func:`~explorer.nn.run_stack` Trace keeps (messages, aggregates, states and
@@ -30,11 +33,16 @@ import numpy as np
 from explorer.errors import ModelError, TooLargeError
 from explorer.graph import Graph
 
-__all__ = ["receptive_fields", "receptive_field", "field_sizes", "field_members", "rf_work",
-           "estimate_trace_bytes", "check_trace_budget", "neighbourhood_sample", "RF_WORK_LIMIT"]
+__all__ = ["receptive_fields", "receptive_field", "field_sizes", "field_members", "rf_work", "rf_budget",
+           "estimate_trace_bytes", "check_trace_budget", "neighbourhood_sample", "RF_WORK_LIMIT",
+           "RF_FLOOR", "RF_SHARE"]
 
-#: most 64-bit word operations spent on all-node receptive fields (about 0.1-0.3 s)
+#: most 64-bit word operations ever spent on all-node receptive fields (about 0.1-0.3 s)
 RF_WORK_LIMIT = 20_000_000
+#: word operations always allowed (a few ms), whatever the size of the run
+RF_FLOOR = 2_000_000
+#: beyond the floor, fields may cost this share of the run (its recorded numbers, in words)
+RF_SHARE = 0.25
 _SLOTS = 16          # in-degree slots done as plain fancy indexing; the rest by reduceat
 _CHUNK = 1 << 21     # most words gathered at once by the reduceat tail (16 MiB)
 
@@ -44,8 +52,16 @@ def _words(n: int) -> int:
 
 
 def rf_work(graph: Graph, depth: int) -> int:
-    """Upper bound of the word operations :func:`receptive_fields` needs (E * ceil(N/64) per round)."""
-    return int(graph.n_edges) * _words(graph.n_nodes) * max(int(depth), 0)
+    """Upper bound of the word operations :func:`receptive_fields` needs: E for the first round
+    (one bit per edge), E * ceil(N/64) for each later one."""
+    e = int(graph.n_edges)
+    return e + e * _words(graph.n_nodes) * (int(depth) - 1) if depth >= 1 else 0
+
+
+def rf_budget(trace_bytes: int) -> int:
+    """Word operations the receptive fields of a run recording ``trace_bytes`` bytes may take
+    (see the module docstring)."""
+    return min(RF_WORK_LIMIT, max(RF_FLOOR, int(RF_SHARE * trace_bytes / 4)))
 
 
 def _identity_bits(n: int) -> np.ndarray:
@@ -55,30 +71,50 @@ def _identity_bits(n: int) -> np.ndarray:
     return bits
 
 
-def _or_into(out: np.ndarray, src: np.ndarray, s: np.ndarray, r: np.ndarray) -> None:
-    """``out[r[e]] |= src[s[e]]`` for every edge e, duplicates in ``r`` included."""
-    if not s.size:
-        return
-    order = np.argsort(r, kind="stable")
-    s, r = s[order], r[order]
-    cnt = np.bincount(r, minlength=out.shape[0])
-    rank = np.arange(r.size) - (np.cumsum(cnt) - cnt)[r]
-    for t in range(min(_SLOTS, int(rank.max()) + 1)):      # each slot: distinct receivers
-        k = rank == t
-        out[r[k]] |= src[s[k]]
-    tail = rank >= _SLOTS                                    # hubs: group by receiver
-    s, r = s[tail], r[tail]
-    if not s.size:
-        return
-    starts = np.flatnonzero(np.r_[True, r[1:] != r[:-1]])
-    per = max(1, _CHUNK // max(src.shape[1], 1))
-    g0 = 0
-    while g0 < starts.size:
-        e0 = starts[g0]
-        g1 = max(int(np.searchsorted(starts, e0 + per, side="right")), g0 + 1)
-        e1 = starts[g1] if g1 < starts.size else s.size
-        out[r[starts[g0:g1]]] |= np.bitwise_or.reduceat(src[s[e0:e1]], starts[g0:g1] - e0, axis=0)
-        g0 = g1
+class _EdgeOrder:
+    """The edges sorted once for every round: by (rank among the edges into the same receiver,
+    receiver) for the first :data:`_SLOTS` ranks -- each rank a contiguous slice whose receivers
+    are distinct, so ``out[r] |= src[s]`` is plain fancy indexing -- and the hubs' remaining
+    edges by receiver, for ``reduceat``."""
+
+    def __init__(self, s: np.ndarray, r: np.ndarray, n: int):
+        key = r.astype(np.uint16) if n <= 1 << 16 else r      # small keys: numpy's radix sort
+        order = np.argsort(key, kind="stable")
+        s, r = s[order], r[order]
+        cnt = np.bincount(r, minlength=n)
+        rank = np.arange(r.size) - (np.cumsum(cnt) - cnt)[r]
+        head = rank < _SLOTS
+        rank_h = rank[head].astype(np.uint8)
+        by_rank = np.argsort(rank_h, kind="stable")
+        self.s, self.r = s[head][by_rank], r[head][by_rank]
+        self.bounds = np.searchsorted(rank_h[by_rank], np.arange(_SLOTS + 1))
+        self.tail_s, self.tail_r = s[~head], r[~head]
+
+    def or_into(self, out: np.ndarray, src: np.ndarray, active: np.ndarray | None) -> None:
+        """``out[r[e]] |= src[s[e]]`` for every edge e whose sender is ``active`` (all: None)."""
+        for a, b in zip(self.bounds[:-1], self.bounds[1:]):
+            if a == b:
+                break
+            s, r = self.s[a:b], self.r[a:b]
+            if active is not None:
+                keep = active[s]
+                s, r = s[keep], r[keep]
+            out[r] |= src[s]
+        s, r = self.tail_s, self.tail_r
+        if active is not None and s.size:
+            keep = active[s]
+            s, r = s[keep], r[keep]
+        if not s.size:
+            return
+        starts = np.flatnonzero(np.r_[True, r[1:] != r[:-1]])
+        per = max(1, _CHUNK // max(src.shape[1], 1))
+        g0 = 0
+        while g0 < starts.size:
+            e0 = starts[g0]
+            g1 = max(int(np.searchsorted(starts, e0 + per, side="right")), g0 + 1)
+            e1 = starts[g1] if g1 < starts.size else s.size
+            out[r[starts[g0:g1]]] |= np.bitwise_or.reduceat(src[s[e0:e1]], starts[g0:g1] - e0, axis=0)
+            g0 = g1
 
 
 def receptive_fields(graph: Graph, depth: int, *, work_limit: int | None = None
@@ -98,16 +134,22 @@ def receptive_fields(graph: Graph, depth: int, *, work_limit: int | None = None
     """
     if rf_work(graph, depth) > (RF_WORK_LIMIT if work_limit is None else work_limit):
         return None
-    reach = _identity_bits(graph.n_nodes)
-    delta, s, r = reach, graph.senders, graph.receivers
-    out = []
-    for _ in range(int(depth)):
-        changed = delta.any(axis=1)
-        keep_e = changed[s]
+    n, s, r = graph.n_nodes, graph.senders, graph.receivers
+    reach = _identity_bits(n)
+    out: list[np.ndarray] = []
+    if depth < 1:
+        return out
+    # round 1 without a bitset gather: sender s sets one bit (s) in its receiver's row
+    nxt = reach.copy()
+    np.bitwise_or.at(nxt.reshape(-1), r * nxt.shape[1] + (s >> 6),
+                     np.left_shift(np.uint64(1), (s & 63).astype(np.uint64)))
+    delta, reach = nxt & ~reach, nxt
+    out.append(reach)
+    edges = _EdgeOrder(s, r, n) if depth > 1 else None
+    for _ in range(int(depth) - 1):
         nxt = reach.copy()
-        _or_into(nxt, delta, s[keep_e], r[keep_e])
-        delta = nxt & ~reach
-        reach = nxt
+        edges.or_into(nxt, delta, delta.any(axis=1))
+        delta, reach = nxt & ~reach, nxt
         out.append(reach)
     return out
 

@@ -24,8 +24,9 @@ from explorer.graph import Graph
 from explorer.nn.blocks import MPNN, GNStack
 from explorer.nn.features import check_features, default_features
 from explorer.nn.pyg_import import load_pyg_state_dict
+from explorer.nn import recording
 from explorer.nn.recording import (RF_WORK_LIMIT, check_trace_budget, estimate_trace_bytes,
-                                   field_members, field_sizes, receptive_fields)
+                                   field_members, field_sizes, receptive_fields, rf_budget)
 from explorer.nn.stack import GNNStack, conv_specs
 from explorer.trace import TRACE_BUDGET, Step, Trace
 
@@ -106,8 +107,8 @@ def _layer_step(k: int, kind: str, rec: dict, state: np.ndarray, rf: list | None
 
 
 def _check_budget(graph: Graph, kind: str, model: torch.nn.Module, layers: int, hidden: int,
-                  fanout: int | None, budget: int) -> None:
-    """Refuse before running when the recorded Trace would pass ``budget`` bytes."""
+                  fanout: int | None, budget: int) -> int:
+    """The recorded Trace's estimated bytes; refuses before running when it passes ``budget``."""
     specs = getattr(model, "specs", None)
     est = estimate_trace_bytes(graph, kind, specs, layers=layers, hidden=hidden, fanout=fanout)
     if est > budget:
@@ -118,6 +119,7 @@ def _check_budget(graph: Graph, kind: str, model: torch.nn.Module, layers: int, 
         check_trace_budget(est, budget, layers=layers, fit_layers=fit, n_nodes=graph.n_nodes,
                            what=f"{layers} {kind} layers on {graph.n_nodes:,} nodes and "
                                 f"{graph.n_edges:,} edges")
+    return est
 
 
 def run_stack(graph: Graph, *, layer: str = "gcn", layers: int = 2, hidden: int = 16,
@@ -179,8 +181,7 @@ def run_stack(graph: Graph, *, layer: str = "gcn", layers: int = 2, hidden: int 
     model = build_model(layer, x_np.shape[1], layers=layers, hidden=hidden, out_channels=out_channels,
                         heads=heads, residual=residual, readout=readout, edge_dim=ea_np.shape[1],
                         spec=spec, **layer_opts)
-    if record:
-        _check_budget(graph, layer, model, layers, hidden, layer_opts.get("fanout"), record_budget)
+    est = _check_budget(graph, layer, model, layers, hidden, layer_opts.get("fanout"), record_budget) if record else 0
     x = torch.tensor(x_np, dtype=torch.float32)
     ei = torch.as_tensor(graph.edge_index)
     recs = [dict() for _ in range(layers)] if record else None
@@ -191,12 +192,13 @@ def run_stack(graph: Graph, *, layer: str = "gcn", layers: int = 2, hidden: int 
             ew = None if graph.edge_weight is None else torch.tensor(graph.edge_weight, dtype=torch.float32)
             out, states, pooled, weights_ = model(x, ei, ew, recorders=recs)
     states_np = [s.numpy().astype(np.float64) for s in states]
-    rf = receptive_fields(graph, layers) if record else None
+    rf = receptive_fields(graph, layers, work_limit=rf_budget(est)) if record else None
     rf_notice = None
     if record and rf is None:
         rf_notice = (f"receptive fields were not computed: every node's field on {graph.n_nodes:,} "
-                     f"nodes and {graph.n_edges:,} edges costs more than the run "
-                     f"(RF_WORK_LIMIT); explorer.nn.receptive_field(graph, node, depth) gives one node's")
+                     f"nodes and {graph.n_edges:,} edges would cost {recording.rf_work(graph, layers):,} "
+                     f"word operations, more than this run allows ({rf_budget(est):,}, see "
+                     "explorer.nn.recording); explorer.nn.receptive_field(graph, node, depth) gives one node's")
     steps = []
     for k in range(layers):
         if record:
