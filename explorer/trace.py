@@ -38,6 +38,11 @@ __all__ = ["Step", "Trace", "Ragged", "validate_trace", "rows", "SCHEMA_VERSION"
 
 SCHEMA_VERSION = 1
 
+#: bytes a recorded Trace may keep; engines estimate their Trace *before* recording and refuse
+#: above it (see :func:`explorer.nn.recording.estimate_trace_bytes`); measured by :func:`trace_nbytes`
+TRACE_BUDGET = 1 << 30
+__all__ += ["TRACE_BUDGET", "trace_nbytes"]
+
 
 class Ragged(Sequence):
     """Rows of different lengths in one flat buffer: row ``i`` is ``values[offsets[i]:offsets[i+1]]``.
@@ -318,3 +323,20 @@ def _decode(obj: Any) -> Any:
     if isinstance(obj, str) and obj in _NONFINITE:
         return _NONFINITE[obj]
     return obj
+
+
+def trace_nbytes(trace: Trace) -> int:
+    """Bytes held by the numpy arrays of a Trace's steps (messages, aggregates, states, extras,
+    ragged buffers and lists of arrays); views count their own size, the graph is not counted."""
+    def size(v: Any) -> int:
+        if isinstance(v, np.ndarray):
+            return v.nbytes
+        if isinstance(v, Ragged):
+            return v.values.nbytes + v.offsets.nbytes
+        if isinstance(v, (list, tuple)):
+            return sum(size(a) for a in v)
+        if isinstance(v, dict):
+            return sum(size(a) for a in v.values())
+        return 0
+
+    return sum(size([st.edges, st.messages, st.aggregates, st.states, st.extras]) for st in trace.steps)

@@ -64,3 +64,33 @@ def test_weights_from_pyg(graph_file, tmp_path, capsys):
     assert "the weights are a PyG sage model" in capsys.readouterr().err
     assert main(["gnn", str(graph_file), "--weights", str(path), "--features", "degree"]) == 2
     assert "expect 1 input features per node, but the features used have 4 (features='degree')" in capsys.readouterr().err
+
+
+BAD_GNN = [("--layers", "0"), ("--layers", "-1"), ("--layers", "65"), ("--hidden", "0"),
+           ("--hidden", "1025"), ("--heads", "0"), ("--heads", "-1"), ("--heads", "65"),
+           ("--out-channels", "0"), ("--out-channels", "-3"), ("--seed", "-5"), ("--seed", str(2**32))]
+
+
+@pytest.mark.parametrize("flag,value", BAD_GNN)
+def test_numeric_options_out_of_range_give_one_error_line(flag, value, capsys):
+    rc = main(["gnn", "karate", "--layer", "gat", flag, value])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 2 and len(err) == 1
+    assert err[0].startswith(f"error: {flag}: expected an integer in [") and f"found {int(value)};" in err[0]
+
+
+def test_numeric_option_ranges_are_the_documented_ones(capsys):
+    from explorer.nn.options import GNN_RANGES
+    assert main(["gnn", "karate", "--heads", "0"]) == 2
+    assert capsys.readouterr().err.strip() == ("error: --heads: expected an integer in [1, 64], found 0; "
+                                               "pass a value in that range")
+    for dest, rng in GNN_RANGES.items():   # the edges of every range are accepted
+        assert rng.holds(rng.lo) and rng.holds(rng.hi) and not rng.holds(rng.hi + 1)
+
+
+def test_non_numbers_are_argparse_errors(capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["gnn", "karate", "--heads", "two"])
+    assert e.value.code == 2
+    err = capsys.readouterr().err
+    assert "error: argument --heads: invalid int value: 'two'" in err and "Traceback" not in err

@@ -144,5 +144,5 @@ def test_import_errors_name_sizes_and_keys(tmp_path):
         load_pyg_state_dict({"conv1.weight": torch.ones(2, 2)})
     bad = tmp_path / "bad.pt"
     bad.write_text("not a torch file")
-    with pytest.raises(InputFormatError, match="expected a state dict saved with torch.save"):
+    with pytest.raises(InputFormatError, match="expected a PyTorch state dict saved with torch.save"):
         load_pyg_state_dict(bad)

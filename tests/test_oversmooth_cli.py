@@ -69,3 +69,18 @@ def test_errors_exit_2_with_a_message(capsys):
 def test_cuda_without_gpu(capsys):
     assert main(["oversmooth", "cycle", "--device", "cuda", "--depth", "1"]) == 2
     assert "no CUDA GPU" in capsys.readouterr().err
+
+
+BAD_OVERSMOOTH = [("--depth", "0"), ("--depth", "-4"), ("--hidden", "0"), ("--hidden", "513"),
+                  ("--seed", "-1"), ("--dropedge-p", "1"), ("--dropedge-p", "-0.1"),
+                  ("--dropedge-p", "nan"), ("--pairnorm-scale", "0"), ("--pairnorm-scale", "inf"),
+                  ("--alpha", "1.5"), ("--alpha", "nan"), ("--lam", "-1"), ("--lam", "inf")]
+
+
+@pytest.mark.parametrize("flag,value", BAD_OVERSMOOTH)
+def test_numeric_options_out_of_range_give_one_error_line(flag, value, capsys):
+    rc = main(["oversmooth", "karate", "--device", "cpu", flag, value])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 2 and len(err) == 1 and err[0].startswith("error: ")
+    assert (flag in err[0] or "depth must be between 1 and 128" in err[0]) and value in err[0]
+    assert "Traceback" not in err[0]

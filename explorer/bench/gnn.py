@@ -1,10 +1,19 @@
 """``python -m explorer bench gnn``: forward time of our layers, unrecorded and recorded, against
-PyG's same layer in the same process, and the memory a recorded Trace takes.
+PyG's same layer in the same process, and what recording a whole run costs.
 
-Full size: a random directed graph with 10,000 nodes, 100,000 edges and d = 64 features
-(``--quick``: 1,000 / 10,000 / 16). Times are the best of interleaved repeated forwards under
-``torch.no_grad()`` on CPU; ratios are ours / PyG (PyG rows appear only when it is installed).
-Figures, never a pass/fail.
+Table 1 (one layer): a random directed graph with 10,000 nodes, 100,000 edges and d = 64
+features (``--quick``: 1,000 / 10,000 / 16). Times are the best of interleaved repeated forwards
+under ``torch.no_grad()`` on CPU; ratios are ours / PyG (PyG rows appear only when it is
+installed).
+
+Table 2 (recording): ``run_stack`` with ``record=True`` against ``record=False`` for every layer
+type, torch on one thread, 2 layers of width 16, on random directed graphs of 1,000, 10,000 and
+100,000 nodes with 10 edges per node (100,000 only without ``--quick``; MPNN, whose edge network
+builds a 16 x 16 matrix per edge, stops at 10,000). Columns: best-of CPU times of the process
+and their ratio, whether receptive fields were computed (within
+:func:`explorer.nn.recording.rf_budget`), and the Trace memory estimated before the run
+(:func:`explorer.nn.estimate_trace_bytes`) against the bytes the Trace holds
+(:func:`explorer.trace.trace_nbytes`). Figures, never a pass/fail.
 """
 
 from __future__ import annotations
@@ -17,12 +26,15 @@ import torch
 
 from explorer.graph import Graph
 from explorer.nn.layers import make_layer
-from explorer.nn.run import run_stack
+from explorer.nn.recording import estimate_trace_bytes
+from explorer.nn.run import KINDS, build_model, run_stack
+from explorer.trace import trace_nbytes
 
 __all__ = ["run"]
 
 
-def _best_times(fns: list[Callable[[], object] | None], repeats: int) -> list[float | None]:
+def _best_times(fns: list[Callable[[], object] | None], repeats: int,
+                clock: Callable[[], float] = time.perf_counter) -> list[float | None]:
     """Fastest of ``repeats`` runs of each function, interleaved so that load from other
     processes hits all of them alike (the minimum is the figure least disturbed by it)."""
     for fn in fns:
@@ -33,9 +45,9 @@ def _best_times(fns: list[Callable[[], object] | None], repeats: int) -> list[fl
         for k, fn in enumerate(fns):
             if fn is None:
                 continue
-            t0 = time.perf_counter()
+            t0 = clock()
             fn()
-            best[k] = min(best[k], time.perf_counter() - t0)
+            best[k] = min(best[k], clock() - t0)
     return best
 
 
@@ -48,17 +60,6 @@ def _pyg_layer(kind: str, d: int):
     return {"gcn": lambda: gnn.GCNConv(d, d), "sage": lambda: gnn.SAGEConv(d, d),
             "gat": lambda: gnn.GATConv(d, d // 4, heads=4),
             "gin": lambda: gnn.GINConv(MLP([d, d, d], norm=None))}[kind]()
-
-
-def _trace_bytes(trace) -> int:
-    total = 0
-    for step in trace.steps:
-        for v in (step.messages, step.aggregates, step.states, *step.extras.values()):
-            if isinstance(v, np.ndarray):
-                total += v.nbytes
-            elif isinstance(v, list):
-                total += sum(a.nbytes for a in v if isinstance(a, np.ndarray))
-    return total
 
 
 def run(quick: bool = False) -> int:
@@ -84,15 +85,51 @@ def run(quick: bool = False) -> int:
         ratio = lambda a, b: f"{a / b:8.2f}x" if b else f"{'-':>9}"  # noqa: E731
         print(f"{kind:6} {ms(t_plain)} {ms(t_rec)} {ms(t_pyg)} {ratio(t_plain, t_pyg)} {ratio(t_rec, t_pyg)}"
               f" {ratio(t_rec, t_plain)}" + (f"   (max |ours - PyG| = {err:.1e})" if t_pyg else ""))
-    s, r = ei.numpy()
-    g = Graph(n, s, r, directed=True, x=x.numpy())
-    print("Trace memory of run_stack (GCN, hidden = d; messages and aggregates float32 as computed, "
-          "states float64), against L*(E+N)*d*8 bytes:")
-    for layers in (1, 2, 3):
-        t0 = time.perf_counter()
-        tr = run_stack(g, layer="gcn", layers=layers, hidden=d, seed=0)
-        dt = time.perf_counter() - t0
-        b = _trace_bytes(tr)
-        unit = layers * (e + n) * d * 8
-        print(f"  L={layers}: {b / 2**20:8.1f} MiB = {b / unit:.2f} x L(E+N)d*8   (run_stack {dt:.2f} s)")
+    _recording(quick)
     return 0
+
+
+def _recording(quick: bool) -> None:
+    """Table 2 of the module docstring (torch on one thread: CPU time then counts no spinning)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        _recording_table(quick)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _recording_table(quick: bool) -> None:
+    sizes = (1_000, 10_000) if quick else (1_000, 10_000, 100_000)
+    layers, hidden = 2, 16
+    print(f"recording: run_stack record=True vs record=False, {layers} layers, hidden {hidden}, "
+          "10 edges per node, torch on 1 thread; best of interleaved runs, CPU ms of this process "
+          "(steadier than wall time on a shared machine); Trace MiB estimated before vs held after")
+    print(f"{'nodes':>7} {'layer':6} {'unrec':>9} {'rec':>9} {'rec/unrec':>9} {'fields':>7} "
+          f"{'est MiB':>8} {'held MiB':>8} {'est/held':>8}")
+    for n in sizes:
+        rng = np.random.default_rng(0)
+        e = 10 * n
+        g = Graph(n, rng.integers(0, n, e), rng.integers(0, n, e), directed=True,
+                  x=rng.standard_normal((n, hidden)))
+        repeats = 5 if n <= 10_000 else 2
+        for kind in KINDS:
+            if kind == "mpnn" and n > 10_000:
+                print(f"{n:>7} {kind:6} {'(skipped: a 16x16 matrix per edge)':>40}")
+                continue
+            opts = dict(layer=kind, layers=layers, hidden=hidden, seed=0, features="x")
+            kept: list = []
+
+            def recorded() -> None:
+                kept[:] = [run_stack(g, record=True, **opts)]    # the last one is measured below
+
+            t_plain, t_rec = _best_times([lambda: run_stack(g, record=False, **opts), recorded], repeats,
+                                         clock=time.process_time)
+            tr = kept[0]
+            model = build_model(kind, hidden, layers=layers, hidden=hidden)
+            est = estimate_trace_bytes(g, kind, getattr(model, "specs", None), layers=layers, hidden=hidden)
+            held = trace_nbytes(tr)
+            fields = "yes" if "receptive_field" in tr.steps[0].extras else "skipped"
+            print(f"{n:>7} {kind:6} {1e3 * t_plain:9.1f} {1e3 * t_rec:9.1f} {t_rec / t_plain:8.2f}x "
+                  f"{fields:>7} {est / 2**20:8.1f} {held / 2**20:8.1f} {est / held:8.3f}")
+            kept.clear()

@@ -5,7 +5,9 @@ Without ``--json`` a table is printed; with it, the file holds ``{"device": str,
 "mad_gap": float | null, "effective_rank": float, "numerical_rank": float, "feature_norm":
 float, "mean_cosine_similarity": float}, ...]}`` (an overflowed layer has null metrics).
 ``--save-features`` writes every layer's features as ``layer_0``, ``layer_1``, ... in an
-``.npz``, refused above :data:`SAVE_LIMIT` numbers in all.
+``.npz``, refused above :data:`SAVE_LIMIT` numbers in all. Numeric options out of range
+(:data:`explorer.nn.options.OVERSMOOTH_RANGES`, and ``--depth`` 1..128) are refused before any
+work, with one ``error:`` line.
 """
 
 from __future__ import annotations
@@ -72,8 +74,10 @@ def run(args: argparse.Namespace) -> int:
     from explorer.io.samples import load_graph
     from explorer.nn.features import default_features
     from explorer.diagnostics.sweep import check_depth, depth_sweep
+    from explorer.nn.options import OVERSMOOTH_RANGES, check_options
 
     check_depth(args.depth)                      # before loading anything
+    check_options(args, OVERSMOOTH_RANGES)
     graph = load_graph(args.graph)
     x, notice = default_features(graph, args.features, seed=args.seed)
     if args.save_features:

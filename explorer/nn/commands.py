@@ -3,12 +3,15 @@
     python -m explorer gnn GRAPH --layer gcn|sage|gat|gin|mpnn|gn [--layers L] [--hidden H]
         [--heads K] [--out-channels C] [--readout sum|mean|max|attention] [--seed S]
         [--features auto|x|constant|degree|identity|random] [--weights STATE_DICT.pt]
-        [--json OUT] [--trace OUT]
+        [--gat-last mean|concat] [--json OUT] [--trace OUT]
 
 ``--json`` writes ``{"layers": [{"output": [[float, ...], ...]}, ...], "output": [[...], ...]}``:
 one entry per layer holding that layer's output (before the ReLU that feeds the next layer),
 and the final output, rows in the node order of the file. With ``--weights`` (a PyG
-``state_dict`` of GCN, GraphSAGE, GAT or GIN) the architecture and sizes come from the file.
+``state_dict`` of GCN, GraphSAGE, GAT or GIN) the architecture and sizes come from the file;
+``--gat-last`` says how a GAT's last layer combines its heads when the file cannot tell (no
+bias): ``mean`` (default, PyG's ``GAT`` with ``out_channels``) or ``concat``. Numeric options
+out of range (:data:`explorer.nn.options.GNN_RANGES`) are refused before any work.
 """
 
 from __future__ import annotations
@@ -19,7 +22,8 @@ import sys
 
 from explorer.errors import ModelError
 from explorer.nn.features import FEATURE_KINDS
-from explorer.nn.pyg_import import load_pyg_state_dict
+from explorer.nn.options import GNN_RANGES, check_options
+from explorer.nn.pyg_import import GAT_LAST, load_pyg_state_dict
 from explorer.nn.run import KINDS, run_stack
 from explorer.nn.stack import READOUTS
 
@@ -42,6 +46,9 @@ def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
                         help="node features: auto = the graph's x if present, else one-hot degree")
     parser.add_argument("--weights", metavar="STATE_DICT.pt",
                         help="a PyG GCN/GraphSAGE/GAT/GIN state_dict to run instead of random weights")
+    parser.add_argument("--gat-last", choices=GAT_LAST, default=None,
+                        help="GAT weights without a bias: average (mean, PyG's default with out_channels) "
+                             "or concatenate the last layer's heads")
     parser.add_argument("--json", metavar="OUT", help="write per-layer and final outputs as JSON ('-' = stdout)")
     parser.add_argument("--trace", metavar="OUT", help="write the recorded Trace as JSON")
 
@@ -50,10 +57,14 @@ def run(args: argparse.Namespace) -> int:
     """Run the stack, print a summary, write the requested files; returns the exit status."""
     from explorer.io.samples import load_graph
 
+    check_options(args, GNN_RANGES)            # before loading anything
+    if args.gat_last and not args.weights:
+        raise ModelError("--gat-last applies to GAT weights read with --weights; add --weights FILE.pt "
+                         "or drop --gat-last")
     graph = load_graph(args.graph)
     layer, spec = args.layer or "gcn", None
     if args.weights:
-        spec = load_pyg_state_dict(args.weights)
+        spec = load_pyg_state_dict(args.weights, gat_last=args.gat_last)
         if args.layer and args.layer != spec["kind"]:
             raise ModelError(f"--layer {args.layer} was asked for, but the weights are a PyG {spec['kind']} "
                              f"model; drop --layer or pass --layer {spec['kind']}")
@@ -66,6 +77,10 @@ def run(args: argparse.Namespace) -> int:
     info = sys.stderr if args.json == "-" else sys.stdout
     if res["features_notice"]:
         print(f"note: {res['features_notice']}", file=info)
+    for note in (spec or {}).get("notes", []):
+        print(f"note: {note}", file=info)
+    if res.get("receptive_fields_notice"):
+        print(f"note: {res['receptive_fields_notice']}", file=info)
     sizes = " -> ".join([str(trace.params["in_channels"])] + [str(s.shape[1]) for s in res["layers"]])
     print(f"{found}: {trace.params['layers']} layers, widths {sizes}, on {graph.n_nodes} nodes / "
           f"{graph.n_edges} directed edges" + (f" (weights: {args.weights})" if args.weights else ""), file=info)

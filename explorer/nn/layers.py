@@ -6,7 +6,7 @@ Every layer runs the same three moves, in three named methods, on one code path:
     aggregate (per node i)       a_i  = rho({m_ji})
     update    (per node i)       x'_i = gamma(x_i, a_i)
 
-``forward(..., recorder=d)`` additionally stores detached copies in the dict ``d`` (see
+``forward(..., recorder=d)`` additionally stores the detached tensors in the dict ``d`` (see
 :data:`explorer.nn.ops.Recorder`): ``edge_index`` actually used (after self-loop handling or
 sampling), ``edge_ids`` (original edge id per used edge, -1 for added self-loops),
 ``messages`` ``[E', d]`` (GAT: ``[E', heads, C]``), ``aggregates`` ``[N, d]`` (GAT:

@@ -18,7 +18,7 @@ from explorer.errors import ModelError
 __all__ = ["scatter", "remaining_self_loops", "sample_incoming", "glorot_", "uniform_",
            "check_inputs", "keep", "Recorder", "AGGREGATIONS"]
 
-#: What a layer writes into when recording: a plain dict of detached tensor copies.
+#: What a layer writes into when recording: a plain dict of detached tensors (see :func:`keep`).
 #: Keys used: "edge_index" [2, E'], "edge_ids" [E'] (-1 for added self-loops), "messages",
 #: "aggregates", "states", and per-layer extras ("edge_weight", "attention", ...).
 Recorder = MutableMapping[str, Any]
@@ -27,11 +27,17 @@ AGGREGATIONS = ("sum", "add", "mean", "max", "min")
 
 
 def keep(recorder: Recorder | None, **values: Tensor | None) -> None:
-    """Store detached copies of ``values`` in ``recorder`` (no-op when it is ``None``)."""
+    """Store detached ``values`` in ``recorder`` (no-op when it is ``None``).
+
+    Detached, not copied: every tensor a layer records is one it created in that forward and
+    never modifies afterwards (no layer here works in place on its outputs), so sharing its
+    memory records the same numbers at no cost. A copy would double the recording's memory
+    traffic (messages are ``[E, d]``).
+    """
     if recorder is None:
         return
     for k, v in values.items():
-        recorder[k] = None if v is None else v.detach().clone()
+        recorder[k] = None if v is None else v.detach()
 
 
 def scatter(src: Tensor, index: Tensor, n: int, reduce: str = "sum") -> Tensor:

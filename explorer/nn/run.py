@@ -24,37 +24,16 @@ from explorer.graph import Graph
 from explorer.nn.blocks import MPNN, GNStack
 from explorer.nn.features import check_features, default_features
 from explorer.nn.pyg_import import load_pyg_state_dict
+from explorer.nn import recording
+from explorer.nn.recording import (RF_WORK_LIMIT, check_trace_budget, estimate_trace_bytes,
+                                   field_members, field_sizes, receptive_fields, rf_budget)
 from explorer.nn.stack import GNNStack, conv_specs
-from explorer.trace import Step, Trace
+from explorer.trace import TRACE_BUDGET, Step, Trace
 
-__all__ = ["run_stack", "build_model", "receptive_fields", "KINDS", "RF_SET_LIMIT"]
+__all__ = ["run_stack", "build_model", "receptive_fields", "KINDS", "RF_SET_LIMIT", "RF_WORK_LIMIT"]
 
 KINDS = ("gcn", "sage", "gat", "gin", "mpnn", "gn")
 RF_SET_LIMIT = 300          #: receptive-field *sets* are stored for graphs up to this many nodes
-RF_WORK_LIMIT = 50_000_000  #: receptive fields are computed while E * N stays below this
-
-
-def receptive_fields(graph: Graph, depth: int) -> list[np.ndarray] | None:
-    """Reachability after k = 1..depth rounds: node j is in i's field if a path of at most k
-    edges leads from j to i (i itself included, since every layer here keeps a root term).
-
-    Returns:
-        ``depth`` boolean arrays ``[N, N]`` (``R[i, j]``) or ``None`` when ``E * N`` passes
-        :data:`RF_WORK_LIMIT` (the bool work array is ``[E, N]``).
-    """
-    n = graph.n_nodes
-    if n * max(graph.n_edges, 1) > RF_WORK_LIMIT:
-        return None
-    reach = np.eye(n, dtype=bool)
-    out = []
-    for _ in range(depth):
-        nxt = reach.copy()
-        # OR of the senders' rows into each receiver's row (vectorised over edges)
-        if graph.n_edges:
-            np.logical_or.at(nxt, graph.receivers, reach[graph.senders])
-        reach = nxt
-        out.append(reach)
-    return out
 
 
 def _edge_features(graph: Graph) -> np.ndarray:
@@ -86,13 +65,23 @@ def build_model(kind: str, in_channels: int, *, layers: int = 2, hidden: int = 1
     return GNNStack(kind, specs, residual=residual, readout=readout, **layer_opts).eval()
 
 
+def _split(ids: np.ndarray) -> tuple[Any, Any]:
+    """Index objects for the real edges and the added self-loops: slices (views, no copy) when
+    the loops come last, as :func:`explorer.nn.ops.remaining_self_loops` appends them."""
+    k = int((ids >= 0).sum())
+    if (ids[:k] >= 0).all():
+        return slice(0, k), slice(k, None)
+    return ids >= 0, ids < 0
+
+
 def _layer_step(k: int, kind: str, rec: dict, state: np.ndarray, rf: list | None, n: int,
                 last: bool) -> Step:
     ids = rec["edge_ids"].numpy()
-    real, loop = ids >= 0, ids < 0
+    real, loop = _split(ids)
+    n_real, has_loop = int(ids[real].size), bool(ids[loop].size)
     msgs = rec["messages"].numpy()
     extras: dict[str, Any] = {"activation": None if (last or kind in ("mpnn", "gn")) else "relu"}
-    if loop.any():
+    if has_loop:
         extras["self_loop_messages"] = msgs[loop]
     if "attention" in rec:
         att = rec["attention"].numpy()
@@ -104,23 +93,40 @@ def _layer_step(k: int, kind: str, rec: dict, state: np.ndarray, rf: list | None
         if name in rec:
             extras[name] = rec[name].numpy()
     if rf is not None:
-        extras["receptive_field"] = rf[k].sum(1)
+        extras["receptive_field"] = field_sizes(rf[k])
         if n <= RF_SET_LIMIT:
-            extras["receptive_field_sets"] = [np.flatnonzero(row) for row in rf[k]]
+            extras["receptive_field_sets"] = [field_members(rf[k], i) for i in range(n)]
     agg = rec["aggregates"].numpy()
     width = "x".join(str(d) for d in agg.shape[1:])
-    note = (f"{'Step' if kind == 'mpnn' else 'Layer'} {k + 1}: {int(real.sum())} edges sent messages"
-            + (" and every node sent one to itself" if loop.any() else "")
+    note = (f"{'Step' if kind == 'mpnn' else 'Layer'} {k + 1}: {n_real} edges sent messages"
+            + (" and every node sent one to itself" if has_loop else "")
             + f"; each node aggregated what it received (width {width}) and updated its state "
             f"(width {state.shape[1]}).")
     return Step(edges=ids[real], messages=msgs[real], aggregates=agg, states=state, extras=extras,
                 note=note, label=f"layer {k + 1}" if kind not in ("mpnn",) else f"step {k + 1}")
 
 
+def _check_budget(graph: Graph, kind: str, model: torch.nn.Module, layers: int, hidden: int,
+                  fanout: int | None, budget: int) -> int:
+    """The recorded Trace's estimated bytes; refuses before running when it passes ``budget``."""
+    specs = getattr(model, "specs", None)
+    est = estimate_trace_bytes(graph, kind, specs, layers=layers, hidden=hidden, fanout=fanout)
+    if est > budget:
+        fit = 0
+        while fit < layers and estimate_trace_bytes(graph, kind, specs, layers=fit + 1, hidden=hidden,
+                                                    fanout=fanout) <= budget:
+            fit += 1
+        check_trace_budget(est, budget, layers=layers, fit_layers=fit, n_nodes=graph.n_nodes,
+                           what=f"{layers} {kind} layers on {graph.n_nodes:,} nodes and "
+                                f"{graph.n_edges:,} edges")
+    return est
+
+
 def run_stack(graph: Graph, *, layer: str = "gcn", layers: int = 2, hidden: int = 16,
               out_channels: int | None = None, heads: int = 1, seed: int = 0, features: str = "auto",
               weights: Any = None, residual: bool = False, readout: str | None = None,
-              record: bool = True, **layer_opts: Any) -> Trace:
+              record: bool = True, record_budget: int = TRACE_BUDGET, gat_last: str | None = None,
+              **layer_opts: Any) -> Trace:
     """Run ``layers`` layers of ``layer`` on ``graph`` and return one Trace (kind = ``layer``).
 
     Args:
@@ -136,6 +142,11 @@ def run_stack(graph: Graph, *, layer: str = "gcn", layers: int = 2, hidden: int 
         readout: ``None`` or ``"sum"``/``"mean"``/``"max"``/``"attention"``: a final graph-level
             step (for ``gn`` the global state ``u`` is the graph output).
         record: keep messages and aggregates (``False``: states only, faster).
+        record_budget: most bytes the recorded Trace may keep; the size is estimated from the
+            graph and the model *before* running (:func:`explorer.nn.recording.estimate_trace_bytes`).
+        gat_last: ``"mean"`` or ``"concat"``: how the last layer of a GAT state dict given as
+            ``weights`` combines its heads when the file cannot tell (see
+            :func:`explorer.nn.load_pyg_state_dict`).
         **layer_opts: layer options (``aggr``, ``improved``, ``fanout``, ``eps``, ``dropout``...).
 
     Returns:
@@ -143,10 +154,12 @@ def run_stack(graph: Graph, *, layer: str = "gcn", layers: int = 2, hidden: int 
         before the next ReLU, extras as in the module docstring plus ``"receptive_field"``
         ``[N]`` sizes and, for small graphs, ``"receptive_field_sets"``), then a readout step.
         ``result``: ``"output"`` ``[N, d]``, ``"layers"`` (states per layer), ``"readout"``
-        ``[d]`` or ``None``, ``"features_notice"``.
+        ``[d]`` or ``None``, ``"features_notice"``, ``"receptive_fields_notice"`` (why the
+        fields were not computed, or ``None``).
 
     Raises:
         ModelError: bad options, NaN/inf features, or features that do not fit the weights.
+        TooLargeError: recording would pass ``record_budget`` (nothing has run yet).
     """
     if layer not in KINDS:
         raise ModelError(f"expected a layer in {KINDS}, found {layer!r}")
@@ -154,7 +167,8 @@ def run_stack(graph: Graph, *, layer: str = "gcn", layers: int = 2, hidden: int 
     x_np = check_features(x_np, graph)
     spec = None
     if weights is not None:
-        spec = weights if isinstance(weights, dict) and "specs" in weights else load_pyg_state_dict(weights)
+        spec = (weights if isinstance(weights, dict) and "specs" in weights
+                else load_pyg_state_dict(weights, gat_last=gat_last))
         if spec["in_channels"] != x_np.shape[1]:
             used = f"features={features!r}" + ("" if notice else ", the graph's attribute x")
             raise ModelError(f"the weights expect {spec['in_channels']} input features per node, but the "
@@ -167,6 +181,7 @@ def run_stack(graph: Graph, *, layer: str = "gcn", layers: int = 2, hidden: int 
     model = build_model(layer, x_np.shape[1], layers=layers, hidden=hidden, out_channels=out_channels,
                         heads=heads, residual=residual, readout=readout, edge_dim=ea_np.shape[1],
                         spec=spec, **layer_opts)
+    est = _check_budget(graph, layer, model, layers, hidden, layer_opts.get("fanout"), record_budget) if record else 0
     x = torch.tensor(x_np, dtype=torch.float32)
     ei = torch.as_tensor(graph.edge_index)
     recs = [dict() for _ in range(layers)] if record else None
@@ -177,7 +192,13 @@ def run_stack(graph: Graph, *, layer: str = "gcn", layers: int = 2, hidden: int 
             ew = None if graph.edge_weight is None else torch.tensor(graph.edge_weight, dtype=torch.float32)
             out, states, pooled, weights_ = model(x, ei, ew, recorders=recs)
     states_np = [s.numpy().astype(np.float64) for s in states]
-    rf = receptive_fields(graph, layers) if record else None
+    rf = receptive_fields(graph, layers, work_limit=rf_budget(est)) if record else None
+    rf_notice = None
+    if record and rf is None:
+        rf_notice = (f"receptive fields were not computed: every node's field on {graph.n_nodes:,} "
+                     f"nodes and {graph.n_edges:,} edges would cost {recording.rf_work(graph, layers):,} "
+                     f"word operations, more than this run allows ({rf_budget(est):,}, see "
+                     "explorer.nn.recording); explorer.nn.receptive_field(graph, node, depth) gives one node's")
     steps = []
     for k in range(layers):
         if record:
@@ -194,12 +215,12 @@ def run_stack(graph: Graph, *, layer: str = "gcn", layers: int = 2, hidden: int 
         steps.append(Step(edges=np.zeros(0, np.int64), messages=None, aggregates=None, states=None,
                           extras=extras, label="readout",
                           note=f"The {how} pooled all {graph.n_nodes} node states into one graph vector."))
-    params = {"layer": layer, "layers": layers, "hidden": hidden, "out_channels": out_channels,
+    params = {"layer": layer, "layers": layers, "gat_last": gat_last, "hidden": hidden, "out_channels": out_channels,
               "heads": heads, "seed": seed, "features": features, "residual": residual,
               "readout": readout, "record": record, "activation": "relu",
               "weights": str(weights) if isinstance(weights, (str, Path)) else (None if weights is None else "state dict"),
               "layer_opts": dict(layer_opts), "in_channels": int(x_np.shape[1])}
     result = {"output": out.numpy().astype(np.float64), "layers": states_np, "readout": graph_out,
-              "features_notice": notice}
+              "features_notice": notice, "receptive_fields_notice": rf_notice}
     return Trace(kind=layer, graph=dataclasses.replace(graph, x=x_np), params=params, steps=steps,
                  result=result)

@@ -202,20 +202,10 @@ def train(_graph: Graph, source: str, layer: str, layers: int, hidden: int, epoc
 @st.cache_resource(show_spinner=False, max_entries=8)
 def pyg_weights(data: bytes, filename: str) -> dict:
     """A PyG state dict read from an uploaded ``.pt`` file (torch tensors: a resource)."""
-    import io as _io
-
-    import torch
-
     from explorer import nn
-    from explorer.errors import InputFormatError
 
-    try:
-        obj = torch.load(_io.BytesIO(data), map_location="cpu", weights_only=True)
-    except Exception as e:  # noqa: BLE001 - any unpickling failure is a format problem
-        raise InputFormatError("expected a PyTorch state dict saved with torch.save(model."
-                               f"state_dict(), path), found something torch cannot load ({e})",
-                               path=filename) from e
-    return nn.load_pyg_state_dict(obj)
+    # bounded before torch reads it (size, zip directory), every tensor checked after
+    return nn.load_pyg_state_dict(data, filename=filename)
 
 
 @st.cache_data(**_DATA)

@@ -53,7 +53,11 @@ spec, wkey = None, None
 if view["weights"] and sources.uploaded("weights"):
     name, data = sources.uploaded("weights")
     spec = attempt(f"read the weights in {name}", cache.pyg_weights, data, name)
-    wkey = hashlib.sha1(data).hexdigest()[:16]
+    gat_last = st.session_state.get("_gat_last") if spec.get("notes") else None  # upload page's choice
+    if gat_last:
+        from explorer import nn
+        spec = attempt("read the GAT", nn.load_pyg_state_dict, spec["state_dict"], gat_last=gat_last)
+    wkey = hashlib.sha1(data).hexdigest()[:16] + (f":{gat_last}" if gat_last else "")
     st.info(f"Running the trained {spec['kind'].upper()} from **{name}** "
             f"({spec['layers']} layers, hidden {spec['hidden']}).", icon=":material/model_training:")
 heads = int(view["heads"]) if view["layer"] == "gat" else 1

@@ -46,6 +46,15 @@ if ext == ".pt":
     st.success(f"**{name}**: a {spec['kind'].upper()} with {spec['layers']} layers, "
                f"{spec['in_channels']} input features, hidden {spec['hidden']}.",
                icon=":material/check_circle:")
+    if spec.get("notes"):  # a GAT whose last layer has no bias to tell mean from concat
+        from explorer import nn
+        st.session_state["_gat_last"] = st.radio(
+            "Last GAT layer: combine its heads by", ["mean", "concat"], horizontal=True,
+            index=["mean", "concat"].index(st.session_state.get("_gat_last", "mean")),
+            key="upload.gat_last", help="mean: PyG's GAT built with out_channels (the default); "
+                                        "concat: built without out_channels.")
+        st.caption(attempt("read the GAT", nn.load_pyg_state_dict, spec["state_dict"],
+                           gat_last=st.session_state["_gat_last"])["notes"][0])
     st.page_link(f"{PAGES}/neural.py", label="Run it in Neural message passing",
                  icon=":material/arrow_forward:")
 elif ext in MODELS.split():

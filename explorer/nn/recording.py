@@ -1,0 +1,306 @@
+"""What recording a neural run costs, computed before it is paid: receptive fields and the Trace
+memory budget.
+
+Receptive fields. Node j is in node i's field after k rounds when a path of at most k edges
+leads from j to i (i itself included: every layer here keeps a root term). All fields are kept
+as packed bitsets, row i of ``R_k`` (``uint64 [N, ceil(N/64)]``) holding bit j, and grown by
+frontiers: only the bits a sender *gained* in the last round can add anything new to its
+receivers, so round k ORs ``D_{k-1}[s] = R_{k-1}[s] & ~R_{k-2}[s]`` into ``R_k[r]`` for the
+edges whose sender changed. The first round sets one bit per edge; each later one costs at
+most ``E * ceil(N/64)`` word operations (vectorised, never a Python loop over nodes or
+edges), against ``E * N`` for a boolean product. Exact fields of every node grow with
+``E * N`` while the layers grow with ``E * d``, so on large graphs they would cost more than
+the run they annotate: ``run_stack`` computes them while their work (:func:`rf_work`) stays
+within :func:`rf_budget` -- always up to :data:`RF_FLOOR` words (a few ms: every graph a page
+draws), beyond that up to :data:`RF_SHARE` of the recorded numbers, never past
+:data:`RF_WORK_LIMIT` -- and otherwise says so. :func:`receptive_field` gives one node's
+field by BFS frontiers, at the cost of the edges into that field, for any graph size.
+
+Trace budget. :func:`estimate_trace_bytes` predicts, from the sizes alone, the bytes a
+recorded :func:`~explorer.nn.run_stack` Trace keeps (messages, aggregates, states and
+per-edge extras); ``run_stack`` refuses with :class:`~explorer.errors.TooLargeError` when it
+passes the budget (default :data:`explorer.trace.TRACE_BUDGET`), before anything is recorded,
+and says how many layers fit and how large a :func:`neighbourhood_sample` would fit.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import numpy as np
+
+from explorer.errors import ModelError, TooLargeError
+from explorer.graph import Graph
+
+__all__ = ["receptive_fields", "receptive_field", "field_sizes", "field_members", "rf_work", "rf_budget",
+           "estimate_trace_bytes", "check_trace_budget", "neighbourhood_sample", "RF_WORK_LIMIT",
+           "RF_FLOOR", "RF_SHARE"]
+
+#: most 64-bit word operations ever spent on all-node receptive fields (about 0.1-0.3 s)
+RF_WORK_LIMIT = 20_000_000
+#: word operations always allowed (a few ms), whatever the size of the run
+RF_FLOOR = 2_000_000
+#: beyond the floor, fields may cost this share of the run (its recorded numbers, in words)
+RF_SHARE = 0.25
+_SLOTS = 16          # in-degree slots done as plain fancy indexing; the rest by reduceat
+_CHUNK = 1 << 21     # most words gathered at once by the reduceat tail (16 MiB)
+
+
+def _words(n: int) -> int:
+    return (n + 63) // 64
+
+
+def rf_work(graph: Graph, depth: int) -> int:
+    """Upper bound of the word operations :func:`receptive_fields` needs: E for the first round
+    (one bit per edge), E * ceil(N/64) for each later one."""
+    e = int(graph.n_edges)
+    return e + e * _words(graph.n_nodes) * (int(depth) - 1) if depth >= 1 else 0
+
+
+def rf_budget(trace_bytes: int) -> int:
+    """Word operations the receptive fields of a run recording ``trace_bytes`` bytes may take
+    (see the module docstring)."""
+    return min(RF_WORK_LIMIT, max(RF_FLOOR, int(RF_SHARE * trace_bytes / 4)))
+
+
+def _identity_bits(n: int) -> np.ndarray:
+    bits = np.zeros((n, _words(n)), np.uint64)
+    i = np.arange(n)
+    bits[i, i >> 6] = np.left_shift(np.uint64(1), (i & 63).astype(np.uint64))
+    return bits
+
+
+class _EdgeOrder:
+    """The edges sorted once for every round: by (rank among the edges into the same receiver,
+    receiver) for the first :data:`_SLOTS` ranks -- each rank a contiguous slice whose receivers
+    are distinct, so ``out[r] |= src[s]`` is plain fancy indexing -- and the hubs' remaining
+    edges by receiver, for ``reduceat``."""
+
+    def __init__(self, s: np.ndarray, r: np.ndarray, n: int):
+        key = r.astype(np.uint16) if n <= 1 << 16 else r      # small keys: numpy's radix sort
+        order = np.argsort(key, kind="stable")
+        s, r = s[order], r[order]
+        cnt = np.bincount(r, minlength=n)
+        rank = np.arange(r.size) - (np.cumsum(cnt) - cnt)[r]
+        head = rank < _SLOTS
+        rank_h = rank[head].astype(np.uint8)
+        by_rank = np.argsort(rank_h, kind="stable")
+        self.s, self.r = s[head][by_rank], r[head][by_rank]
+        self.bounds = np.searchsorted(rank_h[by_rank], np.arange(_SLOTS + 1))
+        self.tail_s, self.tail_r = s[~head], r[~head]
+
+    def or_into(self, out: np.ndarray, src: np.ndarray, active: np.ndarray | None) -> None:
+        """``out[r[e]] |= src[s[e]]`` for every edge e whose sender is ``active`` (all: None)."""
+        for a, b in zip(self.bounds[:-1], self.bounds[1:]):
+            if a == b:
+                break
+            s, r = self.s[a:b], self.r[a:b]
+            if active is not None:
+                keep = active[s]
+                s, r = s[keep], r[keep]
+            out[r] |= src[s]
+        s, r = self.tail_s, self.tail_r
+        if active is not None and s.size:
+            keep = active[s]
+            s, r = s[keep], r[keep]
+        if not s.size:
+            return
+        starts = np.flatnonzero(np.r_[True, r[1:] != r[:-1]])
+        per = max(1, _CHUNK // max(src.shape[1], 1))
+        g0 = 0
+        while g0 < starts.size:
+            e0 = starts[g0]
+            g1 = max(int(np.searchsorted(starts, e0 + per, side="right")), g0 + 1)
+            e1 = starts[g1] if g1 < starts.size else s.size
+            out[r[starts[g0:g1]]] |= np.bitwise_or.reduceat(src[s[e0:e1]], starts[g0:g1] - e0, axis=0)
+            g0 = g1
+
+
+def receptive_fields(graph: Graph, depth: int, *, work_limit: int | None = None
+                     ) -> list[np.ndarray] | None:
+    """Every node's receptive field after k = 1..depth rounds, as packed bitsets.
+
+    Returns:
+        ``depth`` arrays ``uint64 [N, ceil(N/64)]``: bit ``j`` of row ``i`` (word ``j // 64``,
+        bit ``j % 64``) is set when j reaches i in at most k edges; read them with
+        :func:`field_sizes` and :func:`field_members`. ``None`` when :func:`rf_work` passes
+        ``work_limit`` (default :data:`RF_WORK_LIMIT`).
+
+    Example:
+        >>> g = Graph.from_edges(3, [(0, 1), (1, 2)], directed=True)
+        >>> [field_sizes(b).tolist() for b in receptive_fields(g, 2)]
+        [[1, 2, 2], [1, 2, 3]]
+    """
+    if rf_work(graph, depth) > (RF_WORK_LIMIT if work_limit is None else work_limit):
+        return None
+    n, s, r = graph.n_nodes, graph.senders, graph.receivers
+    reach = _identity_bits(n)
+    out: list[np.ndarray] = []
+    if depth < 1:
+        return out
+    # round 1 without a bitset gather: sender s sets one bit (s) in its receiver's row
+    nxt = reach.copy()
+    np.bitwise_or.at(nxt.reshape(-1), r * nxt.shape[1] + (s >> 6),
+                     np.left_shift(np.uint64(1), (s & 63).astype(np.uint64)))
+    delta, reach = nxt & ~reach, nxt
+    out.append(reach)
+    edges = _EdgeOrder(s, r, n) if depth > 1 else None
+    for _ in range(int(depth) - 1):
+        nxt = reach.copy()
+        edges.or_into(nxt, delta, delta.any(axis=1))
+        delta, reach = nxt & ~reach, nxt
+        out.append(reach)
+    return out
+
+
+def field_sizes(bits: np.ndarray) -> np.ndarray:
+    """``int64 [N]``: how many nodes each packed field holds."""
+    return np.bitwise_count(bits).sum(axis=1, dtype=np.int64)
+
+
+def field_members(bits: np.ndarray, node: int) -> np.ndarray:
+    """The sorted node ids in ``node``'s packed field (row ``node`` of ``bits``)."""
+    n = bits.shape[0]
+    flags = np.unpackbits(bits[node].view(np.uint8), bitorder="little")[:n]
+    return np.flatnonzero(flags)
+
+
+def receptive_field(graph: Graph, node: int, depth: int) -> list[np.ndarray]:
+    """One node's receptive field after k = 1..depth rounds, by BFS frontiers over the edges
+    into it (cost: the edges into the field, not E * N).
+
+    Returns:
+        ``depth`` sorted ``int64`` arrays of node ids (``node`` itself included).
+
+    Raises:
+        ModelError: ``node`` outside ``0..N-1``.
+    """
+    n = graph.n_nodes
+    if not 0 <= int(node) < n:
+        raise ModelError(f"expected a node in 0..{n - 1}, found {node}")
+    order = np.argsort(graph.receivers, kind="stable")
+    src = graph.senders[order]
+    ptr = np.r_[0, np.cumsum(np.bincount(graph.receivers, minlength=n))]
+    seen = np.zeros(n, bool)
+    seen[node] = True
+    frontier = np.array([int(node)])
+    out = []
+    for _ in range(int(depth)):
+        lo, lens = ptr[frontier], ptr[frontier + 1] - ptr[frontier]
+        idx = np.arange(int(lens.sum())) + np.repeat(lo - (np.cumsum(lens) - lens), lens)
+        cand = np.unique(src[idx]) if idx.size else idx
+        frontier = cand[~seen[cand]]
+        seen[frontier] = True
+        out.append(np.flatnonzero(seen))
+    return out
+
+
+def _layer_bytes(kind: str, spec: dict[str, Any] | None, n: int, e: int, e_loop: int,
+                 hidden: int, fanout: int | None, in_deg: np.ndarray) -> int:
+    """Bytes one recorded layer keeps in its Step (float32 messages/aggregates, float64 states)."""
+    if kind in ("gcn", "gat"):
+        e_used = e - e_loop + n                    # loops replaced by one per node
+    elif kind == "sage" and fanout is not None:
+        e_used = int(np.minimum(in_deg, fanout).sum())
+    else:
+        e_used = e
+    if kind in ("mpnn", "gn"):
+        msg = agg = out = hidden
+    else:
+        heads, per = spec["heads"], spec["out"]
+        out = per * (heads if spec["concat"] else 1)
+        msg = agg = spec["in"] if kind in ("sage", "gin") else per * heads
+    total = e_used * (4 * msg + 8) + n * (4 * agg + 8 * out + 8)   # + edge ids, field sizes
+    if kind == "gcn":
+        total += 4 * e_used                                         # coefficients
+    elif kind == "gat":
+        total += 4 * e_used * spec["heads"]                          # attention
+    elif kind == "mpnn":
+        total += 4 * n * hidden                                      # GRU input
+    return total
+
+
+def estimate_trace_bytes(graph: Graph, kind: str, specs: list[dict[str, Any]] | None, *,
+                         layers: int, hidden: int, fanout: int | None = None) -> int:
+    """Bytes a recorded ``run_stack`` Trace will keep, from the sizes alone.
+
+    Args:
+        graph: the graph (N, E and its self-loops matter).
+        kind: the layer kind; specs: per-layer sizes (:func:`explorer.nn.stack.conv_specs`
+            form) for ``gcn``/``sage``/``gat``/``gin``, ``None`` for ``mpnn``/``gn``.
+        layers, hidden: depth and width (``mpnn``/``gn``).
+        fanout: SAGE neighbour sampling (at most this many edges into each node).
+
+    Returns:
+        The estimate in bytes (receptive-field sets of graphs of up to 300 nodes add at
+        most 0.7 MB a layer and are counted; the input graph is not).
+    """
+    n, e = graph.n_nodes, graph.n_edges
+    e_loop = int((graph.senders == graph.receivers).sum())
+    in_deg = np.bincount(graph.receivers, minlength=n) if fanout is not None else None
+    total = 0
+    for k in range(layers):
+        total += _layer_bytes(kind, None if specs is None else specs[k], n, e, e_loop, hidden,
+                              fanout, in_deg)
+    if n <= 300:
+        total += layers * 8 * n * n
+    return total
+
+
+def neighbourhood_sample(graph: Graph, max_nodes: int, *, seed: int = 0) -> Graph:
+    """The subgraph induced by the neighbourhoods of random seed nodes, at most ``max_nodes``
+    nodes: seeds are drawn in a seeded random order and each adds itself and its in- and
+    out-neighbours until the budget is met, so sampled nodes keep their local structure.
+
+    Node ids, labels, features, classes, positions and edge fields follow their nodes/edges.
+    """
+    n = graph.n_nodes
+    if max_nodes < 1:
+        raise ModelError(f"expected max_nodes >= 1, found {max_nodes}")
+    if n <= max_nodes:
+        return graph
+    rng = np.random.default_rng(seed)
+    nbrs = Graph(n, np.r_[graph.senders, graph.receivers], np.r_[graph.receivers, graph.senders],
+                 directed=True)
+    order = np.argsort(nbrs.receivers, kind="stable")
+    src, ptr = nbrs.senders[order], np.r_[0, np.cumsum(np.bincount(nbrs.receivers, minlength=n))]
+    keep = np.zeros(n, bool)
+    count = 0
+    for v in rng.permutation(n):
+        group = np.unique(np.r_[v, src[ptr[v]:ptr[v + 1]]])
+        group = group[~keep[group]][: max_nodes - count]
+        keep[group] = True
+        count += group.size
+        if count >= max_nodes:
+            break
+    nodes = np.flatnonzero(keep)
+    new_id = np.full(n, -1)
+    new_id[nodes] = np.arange(nodes.size)
+    emask = keep[graph.senders] & keep[graph.receivers]
+    pick = lambda a: None if a is None else np.asarray(a)[nodes]  # noqa: E731
+    tup = lambda a: None if a is None else tuple(a[i] for i in nodes)  # noqa: E731
+    epick = lambda a: None if a is None else a[emask]  # noqa: E731
+    return dataclasses.replace(graph, n_nodes=int(nodes.size), senders=new_id[graph.senders[emask]],
+                               receivers=new_id[graph.receivers[emask]], x=pick(graph.x),
+                               y=pick(graph.y), pos=pick(graph.pos), node_ids=tup(graph.ids),
+                               labels=tup(graph.display_labels), roles=tup(graph.roles),
+                               edge_attr=epick(graph.edge_attr), edge_weight=epick(graph.edge_weight),
+                               name=f"{graph.name} (sample of {nodes.size} nodes)".strip())
+
+
+def check_trace_budget(estimate: int, budget: int, *, layers: int, fit_layers: int,
+                       n_nodes: int, what: str) -> None:
+    """Raise :class:`TooLargeError` when ``estimate`` bytes pass ``budget``, saying what fits:
+    ``fit_layers`` layers, or about how many sampled nodes (:func:`neighbourhood_sample`)."""
+    if estimate <= budget:
+        return
+    nodes = max(1, int(n_nodes * budget / estimate * 0.9))
+    layers_hint = (f"record at most {fit_layers} layer{'s' if fit_layers != 1 else ''}"
+                   if 0 < fit_layers < layers else "record fewer layers")
+    raise TooLargeError(
+        f"recording {what} would keep about {estimate / 2**20:,.1f} MiB in the Trace, above the "
+        f"budget of {budget / 2**20:,.1f} MiB (explorer.trace.TRACE_BUDGET); {layers_hint}, run "
+        f"it unrecorded (record=False; the CLI without --trace), or record a sample of about "
+        f"{nodes:,} nodes (explorer.nn.neighbourhood_sample(graph, {nodes}))",
+        size=estimate, limit=budget)
