@@ -248,3 +248,41 @@ def sweep_trace(_sweep: Any, key: str, _graph: Graph) -> Any:
     from explorer import diagnostics
 
     return diagnostics.sweep_to_trace(_sweep, _graph)
+
+
+# ---------------------------------------------------------------------- clique tree, MAP, chain
+# (pgmviews: the Clique tree page, the MAP panel and the VE page's panels)
+@st.cache_data(show_spinner=False, max_entries=16)
+def clique_tree_run(_fg: Any, source: str, evidence: tuple[tuple[int, int], ...],
+                    mode: str) -> dict:
+    """The clique tree of a model (``tree``, a :class:`~explorer.pgm.cliques.CliqueTree`) and its
+    recorded calibration (``trace``; see :func:`explorer.pgm.calibrate`)."""
+    from explorer import pgm
+
+    tree = pgm.clique_tree(_fg, evidence=dict(evidence))
+    trace = pgm.calibrate(_fg, evidence=dict(evidence), mode=mode, record=True, tree=tree)
+    return {"tree": tree, "trace": trace}
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def ve_queries(_fg: Any, source: str, evidence: tuple[tuple[int, int], ...], mode: str,
+               names: tuple[str, ...]) -> dict:
+    """``{VAR: [p per state]}`` by one variable elimination per named variable (the cross-check
+    of the clique tree), scaled to sum 1 (max-marginals too, in max mode)."""
+    from explorer import pgm
+
+    out = {}
+    for name in names:
+        t = pgm.variable_elimination(_fg, evidence=dict(evidence), mode=mode, query=name)
+        table = np.asarray(t.result["query"]["table"], dtype=float)
+        out[name] = (table / table.sum()).tolist()
+    return out
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def chain_complete(n: int, k: int) -> dict:
+    """The chain demo's costs counted analytically for every length up to ``n`` (see
+    :func:`explorer.pgm.chain.cost_series`)."""
+    from explorer.pgm import chain
+
+    return chain.cost_series(k, n)
