@@ -280,9 +280,29 @@ def ve_queries(_fg: Any, source: str, evidence: tuple[tuple[int, int], ...], mod
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def chain_complete(n: int, k: int) -> dict:
-    """The chain demo's costs counted analytically for every length up to ``n`` (see
+def chain_costs(k: int, n_max: int) -> dict:
+    """``k^n`` against ``n·k^2`` for n = 2..n_max, counted analytically (see
     :func:`explorer.pgm.chain.cost_series`)."""
     from explorer.pgm import chain
 
-    return chain.cost_series(k, n)
+    return chain.cost_series(k, n_max)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def chain_two_pass(n: int, k: int, observe: int | None) -> dict:
+    """The chain demo whose trace's backward pass observes ``Xn = observe`` (see
+    :func:`explorer.pgm.chain_demo`)."""
+    from explorer import pgm
+
+    return pgm.chain_demo(n, k, observe=observe)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def tree_two_pass(evidence: tuple[tuple[int, int], ...]) -> dict:
+    """The small tree-shaped Bayesian network (``model``) and its recorded clique-tree
+    calibration (``trace``; see :func:`explorer.pgm.chain.tree_model`)."""
+    from explorer import pgm
+    from explorer.pgm import chain
+
+    fg = chain.tree_model()
+    return {"model": fg, "trace": pgm.calibrate(fg, evidence=dict(evidence), record=True)}
