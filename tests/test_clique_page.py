@@ -131,3 +131,23 @@ def test_a_model_too_large_shows_the_engines_refusal(tmp_path):
     (err,) = at.error
     assert str(refused.value) in err.value and "treewidth" in err.value
     assert not at.get("plotly_chart")
+
+
+def test_grid_model_shows_the_exact_map_as_a_lattice_and_decodes_ties():
+    from explorer.ui.testing import array, charts
+
+    at = app_test("clique_tree", query={"sample": "ising10", "mode": "max"})
+    _ok(at)
+    fg = pgm.load_model("ising10")
+    res = pgm.calibrate(fg, mode="max").result
+    z = {d["name"]: np.array(array(d["z"])) for d in charts(at)["ct.lattice"]["data"]}
+    want = np.array([fg.states[i].index(res["map"][n]) for i, n in enumerate(fg.names)])
+    np.testing.assert_array_equal(z["exact MAP"], want.reshape(10, 10))
+    mm = np.array([res["marginals"][n]["1"] for n in fg.names]).reshape(10, 10)
+    np.testing.assert_allclose(z["max-marginal of state index 1"], mm)
+    caption = " ".join(c.value for c in at.caption)
+    assert res["map_ties"]                                      # ising10 has two
+    for v in res["map_ties"]:                                   # every tie names its states
+        m = res["marginals"][v]
+        tied = [s for s, p in m.items() if p >= max(m.values()) * (1 - 1e-9)]
+        assert len(tied) > 1 and f"{v} (states {', '.join(tied)})" in caption

@@ -109,11 +109,14 @@ def tree_section() -> None:
     fg, trace = d["model"], d["trace"]
     st.dataframe(clique_rows(trace, fg), hide_index=True, key="ve.tree_table")
     res = trace.result
-    st.dataframe([{"variable": v, **{f"P = {s}": round(p, 4) for s, p in m.items()}}
+    given = f" | {choice}" if ev else ""
+    st.dataframe([{"variable": v, **{f"P(= {s}{given})":
+                                     round(p, 4) for s, p in m.items()}}
                   for v, m in res["marginals"].items()], hide_index=True, key="ve.tree_marginals")
-    st.caption(f"X1 → X2, X1 → X3, X2 → X4, X2 → X5, with the chain's tables. One clique per "
-               f"edge; collect then distribute: {res['n_messages']} messages = 2 × (cliques − 1), "
-               "and every marginal above is read from the calibrated cliques.")
+    st.caption(f"X1 → X2, X1 → X3, X2 → X4, X2 → X5, with the chain's tables: one clique per "
+               "edge (an observed variable is sliced out of its tables first, so its edge joins a "
+               f"neighbour's clique). Collect, then distribute: {res['n_messages']} messages = "
+               "2 × (cliques − 1), and every marginal above is read from the calibrated cliques.")
     st.page_link("explorer/ui/pages/clique_tree.py", label="The same lesson on any model: the "
                  "Clique tree page", icon=":material/account_tree:")
 

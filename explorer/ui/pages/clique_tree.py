@@ -6,7 +6,9 @@ import numpy as np
 import streamlit as st
 
 from explorer import pgm
+from explorer.viz import grid_view
 from explorer.ui import cache, player, shell, sources
+from explorer.ui.map_panel import TIE_TOL
 from explorer.ui.guard import attempt
 from explorer.ui.state import View
 
@@ -126,10 +128,27 @@ with right:
                    f"{worst:.1e} (each variable elimination starts from scratch: "
                    f"{len(check)} runs for {len(check)} variables, where the clique tree's "
                    f"{res['n_messages']} messages served all {len(free)}).")
+shape = grid_view.grid_shape(fg)
 if mode == "max" and res.get("map") is not None:
-    st.markdown("**MAP assignment:** " + ", ".join(f"{k}={v}" for k, v in res["map"].items()))
-    if res.get("map_ties"):
-        st.caption("Ties (several states reach the same max-marginal): "
-                   + ", ".join(res["map_ties"]) + ". The traceback picked one consistent "
-                   "assignment among the maximisers.")
+    if shape is None:
+        st.markdown("**MAP assignment:** " + ", ".join(f"{k}={v}" for k, v in res["map"].items()))
+    ties = {v: [s for s, p in res["marginals"][v].items()
+                if p >= max(res["marginals"][v].values()) * (1 - TIE_TOL)] for v in res["map_ties"]}
+    if ties:
+        st.caption("Ties (several states reach the same max-marginal): " + "; ".join(
+            f"{v} (states {', '.join(s)})" for v, s in ties.items()) + ". The traceback picked "
+            "one consistent assignment among the maximisers.")
+if shape is not None:
+    last = [1 if fg.cards[i] == 2 else 0 for i in range(fg.n_vars)]
+    values = [list(res["marginals"][n].values())[last[i]] if n in res["marginals"] else float("nan")
+              for i, n in enumerate(fg.names)]
+    panels = [(("max-marginal" if mode == "max" else "P") + " of state index 1", values, 0, 1,
+               "Viridis", None)]
+    if mode == "max":
+        panels.insert(0, ("exact MAP", [float(fg.states[i].index(res["map"][n])) if n in res["map"]
+                                        else float("nan") for i, n in enumerate(fg.names)],
+                          0, max(fg.cards) - 1, "Greys", None))
+    st.plotly_chart(grid_view.lattice_figure(shape, panels, height=380,
+                                             title=f"The {shape[0]}×{shape[1]} lattice"),
+                    key="ct.lattice")
 view.sync()
