@@ -144,7 +144,7 @@ def test_grid_model_shows_the_exact_map_as_a_lattice_and_decodes_ties():
     want = np.array([fg.states[i].index(res["map"][n]) for i, n in enumerate(fg.names)])
     np.testing.assert_array_equal(z["exact MAP"], want.reshape(10, 10))
     mm = np.array([res["marginals"][n]["1"] for n in fg.names]).reshape(10, 10)
-    np.testing.assert_allclose(z["max-marginal of state index 1"], mm)
+    np.testing.assert_allclose(z["exact max-marginal of state index 1"], mm)
     caption = " ".join(c.value for c in at.caption)
     assert res["map_ties"]                                      # ising10 has two
     for v in res["map_ties"]:                                   # every tie names its states

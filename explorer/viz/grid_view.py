@@ -5,6 +5,7 @@ hundred circles: the MAP is the cleaned picture and the beliefs are how sure eac
 
     grid_shape(fg)                 (rows, cols) when the model is a 4-neighbour lattice, else None
     lattice_figure(shape, panels)  a row of heatmaps, one per panel, row 0 at the top
+    result_panels(fg, marginals, assignment, what)   the MAP and a belief per pixel, as panels
 
 Variable ``r * cols + c`` is pixel ``(r, c)`` (row-major), as :func:`explorer.pgm.ising_grid`
 and the ``ising10`` sample number them. Pure Plotly; no streamlit.
@@ -20,7 +21,7 @@ import numpy as np
 
 from explorer.errors import ModelError
 
-__all__ = ["grid_shape", "lattice_edges", "lattice_figure", "Panel"]
+__all__ = ["grid_shape", "lattice_edges", "lattice_figure", "result_panels", "Panel"]
 
 #: ``(title, values [rows * cols], zmin, zmax, colorscale, text per value or None)``
 Panel = tuple[str, Sequence[float], float, float, str, Sequence[str] | None]
@@ -69,6 +70,29 @@ def grid_shape(fg: Any) -> tuple[int, int] | None:
             if pairs == lattice_edges(r, c):
                 return r, c
     return None
+
+
+def result_panels(fg: Any, marginals: dict, assignment: dict | None = None, *,
+                  what: str = "P", name: str = "exact") -> list[Panel]:
+    """Panels of an inference result: the assignment's state indices (when given) and each
+    pixel's ``marginals`` entry for state index 1 (``NaN`` for variables not listed, such as
+    evidence).
+
+    Args:
+        marginals: ``{VAR: {STATE: p}}`` (marginals, or max-marginals with ``what`` saying so).
+        assignment: ``{VAR: STATE}`` (a MAP), or None.
+        name: what produced them ("exact", "BP"), used in the panel titles.
+    """
+    nan = float("nan")
+    out: list[Panel] = []
+    if assignment is not None:
+        out.append((f"{name} MAP", [float(fg.states[i].index(assignment[n])) if n in assignment
+                                    else nan for i, n in enumerate(fg.names)],
+                    0, max(fg.cards) - 1, "Greys", None))
+    out.append((f"{name} {what} of state index 1",
+                [float(list(marginals[n].values())[min(1, fg.cards[i] - 1)]) if n in marginals
+                 else nan for i, n in enumerate(fg.names)], 0, 1, "Viridis", None))
+    return out
 
 
 def lattice_figure(shape: tuple[int, int], panels: Sequence[Panel], *, title: str = "",

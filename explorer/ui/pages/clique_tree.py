@@ -139,15 +139,8 @@ if mode == "max" and res.get("map") is not None:
             f"{v} (states {', '.join(s)})" for v, s in ties.items()) + ". The traceback picked "
             "one consistent assignment among the maximisers.")
 if shape is not None:
-    last = [1 if fg.cards[i] == 2 else 0 for i in range(fg.n_vars)]
-    values = [list(res["marginals"][n].values())[last[i]] if n in res["marginals"] else float("nan")
-              for i, n in enumerate(fg.names)]
-    panels = [(("max-marginal" if mode == "max" else "P") + " of state index 1", values, 0, 1,
-               "Viridis", None)]
-    if mode == "max":
-        panels.insert(0, ("exact MAP", [float(fg.states[i].index(res["map"][n])) if n in res["map"]
-                                        else float("nan") for i, n in enumerate(fg.names)],
-                          0, max(fg.cards) - 1, "Greys", None))
+    panels = grid_view.result_panels(fg, res["marginals"], res["map"] if mode == "max" else None,
+                                     what="max-marginal" if mode == "max" else "P")
     st.plotly_chart(grid_view.lattice_figure(shape, panels, height=380,
                                              title=f"The {shape[0]}×{shape[1]} lattice"),
                     key="ct.lattice")
