@@ -89,7 +89,8 @@ if trace.steps:
     if table.size > MAX_ROWS:
         st.caption(f"First {MAX_ROWS} of {table.size} entries.")
 else:
-    st.info("Everything left to infer fits in one clique: no message is needed.")
+    st.info("Everything left to infer fits in one clique: no message is needed." if tree.cliques
+            else "Every variable is observed: nothing is left to infer.")
 
 left, right = st.columns(2, gap="medium")
 with left:
