@@ -6,8 +6,6 @@ the clique tree's structure recomputed from the model (clique table sizes as pro
 cardinalities), and the engine's own refusal message for a model too large.
 """
 
-import itertools
-
 import numpy as np
 import pytest
 
@@ -151,3 +149,17 @@ def test_grid_model_shows_the_exact_map_as_a_lattice_and_decodes_ties():
         m = res["marginals"][v]
         tied = [s for s, p in m.items() if p >= max(m.values()) * (1 - 1e-9)]
         assert len(tied) > 1 and f"{v} (states {', '.join(tied)})" in caption
+
+
+def test_evidence_that_leaves_one_clique_needs_no_message():
+    at = app_test("clique_tree", query={"sample": "chain_bn"})
+    fg = pgm.load_model("chain_bn")
+    at.multiselect(key="ct.evidence").set_value([f"X{i}={fg.states[i - 1][0]}" for i in range(1, 5)]).run()
+    _ok(at)
+    assert (_metric(at, "Cliques"), _metric(at, "Messages for every marginal")) == ("1", "0")
+    assert "no message is needed" in at.info[0].value
+    joint = _joint(fg, {i: 0 for i in range(4)})
+    want = joint.sum(axis=(0, 1, 2, 3))
+    shown = _table(at, "clique tree")
+    assert list(shown["variable"]) == ["X5", "X5"]
+    np.testing.assert_allclose(shown["clique tree"], want, atol=1e-6)

@@ -40,7 +40,8 @@ from explorer.pgm.elimination import variable_elimination
 from explorer.pgm.evidence import check_evidence
 from explorer.pgm.factor_graph import FactorGraph
 
-__all__ = ["chain_model", "tree_model", "chain_demo", "naive_cost", "elimination_cost", "cost_series",
+__all__ = ["chain_model", "tree_model", "chain_demo", "naive_cost", "elimination_cost",
+           "cost_series",
            "two_pass_trace", "NAIVE_MAX_TERMS", "NAIVE_CHECK_TERMS", "MAX_N", "MAX_K"]
 
 #: the naive enumeration is refused beyond this many joint assignments
@@ -206,7 +207,8 @@ def two_pass_trace(fg: FactorGraph, forward: Trace, observe: int | None = None) 
     (each conditional table sums to 1), which is the point the observation makes visible.
     Observing Xn leaves the forward messages unchanged (they never include Xn). After the
     step, ``X_t``'s marginal (given the observation) is ``tau · beta`` normalised (``tau`` the
-    forward message into ``X_t``, or ``P(X1)``): ``extras["marginal"]`` ``{STATE: p}``. Backward extras mirror the forward ones (``variable`` summed out,
+    forward message into ``X_t``, or ``P(X1)``): ``extras["marginal"]`` ``{STATE: p}``.
+    Backward extras mirror the forward ones (``variable`` summed out,
     ``factors_combined``, ``combined_scope``, ``new_factor`` ``{label, scope, table}``,
     ``ops`` counted like variable elimination's: ``k^2`` multiplications when a ``beta`` is
     combined, ``k (k - 1)`` additions) plus ``pass`` = ``"backward"``.
@@ -239,7 +241,8 @@ def two_pass_trace(fg: FactorGraph, forward: Trace, observe: int | None = None) 
         beta = np.asarray(fb["backward"][t - 1], dtype=float)
         first = t == n - 1 and observe is None
         combined = [f"P({src}|{dst})"] + (
-            [] if first else [f"beta_{names[t + 1]}({src})" if t < n - 1 else f"[{src}={fg.states[t][observe]}]"])
+            [] if first else [f"beta_{names[t + 1]}({src})" if t < n - 1
+                              else f"[{src}={fg.states[t][observe]}]"])
         ops = {"multiplications": 0 if first else k * k, "additions": k * (k - 1)}
         label = f"beta_{src}({dst})"
         note = (f"Backward: {src} sums itself out of {' · '.join(combined)} and sends {label} "

@@ -115,7 +115,8 @@ def map_comparison(trace: Any, exact: Mapping[str, Any], fg: Any) -> dict:
         fig = grid_view.lattice_figure(shape, _grid_panels(fg, trace.result, exact, shape),
                                        title=f"The {shape[0]}×{shape[1]} lattice as an image")
         st.plotly_chart(fig, key="map.lattice", config={"displaylogo": False})
-        st.caption("Pixel (r, c) is variable r·cols + c. Black = the highest state (grey lines separate pixels); the "
+        st.caption("Pixel (r, c) is variable r·cols + c. Black = the highest state (grey lines "
+                   "separate pixels); the "
                    "max-marginal panels run from 0 (dark) to 1 (yellow); red marks a pixel whose "
                    "BP state differs from the exact MAP. Hover a pixel for its numbers.")
     st.dataframe(cmp["rows"], hide_index=True, height=min(38 + 35 * len(cmp["rows"]), 360))

@@ -32,7 +32,8 @@ def cost_series_figure(series: Mapping[str, Any], current: int | None = None) ->
     import plotly.graph_objects as go
 
     fig = go.Figure()
-    styles = {"naive_ops": dict(color="#d62728", width=3), "elimination_ops": dict(color="#1f77b4", width=3),
+    styles = {"naive_ops": dict(color="#d62728", width=3),
+              "elimination_ops": dict(color="#1f77b4", width=3),
               "n_k2": dict(color="#1f77b4", width=1, dash="dot")}
     for name, key in NAMES.items():
         ys = [float(v) for v in series[key]]
