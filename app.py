@@ -21,6 +21,7 @@ st.navigation({
                 icon=":material/linear_scale:"),
         st.Page(PAGES / "belief_propagation.py", title="Belief propagation",
                 icon=":material/bubble_chart:"),
+        st.Page(PAGES / "clique_tree.py", title="Clique tree", icon=":material/account_tree:"),
     ],
     "Graph neural networks": [
         st.Page(PAGES / "neural.py", title="Neural message passing", icon=":material/neurology:"),

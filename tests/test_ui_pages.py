@@ -126,10 +126,10 @@ def test_ve_chain_gives_the_hand_computed_p_x5():
     _ok(at)
     text = " ".join(m.value for m in at.markdown)
     assert "P(X5=0) = 0.4125" in text and "P(X5=1) = 0.5875" in text
-    assert len(charts(at)["ve.chart"]["frames"]) == 4  # X1..X4 eliminated, one message each
+    assert len(charts(at)["ve.chart"]["frames"]) == 8  # X1..X4 eliminated, then 4 backward messages
     at.slider(key="ve.n").set_value(7).run()
     _ok(at)
-    assert len(charts(at)["ve.chart"]["frames"]) == 6
+    assert len(charts(at)["ve.chart"]["frames"]) == 12
     assert next(m.value for m in at.metric if m.label == "Naive terms kⁿ") == f"{2 ** 7:,}"
 
 

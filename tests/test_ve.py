@@ -112,12 +112,18 @@ def test_chain_demo_counts_and_messages():
     trace = validate_trace(d["trace"])
     # each message X_t -> X_(t+1) is P(X_(t+1)), hand-computed
     expected = [[0.5, 0.5], [0.45, 0.55], [0.425, 0.575], [0.4125, 0.5875]]
-    assert len(trace.steps) == 4
-    for step, want in zip(trace.steps, expected):
-        assert np.allclose(step.messages[0], want)
+    assert len(trace.steps) == 8                     # 4 forward eliminations, then 4 backward
+    for step, want in zip(trace.steps[:4], expected):
+        assert np.allclose(step.messages[0], want) and step.extras["pass"] == "forward"
+    # without evidence every backward message is all ones: sum_x P(x | X_t) = 1 (hand-checked)
+    for step in trace.steps[4:]:
+        assert step.extras["pass"] == "backward" and np.allclose(step.messages[0], [1.0, 1.0])
+    assert [trace.graph.labels[trace.graph.senders[s.edges[0]]] for s in trace.steps[4:]] == \
+        ["X5", "X4", "X3", "X2"]
     assert np.allclose(list(d["p_last"].values()), [0.4125, 0.5875])
     assert np.allclose(list(d["naive_p_last"].values()), [0.4125, 0.5875])
     assert d["naive"] == {"terms": 32, "multiplications": 128, "additions": 30}
+    assert d["naive_checked"]
     assert d["elimination"] == {"messages": 4, "multiplications": 16, "additions": 8, "n_k2": 20}
     r = d["reuse"]
     assert (r["forward_backward_messages"], r["per_query_messages"]) == (8, 20)

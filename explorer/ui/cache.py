@@ -300,3 +300,59 @@ def pair_embeddings(_a: Graph, _b: Graph, key: str, features: str, seed: int) ->
     from explorer.nn import readout
 
     return readout.pair_embeddings(_a, _b, features=features, seed=seed)
+# ---------------------------------------------------------------------- clique tree, MAP, chain
+# (pgmviews: the Clique tree page, the MAP panel and the VE page's panels)
+@st.cache_data(show_spinner=False, max_entries=16)
+def clique_tree_run(_fg: Any, source: str, evidence: tuple[tuple[int, int], ...],
+                    mode: str) -> dict:
+    """The clique tree of a model (``tree``, a :class:`~explorer.pgm.cliques.CliqueTree`) and its
+    recorded calibration (``trace``; see :func:`explorer.pgm.calibrate`)."""
+    from explorer import pgm
+
+    tree = pgm.clique_tree(_fg, evidence=dict(evidence))
+    trace = pgm.calibrate(_fg, evidence=dict(evidence), mode=mode, record=True, tree=tree)
+    return {"tree": tree, "trace": trace}
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def ve_queries(_fg: Any, source: str, evidence: tuple[tuple[int, int], ...], mode: str,
+               names: tuple[str, ...]) -> dict:
+    """``{VAR: [p per state]}`` by one variable elimination per named variable (the cross-check
+    of the clique tree), scaled to sum 1 (max-marginals too, in max mode)."""
+    from explorer import pgm
+
+    out = {}
+    for name in names:
+        t = pgm.variable_elimination(_fg, evidence=dict(evidence), mode=mode, query=name)
+        table = np.asarray(t.result["query"]["table"], dtype=float)
+        out[name] = (table / table.sum()).tolist()
+    return out
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def chain_costs(k: int, n_max: int) -> dict:
+    """``k^n`` against ``n·k^2`` for n = 2..n_max, counted analytically (see
+    :func:`explorer.pgm.chain.cost_series`)."""
+    from explorer.pgm import chain
+
+    return chain.cost_series(k, n_max)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def chain_two_pass(n: int, k: int, observe: int | None) -> dict:
+    """The chain demo whose trace's backward pass observes ``Xn = observe`` (see
+    :func:`explorer.pgm.chain_demo`)."""
+    from explorer import pgm
+
+    return pgm.chain_demo(n, k, observe=observe)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def tree_two_pass(evidence: tuple[tuple[int, int], ...]) -> dict:
+    """The small tree-shaped Bayesian network (``model``) and its recorded clique-tree
+    calibration (``trace``; see :func:`explorer.pgm.chain.tree_model`)."""
+    from explorer import pgm
+    from explorer.pgm import chain
+
+    fg = chain.tree_model()
+    return {"model": fg, "trace": pgm.calibrate(fg, evidence=dict(evidence), record=True)}

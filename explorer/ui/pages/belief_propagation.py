@@ -3,7 +3,7 @@
 import streamlit as st
 
 from explorer import pgm, viz
-from explorer.ui import cache, player, shell, sources
+from explorer.ui import cache, map_panel, player, shell, sources
 from explorer.ui.guard import attempt
 from explorer.ui.state import View
 
@@ -61,7 +61,7 @@ args = (view["mode"], view["updates"], float(view["damping"]), float(view["tol"]
         int(view["max_iter"]), int(view["seed"]), ev)
 trace = attempt("run belief propagation", cache.bp_trace, fg, src.key, *args)
 exact = attempt("compute the exact marginals", cache.exact, fg, src.key, ev, stop=False)
-marginals = (exact or {}).get("marginals")
+marginals = (exact or {}).get("max_marginals" if view["mode"] == "max" else "marginals")
 
 res = trace.result
 cols = st.columns(4)
@@ -89,4 +89,6 @@ tkey = cache.key(src.key, "bp", *args)
 player.play(view, trace, tkey, pos, gkey, controls, exact=marginals,
             name=f"{src.name}-bp")
 st.plotly_chart(viz.convergence_figure(trace, marginals), key="bp.convergence")
+if view["mode"] == "max" and exact:
+    map_panel.map_comparison(trace, exact, fg)
 view.sync()

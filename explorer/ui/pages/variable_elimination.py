@@ -3,7 +3,7 @@
 import streamlit as st
 
 from explorer import viz
-from explorer.ui import cache, player, shell
+from explorer.ui import cache, player, shell, ve_panels
 from explorer.ui.guard import attempt
 from explorer.ui.state import View
 
@@ -30,8 +30,9 @@ sums = "".join(rf"\sum_{{X_{t}}}" for t in range(n - 1, 0, -1))
 terms = r"P(X_1)" + "".join(rf"\,P(X_{t + 1}\mid X_{t})" for t in range(1, n))
 st.latex(rf"P(X_{n}) = {sums} {terms}")
 st.markdown(f"**P(X{n})** = " + ", ".join(f"P(X{n}={s}) = {p:.4f}" for s, p in demo["p_last"].items())
-            + f" — the naive sum over all {demo['naive']['terms']:,} assignments gives the same "
-            "numbers.")
+            + (f" — the naive sum over all {demo['naive']['terms']:,} assignments gives the same "
+               "numbers." if demo["naive_checked"] else f" — the naive sum would add "
+               f"{demo['naive']['terms']:,} terms (counted, too many to enumerate here)."))
 
 naive, elim, reuse = demo["naive"], demo["elimination"], demo["reuse"]
 c = st.columns(4)
@@ -60,4 +61,5 @@ with right:
     st.caption(f"{reuse['forward_backward_messages']} messages in all, against "
                f"{reuse['per_query_messages']} when each marginal is computed from scratch; "
                f"largest difference between the two ways: {reuse['max_difference']:.1e}.")
+ve_panels.complete(n, k, demo)
 view.sync()
