@@ -300,6 +300,8 @@ def pair_embeddings(_a: Graph, _b: Graph, key: str, features: str, seed: int) ->
     from explorer.nn import readout
 
     return readout.pair_embeddings(_a, _b, features=features, seed=seed)
+
+
 # ---------------------------------------------------------------------- clique tree, MAP, chain
 # (pgmviews: the Clique tree page, the MAP panel and the VE page's panels)
 @st.cache_data(show_spinner=False, max_entries=16)
