@@ -117,8 +117,8 @@ def run_bp(fg: FactorGraph, *, mode: str = "sum", updates: str = "parallel", dam
             _iterate(lay, ws, mode, updates, float(damping), float(tol), int(max_iter), int(seed), rec)
     except ZeroMessage as z:
         raise zero_error(fg, evidence, z.where, forest) from None
-    beliefs = [lay.var_belief(rec.bv, i).copy() for i in range(fg.n_vars)]
-    result = {"marginals": marginals_dict(fg, beliefs, evidence), "map": None,
+    beliefs, as_lists = lay.var_rows(rec.bv)
+    result = {"marginals": marginals_dict(fg, as_lists, evidence), "map": None,
               "iterations": rec.iterations, "converged": rec.converged,
               "log_z": rec.bethe if mode == "sum" else None, "residual": rec.residual,
               "oscillating": rec.oscillating, "beliefs": beliefs, "messages_sent": rec.sent}

@@ -210,6 +210,17 @@ class Layout:
         b, st = int(self.vbase[i]), int(self.vstride[i])
         return bv[b:b + int(self.cards[i]) * st:st]
 
+    def var_rows(self, bv: np.ndarray) -> tuple[list[np.ndarray], list[list[float]]]:
+        """Every variable's belief from an ``[Sv]`` array, as ``[V]`` arrays (rows of one
+        array per class of equal cardinality) and as ``[V]`` lists of floats."""
+        arrs: list = [None] * self.V
+        lists: list = [None] * self.V
+        for k, (c, off, n, vs) in enumerate(self.vclasses):
+            rows = np.ascontiguousarray(self.vview(bv, k).T)
+            for i, r, lr in zip(vs.tolist(), rows, rows.tolist()):
+                arrs[i], lists[i] = r, lr
+        return arrs, lists
+
     def factor_belief(self, f: int, bf: np.ndarray) -> np.ndarray:
         """Factor ``f``'s entries of a ``[St]`` array, shaped like its table (a view)."""
         gr = self.groups[self.group_of[f]]
@@ -433,11 +444,12 @@ class Layout:
             bf[gr["toff"]:gr["toff"] + gr["size"]] = gr["G"] / gr["size"]
         return bv, bf
 
-    def factor_beliefs(self, n: np.ndarray, x: np.ndarray | None = None) -> np.ndarray:
+    def factor_beliefs(self, n: np.ndarray, x: np.ndarray | None = None,
+                       out: np.ndarray | None = None) -> np.ndarray:
         """``[St]`` normalised factor beliefs from var->factor log messages ``n`` (``x`` =
-        ``exp(n)`` when the caller has it)."""
+        ``exp(n)`` when the caller has it; ``out`` = where to write them)."""
         x = np.exp(n) if x is None else x
-        bf = np.empty(self.St)
+        bf = np.empty(self.St) if out is None else out
         for gr in self.groups:
             a, g = gr["arity"], gr["G"]
             b = self.group_view(bf, gr)
@@ -461,8 +473,9 @@ class Layout:
             np.exp(lf, out=flat)
         return bf
 
-    def bethe_log_z(self, bv: np.ndarray, bf: np.ndarray) -> float:
-        """libDAI's ``logZ``: ``sum_i (1 - d_i) H(b_i) - sum_I KL(b_I || f_I)`` (natural logs)."""
+    def bethe_log_z(self, bv: np.ndarray, bf: np.ndarray, scratch: np.ndarray | None = None) -> float:
+        """libDAI's ``logZ``: ``sum_i (1 - d_i) H(b_i) - sum_I KL(b_I || f_I)`` (natural logs);
+        ``scratch``: an ``[St]`` buffer to use."""
         with np.errstate(divide="ignore", invalid="ignore"):
             e = np.log(bv)
             e *= bv                                   # 0 * -inf = nan where bv = 0: left out
@@ -470,7 +483,7 @@ class Layout:
             for k, (c, off, n, vs) in enumerate(self.vclasses):
                 h = -np.sum(self.vview(e, k), axis=0, where=self.vview(bv, k) > 0)
                 total += float(np.dot(1 - self.deg[vs], h))
-            kl = np.log(bf)
+            kl = np.log(bf, out=scratch)
             kl -= self.logT
             kl *= bf
             total -= float(np.sum(kl, where=bf > 0))
@@ -496,10 +509,11 @@ class Layout:
             self._rec["states"], self._rec["states_off"] = idx, offsets
         return self._rec["states"], self._rec["states_off"]
 
-    def states_values(self, bv: np.ndarray, bf: np.ndarray):
-        """``(values, offsets)`` of the Trace's ``states`` rows from ``[Sv]`` and ``[St]`` beliefs."""
+    def states_values(self, both: np.ndarray):
+        """``(values, offsets)`` of the Trace's ``states`` rows from ``[Sv + St]`` = the variable
+        then the factor beliefs."""
         idx, off = self._state_index()
-        return np.take(np.concatenate([bv, bf]), idx), off
+        return np.take(both, idx), off
 
     def _message_index(self):
         """Gather index and offsets turning ``[n, m]`` (two ``[S]`` arrays back to back) into the

@@ -31,8 +31,10 @@ __all__ = ["Recorder", "decode_map", "zero_error", "OSC_WINDOW"]
 OSC_WINDOW = 8
 
 
-def _change(a: np.ndarray, b: np.ndarray) -> float:
-    return float(np.abs(a - b).max(initial=0.0))
+def _change(a: np.ndarray, b: np.ndarray, scratch: np.ndarray | None = None) -> float:
+    """``max |a - b|`` (0 for empty arrays)."""
+    d = np.subtract(a, b, out=scratch)
+    return float(max(d.max(initial=0.0), -d.min(initial=0.0)))
 
 
 class _Oscillation:
@@ -42,7 +44,10 @@ class _Oscillation:
     when, over a full window, some message entry both rose and fell by more than the threshold,
     the last change is above it, and the changes of the window's second half are at least half
     those of its first (they do not die out: it flips back and forth, with period 2 or the
-    longer swings of a frustrated loop, instead of settling)."""
+    longer swings of a frustrated loop, instead of settling).
+
+    Kept incrementally: per message entry, the last push at which it rose and the last at which
+    it fell, so a push costs a few passes over the messages whatever the window."""
 
     def __init__(self, size: int, threshold: float):
         self.thr = threshold
@@ -51,9 +56,11 @@ class _Oscillation:
         self.last_down = np.full(size, -OSC_WINDOW - 1, np.int64)
         self.sizes: list[float] = []
         self.flag = False
+        self._last: np.ndarray | None = None
+        self._d = np.empty(size)
 
     def push(self, d: np.ndarray) -> float:
-        """``d`` = current - previous probabilities (may be overwritten); returns max |d|."""
+        """``d`` = current - previous probabilities; returns max |d|."""
         self.k += 1
         size = float(max(d.max(initial=0.0), -d.min(initial=0.0)))
         self.last_up[d > self.thr] = self.k
@@ -67,47 +74,75 @@ class _Oscillation:
             self.flag = bool(np.any((self.last_up > lo) & (self.last_down > lo)))
         return size
 
+    def observe(self, p: np.ndarray) -> float:
+        """The stored messages (probabilities) after an iteration; returns the largest change
+        (from the all-ones start for the first)."""
+        if self._last is None:
+            self._last = p.copy()
+            return _change(p, np.ones(1), self._d)
+        np.subtract(p, self._last, out=self._d)
+        np.copyto(self._last, p)
+        return self.push(self._d)
+
 
 class Recorder:
-    """Per-iteration bookkeeping of a BP run (see :func:`explorer.pgm.bp.run_bp`)."""
+    """Per-iteration bookkeeping of a BP run (see :func:`explorer.pgm.bp.run_bp`).
+
+    Factor beliefs live in two ``[Sv + St]`` buffers used in turn (the variable beliefs are
+    copied in front of them when a step's states are gathered): ``bf`` is the second part of
+    one of them, and the previous step's beliefs stay in the other until they are compared.
+    """
 
     def __init__(self, lay: Layout, ws: Workspace, mode: str, logdomain: bool, record: bool, tol: float):
         self.lay, self.ws, self.mode, self.logdomain, self.record, self.tol = lay, ws, mode, logdomain, record, tol
         self.bv, self.bf = lay.uniform_beliefs()
+        self._slot = -1                           # which buffer holds bf (-1: neither)
+        self._bufs: list[np.ndarray] = []
         self.steps: list[Step] = []
         self.iterations, self.converged, self.residual = 0, False, float("inf")
         self.oscillating, self.bethe, self.sent = False, None, 0
         self._osc = _Oscillation(lay.S, max(float(tol), 1e-6))
         self._hist: list[np.ndarray] = []         # unrecorded: the last stored messages (logs)
-        self._last_p: np.ndarray | None = None
+        self._scratch = np.empty(lay.St) if record else None
+        self._pair = np.empty(2 * lay.S) if record else None
         self._new = self._prev_new = None
         self._n_new = None
 
     # ------------------------------------------------------------------ figures
-    def _oscillation(self, stored: np.ndarray, p: np.ndarray | None = None) -> float:
-        """For recorded steps: the largest stored-message change in this iteration (``p`` =
-        ``exp(stored)`` when the caller has it), and the ``oscillating`` flag (see
-        :class:`_Oscillation`). Unrecorded runs compute the same flag once, in :meth:`finish`."""
-        p = np.exp(stored) if p is None else p          # ours: a view of this step's buffer
-        if self._last_p is None:
-            change = float(np.abs(p - 1.0).max(initial=0.0))      # messages start at 1
-            self._last_p = p
-        else:
-            d = np.subtract(p, self._last_p, out=self._last_p)
-            change = self._osc.push(d)
-            self._last_p = p
-        self.oscillating = self._osc.flag
-        return change
+    def _fb(self, new: np.ndarray, n_new: np.ndarray | None, avoid: int) -> tuple[np.ndarray, int]:
+        """Factor beliefs of the messages ``new`` into the buffer other than ``avoid``."""
+        lay = self.lay
+        if not self._bufs:
+            self._bufs = [np.empty(lay.Sv + lay.St), np.empty(lay.Sv + lay.St)]
+        if n_new is None:
+            n_new = lay.var_to_factor(new, lay.totals(new, self.ws), self.ws)
+        slot = 1 - avoid if avoid in (0, 1) else 0
+        return lay.factor_beliefs(n_new, out=self._bufs[slot][lay.Sv:]), slot
+
+    def _set_beliefs(self, bv: np.ndarray, new: np.ndarray, n_new: np.ndarray | None,
+                     prev_new: np.ndarray | None, dv: float | None = None) -> float:
+        """New beliefs; returns the largest change of any belief (``prev_new``: the messages
+        behind the current factor beliefs when those were skipped; ``dv``: the variable
+        beliefs' change when already known)."""
+        dv = _change(bv, self.bv) if dv is None else dv
+        self.bv = bv
+        old_bf, old_slot = self.bf, self._slot
+        if old_bf is None:
+            old_bf, old_slot = self._fb(prev_new, None, -1)
+        self.bf, self._slot = self._fb(new, n_new, old_slot)
+        return max(dv, _change(self.bf, old_bf, self._scratch))
+
+    def _states(self) -> Ragged:
+        """One :class:`Ragged` per step (two buffers, not one array per node)."""
+        both = self._bufs[self._slot]
+        both[:self.lay.Sv] = self.bv
+        return Ragged(*self.lay.states_values(both))
 
     def _rows(self, values: np.ndarray, offsets: np.ndarray):
         """Display rows: a ``[n, K]`` array when every variable has K states, else a Ragged."""
         if self.lay.uniform:
             return values.reshape(-1, self.lay.K)
         return Ragged(values, offsets)
-
-    def _states(self) -> Ragged:
-        """One :class:`Ragged` per step (two buffers, not one array per node)."""
-        return Ragged(*self.lay.states_values(self.bv, self.bf))
 
     def _sent_rows(self, sent: list[tuple[int, np.ndarray]]):
         shown = [self.lay.normalise(v) for _, v in sent]
@@ -127,8 +162,8 @@ class Recorder:
         them), figures from ``stored``.
 
         ``parallel`` = (var->factor log messages, their ``exp``) of a parallel step (the
-        factor->var ones are ``new``); ``sent`` = ``[(edge id, log vector)]`` in sending order
-        for sequential steps.
+        factor->var ones are ``new``, a fresh array the engine no longer writes to); ``sent``
+        = ``[(edge id, log vector)]`` in sending order for sequential steps.
         """
         lay = self.lay
         self.iterations = it
@@ -140,24 +175,22 @@ class Recorder:
             else:
                 h = stored.copy()
             self._hist.append(h)
-        self._prev_new, self._new, self._n_new = self._new, new.copy(), n_new
+        self._prev_new, self._n_new = self._new, n_new
+        self._new = new if parallel is not None else new.copy()
         bv = lay.var_beliefs(tot if tot is not None else lay.totals(new, self.ws))
-        dv = _change(bv, self.bv)
-        old_bf = self.bf
-        self.bv = bv
-        if self.record or dv <= self.tol:
-            if old_bf is None:
-                old_bf = self._factor_beliefs_of(self._prev_new, None)
-            self.bf = self._factor_beliefs_of(self._new, n_new)
-            self.residual = max(dv, _change(self.bf, old_bf))
+        if self.record:
+            self.residual = self._set_beliefs(bv, self._new, n_new, self._prev_new)
         else:
-            self.bf, self.residual = None, dv
-        if not self.record:
+            dv = _change(bv, self.bv)
+            if dv <= self.tol:
+                self.residual = self._set_beliefs(bv, self._new, n_new, self._prev_new, dv)
+            else:
+                self.bv, self.bf, self._slot, self.residual = bv, None, -1, dv
             return
-        p_new = None
+        p_stored = None
         if parallel is not None:
             n, xn = parallel
-            pair = np.empty(2 * lay.S)
+            pair = self._pair
             a, b = pair[:lay.S], pair[lay.S:]
             np.copyto(a, xn)
             for c in lay.mclasses:                    # var -> factor shown normalised
@@ -168,12 +201,13 @@ class Recorder:
                 np.copyto(b, new)
             else:
                 np.exp(new, out=b)
-                p_new = b
+                p_stored = b if stored is new else None
             msgs = self._rows(*lay.message_values(pair))
         else:
             msgs = self._sent_rows(sent or [])
-        change = self._oscillation(stored, p_new if stored is new else None)
-        self.bethe = lay.bethe_log_z(self.bv, self.bf) if self.mode == "sum" else None
+        change = self._osc.observe(np.exp(stored) if p_stored is None else p_stored)
+        self.oscillating = self._osc.flag
+        self.bethe = lay.bethe_log_z(self.bv, self.bf, self._scratch) if self.mode == "sum" else None
         self.steps.append(Step(
             edges=edges, messages=msgs, aggregates=None, states=self._states(),
             extras={"residual": self.residual, "max_message_change": change,
@@ -182,20 +216,16 @@ class Recorder:
                  + (" (a message is flipping back and forth)" if self.oscillating else ""),
             label=f"iteration {it}"))
 
-    def _factor_beliefs_of(self, new: np.ndarray, n_new: np.ndarray | None) -> np.ndarray:
-        lay = self.lay
-        if n_new is None:
-            n_new = lay.var_to_factor(new, lay.totals(new, self.ws), self.ws)
-        return lay.factor_beliefs(n_new)
-
     def finish(self) -> None:
         """Final beliefs and figures of an iterative run (exact whether or not recorded)."""
         lay = self.lay
         if self.bf is None:
-            old = self._factor_beliefs_of(self._prev_new, None) if self._prev_new is not None else None
-            self.bf = self._factor_beliefs_of(self._new, self._n_new)
-            if old is not None:
+            if self._prev_new is not None:
+                old, slot = self._fb(self._prev_new, None, -1)
+                self.bf, self._slot = self._fb(self._new, self._n_new, slot)
                 self.residual = max(self.residual, _change(self.bf, old))
+            else:
+                self.bf, self._slot = self._fb(self._new, self._n_new, -1)
         if not self.record:
             ps = [np.exp(h) for h in self._hist]
             for a, b in zip(ps[:-1], ps[1:]):
@@ -209,9 +239,7 @@ class Recorder:
         self.sent += 1
         if not self.record:
             return
-        bv, bf = lay.var_beliefs(lay.totals(m, self.ws)), lay.factor_beliefs(n)
-        change = max(_change(bv, self.bv), _change(bf, self.bf))
-        self.bv, self.bf = bv, bf
+        change = self._set_beliefs(lay.var_beliefs(lay.totals(m, self.ws)), m, n, None)
         self.bethe = lay.bethe_log_z(self.bv, self.bf) if self.mode == "sum" else None
         q = int(lay.ext_to_int[edge // 2])
         shown = lay.normalise(value)
@@ -226,7 +254,8 @@ class Recorder:
             label=text))
 
     def finish_tree(self, m: np.ndarray, n: np.ndarray) -> None:
-        self.bv, self.bf = self.lay.var_beliefs(self.lay.totals(m, self.ws)), self.lay.factor_beliefs(n)
+        self.bv = self.lay.var_beliefs(self.lay.totals(m, self.ws))
+        self.bf, self._slot = self._fb(m, n, self._slot)
         self.bethe = self.lay.bethe_log_z(self.bv, self.bf) if self.mode == "sum" else None
         self.residual, self.iterations, self.converged = 0.0, 1, True
 
