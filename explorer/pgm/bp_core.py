@@ -64,14 +64,16 @@ class Workspace:
 
     Attributes:
         x: ``[S]`` linear var -> factor messages (``exp`` of the log ones).
-        lin: ``[S]`` linear, unnormalised factor -> var messages.
+        lin: ``[S]`` linear factor -> var messages, normalised after :meth:`Layout.factor_to_var`
+            (then ``lin_ok``; False when some were recomputed in the log domain).
         scratch: ``[largest group table]`` for max-product products (max mode only).
         zero: True once a zero message entry may appear (exact zero counting on).
     """
 
     def __init__(self, lay: "Layout", mode: str = "sum"):
-        self.x = np.empty(lay.S)
-        self.lin = np.empty(lay.S)
+        self.xl = np.empty(2 * lay.S)            # x then lin, back to back (the recorder's rows)
+        self.x, self.lin = self.xl[:lay.S], self.xl[lay.S:]
+        self.lin_ok = False
         big = max((g["size"] for g in lay.groups if g["arity"] > 1), default=0)
         self.scratch = np.empty(big if mode == "max" else 0)
         self.zero = lay.has_zero
@@ -368,6 +370,7 @@ class Layout:
             v /= s
         with np.errstate(divide="ignore"):
             np.log(lin, out=out)
+        ws.lin_ok = not bad_any
         if bad_any:
             self._fix_zero_sums(n, mode, out)
         return out
@@ -509,11 +512,11 @@ class Layout:
             self._rec["states"], self._rec["states_off"] = idx, offsets
         return self._rec["states"], self._rec["states_off"]
 
-    def states_values(self, both: np.ndarray):
+    def states_values(self, both: np.ndarray, out: np.ndarray | None = None):
         """``(values, offsets)`` of the Trace's ``states`` rows from ``[Sv + St]`` = the variable
-        then the factor beliefs."""
+        then the factor beliefs (``out``: ``[Sv + St]`` to write the values into)."""
         idx, off = self._state_index()
-        return np.take(both, idx), off
+        return np.take(both, idx, out=out), off
 
     def _message_index(self):
         """Gather index and offsets turning ``[n, m]`` (two ``[S]`` arrays back to back) into the
@@ -530,7 +533,8 @@ class Layout:
             self._rec["msgs"], self._rec["msgs_off"] = idx, offsets
         return self._rec["msgs"], self._rec["msgs_off"]
 
-    def message_values(self, pair: np.ndarray):
-        """``(values, offsets)`` of a parallel step's message rows from ``[2S]`` = ``[n, m]``."""
+    def message_values(self, pair: np.ndarray, out: np.ndarray | None = None):
+        """``(values, offsets)`` of a parallel step's message rows from ``[2S]`` = ``[n, m]``
+        (``out``: ``[2S]`` to write the values into)."""
         idx, off = self._message_index()
-        return np.take(pair, idx), off
+        return np.take(pair, idx, out=out), off

@@ -46,43 +46,70 @@ class _Oscillation:
     those of its first (they do not die out: it flips back and forth, with period 2 or the
     longer swings of a frustrated loop, instead of settling).
 
-    Kept incrementally: per message entry, the last push at which it rose and the last at which
-    it fell, so a push costs a few passes over the messages whatever the window."""
+    Kept incrementally: the window's changes sit in a ring of :data:`OSC_WINDOW` arrays, each
+    written once; the rise-and-fall test runs over the ring only when the cheap size tests
+    already say "oscillating" (never while a run settles)."""
 
     def __init__(self, size: int, threshold: float):
         self.thr = threshold
+        self.ring = [np.empty(size) for _ in range(OSC_WINDOW)] if size else []
         self.k = 0
-        self.last_up = np.full(size, -OSC_WINDOW - 1, np.int64)
-        self.last_down = np.full(size, -OSC_WINDOW - 1, np.int64)
         self.sizes: list[float] = []
         self.flag = False
         self._last: np.ndarray | None = None
-        self._d = np.empty(size)
 
-    def push(self, d: np.ndarray) -> float:
-        """``d`` = current - previous probabilities; returns max |d|."""
+    def _slot(self) -> np.ndarray:
+        return self.ring[self.k % OSC_WINDOW] if self.ring else np.empty(0)
+
+    def _push(self, d: np.ndarray) -> float:
+        """``d`` (the ring's next slot) = current - previous probabilities; returns max |d|."""
         self.k += 1
         size = float(max(d.max(initial=0.0), -d.min(initial=0.0)))
-        self.last_up[d > self.thr] = self.k
-        self.last_down[d < -self.thr] = self.k
         self.sizes = (self.sizes + [size])[-OSC_WINDOW:]
         half = OSC_WINDOW // 2
         self.flag = (len(self.sizes) == OSC_WINDOW and size > self.thr
                      and max(self.sizes[half:]) >= 0.5 * max(self.sizes[:half]))
         if self.flag:
-            lo = self.k - OSC_WINDOW
-            self.flag = bool(np.any((self.last_up > lo) & (self.last_down > lo)))
+            up = np.logical_or.reduce([r > self.thr for r in self.ring])
+            down = np.logical_or.reduce([r < -self.thr for r in self.ring])
+            self.flag = bool(np.any(up & down))
         return size
+
+    def push_pair(self, prev: np.ndarray, cur: np.ndarray) -> float:
+        """One push from two consecutive stored-message arrays (probabilities)."""
+        return self._push(np.subtract(cur, prev, out=self._slot()))
 
     def observe(self, p: np.ndarray) -> float:
         """The stored messages (probabilities) after an iteration; returns the largest change
         (from the all-ones start for the first)."""
         if self._last is None:
             self._last = p.copy()
-            return _change(p, np.ones(1), self._d)
-        np.subtract(p, self._last, out=self._d)
+            return float(np.abs(p - 1.0).max(initial=0.0))
+        size = self._push(np.subtract(p, self._last, out=self._slot()))
         np.copyto(self._last, p)
-        return self.push(self._d)
+        return size
+
+
+class _Arena:
+    """Hands out consecutive pieces of large chunks for the arrays a Trace keeps.
+
+    A recorded run writes a few new arrays per step; taking them from chunks of up to
+    :attr:`CHUNK` doubles (rather than one allocation each) lets the kernel back them with huge
+    pages, which halves the cost of touching fresh memory on the 100x100 grid benchmark."""
+
+    CHUNK = 1 << 21          # doubles (16 MiB)
+
+    def __init__(self, per_step: int):
+        self.size = int(min(max(16 * per_step, 1), max(self.CHUNK, per_step)))
+        self.buf = np.empty(0)
+        self.pos = 0
+
+    def get(self, n: int) -> np.ndarray:
+        if self.pos + n > self.buf.size:
+            self.buf, self.pos = np.empty(max(self.size, n)), 0
+        out = self.buf[self.pos:self.pos + n]
+        self.pos += n
+        return out
 
 
 class Recorder:
@@ -104,7 +131,7 @@ class Recorder:
         self._osc = _Oscillation(lay.S, max(float(tol), 1e-6))
         self._hist: list[np.ndarray] = []         # unrecorded: the last stored messages (logs)
         self._scratch = np.empty(lay.St) if record else None
-        self._pair = np.empty(2 * lay.S) if record else None
+        self._arena = _Arena(2 * lay.S + lay.Sv + lay.St) if record else None
         self._new = self._prev_new = None
         self._n_new = None
 
@@ -136,7 +163,7 @@ class Recorder:
         """One :class:`Ragged` per step (two buffers, not one array per node)."""
         both = self._bufs[self._slot]
         both[:self.lay.Sv] = self.bv
-        return Ragged(*self.lay.states_values(both))
+        return Ragged(*self.lay.states_values(both, self._arena.get(both.size)))
 
     def _rows(self, values: np.ndarray, offsets: np.ndarray):
         """Display rows: a ``[n, K]`` array when every variable has K states, else a Ragged."""
@@ -162,7 +189,8 @@ class Recorder:
         them), figures from ``stored``.
 
         ``parallel`` = (var->factor log messages, their ``exp``) of a parallel step (the
-        factor->var ones are ``new``, a fresh array the engine no longer writes to); ``sent``
+        factor->var ones are ``new``, a fresh array the engine no longer writes to; the
+        workspace still holds the linear messages); ``sent``
         = ``[(edge id, log vector)]`` in sending order for sequential steps.
         """
         lay = self.lay
@@ -189,20 +217,21 @@ class Recorder:
             return
         p_stored = None
         if parallel is not None:
-            n, xn = parallel
-            pair = self._pair
+            # the workspace holds exp(n) then the normalised new messages, back to back: show
+            # them in place (the engine recomputes both before it needs them again)
+            pair = self.ws.xl
             a, b = pair[:lay.S], pair[lay.S:]
-            np.copyto(a, xn)
             for c in lay.mclasses:                    # var -> factor shown normalised
                 v = lay.mview(a, c)
                 v /= v.sum(axis=0)
+            if not self.ws.lin_ok:
+                np.exp(new, out=b)
             if self.logdomain:
                 np.log(a, out=a)
                 np.copyto(b, new)
             else:
-                np.exp(new, out=b)
                 p_stored = b if stored is new else None
-            msgs = self._rows(*lay.message_values(pair))
+            msgs = self._rows(*lay.message_values(pair, self._arena.get(pair.size)))
         else:
             msgs = self._sent_rows(sent or [])
         change = self._osc.observe(np.exp(stored) if p_stored is None else p_stored)
@@ -227,9 +256,12 @@ class Recorder:
             else:
                 self.bf, self._slot = self._fb(self._new, self._n_new, -1)
         if not self.record:
-            ps = [np.exp(h) for h in self._hist]
-            for a, b in zip(ps[:-1], ps[1:]):
-                self._osc.push(b - a)
+            prev, cur = np.empty(lay.S), np.empty(lay.S)
+            for k, h in enumerate(self._hist):
+                np.exp(h, out=cur)
+                if k:
+                    self._osc.push_pair(prev, cur)
+                prev, cur = cur, prev
             self.oscillating = self._osc.flag
         self.bethe = lay.bethe_log_z(self.bv, self.bf) if self.mode == "sum" else None
 
