@@ -276,7 +276,7 @@ class Layout:
         :meth:`totals` ``tot``, shifted so each message's max is 0."""
         out = np.empty(self.S) if out is None else out
         t, zc = tot
-        np.take(t, self.ent_vs, out=out)
+        np.take(t, self.ent_vs, out=out, mode="clip")   # indices valid by construction
         if zc is None:
             np.subtract(out, m, out=out)
         else:
@@ -516,7 +516,7 @@ class Layout:
         """``(values, offsets)`` of the Trace's ``states`` rows from ``[Sv + St]`` = the variable
         then the factor beliefs (``out``: ``[Sv + St]`` to write the values into)."""
         idx, off = self._state_index()
-        return np.take(both, idx, out=out), off
+        return np.take(both, idx, out=out, mode="clip"), off
 
     def _message_index(self):
         """Gather index and offsets turning ``[n, m]`` (two ``[S]`` arrays back to back) into the
@@ -537,4 +537,4 @@ class Layout:
         """``(values, offsets)`` of a parallel step's message rows from ``[2S]`` = ``[n, m]``
         (``out``: ``[2S]`` to write the values into)."""
         idx, off = self._message_index()
-        return np.take(pair, idx, out=out), off
+        return np.take(pair, idx, out=out, mode="clip"), off
