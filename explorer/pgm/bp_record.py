@@ -48,21 +48,22 @@ class _Oscillation:
 
     Kept incrementally: the window's changes sit in a ring of :data:`OSC_WINDOW` arrays, each
     written once; the rise-and-fall test runs over the ring only when the cheap size tests
-    already say "oscillating" (never while a run settles)."""
+    already say "oscillating" (never while a run settles). Unrecorded runs keep only the last
+    stored messages and replay the window once at the end."""
 
     def __init__(self, size: int, threshold: float):
         self.thr = threshold
-        self.ring = [np.empty(size) for _ in range(OSC_WINDOW)] if size else []
+        self.size = size
+        self.ring: list[np.ndarray | None] = [None] * OSC_WINDOW
         self.k = 0
         self.sizes: list[float] = []
         self.flag = False
         self._last: np.ndarray | None = None
 
-    def _slot(self) -> np.ndarray:
-        return self.ring[self.k % OSC_WINDOW] if self.ring else np.empty(0)
-
-    def _push(self, d: np.ndarray) -> float:
-        """``d`` (the ring's next slot) = current - previous probabilities; returns max |d|."""
+    def push(self, d: np.ndarray) -> float:
+        """``d`` = current - previous probabilities (kept, not copied, for the next
+        :data:`OSC_WINDOW` pushes); returns max |d|."""
+        self.ring[self.k % OSC_WINDOW] = d
         self.k += 1
         size = float(max(d.max(initial=0.0), -d.min(initial=0.0)))
         self.sizes = (self.sizes + [size])[-OSC_WINDOW:]
@@ -75,19 +76,26 @@ class _Oscillation:
             self.flag = bool(np.any(up & down))
         return size
 
-    def push_pair(self, prev: np.ndarray, cur: np.ndarray) -> float:
-        """One push from two consecutive stored-message arrays (probabilities)."""
-        return self._push(np.subtract(cur, prev, out=self._slot()))
-
     def observe(self, p: np.ndarray) -> float:
         """The stored messages (probabilities) after an iteration; returns the largest change
         (from the all-ones start for the first)."""
         if self._last is None:
             self._last = p.copy()
             return float(np.abs(p - 1.0).max(initial=0.0))
-        size = self._push(np.subtract(p, self._last, out=self._slot()))
+        slot = self.ring[self.k % OSC_WINDOW]
+        d = np.subtract(p, self._last, out=slot if slot is not None else np.empty(self.size))
         np.copyto(self._last, p)
-        return size
+        return self.push(d)
+
+    def replay(self, stored_logs: list[np.ndarray]) -> None:
+        """Unrecorded runs: push the changes between the last stored log messages at once
+        (the arrays are overwritten)."""
+        for h in stored_logs:
+            np.exp(h, out=h)
+        for k in range(len(stored_logs) - 1, 0, -1):
+            stored_logs[k] -= stored_logs[k - 1]
+        for d in stored_logs[1:]:
+            self.push(d)
 
 
 class _Arena:
@@ -256,12 +264,7 @@ class Recorder:
             else:
                 self.bf, self._slot = self._fb(self._new, self._n_new, -1)
         if not self.record:
-            prev, cur = np.empty(lay.S), np.empty(lay.S)
-            for k, h in enumerate(self._hist):
-                np.exp(h, out=cur)
-                if k:
-                    self._osc.push_pair(prev, cur)
-                prev, cur = cur, prev
+            self._osc.replay(self._hist)
             self.oscillating = self._osc.flag
         self.bethe = lay.bethe_log_z(self.bv, self.bf) if self.mode == "sum" else None
 
