@@ -189,6 +189,7 @@ def _iterate(lay: Layout, ws: Workspace, mode: str, updates: str, lam: float, to
         new = lay.factor_to_var(lay.var_to_factor(m, lay.totals(m, ws), ws), mode, ws)
         d = np.abs(np.exp(new) - np.exp(m))
         r = np.concatenate([lay.mview(d, c).max(axis=0) for c in lay.mclasses]) if lay.P else np.zeros(0)
+        r = r[lay.tie_order]     # residuals kept in tie-break order: argmax picks the first
     all_edges = np.arange(2 * lay.P)
     n_next = None                # var -> factor messages of the new m (reused when undamped)
     for it in range(1, max_iter + 1):
@@ -230,16 +231,20 @@ def _iterate(lay: Layout, ws: Workspace, mode: str, updates: str, lam: float, to
 
 def _residual_pass(lay: Layout, mode: str, lam: float, m: np.ndarray, new: np.ndarray,
                    r: np.ndarray, rec: Recorder, it: int) -> None:
-    """One iteration of residual BP; ``m``, ``new`` and the residuals ``r`` change in place."""
+    """One iteration of residual BP; ``m``, ``new`` and the residuals ``r`` (``r[k]`` for the
+    pair ``lay.tie_order[k]``) change in place."""
     sent: list[tuple[int, np.ndarray]] = []
     n_sent = 0
+    order = lay.tie_order
+    rank = np.empty(lay.P, np.int64)
+    rank[order] = np.arange(lay.P)
     for _ in range(lay.P):
-        q = int(np.argmax(r))
+        q = int(order[int(np.argmax(r))])
         sq = lay.qslice(q)
         m[sq] = new[sq] if lam == 0.0 else lam * m[sq] + (1.0 - lam) * new[sq]
         # libDAI zeroes the residual here; with damping the stored message still lags the
         # proposal, so keep what is left of the gap (0 when undamped) and revisit it later
-        r[q] = float(np.abs(np.exp(new[sq]) - np.exp(m[sq])).max()) if lam else 0.0
+        r[rank[q]] = float(np.abs(np.exp(new[sq]) - np.exp(m[sq])).max()) if lam else 0.0
         others = [t for t in lay.var_pairs[int(lay.var[q])] if t != q]
         n_sent += 1 + len(others)
         if rec.record:
@@ -255,7 +260,7 @@ def _residual_pass(lay: Layout, mode: str, lam: float, m: np.ndarray, new: np.nd
                 if u != t:
                     su = lay.qslice(u)
                     new[su] = o
-                    r[u] = float(np.abs(np.exp(o) - np.exp(m[su])).max())
+                    r[rank[u]] = float(np.abs(np.exp(o) - np.exp(m[su])).max())
     edges = np.array([e for e, _ in sent], dtype=np.int64) if rec.record else np.zeros(n_sent, np.int64)
     rec.step(it, new, m, edges=edges, sent=sent,
              note=f"residual BP: {lay.P} single updates, the largest change first")

@@ -242,6 +242,16 @@ class Layout:
         """The internal pairs of factor ``f``, in scope order."""
         return self.ext_to_int[self.pstart[f]:self.pstart[f + 1]].tolist()
 
+    @property
+    def tie_order(self) -> np.ndarray:
+        """``[P]`` internal pairs in the order residual BP breaks ties in (the first largest
+        wins): by factor arity, then scope position, then factor index."""
+        if "ties" not in self._rec:
+            ar = np.diff(self.pstart)
+            ext = [self.pstart[np.flatnonzero(ar == a)] + k for a in sorted(set(ar.tolist())) for k in range(a)]
+            self._rec["ties"] = self.ext_to_int[np.concatenate(ext)] if ext else np.zeros(0, np.int64)
+        return self._rec["ties"]
+
     def edge_name(self, q: int, what: str) -> str:
         v, f = self.fg.names[self.var[q]], self.fg.factors[self.fac[q]].label
         return f"{f} -> {v}" if what.startswith("factor") else f"{v} -> {f}"

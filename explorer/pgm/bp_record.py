@@ -235,7 +235,8 @@ class Recorder:
             if not self.ws.lin_ok:
                 np.exp(new, out=b)
             if self.logdomain:
-                np.log(a, out=a)
+                with np.errstate(divide="ignore"):
+                    np.log(a, out=a)
                 np.copyto(b, new)
             else:
                 p_stored = b if stored is new else None
