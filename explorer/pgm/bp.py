@@ -191,6 +191,7 @@ def _iterate(lay: Layout, ws: Workspace, mode: str, updates: str, lam: float, to
         r = np.concatenate([lay.mview(d, c).max(axis=0) for c in lay.mclasses]) if lay.P else np.zeros(0)
         r = r[lay.tie_order]     # residuals kept in tie-break order: argmax picks the first
     all_edges = np.arange(2 * lay.P)
+    all_edges.setflags(write=False)      # shared by every step of the run
     n_next = None                # var -> factor messages of the new m (reused when undamped)
     for it in range(1, max_iter + 1):
         if updates == "parallel":
