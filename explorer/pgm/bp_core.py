@@ -488,19 +488,28 @@ class Layout:
 
     def bethe_log_z(self, bv: np.ndarray, bf: np.ndarray, scratch: np.ndarray | None = None) -> float:
         """libDAI's ``logZ``: ``sum_i (1 - d_i) H(b_i) - sum_I KL(b_I || f_I)`` (natural logs);
-        ``scratch``: an ``[St]`` buffer to use."""
+        ``scratch``: an ``[St]`` buffer to use.
+
+        Both sums are dot products over the flat arrays (``(1 - d_i)`` spread over each
+        variable's states); where some belief is 0 the dot gives NaN (``0 * -inf``) and that sum
+        is redone leaving those entries out."""
+        if "wdeg" not in self._rec:
+            w = np.empty(self.Sv)
+            for k, (c, off, n, vs) in enumerate(self.vclasses):
+                self.vview(w, k)[...] = (1 - self.deg[vs])[None, :]
+            self._rec["wdeg"] = w
         with np.errstate(divide="ignore", invalid="ignore"):
             e = np.log(bv)
-            e *= bv                                   # 0 * -inf = nan where bv = 0: left out
-            total = 0.0
-            for k, (c, off, n, vs) in enumerate(self.vclasses):
-                h = -np.sum(self.vview(e, k), axis=0, where=self.vview(bv, k) > 0)
-                total += float(np.dot(1 - self.deg[vs], h))
+            ent = -float(np.dot(self._rec["wdeg"] * bv, e))
+            if not np.isfinite(ent):
+                ent = -float(np.sum(self._rec["wdeg"] * bv * e, where=bv > 0))
             kl = np.log(bf, out=scratch)
             kl -= self.logT
-            kl *= bf
-            total -= float(np.sum(kl, where=bf > 0))
-        return total
+            klsum = float(np.dot(bf, kl))
+            if not np.isfinite(klsum):
+                kl *= bf
+                klsum = float(np.sum(kl, where=bf > 0))
+        return ent - klsum
 
     # ------------------------------------------------------------------ external views (recording)
     def _state_index(self):
