@@ -490,24 +490,26 @@ class Layout:
         """libDAI's ``logZ``: ``sum_i (1 - d_i) H(b_i) - sum_I KL(b_I || f_I)`` (natural logs);
         ``scratch``: an ``[St]`` buffer to use.
 
-        Both sums are dot products over the flat arrays (``(1 - d_i)`` spread over each
-        variable's states); where some belief is 0 the dot gives NaN (``0 * -inf``) and that sum
-        is redone leaving those entries out."""
+        Both are plain sums over the flat arrays (``(1 - d_i)`` spread over each variable's
+        states); where some belief is 0 a sum gives NaN (``0 * -inf``) and is redone leaving
+        those entries out."""
         if "wdeg" not in self._rec:
             w = np.empty(self.Sv)
             for k, (c, off, n, vs) in enumerate(self.vclasses):
                 self.vview(w, k)[...] = (1 - self.deg[vs])[None, :]
             self._rec["wdeg"] = w
         with np.errstate(divide="ignore", invalid="ignore"):
+            # (multiply-then-sum, not np.dot: a threaded BLAS dot is slow on a busy machine)
             e = np.log(bv)
-            ent = -float(np.dot(self._rec["wdeg"] * bv, e))
+            e *= bv
+            ent = -float((e * self._rec["wdeg"]).sum())
             if not np.isfinite(ent):
-                ent = -float(np.sum(self._rec["wdeg"] * bv * e, where=bv > 0))
+                ent = -float(np.sum(self._rec["wdeg"] * e, where=bv > 0))
             kl = np.log(bf, out=scratch)
             kl -= self.logT
-            klsum = float(np.dot(bf, kl))
+            kl *= bf
+            klsum = float(kl.sum())
             if not np.isfinite(klsum):
-                kl *= bf
                 klsum = float(np.sum(kl, where=bf > 0))
         return ent - klsum
 
