@@ -119,8 +119,9 @@ def run_bp(fg: FactorGraph, *, mode: str = "sum", updates: str = "parallel", dam
         raise zero_error(fg, evidence, z.where, forest) from None
     beliefs, as_lists = lay.var_rows(rec.bv)
     # = marginals_dict(fg, beliefs, evidence), built from float lists (10x faster on 10^4 variables)
-    marginals = {fg.names[i]: dict(zip(fg.states[i], as_lists[i])) for i in range(fg.n_vars)
-                 if i not in evidence}
+    marginals = {n: dict(zip(st, b)) for n, st, b in zip(fg.names, fg.states, as_lists)}
+    for i in evidence:
+        del marginals[fg.names[i]]
     result = {"marginals": marginals, "map": None,
               "iterations": rec.iterations, "converged": rec.converged,
               "log_z": rec.bethe if mode == "sum" else None, "residual": rec.residual,
