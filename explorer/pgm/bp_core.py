@@ -305,14 +305,35 @@ class Layout:
             v -= top
         return out
 
+    def _var_entries(self, v: int) -> tuple[np.ndarray, dict[int, int]]:
+        """``[d, c]`` entry indices of variable ``v``'s messages (its pairs in order) and each
+        pair's row (built on first use, for high-degree variables only)."""
+        key = ("ent", v)
+        if key not in self._rec:
+            ps = self.var_pairs[v]
+            e = self.q_e0[ps][:, None] + np.arange(int(self.cards[v]))[None, :] * self.q_stride[ps][:, None]
+            self._rec[key] = (e, {q: k for k, q in enumerate(ps)})
+        return self._rec[key]
+
     def incoming(self, m: np.ndarray, qs: list[int]) -> list[np.ndarray]:
-        """Var->factor log messages (max 0) for the internal pairs ``qs`` only."""
+        """Var->factor log messages (max 0) for the internal pairs ``qs`` only.
+
+        The other messages are added one after another, in the variable's pair order (one
+        gathered block summed over its rows for a variable of many factors: the same order)."""
         out = []
         for q in qs:
-            acc = np.zeros(int(self.q_width[q]))
-            for r in self.var_pairs[int(self.var[q])]:
-                if r != q:
-                    acc += m[self.qslice(r)]
+            v = int(self.var[q])
+            pairs = self.var_pairs[v]
+            if len(pairs) <= 8:
+                acc = np.zeros(int(self.q_width[q]))
+                for r in pairs:
+                    if r != q:
+                        acc += m[self.qslice(r)]
+            else:
+                ent, row = self._var_entries(v)
+                k = row[q]
+                rows = m[np.concatenate([ent[:k], ent[k + 1:]])]
+                acc = np.add.reduce(rows, axis=0)
             top = acc.max()
             if not np.isfinite(top):
                 raise ZeroMessage(self.edge_name(q, "variable"))
