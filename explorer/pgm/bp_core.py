@@ -260,6 +260,7 @@ class Layout:
         """Bytes held by the layout's own arrays (index arrays built for recording included)."""
         arrs = [v for v in vars(self).values() if isinstance(v, np.ndarray)]
         arrs += [v for v in self._rec.values() if isinstance(v, np.ndarray)]
+        arrs += [v[0] for v in self._rec.values() if isinstance(v, tuple)]
         arrs += [gr["fids"] for gr in self.groups] + [c[3] for c in self.vclasses]
         return int(sum(a.nbytes for a in arrs))
 
