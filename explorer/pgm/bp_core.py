@@ -557,29 +557,9 @@ class Layout:
 
     def states_values(self, both: np.ndarray, out: np.ndarray | None = None):
         """``(values, offsets)`` of the Trace's ``states`` rows from ``[Sv + St]`` = the variable
-        then the factor beliefs (``out``: ``[Sv + St]`` to write the values into).
-
-        A group of consecutive factors is one transposed block copy (no index array), as are
-        the variables when they all have the same cardinality; the rest is one gather."""
+        then the factor beliefs (``out``: ``[Sv + St]`` to write the values into)."""
         idx, off = self._state_index()
-        if not self._fast_rows:
-            return np.take(both, idx, out=out, mode="clip"), off
-        out = np.empty(both.size) if out is None else out
-        if self.uniform and self.V:
-            out[:self.Sv].reshape(self.V, self.K)[...] = self.vview(both, 0).T
-        else:
-            np.take(both, idx[:self.Sv], out=out[:self.Sv], mode="clip")
-        bf = both[self.Sv:]
-        for gr in self.groups:
-            g, w = gr["G"], gr["size"] // max(gr["G"], 1)
-            base = int(off[self.V + gr["fids"][0]])
-            out[base:base + gr["size"]].reshape(g, w)[...] = self.group_view(bf, gr).reshape(w, g).T
-        return out, off
-
-    @property
-    def _fast_rows(self) -> bool:
-        """Every signature group holds consecutive factors (true of most models as read)."""
-        return all(gr["contiguous"] for gr in self.groups)
+        return np.take(both, idx, out=out, mode="clip"), off
 
     def _message_index(self):
         """Gather index and offsets turning ``[n, m]`` (two ``[S]`` arrays back to back) into the
@@ -587,37 +567,17 @@ class Layout:
         if "msgs" not in self._rec:
             q = self.ext_to_int
             w = np.repeat(self.q_width[q], 2)
+            e0 = np.repeat(self.q_e0[q], 2) + np.tile([0, self.S], self.P)
+            st = np.repeat(self.q_stride[q], 2)
             offsets = np.concatenate([[0], np.cumsum(w)]).astype(np.int64)
+            within = np.arange(int(offsets[-1])) - np.repeat(offsets[:-1], w)
+            idx = np.repeat(e0, w) + within * np.repeat(st, w)
             offsets.setflags(write=False)
-            idx = None
-            if not self._fast_rows:
-                e0 = np.repeat(self.q_e0[q], 2) + np.tile([0, self.S], self.P)
-                st = np.repeat(self.q_stride[q], 2)
-                within = np.arange(int(offsets[-1])) - np.repeat(offsets[:-1], w)
-                idx = np.repeat(e0, w) + within * np.repeat(st, w)
             self._rec["msgs"], self._rec["msgs_off"] = idx, offsets
         return self._rec["msgs"], self._rec["msgs_off"]
 
     def message_values(self, pair: np.ndarray, out: np.ndarray | None = None):
         """``(values, offsets)`` of a parallel step's message rows from ``[2S]`` = ``[n, m]``
-        (``out``: ``[2S]`` to write the values into).
-
-        A factor's rows are consecutive (n then m for each scope position), so a group of
-        consecutive factors is a ``[G, 2 * sum(sig)]`` block filled by transposed copies."""
+        (``out``: ``[2S]`` to write the values into)."""
         idx, off = self._message_index()
-        if idx is not None:
-            return np.take(pair, idx, out=out, mode="clip"), off
-        out = np.empty(pair.size) if out is None else out
-        n_part, m_part = pair[:self.S], pair[self.S:]
-        for gr in self.groups:
-            if not gr["arity"]:
-                continue
-            g, width = gr["G"], 2 * sum(gr["sig"])
-            base = int(off[2 * self.pstart[gr["fids"][0]]])
-            seg = out[base:base + g * width].reshape(g, width)
-            at = 0
-            for c, c0 in gr["blocks"]:
-                seg[:, at:at + c] = self.block(n_part, c, c0, g).T
-                seg[:, at + c:at + 2 * c] = self.block(m_part, c, c0, g).T
-                at += 2 * c
-        return out, off
+        return np.take(pair, idx, out=out, mode="clip"), off
