@@ -284,7 +284,8 @@ class Layout:
 
     def var_to_factor(self, m: np.ndarray, tot, ws: Workspace, out: np.ndarray | None = None) -> np.ndarray:
         """``[S]`` log var->factor messages from the factor->var ones ``m`` and their
-        :meth:`totals` ``tot``, shifted so each message's max is 0."""
+        :meth:`totals` ``tot`` (<= 0; shifted so each message's max is 0 when some message's
+        max is below -200, so ``exp`` keeps every entry that matters)."""
         out = np.empty(self.S) if out is None else out
         t, zc = tot
         np.take(t, self.ent_vs, out=out, mode="clip")   # indices valid by construction
@@ -303,7 +304,10 @@ class Layout:
                     return self.var_to_factor(m, self.totals(m, ws), ws, out)
                 q = self.mclasses[c][2] + int(np.flatnonzero(~np.isfinite(top))[0])
                 raise ZeroMessage(self.edge_name(q, "variable"))
-            v -= top
+            if top.min(initial=0.0) < -200.0:
+                # the sums are <= 0 (messages sum to 1); shift only where exp could lose the
+                # largest entries: below e^-200 of its own maximum an entry counts for nothing
+                v -= top
         return out
 
     def _var_entries(self, v: int) -> tuple[np.ndarray, dict[int, int]]:

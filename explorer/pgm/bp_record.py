@@ -49,7 +49,8 @@ class _Oscillation:
     Kept incrementally: the window's changes sit in a ring of :data:`OSC_WINDOW` arrays, each
     written once; the rise-and-fall test runs over the ring only when the cheap size tests
     already say "oscillating" (never while a run settles). Unrecorded runs keep only the last
-    stored messages and replay the window once at the end."""
+    stored messages (references when the engine made them fresh) and replay the window once at
+    the end."""
 
     def __init__(self, size: int, threshold: float):
         self.thr = threshold
@@ -88,13 +89,11 @@ class _Oscillation:
         return self.push(d)
 
     def replay(self, stored_logs: list[np.ndarray]) -> None:
-        """Unrecorded runs: push the changes between the last stored log messages at once
-        (the arrays are overwritten)."""
-        for h in stored_logs:
-            np.exp(h, out=h)
-        for k in range(len(stored_logs) - 1, 0, -1):
-            stored_logs[k] -= stored_logs[k - 1]
-        for d in stored_logs[1:]:
+        """Unrecorded runs: push the changes between the last stored log messages at once."""
+        ps = [np.exp(h) for h in stored_logs]
+        for k in range(len(ps) - 1, 0, -1):
+            ps[k] -= ps[k - 1]
+        for d in ps[1:]:
             self.push(d)
 
 
@@ -205,12 +204,9 @@ class Recorder:
         self.iterations = it
         self.sent += int(edges.size)
         if not self.record:
-            if len(self._hist) > OSC_WINDOW:
-                h = self._hist.pop(0)
-                np.copyto(h, stored)
-            else:
-                h = stored.copy()
-            self._hist.append(h)
+            # a parallel undamped step stores its fresh ``new``, which nothing writes to again
+            fresh = parallel is not None and stored is new
+            self._hist = self._hist[-OSC_WINDOW:] + [stored if fresh else stored.copy()]
         self._prev_new, self._n_new = self._new, n_new
         self._new = new if parallel is not None else new.copy()
         bv = lay.var_beliefs(tot if tot is not None else lay.totals(new, self.ws))
