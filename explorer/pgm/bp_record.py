@@ -6,6 +6,11 @@ beliefs and figures. Unrecorded runs compute factor beliefs only once the variab
 have settled below ``tol`` (the stopping decision is the same: the largest change cannot be
 at most ``tol`` while a variable's change is above it), and the final figures once at the end.
 The numbers in a Trace are the numbers the engine used.
+
+Summaries are kept incrementally: the oscillation window is, per message entry, the last
+iteration at which it rose and the last at which it fell (not a list of masks re-reduced every
+step), and each step's rows are gathered from the engine's flat arrays with one precomputed
+index (see :meth:`explorer.pgm.bp_core.Layout.message_values`).
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from typing import Mapping
 import numpy as np
 
 from explorer.errors import EvidenceError, ModelError
-from explorer.pgm.bp_core import Layout
+from explorer.pgm.bp_core import Layout, Workspace
 from explorer.pgm.evidence import evidence_names
 from explorer.pgm.factor_graph import FactorGraph
 from explorer.trace import Ragged, Step
@@ -26,116 +31,217 @@ __all__ = ["Recorder", "decode_map", "zero_error", "OSC_WINDOW"]
 OSC_WINDOW = 8
 
 
-def _bf_change(a: list[np.ndarray], b: list[np.ndarray]) -> float:
-    return max((float(np.abs(x - y).max(initial=0.0)) for x, y in zip(a, b)), default=0.0)
+def _change(a: np.ndarray, b: np.ndarray, scratch: np.ndarray | None = None) -> float:
+    """``max |a - b|`` (0 for empty arrays)."""
+    d = np.subtract(a, b, out=scratch)
+    return float(max(d.max(initial=0.0), -d.min(initial=0.0)))
+
+
+class _Oscillation:
+    """The ``oscillating`` flag over a sliding window of :data:`OSC_WINDOW` pushes.
+
+    A push is one iteration's change of the stored messages (probabilities). The flag is set
+    when, over a full window, some message entry both rose and fell by more than the threshold,
+    the last change is above it, and the changes of the window's second half are at least half
+    those of its first (they do not die out: it flips back and forth, with period 2 or the
+    longer swings of a frustrated loop, instead of settling).
+
+    Kept incrementally: the window's changes sit in a ring of :data:`OSC_WINDOW` arrays, each
+    written once; the rise-and-fall test runs over the ring only when the cheap size tests
+    already say "oscillating" (never while a run settles). Unrecorded runs keep only the last
+    stored messages (references when the engine made them fresh) and replay the window once at
+    the end."""
+
+    def __init__(self, size: int, threshold: float):
+        self.thr = threshold
+        self.size = size
+        self.ring: list[np.ndarray | None] = [None] * OSC_WINDOW
+        self.k = 0
+        self.sizes: list[float] = []
+        self.flag = False
+        self._last: np.ndarray | None = None
+
+    def push(self, d: np.ndarray) -> float:
+        """``d`` = current - previous probabilities (kept, not copied, for the next
+        :data:`OSC_WINDOW` pushes); returns max |d|."""
+        self.ring[self.k % OSC_WINDOW] = d
+        self.k += 1
+        size = float(max(d.max(initial=0.0), -d.min(initial=0.0)))
+        self.sizes = (self.sizes + [size])[-OSC_WINDOW:]
+        half = OSC_WINDOW // 2
+        self.flag = (len(self.sizes) == OSC_WINDOW and size > self.thr
+                     and max(self.sizes[half:]) >= 0.5 * max(self.sizes[:half]))
+        if self.flag:
+            up = np.logical_or.reduce([r > self.thr for r in self.ring])
+            down = np.logical_or.reduce([r < -self.thr for r in self.ring])
+            self.flag = bool(np.any(up & down))
+        return size
+
+    def observe(self, p: np.ndarray) -> float:
+        """The stored messages (probabilities) after an iteration; returns the largest change
+        (from the all-ones start for the first)."""
+        if self._last is None:
+            self._last = p.copy()
+            return float(np.abs(p - 1.0).max(initial=0.0))
+        slot = self.ring[self.k % OSC_WINDOW]
+        d = np.subtract(p, self._last, out=slot if slot is not None else np.empty(self.size))
+        np.copyto(self._last, p)
+        return self.push(d)
+
+    def replay(self, stored_logs: list[np.ndarray]) -> None:
+        """Unrecorded runs: push the changes between the last stored log messages at once."""
+        ps = [np.exp(h) for h in stored_logs]
+        for k in range(len(ps) - 1, 0, -1):
+            ps[k] -= ps[k - 1]
+        for d in ps[1:]:
+            self.push(d)
+
+
+class _Arena:
+    """Hands out consecutive pieces of large chunks for the arrays a Trace keeps.
+
+    A recorded run writes a few new arrays per step; taking them from chunks of up to
+    :attr:`CHUNK` doubles (rather than one allocation each) lets the kernel back them with huge
+    pages, which halves the cost of touching fresh memory on the 100x100 grid benchmark."""
+
+    CHUNK = 1 << 21          # doubles (16 MiB)
+
+    def __init__(self, per_step: int):
+        self.size = int(min(max(16 * per_step, 1), max(self.CHUNK, per_step)))
+        self.buf = np.empty(0)
+        self.pos = 0
+
+    def get(self, n: int) -> np.ndarray:
+        if self.pos + n > self.buf.size:
+            self.buf, self.pos = np.empty(max(self.size, n)), 0
+        out = self.buf[self.pos:self.pos + n]
+        self.pos += n
+        return out
 
 
 class Recorder:
-    """Per-iteration bookkeeping of a BP run (see :func:`explorer.pgm.bp.run_bp`)."""
+    """Per-iteration bookkeeping of a BP run (see :func:`explorer.pgm.bp.run_bp`).
 
-    def __init__(self, lay: Layout, mode: str, logdomain: bool, record: bool, tol: float):
-        self.lay, self.mode, self.logdomain, self.record, self.tol = lay, mode, logdomain, record, tol
-        self.osc_threshold = max(float(tol), 1e-6)
+    Factor beliefs live in two ``[Sv + St]`` buffers used in turn (the variable beliefs are
+    copied in front of them when a step's states are gathered): ``bf`` is the second part of
+    one of them, and the previous step's beliefs stay in the other until they are compared.
+    """
+
+    def __init__(self, lay: Layout, ws: Workspace, mode: str, logdomain: bool, record: bool, tol: float):
+        self.lay, self.ws, self.mode, self.logdomain, self.record, self.tol = lay, ws, mode, logdomain, record, tol
         self.bv, self.bf = lay.uniform_beliefs()
+        self._slot = -1                           # which buffer holds bf (-1: neither)
+        self._bufs: list[np.ndarray] = []
         self.steps: list[Step] = []
         self.iterations, self.converged, self.residual = 0, False, float("inf")
         self.oscillating, self.bethe, self.sent = False, None, 0
-        self._hist: list[np.ndarray] = []
-        self._ups: list[np.ndarray] = []
-        self._downs: list[np.ndarray] = []
-        self._sizes: list[float] = []
-        self._last_p: np.ndarray | None = None
+        self._osc = _Oscillation(lay.S, max(float(tol), 1e-6))
+        self._hist: list[np.ndarray] = []         # unrecorded: the last stored messages (logs)
+        self._scratch = np.empty(lay.St) if record else None
+        self._arena = _Arena(2 * lay.S + lay.Sv + lay.St) if record else None
         self._new = self._prev_new = None
         self._n_new = None
 
     # ------------------------------------------------------------------ figures
-    def _push(self, prev: np.ndarray, cur: np.ndarray) -> float:
-        """Record which stored-message entries rose or fell (probabilities) between two
-        iterations; returns the largest change."""
-        d = cur - prev
-        size = float(np.abs(d).max(initial=0.0))
-        self._ups = (self._ups + [d > self.osc_threshold])[-OSC_WINDOW:]
-        self._downs = (self._downs + [d < -self.osc_threshold])[-OSC_WINDOW:]
-        self._sizes = (self._sizes + [size])[-OSC_WINDOW:]
-        half = OSC_WINDOW // 2
-        swings = bool(np.any(np.logical_or.reduce(self._ups) & np.logical_or.reduce(self._downs)))
-        # a transient on the way to a fixed point also rises and falls, but its changes shrink:
-        # only a full window whose recent swings are as large as its earlier ones counts
-        self.oscillating = (swings and len(self._sizes) == OSC_WINDOW and size > self.osc_threshold
-                            and max(self._sizes[half:]) >= 0.5 * max(self._sizes[:half]))
-        return size
+    def _fb(self, new: np.ndarray, n_new: np.ndarray | None, avoid: int) -> tuple[np.ndarray, int]:
+        """Factor beliefs of the messages ``new`` into the buffer other than ``avoid``."""
+        lay = self.lay
+        if not self._bufs:
+            self._bufs = [np.empty(lay.Sv + lay.St), np.empty(lay.Sv + lay.St)]
+        if n_new is None:
+            n_new = lay.var_to_factor(new, lay.totals(new, self.ws), self.ws)
+        slot = 1 - avoid if avoid in (0, 1) else 0
+        return lay.factor_beliefs(n_new, out=self._bufs[slot][lay.Sv:]), slot
 
-    def _oscillation(self, stored: np.ndarray) -> float:
-        """For recorded steps: the largest stored-message change in this iteration, and the
-        ``oscillating`` flag: over a full window of the last :data:`OSC_WINDOW` iterations some
-        message entry both rose and fell by more than ``max(tol, 1e-6)``, and the changes of the
-        window's second half are at least half those of its first (they do not die out; it flips back and
-        forth, with period 2 or the longer swings of a frustrated loop, instead of settling).
-        Unrecorded runs compute the same flag once, in :meth:`finish`."""
-        p = np.exp(stored)
-        if self._last_p is None:
-            change = float(np.abs(p - np.exp(self.lay.init)).max(initial=0.0))
-        else:
-            change = self._push(self._last_p, p)
-        self._last_p = p
-        return change
-
-    def _rows(self, logs: np.ndarray, var: np.ndarray):
-        """Display rows from ``[n, K]`` log vectors of variables ``var``: probabilities (or
-        logs), real states only; an array when no padding, else a ragged list."""
-        vals = logs if self.logdomain else np.exp(logs)
-        if not self.lay.padded:
-            return vals
-        cards = self.lay.cards[var].tolist()
-        return [vals[k, :c] for k, c in enumerate(cards)]
+    def _set_beliefs(self, bv: np.ndarray, new: np.ndarray, n_new: np.ndarray | None,
+                     prev_new: np.ndarray | None, dv: float | None = None) -> float:
+        """New beliefs; returns the largest change of any belief (``prev_new``: the messages
+        behind the current factor beliefs when those were skipped; ``dv``: the variable
+        beliefs' change when already known)."""
+        dv = _change(bv, self.bv) if dv is None else dv
+        self.bv = bv
+        old_bf, old_slot = self.bf, self._slot
+        if old_bf is None:
+            old_bf, old_slot = self._fb(prev_new, None, -1)
+        self.bf, self._slot = self._fb(new, n_new, old_slot)
+        return max(dv, _change(self.bf, old_bf, self._scratch))
 
     def _states(self) -> Ragged:
         """One :class:`Ragged` per step (two buffers, not one array per node)."""
-        blocks = [b.reshape(1, -1) if b.ndim == 1 else b
-                  for b in self.lay.var_rows(self.bv) + self.lay.factor_rows(self.bf)]
-        return Ragged.concat(blocks)
+        both = self._bufs[self._slot]
+        both[:self.lay.Sv] = self.bv
+        return Ragged(*self.lay.states_values(both, self._arena.get(both.size)))
+
+    def _rows(self, values: np.ndarray, offsets: np.ndarray):
+        """Display rows: a ``[n, K]`` array when every variable has K states, else a Ragged."""
+        if self.lay.uniform:
+            return values.reshape(-1, self.lay.K)
+        return Ragged(values, offsets)
+
+    def _sent_rows(self, sent: list[tuple[int, np.ndarray]]):
+        shown = [self.lay.normalise(v) for _, v in sent]
+        if not self.logdomain:
+            shown = [np.exp(v) for v in shown]
+        if self.lay.uniform:
+            return np.array(shown).reshape(-1, self.lay.K)
+        return Ragged.from_rows(shown)
 
     # ------------------------------------------------------------------ iterative schedules
     def step(self, it: int, new: np.ndarray, stored: np.ndarray, *, edges: np.ndarray,
-             parallel: tuple[np.ndarray, np.ndarray] | None = None,
+             tot=None, parallel: tuple[np.ndarray, np.ndarray] | None = None,
              sent: list[tuple[int, np.ndarray]] | None = None,
              n_new: np.ndarray | None = None, note: str = "") -> None:
-        """After iteration ``it``: beliefs from the undamped ``new`` (``n_new`` = its
-        var -> factor messages when the caller has them), figures from ``stored``.
+        """After iteration ``it``: beliefs from the undamped ``new`` (``tot`` = its
+        :meth:`Layout.totals`, ``n_new`` = its var -> factor messages when the caller has
+        them), figures from ``stored``.
 
-        ``parallel`` = (var->factor, factor->var) internal arrays for a parallel step; ``sent``
-        = ``[(edge id, log vector [K])]`` in sending order for sequential steps.
+        ``parallel`` = (var->factor log messages, their ``exp``) of a parallel step (the
+        factor->var ones are ``new``, a fresh array the engine no longer writes to; the
+        workspace still holds the linear messages); ``sent``
+        = ``[(edge id, log vector)]`` in sending order for sequential steps.
         """
         lay = self.lay
         self.iterations = it
         self.sent += int(edges.size)
         if not self.record:
-            self._hist = (self._hist + [stored.copy()])[-(OSC_WINDOW + 1):]
-        self._prev_new, self._new, self._n_new = self._new, new.copy(), n_new
-        bv = lay.var_beliefs(new)
-        dv = float(np.abs(bv - self.bv).max(initial=0.0))
-        old_bf = self.bf
-        self.bv = bv
-        if self.record or dv <= self.tol:
-            if old_bf is None:
-                old_bf = lay.factor_beliefs(lay.var_to_factor(self._prev_new))
-            self.bf = lay.factor_beliefs(n_new if n_new is not None else lay.var_to_factor(new))
-            self.residual = max(dv, _bf_change(self.bf, old_bf))
+            # a parallel undamped step stores its fresh ``new``, which nothing writes to again
+            fresh = parallel is not None and stored is new
+            self._hist = self._hist[-OSC_WINDOW:] + [stored if fresh else stored.copy()]
+        self._prev_new, self._n_new = self._new, n_new
+        self._new = new if parallel is not None else new.copy()
+        bv = lay.var_beliefs(tot if tot is not None else lay.totals(new, self.ws))
+        if self.record:
+            self.residual = self._set_beliefs(bv, self._new, n_new, self._prev_new)
         else:
-            self.bf, self.residual = None, dv
-        if not self.record:
+            dv = _change(bv, self.bv)
+            if dv <= self.tol:
+                self.residual = self._set_beliefs(bv, self._new, n_new, self._prev_new, dv)
+            else:
+                self.bv, self.bf, self._slot, self.residual = bv, None, -1, dv
             return
-        change = self._oscillation(stored)
-        self.bethe = lay.bethe_log_z(self.bv, self.bf) if self.mode == "sum" else None
+        p_stored = None
         if parallel is not None:
-            n, nw = parallel
-            arr = np.stack([lay.to_external(lay.normalise(n)), lay.to_external(nw)], axis=1)
-            vars_ = np.repeat(lay.var[lay.ext_to_int], 2)
-            msgs = self._rows(arr.reshape(2 * lay.P, lay.K), vars_)
+            # the workspace holds exp(n) then the normalised new messages, back to back: show
+            # them in place (the engine recomputes both before it needs them again)
+            pair = self.ws.xl
+            a, b = pair[:lay.S], pair[lay.S:]
+            for c in lay.mclasses:                    # var -> factor shown normalised
+                v = lay.mview(a, c)
+                v /= v.sum(axis=0)
+            if not self.ws.lin_ok:
+                np.exp(new, out=b)
+            if self.logdomain:
+                with np.errstate(divide="ignore"):
+                    np.log(a, out=a)
+                np.copyto(b, new)
+            else:
+                p_stored = b if stored is new else None
+            msgs = self._rows(*lay.message_values(pair, self._arena.get(pair.size)))
         else:
-            logs = np.array([lay.normalise(v[:, None])[:, 0] for _, v in sent or []]).reshape(-1, lay.K)
-            vars_ = np.array([lay.var[lay.ext_to_int[e // 2]] for e, _ in sent or []], dtype=np.int64)
-            msgs = self._rows(logs, vars_)
+            msgs = self._sent_rows(sent or [])
+        change = self._osc.observe(np.exp(stored) if p_stored is None else p_stored)
+        self.oscillating = self._osc.flag
+        self.bethe = lay.bethe_log_z(self.bv, self.bf, self._scratch) if self.mode == "sum" else None
         self.steps.append(Step(
             edges=edges, messages=msgs, aggregates=None, states=self._states(),
             extras={"residual": self.residual, "max_message_change": change,
@@ -148,14 +254,15 @@ class Recorder:
         """Final beliefs and figures of an iterative run (exact whether or not recorded)."""
         lay = self.lay
         if self.bf is None:
-            old = lay.factor_beliefs(lay.var_to_factor(self._prev_new)) if self._prev_new is not None else None
-            self.bf = lay.factor_beliefs(self._n_new if self._n_new is not None else lay.var_to_factor(self._new))
-            if old is not None:
-                self.residual = max(self.residual, _bf_change(self.bf, old))
+            if self._prev_new is not None:
+                old, slot = self._fb(self._prev_new, None, -1)
+                self.bf, self._slot = self._fb(self._new, self._n_new, slot)
+                self.residual = max(self.residual, _change(self.bf, old))
+            else:
+                self.bf, self._slot = self._fb(self._new, self._n_new, -1)
         if not self.record:
-            ps = [np.exp(h) for h in self._hist]
-            for a, b in zip(ps[:-1], ps[1:]):
-                self._push(a, b)
+            self._osc.replay(self._hist)
+            self.oscillating = self._osc.flag
         self.bethe = lay.bethe_log_z(self.bv, self.bf) if self.mode == "sum" else None
 
     # ------------------------------------------------------------------ tree schedule
@@ -164,30 +271,28 @@ class Recorder:
         self.sent += 1
         if not self.record:
             return
-        bv, bf = lay.var_beliefs(m), lay.factor_beliefs(n)
-        change = max(float(np.abs(bv - self.bv).max(initial=0.0)), _bf_change(bf, self.bf))
-        self.bv, self.bf = bv, bf
+        change = self._set_beliefs(lay.var_beliefs(lay.totals(m, self.ws)), m, n, None)
         self.bethe = lay.bethe_log_z(self.bv, self.bf) if self.mode == "sum" else None
         q = int(lay.ext_to_int[edge // 2])
-        shown = lay.normalise(value[:, None]).T
+        shown = lay.normalise(value)
         v, f = lay.fg.names[lay.var[q]], lay.fg.factors[lay.fac[q]].label
         text = f"{v} -> {f}" if edge % 2 == 0 else f"{f} -> {v}"
         self.steps.append(Step(
-            edges=np.array([edge]), messages=self._rows(shown, lay.var[[q]]),
+            edges=np.array([edge]), messages=self._sent_rows([(edge, value)]),
             aggregates=None, states=self._states(),
             extras={"residual": change, "bethe_log_z": self.bethe, "oscillating": False,
-                    "max_message_change": float(np.abs(np.exp(shown) - np.exp(lay.normalise(
-                        lay.init[:, [q]])).T).max())},
+                    "max_message_change": float(np.abs(np.exp(shown) - 1.0 / shown.size).max())},
             note=f"Message {k} of {2 * lay.P}: {text} (it has heard from all its other neighbours)",
             label=text))
 
     def finish_tree(self, m: np.ndarray, n: np.ndarray) -> None:
-        self.bv, self.bf = self.lay.var_beliefs(m), self.lay.factor_beliefs(n)
+        self.bv = self.lay.var_beliefs(self.lay.totals(m, self.ws))
+        self.bf, self._slot = self._fb(m, n, self._slot)
         self.bethe = self.lay.bethe_log_z(self.bv, self.bf) if self.mode == "sum" else None
         self.residual, self.iterations, self.converged = 0.0, 1, True
 
 
-def decode_map(lay: Layout, bv: np.ndarray, bf: list[np.ndarray]) -> tuple[list[int], bool]:
+def decode_map(lay: Layout, bv: np.ndarray, bf: np.ndarray) -> tuple[list[int], bool]:
     """A consistent MAP assignment from max-product beliefs (libDAI's ``findMaximum``).
 
     Depth-first over factors: each factor picks the most probable entry of its belief among
@@ -231,7 +336,7 @@ def decode_map(lay: Layout, bv: np.ndarray, bf: list[np.ndarray]) -> tuple[list[
                 stack.extend(j for j in var_factors[i] if not visited[j])
     for i in range(fg.n_vars):
         if assign[i] < 0:
-            assign[i] = int(np.argmax(bv[: fg.cards[i], i]))
+            assign[i] = int(np.argmax(lay.var_belief(bv, i)))
     return assign, consistent
 
 
