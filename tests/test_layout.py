@@ -84,8 +84,9 @@ def test_auto_picks_by_size(monkeypatch):
     monkeypatch.setattr(L, "_ALGORITHMS", {k: (lambda k_: lambda n, *a: seen.append(k_) or
                                                np.random.default_rng(0).random((n, 2)))(k)
                                            for k in L._ALGORITHMS})
-    compute_layout(path(10), "auto")
-    compute_layout(path(L.SMALL + 1), "auto")
+    ring = lambda n: Graph.from_edges(n, [(i, (i + 1) % n) for i in range(n)])  # noqa: E731 (no structure)
+    compute_layout(ring(10), "auto")
+    compute_layout(ring(L.SMALL + 1), "auto")
     assert seen == ["kamada_kawai", "spring"]
 
 

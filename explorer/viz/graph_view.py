@@ -28,6 +28,8 @@ PLAN_WIDTH = 1280
 LABEL_MAX = 400
 #: room (px) a colour bar with its ticks and title takes on the right of the plot
 BARS_PX = 100
+#: the ring around an observed variable
+EVIDENCE_COLOR = "#222222"
 #: label font size in px (node labels; factor labels one px smaller)
 LABEL_FONT = 14
 
@@ -134,13 +136,13 @@ def plan_labels(graph: Any, pos: np.ndarray, *, size: float, area: tuple[float, 
     order = list(np.flatnonzero(~fac)) + list(np.flatnonzero(fac))
     pairs = graph.undirected_pairs()
     return plan_node_labels(pos, texts, marker_px=diam, area=area, font=LABEL_FONT if n <= LABEL_THRESHOLD else 12,
-                            order=order, edges=pairs if len(pairs) <= 4000 else None)
+                            order=order, edges=pairs if n <= 120 else None, rounds=4 if n <= 120 else 2)
 
 
-def label_trace(plan: LabelPlan, hover: list[str], *, font: float) -> go.Scatter:
+def label_trace(plan: LabelPlan, hover: list[str], *, font: float, webgl: bool = False) -> go.Scatter | go.Scattergl:
     """The placed labels as one text trace (dropped ones absent; full text on the node's hover)."""
     keep = np.flatnonzero(~np.isnan(plan.x))
-    return go.Scatter(x=np.round(plan.x[keep], 5), y=np.round(plan.y[keep], 5), mode="text",
+    return _scatter(webgl, x=np.round(plan.x[keep], 5), y=np.round(plan.y[keep], 5), mode="text",
                       text=[plan.text[i] for i in keep], textposition="middle center",
                       textfont=dict(size=font, color=["white" if plan.inside[i] else "#111" for i in keep]),
                       hovertext=[hover[i] for i in keep], hovertemplate="%{hovertext}<extra></extra>",
@@ -150,7 +152,7 @@ def label_trace(plan: LabelPlan, hover: list[str], *, font: float) -> go.Scatter
 def base_traces(graph: Any, pos: np.ndarray, *, selected: int | None = None,
                 highlight_edges: np.ndarray | None = None, width: int | None = None,
                 height: int | None = None, margin: dict[str, float] | None = None, bars_px: float = 0.0,
-                label_text: list[str] | None = None) -> dict[str, Any]:
+                label_text: list[str] | None = None, evidence: Any = ()) -> dict[str, Any]:
     """The static pieces every graph view shares, keyed by role.
 
     Args:
@@ -158,9 +160,10 @@ def base_traces(graph: Any, pos: np.ndarray, *, selected: int | None = None,
             and the height :func:`frame_layout` gives).
         margin, bars_px: the figure's margins and the colour bars' width (px).
         label_text: the node labels to draw (default: the display labels).
+        evidence: observed nodes, drawn with a thick dark ring (their label says the state).
 
     Returns:
-        ``{"edges", "arrows", "highlight", "factors", "ring", "labels"}`` Plotly traces plus
+        ``{"edges", "arrows", "highlight", "factors", "ring", "labels", "evidence"}`` traces plus
         ``"webgl"`` (bool), ``"size"`` (node marker size in px) and ``"plan"`` (the
         :class:`~explorer.viz.labels.LabelPlan`: label boxes and the axis ranges that hold them).
     """
@@ -175,7 +178,7 @@ def base_traces(graph: Any, pos: np.ndarray, *, selected: int | None = None,
     hover = node_hover(graph)
     out["plan"] = plan_labels(graph, pos, size=size, area=area, texts=label_text)
     font = LABEL_FONT if n <= LABEL_THRESHOLD else 12
-    out["labels"] = label_trace(out["plan"], hover, font=font)
+    out["labels"] = label_trace(out["plan"], hover, font=font, webgl=webgl)
     out["edges"] = _scatter(webgl, x=xe, y=ye, mode="lines", line=dict(color=EDGE_COLOR, width=width),
                             hoverinfo="skip", showlegend=False, name="edges")
     out["arrows"] = _arrows(graph, pos, webgl, size)
@@ -190,6 +193,11 @@ def base_traces(graph: Any, pos: np.ndarray, *, selected: int | None = None,
         hovertext=[hover[i] for i in idx], hovertemplate="%{hovertext}<extra></extra>",
         marker=dict(symbol="square", size=size * 0.75, color=FACTOR_COLOR, line=dict(width=1, color="#444")),
         showlegend=bool(idx.size), name="factor", customdata=idx)
+    ev = np.asarray(list(evidence), dtype=np.int64)
+    out["evidence"] = _scatter(webgl, x=pos[ev, 0], y=pos[ev, 1], mode="markers", name="observed (evidence)",
+                                 marker=dict(symbol="circle-open", size=size + 9, color=EVIDENCE_COLOR,
+                                             line=dict(width=4, color=EVIDENCE_COLOR)),
+                                 hoverinfo="skip", showlegend=bool(ev.size))
     if selected is not None:
         sel = check_node(graph, selected)
         out["ring"] = _scatter(webgl, x=[pos[sel, 0]], y=[pos[sel, 1]], mode="markers",

@@ -1,0 +1,248 @@
+"""Messages drawn so a class can read them: arrows, numbers with state names, evidence.
+
+For one step of a Trace these functions return what to draw; :mod:`explorer.viz.trace_view`
+puts them in frames.
+
+    state_names(trace)          per node, the names of its states (BP/VE: from the result and the
+                                evidence; ``None`` for neural traces)
+    evidence(trace)             ``{node: observed state name}``
+    message_arrows(...)         per message a position ``MESSAGE_AT`` along its edge and the angle
+                                (Plotly's ``marker.angle``: degrees clockwise from up) that points
+                                the arrowhead from sender to receiver
+    message_text(...)           the vector as short text: ``"yes .72<br>no .28"`` (BP),
+                                ``"[0.5, 0.5]"`` (VE), ``"[.12, -1.3]"`` (neural); ``None`` when
+                                longer than :data:`SMALL` entries
+    message_labels(...)         ``(x, y, text)`` of the step's message texts, placed beside their
+                                arrows without covering nodes, node labels or each other (dropped
+                                when there is no room: the arrow keeps the vector on hover)
+    earlier_messages(...)       edges whose latest message was sent before this step (drawn faded)
+
+Numbers are the recorded ones, rounded for the eye (:func:`short`), never recomputed.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from explorer.viz._common import as_rows, check_step
+from explorer.viz.colors import family, is_factor
+from explorer.viz.labels import Frame, place, text_size
+from explorer.viz.messages import MESSAGE_AT, message_positions
+
+__all__ = ["SMALL", "MESSAGE_FONT", "short", "state_names", "evidence", "message_arrows",
+           "message_text", "message_labels", "earlier_messages"]
+
+#: vectors up to this many entries are written on the graph
+SMALL = 4
+#: steps sending more messages than this get no text (a crowd of numbers is not readable)
+MAX_TEXTS_SENT = 160
+#: font size (px) of message text on the graph
+MESSAGE_FONT = 12
+
+
+def short(v: float) -> str:
+    """A number in at most 4 characters where possible: ``.72``, ``-.3``, ``1``, ``12.5``, ``3e-05``."""
+    v = float(v)
+    if not np.isfinite(v):
+        return str(v)
+    if v == 0:
+        return "0"
+    a = abs(v)
+    if 0.005 <= a < 1:
+        t = f"{a:.2f}".lstrip("0").rstrip("0").rstrip(".")
+        return ("-" if v < 0 else "") + (t or "0")
+    if 1 <= a < 100:
+        t = f"{a:.2f}"[:4].rstrip("0").rstrip(".")
+        return ("-" if v < 0 else "") + t
+    return f"{v:.0e}".replace("e-0", "e-").replace("e+0", "e")
+
+
+def _name_map(trace: Any) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for key in ("marginals",):
+        for var, d in (trace.result.get(key) or {}).items():
+            if isinstance(d, dict):
+                out[str(var)] = [str(s) for s in d]
+    return out
+
+
+def state_names(trace: Any) -> list[list[str] | None]:
+    """Per node, the names of its states: read from the result's marginals (``{var: {state: p}}``)
+    and, for an observed variable, its observed state in the place of its one-hot belief; states
+    whose name the trace does not record are called by their index. ``None`` per node for neural
+    and WL traces, and for factors."""
+    g = trace.graph
+    if family(trace) not in ("bp", "ve"):
+        return [None] * g.n_nodes
+    names = _name_map(trace)
+    ev = {str(k): str(v) for k, v in (trace.params.get("evidence") or {}).items()}
+    fac = is_factor(g)
+    rows = as_rows(trace.steps[-1].states) if trace.steps and trace.steps[-1].states is not None else []
+    out: list[list[str] | None] = []
+    for i, lab in enumerate(g.display_labels):
+        if fac[i]:
+            out.append(None)
+        elif lab in names:
+            out.append(names[lab])
+        elif lab in ev and i < len(rows) and rows[i].size:
+            k = int(np.argmax(rows[i]))
+            shared = {tuple(v) for v in names.values()}
+            # every other variable has the same states, and the observed one is among them there
+            same = next(iter(shared)) if len(shared) == 1 else ()
+            if len(same) == rows[i].size and same[k] == ev[lab]:
+                out.append(list(same))
+            else:
+                out.append([ev[lab] if j == k else str(j) for j in range(rows[i].size)])
+        else:
+            out.append(None)
+    return out
+
+
+def evidence(trace: Any) -> dict[int, str]:
+    """``{node: observed state name}`` for the variables a BP or VE run observed."""
+    ev = {str(k): str(v) for k, v in (trace.params.get("evidence") or {}).items()}
+    return {i: ev[lab] for i, lab in enumerate(trace.graph.display_labels) if lab in ev}
+
+
+def message_arrows(graph: Any, pos: np.ndarray, edges: np.ndarray, at: float = MESSAGE_AT) -> tuple[np.ndarray, np.ndarray]:
+    """``([n, 2] positions, [n] angles)``: where each message's arrowhead sits and its
+    ``marker.angle`` (degrees clockwise from up, so ``triangle-up`` points at the receiver)."""
+    edges = np.asarray(edges, dtype=np.int64)
+    d = pos[graph.receivers[edges]] - pos[graph.senders[edges]]
+    angle = np.degrees(np.arctan2(d[:, 0], d[:, 1]))
+    return message_positions(graph, pos, edges, at), np.round(angle, 1)
+
+
+def _variable_of(graph: Any, e: int) -> int:
+    """The variable end of a factor-graph edge (the receiver when both are variables)."""
+    fac = graph.roles is not None and str(graph.roles[graph.receivers[e]]).lower() == "factor"
+    return int(graph.senders[e] if fac else graph.receivers[e])
+
+
+def message_text(trace: Any, step: int, j: int, names: Sequence[list[str] | None] | None = None,
+                 *, sep: str = "<br>") -> str | None:
+    """The ``j``-th message of ``step`` as short text, or ``None`` above :data:`SMALL` entries.
+
+    BP: one ``state value`` per line (state names from :func:`state_names`). VE: the vector
+    ``[0.5, 0.5]`` (2 significant digits). Neural: ``[.12, -1.3]``.
+    """
+    st = trace.steps[step]
+    m = as_rows(st.messages)[j]
+    if m.size == 0 or m.size > SMALL:
+        return None
+    fam = family(trace)
+    if fam == "bp":
+        if trace.params.get("logdomain"):
+            m = np.exp(m)
+        e = int(st.edges[j])
+        nm = (names or state_names(trace))[_variable_of(trace.graph, e)]
+        nm = nm if nm is not None and len(nm) == m.size else [str(s) for s in range(m.size)]
+        return sep.join(f"{a} {short(v)}" for a, v in zip(nm, m))
+    if fam == "ve":
+        return "[" + ", ".join(f"{v:.2g}" for v in m) + "]"
+    return "[" + ", ".join(short(v) for v in m) + "]"
+
+
+def earlier_messages(trace: Any, step: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(edges, steps)``: every edge that sent before ``step`` and not in it, with the step of
+    its latest message (sequential schedules and VE; empty when every step sends every edge)."""
+    k = check_step(trace, step)
+    last: dict[int, int] = {}
+    for s in range(k):
+        for e in trace.steps[s].edges.tolist():
+            last[e] = s
+    for e in trace.steps[k].edges.tolist():
+        last.pop(e, None)
+    edges = np.array(sorted(last), dtype=np.int64)
+    return edges, np.array([last[e] for e in edges.tolist()], dtype=np.int64)
+
+
+def message_labels(trace: Any, graph: Any, pos: np.ndarray, step: int, *, frame: Frame | None = None,
+                   obstacles: np.ndarray | None = None, first: Sequence[int] = (), limit: int = 80,
+                   names: Sequence[list[str] | None] | None = None) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """``(x, y, text)`` of the message texts of ``step``, each beside its arrow on the receiver's
+    half of the edge, never over a node, a node label or another text.
+
+    Args:
+        frame: the plot's :class:`~explorer.viz.labels.Frame` (default: the positions' bounding
+            box in a 1280 x 720 figure).
+        obstacles: ``[m, 4]`` px boxes to keep clear of (nodes, node labels).
+        first: receivers whose incoming messages are placed first (the selected node).
+        limit: at most this many texts (the rest keep their vector on hover).
+
+    Returns:
+        Data coordinates and texts of the messages that fit, in placement order (messages into
+        ``first``, then factor -> variable, then the rest).
+    """
+    k = check_step(trace, step)
+    st = trace.steps[k]
+    if st.messages is None or not st.n_sent or st.n_sent > MAX_TEXTS_SENT or graph.n_nodes > 120:
+        return np.zeros(0), np.zeros(0), []
+    if frame is None:
+        lo, hi = pos.min(0), pos.max(0)
+        frame = Frame((lo[0], hi[0]), (lo[1], hi[1]), 1260.0, 560.0)
+    names = names if names is not None else state_names(trace)
+    fac = is_factor(graph)
+    texts = [message_text(trace, k, j, names) for j in range(st.n_sent)]
+    cand = [j for j, t in enumerate(texts) if t is not None]
+    if not cand:
+        return np.zeros(0), np.zeros(0), []
+    rec = graph.receivers[st.edges]
+    pri = {j: (0 if rec[j] in set(first) else 1 if fac[graph.senders[st.edges[j]]] else 2, j) for j in cand}
+    cand.sort(key=pri.get)
+    xy, ang = message_arrows(graph, pos, st.edges[cand])
+    px = frame.to_px(xy)
+    sizes, offsets = [], []
+    for j, a in zip(cand, np.radians(ang)):
+        w, h = text_size(texts[j], MESSAGE_FONT)
+        along = np.array([np.sin(a), np.cos(a)])          # unit vector sender -> receiver (px, y up)
+        normal = np.array([along[1], -along[0]])           # to the right of the direction of travel
+        reach = np.abs(normal[0]) * w / 2 + np.abs(normal[1]) * h / 2 + 7
+        offs = [normal * reach, normal * reach + along * 10, normal * reach - along * 10,
+                -normal * reach, -normal * reach + along * 10]
+        sizes.append((w, h))
+        offsets.append(np.array(offs))
+    res = place(px, sizes, offsets, area=(frame.width, frame.height), obstacles=obstacles)
+    keep = [i for i, c in enumerate(res.centres) if c is not None][:limit]
+    if not keep:
+        return np.zeros(0), np.zeros(0), []
+    data = frame.to_data(np.array([res.centres[i] for i in keep]))
+    return data[:, 0], data[:, 1], [texts[cand[i]] for i in keep]
+
+
+def step_overlay(trace: Any, pos: np.ndarray, step: int, *, plan: Any, size: float,
+                 selected: int | None = None, values: Any = None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Frame data for one step: ``(message texts, earlier messages)`` as Plotly trace updates.
+
+    Args:
+        plan: the node labels' :class:`~explorer.viz.labels.LabelPlan` (its frame and boxes are
+            what the texts keep clear of).
+        size: node marker diameter (px).
+        values: ``values(k)`` -> ``[n_sent]`` colour of each message of step ``k`` (the same
+            numbers the current markers use), for the faded earlier ones.
+    """
+    g = trace.graph
+    frame = plan.frame
+    px = frame.to_px(pos)
+    r = np.where(is_factor(g), 0.375 * size, 0.5 * size)[:, None] + 1
+    boxes = [np.hstack([px - r, px + r]), plan.boxes[~np.isnan(plan.boxes[:, 0])]]
+    st = trace.steps[step]
+    if st.n_sent:
+        apx = frame.to_px(message_arrows(g, pos, st.edges)[0])
+        boxes.append(np.hstack([apx - 6, apx + 6]))
+    x, y, text = message_labels(trace, g, pos, step, frame=frame, obstacles=np.vstack(boxes),
+                                first=() if selected is None else (selected,))
+    texts = dict(x=np.round(x, 5), y=np.round(y, 5), text=text)
+    edges, sent = earlier_messages(trace, step)
+    if not edges.size or values is None:
+        return texts, dict(x=[], y=[], marker=dict(color=[], angle=[]))
+    xy, ang = message_arrows(g, pos, edges)
+    col = []
+    for e, s in zip(edges.tolist(), sent.tolist()):
+        j = int(np.flatnonzero(trace.steps[s].edges == e)[-1])
+        col.append(float(values(s)[j]))
+    hover = [f"sent in step {s + 1}" for s in sent.tolist()]
+    return texts, dict(x=np.round(xy[:, 0], 5), y=np.round(xy[:, 1], 5), hovertext=hover,
+                       marker=dict(color=col, angle=ang))
