@@ -282,3 +282,43 @@ def test_sparse_long_vectors_name_their_non_zeros():
     e = np.zeros(34)
     e[7] = 1.0
     assert latex_vector(e) == r"\mathbf{0}_{34}\text{ except }[7]{=}1"
+
+
+# --------------------------------------------------------------------------- labels that fit
+def _label_boxes(d: dict, width: int, bars: float) -> tuple[np.ndarray, tuple[float, float]]:
+    """Every drawn label's box in px, recomputed from the figure JSON alone (ranges, margins, text)."""
+    from explorer.viz.labels import Frame, text_size
+
+    lay = d["layout"]
+    m = lay["margin"]
+    area = (width - m["l"] - m["r"] - bars, lay["height"] - m["t"] - m["b"])
+    fr = Frame(tuple(lay["xaxis"]["range"]), tuple(lay["yaxis"]["range"]), *area)
+    boxes = []
+    for tr in d["data"]:
+        if tr.get("mode") != "text":
+            continue
+        xy = fr.to_px(np.c_[decode_array(tr["x"]).astype(float), decode_array(tr["y"]).astype(float)])
+        for (cx, cy), text in zip(xy, tr["text"]):
+            w, h = text_size(text, tr["textfont"]["size"])
+            boxes.append([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2])
+    return np.array(boxes).reshape(-1, 4), area
+
+
+@pytest.mark.parametrize("name", ["asia", "sachs", "earthquake", "ising10"])
+def test_labels_never_collide_or_leave_the_plot(name):
+    from explorer.pgm import load_model, run_bp
+    from explorer.viz.layout import compute_layout
+
+    fg = load_model(name)
+    t = run_bp(fg, max_iter=2)
+    pos = compute_layout(t.graph)
+    for fig, bars in ((graph_figure(t.graph, pos, width=1280, height=720), 0),
+                      (trace_figure(t, pos, width=1280, height=720, animate=False), 110)):
+        boxes, (W, H) = _label_boxes(fig_json(fig), 1280, bars)
+        n_var = fg.n_vars
+        assert len(boxes) >= (n_var if name != "ising10" else 50)      # most labels are drawn
+        assert (boxes[:, :2] >= 0).all() and (boxes[:, 2] <= W).all() and (boxes[:, 3] <= H).all()
+        over = ((boxes[:, None, 0] < boxes[None, :, 2]) & (boxes[None, :, 0] < boxes[:, None, 2])
+                & (boxes[:, None, 1] < boxes[None, :, 3]) & (boxes[None, :, 1] < boxes[:, None, 3]))
+        np.fill_diagonal(over, False)
+        assert not over.any(), f"{int(over.sum()) // 2} overlapping label pairs"

@@ -199,7 +199,7 @@ def message_labels(trace: Any, graph: Any, pos: np.ndarray, step: int, *, frame:
         w, h = text_size(texts[j], MESSAGE_FONT)
         along = np.array([np.sin(a), np.cos(a)])          # unit vector sender -> receiver (px, y up)
         normal = np.array([along[1], -along[0]])           # to the right of the direction of travel
-        reach = np.abs(normal[0]) * w / 2 + np.abs(normal[1]) * h / 2 + 7
+        reach = np.abs(normal[0]) * w / 2 + np.abs(normal[1]) * h / 2 + 10  # clear of its arrow
         offs = [normal * reach, normal * reach + along * 10, normal * reach - along * 10,
                 -normal * reach, -normal * reach + along * 10]
         sizes.append((w, h))
