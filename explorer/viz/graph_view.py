@@ -144,7 +144,8 @@ def label_trace(plan: LabelPlan, hover: list[str], *, font: float, webgl: bool =
     keep = np.flatnonzero(~np.isnan(plan.x))
     return _scatter(webgl, x=np.round(plan.x[keep], 5), y=np.round(plan.y[keep], 5), mode="text",
                       text=[plan.text[i] for i in keep], textposition="middle center",
-                      textfont=dict(size=font, color=["white" if plan.inside[i] else "#111" for i in keep]),
+                      # dark text with a white halo reads on every node colour, inside or beside it
+                      textfont=dict(size=font, color="#111", **({} if webgl else {"shadow": "0px 0px 3px white"})),
                       hovertext=[hover[i] for i in keep], hovertemplate="%{hovertext}<extra></extra>",
                       customdata=keep, showlegend=False, name="labels")
 

@@ -241,7 +241,7 @@ def trace_figure(trace: Any, pos: Any, *, color_by: str = "auto", feature: int =
                        textfont=dict(size=MESSAGE_FONT, color="#3d0a00"), **(text0 or dict(x=[], y=[])))
     early = _scatter(webgl, mode="markers", name="earlier messages", showlegend=False,
                      hovertemplate="%{hovertext}<extra></extra>", **(early0 or dict(x=[], y=[])))
-    early.update(marker=dict(msg_marker, showscale=False, opacity=0.3, line=dict(width=0), size=9,
+    early.update(marker=dict(msg_marker, showscale=False, opacity=0.35, line=dict(width=0), size=12,
                              **({"color": early0["marker"]["color"], "angle": early0["marker"]["angle"]}
                                 if early0 else {})))
     fig = go.Figure([base["edges"], base["arrows"], base["highlight"], msgs, base["factors"], nodes,
