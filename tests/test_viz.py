@@ -197,10 +197,12 @@ def test_webgl_above_300_nodes():
         g = random_graph(n, n, seed=0)
         pos = np.random.default_rng(0).uniform(size=(n, 2))
         d = fig_json(graph_figure(g, pos))
-        assert {tr["type"] for tr in d["data"]} == {kind}
+        assert {tr["type"] for tr in d["data"] if tr.get("name") != "labels"} == {kind}
+        assert [tr["type"] for tr in d["data"] if tr.get("name") == "labels"] == ["scatter"]  # SVG text
         t = gcn_trace(g, layers=1)
         d = fig_json(trace_figure(t, pos))
-        assert {tr["type"] for tr in d["data"]} == {kind}
+        assert {tr["type"] for tr in d["data"] if tr.get("name") != "labels"} == {kind}
+        assert [tr["type"] for tr in d["data"] if tr.get("name") == "labels"] == ["scatter"]  # SVG text
 
 
 def test_animation_of_1000_nodes_20_steps_stays_under_2_mb():

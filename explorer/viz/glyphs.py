@@ -27,7 +27,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from explorer.viz._common import as_rows, check_step
-from explorer.viz.colors import family, is_factor
+from explorer.viz.colors import evidence, family, is_factor, state_names
 from explorer.viz.labels import Frame, place, text_size
 from explorer.viz.messages import MESSAGE_AT, message_positions
 
@@ -38,6 +38,8 @@ __all__ = ["SMALL", "MESSAGE_FONT", "short", "state_names", "evidence", "message
 SMALL = 4
 #: steps sending more messages than this get no text (a crowd of numbers is not readable)
 MAX_TEXTS_SENT = 160
+#: a step sending more messages than this is a crowd: only the CROWD_TEXTS largest get text
+CROWD, CROWD_TEXTS = 60, 24
 #: font size (px) of message text on the graph
 MESSAGE_FONT = 12
 
@@ -57,53 +59,6 @@ def short(v: float) -> str:
         t = f"{a:.2f}"[:4].rstrip("0").rstrip(".")
         return ("-" if v < 0 else "") + t
     return f"{v:.0e}".replace("e-0", "e-").replace("e+0", "e")
-
-
-def _name_map(trace: Any) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    for key in ("marginals",):
-        for var, d in (trace.result.get(key) or {}).items():
-            if isinstance(d, dict):
-                out[str(var)] = [str(s) for s in d]
-    return out
-
-
-def state_names(trace: Any) -> list[list[str] | None]:
-    """Per node, the names of its states: read from the result's marginals (``{var: {state: p}}``)
-    and, for an observed variable, its observed state in the place of its one-hot belief; states
-    whose name the trace does not record are called by their index. ``None`` per node for neural
-    and WL traces, and for factors."""
-    g = trace.graph
-    if family(trace) not in ("bp", "ve"):
-        return [None] * g.n_nodes
-    names = _name_map(trace)
-    ev = {str(k): str(v) for k, v in (trace.params.get("evidence") or {}).items()}
-    fac = is_factor(g)
-    rows = as_rows(trace.steps[-1].states) if trace.steps and trace.steps[-1].states is not None else []
-    out: list[list[str] | None] = []
-    for i, lab in enumerate(g.display_labels):
-        if fac[i]:
-            out.append(None)
-        elif lab in names:
-            out.append(names[lab])
-        elif lab in ev and i < len(rows) and rows[i].size:
-            k = int(np.argmax(rows[i]))
-            shared = {tuple(v) for v in names.values()}
-            # every other variable has the same states, and the observed one is among them there
-            same = next(iter(shared)) if len(shared) == 1 else ()
-            if len(same) == rows[i].size and same[k] == ev[lab]:
-                out.append(list(same))
-            else:
-                out.append([ev[lab] if j == k else str(j) for j in range(rows[i].size)])
-        else:
-            out.append(None)
-    return out
-
-
-def evidence(trace: Any) -> dict[int, str]:
-    """``{node: observed state name}`` for the variables a BP or VE run observed."""
-    ev = {str(k): str(v) for k, v in (trace.params.get("evidence") or {}).items()}
-    return {i: ev[lab] for i, lab in enumerate(trace.graph.display_labels) if lab in ev}
 
 
 def message_arrows(graph: Any, pos: np.ndarray, edges: np.ndarray, at: float = MESSAGE_AT) -> tuple[np.ndarray, np.ndarray]:
@@ -160,7 +115,7 @@ def earlier_messages(trace: Any, step: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def message_labels(trace: Any, graph: Any, pos: np.ndarray, step: int, *, frame: Frame | None = None,
-                   obstacles: np.ndarray | None = None, first: Sequence[int] = (), limit: int = 80,
+                   obstacles: np.ndarray | None = None, first: Sequence[int] = (), limit: int | None = None,
                    names: Sequence[list[str] | None] | None = None) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """``(x, y, text)`` of the message texts of ``step``, each beside its arrow on the receiver's
     half of the edge, never over a node, a node label or another text.
@@ -170,11 +125,12 @@ def message_labels(trace: Any, graph: Any, pos: np.ndarray, step: int, *, frame:
             box in a 1280 x 720 figure).
         obstacles: ``[m, 4]`` px boxes to keep clear of (nodes, node labels).
         first: receivers whose incoming messages are placed first (the selected node).
-        limit: at most this many texts (the rest keep their vector on hover).
+        limit: at most this many texts (the rest keep their vector on hover); default 80, or
+            :data:`CROWD_TEXTS` when the step sends more than :data:`CROWD` messages.
 
     Returns:
         Data coordinates and texts of the messages that fit, in placement order (messages into
-        ``first``, then factor -> variable, then the rest).
+        ``first``, then factor -> variable, then the rest; largest entry first within each).
     """
     k = check_step(trace, step)
     st = trace.steps[k]
@@ -190,8 +146,14 @@ def message_labels(trace: Any, graph: Any, pos: np.ndarray, step: int, *, frame:
     if not cand:
         return np.zeros(0), np.zeros(0), []
     rec = graph.receivers[st.edges]
-    pri = {j: (0 if rec[j] in set(first) else 1 if fac[graph.senders[st.edges[j]]] else 2, j) for j in cand}
+    rows = as_rows(st.messages)
+    want = set(int(f) for f in first)
+    pri = {j: (0 if rec[j] in want else 1 if fac[graph.senders[st.edges[j]]] else 2,
+               -float(np.abs(rows[j]).max()), j) for j in cand}
     cand.sort(key=pri.get)
+    if limit is None:
+        limit = 80 if st.n_sent <= CROWD else CROWD_TEXTS
+    cand = [j for j in cand if pri[j][0] == 0] + [j for j in cand if pri[j][0] > 0][:2 * limit]
     xy, ang = message_arrows(graph, pos, st.edges[cand])
     px = frame.to_px(xy)
     sizes, offsets = [], []
@@ -205,7 +167,9 @@ def message_labels(trace: Any, graph: Any, pos: np.ndarray, step: int, *, frame:
         sizes.append((w, h))
         offsets.append(np.array(offs))
     res = place(px, sizes, offsets, area=(frame.width, frame.height), obstacles=obstacles)
-    keep = [i for i, c in enumerate(res.centres) if c is not None][:limit]
+    n_first = sum(1 for j in cand if pri[j][0] == 0)
+    keep = [i for i, c in enumerate(res.centres) if c is not None]
+    keep = [i for i in keep if i < n_first] + [i for i in keep if i >= n_first][:max(limit - n_first, 0)]
     if not keep:
         return np.zeros(0), np.zeros(0), []
     data = frame.to_data(np.array([res.centres[i] for i in keep]))

@@ -28,6 +28,8 @@ PLAN_WIDTH = 1280
 LABEL_MAX = 400
 #: room (px) a colour bar with its ticks and title takes on the right of the plot
 BARS_PX = 100
+#: text halos (CSS text-shadow) for labels inside and beside a node
+HALO_DARK, HALO_LIGHT = "0px 0px 2px #000, 0px 0px 2px #000", "0px 0px 3px #fff, 0px 0px 3px #fff"
 #: the ring around an observed variable
 EVIDENCE_COLOR = "#222222"
 #: label font size in px (node labels; factor labels one px smaller)
@@ -139,13 +141,19 @@ def plan_labels(graph: Any, pos: np.ndarray, *, size: float, area: tuple[float, 
                             order=order, edges=pairs if n <= 120 else None, rounds=4 if n <= 120 else 2)
 
 
-def label_trace(plan: LabelPlan, hover: list[str], *, font: float, webgl: bool = False) -> go.Scatter | go.Scattergl:
-    """The placed labels as one text trace (dropped ones absent; full text on the node's hover)."""
+def label_trace(plan: LabelPlan, hover: list[str], *, font: float) -> go.Scatter:
+    """The placed labels as one text trace (dropped ones absent; full text on the node's hover).
+
+    Always SVG, even over a WebGL graph: at most :data:`LABEL_MAX` labels, and only SVG text
+    takes the white halo that keeps dark text readable on a dark node.
+    """
     keep = np.flatnonzero(~np.isnan(plan.x))
-    return _scatter(webgl, x=np.round(plan.x[keep], 5), y=np.round(plan.y[keep], 5), mode="text",
+    return go.Scatter(x=np.round(plan.x[keep], 5), y=np.round(plan.y[keep], 5), mode="text",
                       text=[plan.text[i] for i in keep], textposition="middle center",
-                      # dark text with a white halo reads on every node colour, inside or beside it
-                      textfont=dict(size=font, color="#111", **({} if webgl else {"shadow": "0px 0px 3px white"})),
+                      # inside a node: white with a dark halo (reads on yellow and on purple);
+                      # beside it: dark with a white halo (reads over edges and arrows)
+                      textfont=dict(size=font, color=["white" if plan.inside[i] else "#111" for i in keep],
+                                    shadow=[HALO_DARK if plan.inside[i] else HALO_LIGHT for i in keep]),
                       hovertext=[hover[i] for i in keep], hovertemplate="%{hovertext}<extra></extra>",
                       customdata=keep, showlegend=False, name="labels")
 
@@ -179,7 +187,7 @@ def base_traces(graph: Any, pos: np.ndarray, *, selected: int | None = None,
     hover = node_hover(graph)
     out["plan"] = plan_labels(graph, pos, size=size, area=area, texts=label_text)
     font = LABEL_FONT if n <= LABEL_THRESHOLD else 12
-    out["labels"] = label_trace(out["plan"], hover, font=font, webgl=webgl)
+    out["labels"] = label_trace(out["plan"], hover, font=font)
     out["edges"] = _scatter(webgl, x=xe, y=ye, mode="lines", line=dict(color=EDGE_COLOR, width=width),
                             hoverinfo="skip", showlegend=False, name="edges")
     out["arrows"] = _arrows(graph, pos, webgl, size)

@@ -14,7 +14,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from explorer.viz._common import HIGHLIGHT, MESSAGE_SCALE, as_rows, check_node, check_step, fmt, fmt_vec
-from explorer.viz.colors import color_spec, family, is_factor, last_states
+from explorer.viz.colors import color_spec, family, is_factor, last_states, state_label
 from explorer.viz.glyphs import MESSAGE_FONT, evidence, message_arrows, step_overlay
 from explorer.viz.graph_view import _check_pos, _scatter, base_traces, frame_layout, node_hover, node_trace
 from explorer.viz.messages import message_values
@@ -166,7 +166,7 @@ def trace_figure(trace: Any, pos: Any, *, color_by: str = "auto", feature: int =
     mhi = mhi if mhi > mlo else mlo + 1.0
     scale = max(abs(mlo), abs(mhi))
     big = g.n_nodes > 300
-    mtitle = f"message m(x={state})" if spec.mode in ("belief", "entropy", "map") else "message norm"
+    mtitle = f"message m(x = {state_label(trace, state)})" if spec.mode in ("belief", "entropy", "map") else "message norm"
     n_markers = sum(min(v.size, max_message_markers) for v in mvals.values())
     msg_hover = n_markers <= HOVER_POINTS
     same_edges = all(np.array_equal(trace.steps[k].edges, trace.steps[start].edges) for k in mvals)
