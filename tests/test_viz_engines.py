@@ -224,8 +224,12 @@ def test_variable_elimination_edge_shows_the_vector_and_keeps_earlier_messages()
     pos = pos_for(t.graph)
     d = json.loads(trace_figure(t, pos).to_json())
     assert frame(d, 0, TEXT)["text"] == ["[0.5, 0.5]"]      # tau_X1(X2) = [0.5, 0.5], not its norm
+    from explorer.viz.glyphs import TEXT_EARLIER, TEXT_NOW
+
     m = t.steps[1].messages[0]
-    assert frame(d, 1, TEXT)["text"] == ["[" + ", ".join(f"{v:.2g}" for v in m) + "]"]
+    tx = frame(d, 1, TEXT)
+    assert tx["text"] == ["[" + ", ".join(f"{v:.2g}" for v in m) + "]", "[0.5, 0.5]"]   # this step's, then step 0's
+    assert tx["textfont"]["color"] == [TEXT_NOW, TEXT_EARLIER]
     early = frame(d, 3, EARLY)                               # steps 0..2 stay on the graph, faded
     xy = np.c_[decode_array(early["x"]), decode_array(early["y"])]
     e = np.concatenate([t.steps[s].edges for s in range(3)])

@@ -15,7 +15,9 @@ puts them in frames.
     message_labels(...)         ``(x, y, text)`` of the step's message texts, placed beside their
                                 arrows without covering nodes, node labels or each other (dropped
                                 when there is no room: the arrow keeps the vector on hover)
-    earlier_messages(...)       edges whose latest message was sent before this step (drawn faded)
+    earlier_messages(...)       edges whose latest message was sent before this step (drawn faded,
+                                their numbers too while there is room)
+    step_overlay(...)           all of it for one frame: the texts and the faded earlier arrows
 
 Numbers are the recorded ones, rounded for the eye (:func:`short`), never recomputed.
 """
@@ -26,7 +28,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from explorer.viz._common import as_rows, check_step
+from explorer.viz._common import as_rows, check_step, fmt_vec
 from explorer.viz.colors import evidence, family, is_factor, state_names
 from explorer.viz.labels import Frame, place, text_size
 from explorer.viz.messages import MESSAGE_AT, message_positions
@@ -40,6 +42,8 @@ SMALL = 4
 MAX_TEXTS_SENT = 160
 #: a step sending more messages than this is a crowd: only the CROWD_TEXTS largest get text
 CROWD, CROWD_TEXTS = 60, 24
+#: text colours of the messages sent in this step and of earlier ones (faded)
+TEXT_NOW, TEXT_EARLIER = "#3d0a00", "#b09a94"
 #: font size (px) of message text on the graph
 MESSAGE_FONT = 12
 
@@ -154,11 +158,26 @@ def message_labels(trace: Any, graph: Any, pos: np.ndarray, step: int, *, frame:
     if limit is None:
         limit = 80 if st.n_sent <= CROWD else CROWD_TEXTS
     cand = [j for j in cand if pri[j][0] == 0] + [j for j in cand if pri[j][0] > 0][:2 * limit]
-    xy, ang = message_arrows(graph, pos, st.edges[cand])
+    n_first = sum(1 for j in cand if pri[j][0] == 0)
+    x, y, kept = place_message_texts(graph, pos, st.edges[cand], [texts[j] for j in cand], frame=frame,
+                                     obstacles=obstacles)
+    keep = [i for i in kept if i < n_first] + [i for i in kept if i >= n_first][:max(limit - n_first, 0)]
+    at = {i: n for n, i in enumerate(kept)}
+    pick = [at[i] for i in keep]
+    return x[pick], y[pick], [texts[cand[i]] for i in keep]
+
+
+def place_message_texts(graph: Any, pos: np.ndarray, edges: np.ndarray, texts: Sequence[str], *,
+                        frame: Frame, obstacles: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, list[int]]:
+    """Place one text per edge beside its arrow (to the right of the direction of travel, else
+    to the left), in the given order; ``(x, y, kept)`` with ``kept`` the indices that fit."""
+    if not len(edges):
+        return np.zeros(0), np.zeros(0), []
+    xy, ang = message_arrows(graph, pos, np.asarray(edges))
     px = frame.to_px(xy)
     sizes, offsets = [], []
-    for j, a in zip(cand, np.radians(ang)):
-        w, h = text_size(texts[j], MESSAGE_FONT)
+    for text, a in zip(texts, np.radians(ang)):
+        w, h = text_size(text, MESSAGE_FONT)
         along = np.array([np.sin(a), np.cos(a)])          # unit vector sender -> receiver (px, y up)
         normal = np.array([along[1], -along[0]])           # to the right of the direction of travel
         reach = np.abs(normal[0]) * w / 2 + np.abs(normal[1]) * h / 2 + 10  # clear of its arrow
@@ -167,13 +186,11 @@ def message_labels(trace: Any, graph: Any, pos: np.ndarray, step: int, *, frame:
         sizes.append((w, h))
         offsets.append(np.array(offs))
     res = place(px, sizes, offsets, area=(frame.width, frame.height), obstacles=obstacles)
-    n_first = sum(1 for j in cand if pri[j][0] == 0)
-    keep = [i for i, c in enumerate(res.centres) if c is not None]
-    keep = [i for i in keep if i < n_first] + [i for i in keep if i >= n_first][:max(limit - n_first, 0)]
-    if not keep:
+    kept = [i for i, c in enumerate(res.centres) if c is not None]
+    if not kept:
         return np.zeros(0), np.zeros(0), []
-    data = frame.to_data(np.array([res.centres[i] for i in keep]))
-    return data[:, 0], data[:, 1], [texts[cand[i]] for i in keep]
+    data = frame.to_data(np.array([res.centres[i] for i in kept]))
+    return data[:, 0], data[:, 1], kept
 
 
 def step_overlay(trace: Any, pos: np.ndarray, step: int, *, plan: Any, size: float,
@@ -196,17 +213,36 @@ def step_overlay(trace: Any, pos: np.ndarray, step: int, *, plan: Any, size: flo
     if st.n_sent:
         apx = frame.to_px(message_arrows(g, pos, st.edges)[0])
         boxes.append(np.hstack([apx - 6, apx + 6]))
+    names = state_names(trace)
     x, y, text = message_labels(trace, g, pos, step, frame=frame, obstacles=np.vstack(boxes),
-                                first=() if selected is None else (selected,))
-    texts = dict(x=np.round(x, 5), y=np.round(y, 5), text=text)
+                                first=() if selected is None else (selected,), names=names)
+    colour = [TEXT_NOW] * len(text)
     edges, sent = earlier_messages(trace, step)
-    if not edges.size or values is None:
-        return texts, dict(x=[], y=[], marker=dict(color=[], angle=[]))
-    xy, ang = message_arrows(g, pos, edges)
-    col = []
-    for e, s in zip(edges.tolist(), sent.tolist()):
-        j = int(np.flatnonzero(trace.steps[s].edges == e)[-1])
-        col.append(float(values(s)[j]))
-    hover = [f"sent in step {s + 1}" for s in sent.tolist()]
-    return texts, dict(x=np.round(xy[:, 0], 5), y=np.round(xy[:, 1], 5), hovertext=hover,
-                       marker=dict(color=col, angle=ang))
+    early: dict[str, Any] = dict(x=[], y=[], marker=dict(color=[], angle=[]))
+    if edges.size and values is not None:
+        xy, ang = message_arrows(g, pos, edges)
+        col, hover, etext = [], [], []
+        lab = g.display_labels
+        for e, s in zip(edges.tolist(), sent.tolist()):
+            j = int(np.flatnonzero(trace.steps[s].edges == e)[-1])
+            col.append(float(values(s)[j]))
+            m = as_rows(trace.steps[s].messages)[j]
+            hover.append(f"{lab[g.senders[e]]} → {lab[g.receivers[e]]}, sent in step {s + 1}<br>"
+                         f"m = {fmt_vec(m, max_len=8)}")
+            etext.append(message_text(trace, s, j, names))
+        early = dict(x=np.round(xy[:, 0], 5), y=np.round(xy[:, 1], 5), hovertext=hover,
+                     marker=dict(color=col, angle=ang))
+        if len(text) < CROWD_TEXTS:  # room left: the earlier messages' numbers too, faded
+            for c, t in zip(frame.to_px(np.c_[x, y]) if len(x) else [], text):
+                half = np.array(text_size(t, MESSAGE_FONT)) / 2
+                boxes.append(np.r_[c - half, c + half][None])
+            boxes.append(np.hstack([frame.to_px(xy) - 6, frame.to_px(xy) + 6]))
+            order = [i for i in np.argsort(-sent, kind="stable") if etext[i] is not None][:CROWD_TEXTS - len(text)]
+            ex, ey, kept = place_message_texts(g, pos, edges[order], [etext[i] for i in order], frame=frame,
+                                               obstacles=np.vstack(boxes))
+            x, y = np.r_[x, ex], np.r_[y, ey]
+            text = list(text) + [etext[order[i]] for i in kept]
+            colour += [TEXT_EARLIER] * len(kept)
+    texts = dict(x=np.round(x, 5), y=np.round(y, 5), text=text,
+                 textfont=dict(size=MESSAGE_FONT, color=colour))
+    return texts, early

@@ -238,7 +238,7 @@ def trace_figure(trace: Any, pos: Any, *, color_by: str = "auto", feature: int =
                                       values=mvals.get)) if show_messages else (lambda k: ({}, {}))
     text0, early0 = overlay(start)
     mtext = _scatter(webgl, mode="text", name="message values", showlegend=False, hoverinfo="skip",
-                       textfont=dict(size=MESSAGE_FONT, color="#3d0a00"), **(text0 or dict(x=[], y=[])))
+                     **(text0 or dict(x=[], y=[], textfont=dict(size=MESSAGE_FONT))))
     early = _scatter(webgl, mode="markers", name="earlier messages", showlegend=False,
                      hovertemplate="%{hovertext}<extra></extra>", **(early0 or dict(x=[], y=[])))
     early.update(marker=dict(msg_marker, showscale=False, opacity=0.35, line=dict(width=0), size=12,
