@@ -121,7 +121,7 @@ def _marker_px(graph: Any, pos: np.ndarray, area: tuple[float, float]) -> float:
 
 
 def plan_labels(graph: Any, pos: np.ndarray, *, size: float, area: tuple[float, float],
-                texts: list[str] | None = None) -> LabelPlan:
+                texts: list[str] | None = None, avoid: np.ndarray | None = None) -> LabelPlan:
     """Node labels placed for a plot area of ``area`` px (see :mod:`explorer.viz.labels`).
 
     Variables come first, factors after them with one px less font (and none above
@@ -138,7 +138,8 @@ def plan_labels(graph: Any, pos: np.ndarray, *, size: float, area: tuple[float, 
     order = list(np.flatnonzero(~fac)) + list(np.flatnonzero(fac))
     pairs = graph.undirected_pairs()
     return plan_node_labels(pos, texts, marker_px=diam, area=area, font=LABEL_FONT if n <= LABEL_THRESHOLD else 12,
-                            order=order, edges=pairs if n <= 120 else None, rounds=4 if n <= 120 else 2)
+                            order=order, edges=pairs if n <= 120 else None, rounds=4 if n <= 120 else 2,
+                            avoid=avoid if n <= 120 else None)
 
 
 def label_trace(plan: LabelPlan, hover: list[str], *, font: float) -> go.Scatter:
@@ -161,7 +162,8 @@ def label_trace(plan: LabelPlan, hover: list[str], *, font: float) -> go.Scatter
 def base_traces(graph: Any, pos: np.ndarray, *, selected: int | None = None,
                 highlight_edges: np.ndarray | None = None, width: int | None = None,
                 height: int | None = None, margin: dict[str, float] | None = None, bars_px: float = 0.0,
-                label_text: list[str] | None = None, evidence: Any = ()) -> dict[str, Any]:
+                label_text: list[str] | None = None, evidence: Any = (),
+                avoid: np.ndarray | None = None) -> dict[str, Any]:
     """The static pieces every graph view shares, keyed by role.
 
     Args:
@@ -170,6 +172,7 @@ def base_traces(graph: Any, pos: np.ndarray, *, selected: int | None = None,
         margin, bars_px: the figure's margins and the colour bars' width (px).
         label_text: the node labels to draw (default: the display labels).
         evidence: observed nodes, drawn with a thick dark ring (their label says the state).
+        avoid: ``[k, 2]`` points labels must not cover (a trace view's message arrows).
 
     Returns:
         ``{"edges", "arrows", "highlight", "factors", "ring", "labels", "evidence"}`` traces plus
@@ -185,7 +188,7 @@ def base_traces(graph: Any, pos: np.ndarray, *, selected: int | None = None,
     width = 1.2 if n <= WEBGL_LINES else 0.6
     out: dict[str, Any] = {"webgl": webgl, "size": size}
     hover = node_hover(graph)
-    out["plan"] = plan_labels(graph, pos, size=size, area=area, texts=label_text)
+    out["plan"] = plan_labels(graph, pos, size=size, area=area, texts=label_text, avoid=avoid)
     font = LABEL_FONT if n <= LABEL_THRESHOLD else 12
     out["labels"] = label_trace(out["plan"], hover, font=font)
     out["edges"] = _scatter(webgl, x=xe, y=ye, mode="lines", line=dict(color=EDGE_COLOR, width=width),

@@ -192,7 +192,8 @@ class LabelPlan:
 
 def plan_node_labels(pos: np.ndarray, texts: Sequence[str], *, marker_px: Sequence[float] | float,
                      area: tuple[float, float], font: float = 13.0, order: Sequence[int] | None = None,
-                     edges: np.ndarray | None = None, min_chars: int = 4, rounds: int = 4) -> LabelPlan:
+                     edges: np.ndarray | None = None, min_chars: int = 4, rounds: int = 4,
+                     avoid: np.ndarray | None = None, avoid_px: float = 6.0) -> LabelPlan:
     """Place one label per node, beside or inside its marker, never overlapping and in the frame.
 
     The axis ranges start as the nodes' bounding box plus room for the markers, and grow until
@@ -208,6 +209,8 @@ def plan_node_labels(pos: np.ndarray, texts: Sequence[str], *, marker_px: Sequen
         font: font size in px.
         order: priority (first placed first); default: node order.
         edges: ``[m, 2]`` node pairs, used to avoid putting labels over edges.
+        avoid: ``[k, 2]`` points (data) no label may cover, each a square of ``2 * avoid_px`` px
+            (the message arrows of a trace view).
     """
     pos = np.asarray(pos, float).reshape(-1, 2)
     n = len(pos)
@@ -219,7 +222,7 @@ def plan_node_labels(pos: np.ndarray, texts: Sequence[str], *, marker_px: Sequen
     W, H = area
     for _ in range(rounds):  # place freely, then widen the ranges to hold what was placed
         frame = Frame(xr, yr, W, H)
-        plan = _place_round(pos, texts, diam, frame, font, order, edges, min_chars, bounded=False)
+        plan = _place_round(pos, texts, diam, frame, font, order, edges, min_chars, avoid, avoid_px, bounded=False)
         px = frame.to_px(pos)
         r = diam[:, None] / 2 + GAP
         keep = ~np.isnan(plan.boxes[:, 0])
@@ -231,15 +234,21 @@ def plan_node_labels(pos: np.ndarray, texts: Sequence[str], *, marker_px: Sequen
         if np.allclose(new_x, xr) and np.allclose(new_y, yr):
             break
         xr, yr = new_x, new_y
-    return _place_round(pos, texts, diam, Frame(xr, yr, W, H), font, order, edges, min_chars, bounded=True)
+    return _place_round(pos, texts, diam, Frame(xr, yr, W, H), font, order, edges, min_chars, avoid, avoid_px,
+                        bounded=True)
 
 
 def _place_round(pos: np.ndarray, texts: Sequence[str], diam: np.ndarray, frame: Frame, font: float,
-                 order: list[int], edges: np.ndarray | None, min_chars: int, *, bounded: bool) -> LabelPlan:
+                 order: list[int], edges: np.ndarray | None, min_chars: int, avoid: np.ndarray | None,
+                 avoid_px: float, *, bounded: bool) -> LabelPlan:
     n = len(pos)
     px = frame.to_px(pos)
     r = diam / 2
     markers = np.hstack([px - r[:, None], px + r[:, None]])
+    fixed = np.zeros((0, 4))
+    if avoid is not None and len(avoid):
+        apx = frame.to_px(np.asarray(avoid, float).reshape(-1, 2))
+        fixed = np.hstack([apx - avoid_px, apx + avoid_px])
     seg, e = np.zeros((0, 4)), np.zeros((0, 2), dtype=int)
     if edges is not None and len(edges):
         e = np.asarray(edges, int).reshape(-1, 2)
@@ -259,7 +268,7 @@ def _place_round(pos: np.ndarray, texts: Sequence[str], diam: np.ndarray, frame:
             w, h = text_size(attempt, font)
             inside = w <= 0.92 * diam[i] and h <= 1.05 * diam[i]
             others = np.delete(markers, i, axis=0)  # the candidates already keep off it
-            obs = np.vstack([others] + placed) + np.tile(shift, 2)
+            obs = np.vstack([others, fixed] + placed) + np.tile(shift, 2)
             res = place(px[i:i + 1] + shift, [(w, h)], [around(r[i], w, h, inside=inside)], area=area,
                         obstacles=obs, segments=seg[(e[:, 0] != i) & (e[:, 1] != i)] + np.tile(shift, 2))
             if res.boxes[0] is not None:

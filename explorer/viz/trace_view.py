@@ -143,7 +143,8 @@ def trace_figure(trace: Any, pos: Any, *, color_by: str = "auto", feature: int =
                        highlight_edges=np.flatnonzero(g.receivers == sel) if sel is not None else None,
                        width=width, height=height, bars_px=bars,
                        margin=dict(l=10, r=10, t=100, b=CONTROLS_MARGIN if animate else 10),
-                       evidence=sorted(ev), label_text=[f"{lab} = {ev[i]}" if i in ev else lab for i, lab in enumerate(g.display_labels)])
+                       evidence=sorted(ev), avoid=message_arrows(g, p, np.arange(g.n_edges))[0] if show_messages else None,
+                       label_text=[f"{lab} = {ev[i]}" if i in ev else lab for i, lab in enumerate(g.display_labels)])
     webgl, size = base["webgl"], base["size"]
     steps = range(len(trace.steps)) if animate else [start]
 
