@@ -40,7 +40,8 @@ __all__ = ["SMALL", "MESSAGE_FONT", "short", "state_names", "evidence", "message
 SMALL = 4
 #: steps sending more messages than this get no text (a crowd of numbers is not readable)
 MAX_TEXTS_SENT = 160
-#: a step sending more messages than this is a crowd: only the CROWD_TEXTS largest get text
+#: a step sending more messages than this is a crowd: only messages into the selected node get
+#: text; earlier (faded) messages get text while fewer than CROWD_TEXTS are written
 CROWD, CROWD_TEXTS = 60, 24
 #: text colours of the messages sent in this step and of earlier ones (faded)
 TEXT_NOW, TEXT_EARLIER = "#3d0a00", "#b09a94"
@@ -129,8 +130,8 @@ def message_labels(trace: Any, graph: Any, pos: np.ndarray, step: int, *, frame:
             box in a 1280 x 720 figure).
         obstacles: ``[m, 4]`` px boxes to keep clear of (nodes, node labels).
         first: receivers whose incoming messages are placed first (the selected node).
-        limit: at most this many texts (the rest keep their vector on hover); default 80, or
-            :data:`CROWD_TEXTS` when the step sends more than :data:`CROWD` messages.
+        limit: at most this many texts besides those into ``first`` (the rest keep their vector
+            on hover); default 80, or none when the step sends more than :data:`CROWD` messages.
 
     Returns:
         Data coordinates and texts of the messages that fit, in placement order (messages into
@@ -155,8 +156,8 @@ def message_labels(trace: Any, graph: Any, pos: np.ndarray, step: int, *, frame:
     pri = {j: (0 if rec[j] in want else 1 if fac[graph.senders[st.edges[j]]] else 2,
                -float(np.abs(rows[j]).max()), j) for j in cand}
     cand.sort(key=pri.get)
-    if limit is None:
-        limit = 80 if st.n_sent <= CROWD else CROWD_TEXTS
+    if limit is None:  # a crowd of numbers reads as noise: then only the selected node's
+        limit = 80 if st.n_sent <= CROWD else 0
     cand = [j for j in cand if pri[j][0] == 0] + [j for j in cand if pri[j][0] > 0][:2 * limit]
     n_first = sum(1 for j in cand if pri[j][0] == 0)
     x, y, kept = place_message_texts(graph, pos, st.edges[cand], [texts[j] for j in cand], frame=frame,
@@ -173,16 +174,21 @@ def place_message_texts(graph: Any, pos: np.ndarray, edges: np.ndarray, texts: S
     to the left), in the given order; ``(x, y, kept)`` with ``kept`` the indices that fit."""
     if not len(edges):
         return np.zeros(0), np.zeros(0), []
-    xy, ang = message_arrows(graph, pos, np.asarray(edges))
+    edges = np.asarray(edges)
+    xy, ang = message_arrows(graph, pos, edges)
     px = frame.to_px(xy)
+    span = np.linalg.norm(frame.to_px(pos[graph.receivers[edges]]) - frame.to_px(pos[graph.senders[edges]]), axis=1)
     sizes, offsets = [], []
-    for text, a in zip(texts, np.radians(ang)):
+    for text, a, length in zip(texts, np.radians(ang), span):
         w, h = text_size(text, MESSAGE_FONT)
         along = np.array([np.sin(a), np.cos(a)])          # unit vector sender -> receiver (px, y up)
         normal = np.array([along[1], -along[0]])           # to the right of the direction of travel
         reach = np.abs(normal[0]) * w / 2 + np.abs(normal[1]) * h / 2 + 10  # clear of its arrow
+        # beside the arrow first; then further back along its own edge (never past the middle)
         offs = [normal * reach, normal * reach + along * 10, normal * reach - along * 10,
                 -normal * reach, -normal * reach + along * 10]
+        for back in (0.15, 0.3):
+            offs += [normal * reach - along * back * length, -normal * reach - along * back * length]
         sizes.append((w, h))
         offsets.append(np.array(offs))
     res = place(px, sizes, offsets, area=(frame.width, frame.height), obstacles=obstacles)
@@ -210,7 +216,7 @@ def step_overlay(trace: Any, pos: np.ndarray, step: int, *, plan: Any, size: flo
     r = np.where(is_factor(g), 0.375 * size, 0.5 * size)[:, None] + 1
     boxes = [np.hstack([px - r, px + r]), plan.boxes[~np.isnan(plan.boxes[:, 0])]]
     st = trace.steps[step]
-    if st.n_sent:
+    if 0 < st.n_sent <= CROWD:  # in a crowd only the selected node's messages are written: over arrows
         apx = frame.to_px(message_arrows(g, pos, st.edges)[0])
         boxes.append(np.hstack([apx - 6, apx + 6]))
     names = state_names(trace)
@@ -243,6 +249,8 @@ def step_overlay(trace: Any, pos: np.ndarray, step: int, *, plan: Any, size: flo
             x, y = np.r_[x, ex], np.r_[y, ey]
             text = list(text) + [etext[order[i]] for i in kept]
             colour += [TEXT_EARLIER] * len(kept)
-    texts = dict(x=np.round(x, 5), y=np.round(y, 5), text=text,
-                 textfont=dict(size=MESSAGE_FONT, color=colour))
+    font: dict[str, Any] = dict(size=MESSAGE_FONT, color=colour)
+    if text:  # texts only on SVG graphs (<= 120 nodes): a white halo lifts them off edges and arrows
+        font["shadow"] = "0px 0px 3px #fff, 0px 0px 3px #fff"
+    texts = dict(x=np.round(x, 5), y=np.round(y, 5), text=text, textfont=font)
     return texts, early
