@@ -34,7 +34,8 @@ from explorer.viz.labels import Frame, place, text_size
 from explorer.viz.messages import MESSAGE_AT, message_positions
 
 __all__ = ["SMALL", "MESSAGE_FONT", "short", "state_names", "evidence", "message_arrows",
-           "message_text", "message_labels", "earlier_messages"]
+           "message_text", "vector_text", "message_labels", "place_message_texts", "earlier_messages",
+           "step_overlay"]
 
 #: vectors up to this many entries are written on the graph
 SMALL = 4
@@ -89,15 +90,19 @@ def message_text(trace: Any, step: int, j: int, names: Sequence[list[str] | None
     ``[0.5, 0.5]`` (2 significant digits). Neural: ``[.12, -1.3]``.
     """
     st = trace.steps[step]
-    m = as_rows(st.messages)[j]
+    return vector_text(trace, int(st.edges[j]), as_rows(st.messages)[j], names, sep=sep)
+
+
+def vector_text(trace: Any, edge: int, m: np.ndarray, names: Sequence[list[str] | None] | None = None,
+                *, sep: str = "<br>") -> str | None:
+    """:func:`message_text` of a message ``m`` sent along ``edge`` (rows already in hand)."""
     if m.size == 0 or m.size > SMALL:
         return None
     fam = family(trace)
     if fam == "bp":
         if trace.params.get("logdomain"):
             m = np.exp(m)
-        e = int(st.edges[j])
-        nm = (names or state_names(trace))[_variable_of(trace.graph, e)]
+        nm = (names or state_names(trace))[_variable_of(trace.graph, edge)]
         nm = nm if nm is not None and len(nm) == m.size else [str(s) for s in range(m.size)]
         return sep.join(f"{a} {short(v)}" for a, v in zip(nm, m))
     if fam == "ve":
@@ -146,13 +151,15 @@ def message_labels(trace: Any, graph: Any, pos: np.ndarray, step: int, *, frame:
         frame = Frame((lo[0], hi[0]), (lo[1], hi[1]), 1260.0, 560.0)
     names = names if names is not None else state_names(trace)
     fac = is_factor(graph)
-    texts = [message_text(trace, k, j, names) for j in range(st.n_sent)]
+    rec = graph.receivers[st.edges]
+    want = set(int(f) for f in first)
+    crowd = st.n_sent > CROWD and limit is None
+    rows = as_rows(st.messages)
+    texts = [None if crowd and rec[j] not in want else vector_text(trace, int(st.edges[j]), rows[j], names)
+             for j in range(st.n_sent)]
     cand = [j for j, t in enumerate(texts) if t is not None]
     if not cand:
         return np.zeros(0), np.zeros(0), []
-    rec = graph.receivers[st.edges]
-    rows = as_rows(st.messages)
-    want = set(int(f) for f in first)
     pri = {j: (0 if rec[j] in want else 1 if fac[graph.senders[st.edges[j]]] else 2,
                -float(np.abs(rows[j]).max()), j) for j in cand}
     cand.sort(key=pri.get)
@@ -235,7 +242,7 @@ def step_overlay(trace: Any, pos: np.ndarray, step: int, *, plan: Any, size: flo
             m = as_rows(trace.steps[s].messages)[j]
             hover.append(f"{lab[g.senders[e]]} → {lab[g.receivers[e]]}, sent in step {s + 1}<br>"
                          f"m = {fmt_vec(m, max_len=8)}")
-            etext.append(message_text(trace, s, j, names))
+            etext.append(vector_text(trace, e, m, names))
         early = dict(x=np.round(xy[:, 0], 5), y=np.round(xy[:, 1], 5), hovertext=hover,
                      marker=dict(color=col, angle=ang))
         if len(text) < CROWD_TEXTS:  # room left: the earlier messages' numbers too, faded
