@@ -340,3 +340,29 @@ def test_formulas_write_variables_as_math_and_wrap_long_sums():
     hub = int(np.argmax(np.bincount(g.receivers, minlength=12)))
     for line in node_update_latex(t, 0, hub).split(r" \\ "):
         assert line.count(r"\left[") <= TERMS_PER_LINE + 1      # at most a couple of vectors a line
+
+
+def test_short_numbers_and_neural_message_text():
+    from explorer.viz.glyphs import message_text, short
+
+    assert [short(v) for v in (0.7234, -0.3, 0.0, 1.0, 12.54, 0.004, 4.2e-5, 250.0, -1234.0)] == \
+        [".72", "-.3", "0", "1", "12.5", ".004", "4e-5", "250", "-1.2e3"]
+    t = gcn_trace(random_graph(8, 10, seed=4), layers=1, hidden=3)
+    for j in range(4):
+        text = message_text(t, 0, j)
+        np.testing.assert_allclose([float(v) for v in text.strip("[]").split(", ")], t.steps[0].messages[j],
+                                   atol=0.0051, rtol=0.01)
+    wide = gcn_trace(random_graph(8, 10, seed=4), layers=1, hidden=5)
+    assert message_text(wide, 0, 0) is None                       # 5 numbers: colour and hover only
+
+
+def test_heatmap_numbers_only_where_cells_hold_them():
+    from explorer.viz import heatmaps_figure
+
+    rng = np.random.default_rng(0)
+    small = heatmaps_figure(*(lambda X, T: (np.eye(4), X, T, X @ T))(rng.normal(size=(4, 3)), rng.normal(size=(3, 2))))
+    assert all(tr.text is not None for tr in small.data)           # 4 x 3: room for every number
+    n = 30
+    R = rng.random((n, n))
+    big = heatmaps_figure(R, np.ones((n, 2)), np.ones((2, 2)), R @ np.ones((n, 2)) @ np.ones((2, 2)))
+    assert big.data[0].text is None                               # 30 columns in a quarter of 1280 px

@@ -51,7 +51,8 @@ MESSAGE_FONT = 12
 
 
 def short(v: float) -> str:
-    """A number in at most 4 characters where possible: ``.72``, ``-.3``, ``1``, ``12.5``, ``3e-05``."""
+    """A number in a few characters: ``.72``, ``-.3``, ``1``, ``12.5``, ``250``, ``1.2e3``, ``4e-5``
+    (2 decimals below 1, 3 significant digits up to 1000, then 2; tiny values to 1 digit)."""
     v = float(v)
     if not np.isfinite(v):
         return str(v)
@@ -64,7 +65,9 @@ def short(v: float) -> str:
     if 1 <= a < 100:
         t = f"{a:.2f}"[:4].rstrip("0").rstrip(".")
         return ("-" if v < 0 else "") + t
-    return f"{v:.0e}".replace("e-0", "e-").replace("e+0", "e")
+    t = f"{v:.3g}" if 100 <= a < 1000 else f"{v:.2g}" if a >= 1000 else f"{v:.1g}"
+    t = t.replace("e-0", "e-").replace("e+0", "e").replace("e+", "e")
+    return t.replace("0.", ".", 1) if t.lstrip("-").startswith("0.") else t
 
 
 def message_arrows(graph: Any, pos: np.ndarray, edges: np.ndarray, at: float = MESSAGE_AT) -> tuple[np.ndarray, np.ndarray]:
