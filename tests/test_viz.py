@@ -318,7 +318,9 @@ def test_labels_never_collide_or_leave_the_plot(name):
                       (trace_figure(t, pos, width=1280, height=720, animate=False), 110)):
         boxes, (W, H) = _label_boxes(fig_json(fig), 1280, bars)
         n_var = fg.n_vars
-        assert len(boxes) >= (n_var if name != "ising10" else 50)      # most labels are drawn
+        # every variable named; the Ising grid's interior is full of arrows in a trace view, so
+        # there only its border (row and column numbers) is, and no label hides under an arrow
+        assert len(boxes) >= (n_var if name != "ising10" else 50 if bars == 0 else 19)
         assert (boxes[:, :2] >= 0).all() and (boxes[:, 2] <= W).all() and (boxes[:, 3] <= H).all()
         over = ((boxes[:, None, 0] < boxes[None, :, 2]) & (boxes[None, :, 0] < boxes[:, None, 2])
                 & (boxes[:, None, 1] < boxes[None, :, 3]) & (boxes[None, :, 1] < boxes[:, None, 3]))

@@ -139,7 +139,7 @@ def plan_labels(graph: Any, pos: np.ndarray, *, size: float, area: tuple[float, 
     pairs = graph.undirected_pairs()
     return plan_node_labels(pos, texts, marker_px=diam, area=area, font=LABEL_FONT if n <= LABEL_THRESHOLD else 12,
                             order=order, edges=pairs if n <= 120 else None, rounds=4 if n <= 120 else 2,
-                            avoid=avoid if n <= 120 else None)
+                            avoid=avoid, inside=not use_webgl(n))
 
 
 def label_trace(plan: LabelPlan, hover: list[str], *, font: float) -> go.Scatter:

@@ -193,7 +193,7 @@ class LabelPlan:
 def plan_node_labels(pos: np.ndarray, texts: Sequence[str], *, marker_px: Sequence[float] | float,
                      area: tuple[float, float], font: float = 13.0, order: Sequence[int] | None = None,
                      edges: np.ndarray | None = None, min_chars: int = 4, rounds: int = 4,
-                     avoid: np.ndarray | None = None, avoid_px: float = 6.0) -> LabelPlan:
+                     avoid: np.ndarray | None = None, avoid_px: float = 6.0, inside: bool = True) -> LabelPlan:
     """Place one label per node, beside or inside its marker, never overlapping and in the frame.
 
     The axis ranges start as the nodes' bounding box plus room for the markers, and grow until
@@ -211,6 +211,7 @@ def plan_node_labels(pos: np.ndarray, texts: Sequence[str], *, marker_px: Sequen
         edges: ``[m, 2]`` node pairs, used to avoid putting labels over edges.
         avoid: ``[k, 2]`` points (data) no label may cover, each a square of ``2 * avoid_px`` px
             (the message arrows of a trace view).
+        inside: allow a short label inside its marker (not over WebGL markers, which cover SVG text).
     """
     pos = np.asarray(pos, float).reshape(-1, 2)
     n = len(pos)
@@ -222,7 +223,7 @@ def plan_node_labels(pos: np.ndarray, texts: Sequence[str], *, marker_px: Sequen
     W, H = area
     for _ in range(rounds):  # place freely, then widen the ranges to hold what was placed
         frame = Frame(xr, yr, W, H)
-        plan = _place_round(pos, texts, diam, frame, font, order, edges, min_chars, avoid, avoid_px, bounded=False)
+        plan = _place_round(pos, texts, diam, frame, font, order, edges, min_chars, avoid, avoid_px, inside, bounded=False)
         px = frame.to_px(pos)
         r = diam[:, None] / 2 + GAP
         keep = ~np.isnan(plan.boxes[:, 0])
@@ -235,12 +236,12 @@ def plan_node_labels(pos: np.ndarray, texts: Sequence[str], *, marker_px: Sequen
             break
         xr, yr = new_x, new_y
     return _place_round(pos, texts, diam, Frame(xr, yr, W, H), font, order, edges, min_chars, avoid, avoid_px,
-                        bounded=True)
+                        inside, bounded=True)
 
 
 def _place_round(pos: np.ndarray, texts: Sequence[str], diam: np.ndarray, frame: Frame, font: float,
                  order: list[int], edges: np.ndarray | None, min_chars: int, avoid: np.ndarray | None,
-                 avoid_px: float, *, bounded: bool) -> LabelPlan:
+                 avoid_px: float, allow_inside: bool, *, bounded: bool) -> LabelPlan:
     n = len(pos)
     px = frame.to_px(pos)
     r = diam / 2
@@ -266,7 +267,7 @@ def _place_round(pos: np.ndarray, texts: Sequence[str], diam: np.ndarray, frame:
             continue
         for attempt in (text[i], abbreviate(text[i], min_chars)):
             w, h = text_size(attempt, font)
-            inside = w <= 0.92 * diam[i] and h <= 1.05 * diam[i]
+            inside = allow_inside and w <= 0.92 * diam[i] and h <= 1.05 * diam[i]
             others = np.delete(markers, i, axis=0)  # the candidates already keep off it
             obs = np.vstack([others, fixed] + placed) + np.tile(shift, 2)
             res = place(px[i:i + 1] + shift, [(w, h)], [around(r[i], w, h, inside=inside)], area=area,
