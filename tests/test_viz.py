@@ -368,3 +368,28 @@ def test_heatmap_numbers_only_where_cells_hold_them():
     R = rng.random((n, n))
     big = heatmaps_figure(R, np.ones((n, 2)), np.ones((2, 2)), R @ np.ones((n, 2)) @ np.ones((2, 2)))
     assert big.data[0].text is None                               # 30 columns in a quarter of 1280 px
+
+
+def _rendered_chars(line: str) -> int:
+    """Rough width of a LaTeX line in characters as KaTeX draws it (commands count one, layout
+    commands and braces none)."""
+    import re
+
+    t = re.sub(r"\\(left|right|text|mathrm|mathbf|Big|big|quad|qquad|,|!|\ )", "", line)
+    t = re.sub(r"\\[a-zA-Z]+", "x", t)
+    return len(re.sub(r"[{}_^ ]", "", t))
+
+
+def test_formulas_fit_a_1280_px_page():
+    from explorer.io import load_graph
+    from explorer.nn.run import run_stack
+    from explorer.pgm import load_model, run_bp
+
+    asia = run_bp(load_model("asia"), max_iter=3)
+    cases = [(asia, 2, n) for n in range(asia.graph.n_nodes)]
+    for layer in ("gcn", "gat"):
+        t = run_stack(load_graph("karate"), layer=layer, layers=1, hidden=4, heads=2, seed=0)
+        cases += [(t, 0, 0), (t, 0, 33)]
+    for t, k, n in cases:
+        for line in node_update_latex(t, k, n).split(r" \\ "):
+            assert _rendered_chars(line) <= 80, line       # about 800 px at KaTeX's 1.21em of 16 px

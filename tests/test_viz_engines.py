@@ -237,3 +237,16 @@ def test_variable_elimination_edge_shows_the_vector_and_keeps_earlier_messages()
     np.testing.assert_allclose(xy, want, atol=1e-4)
     np.testing.assert_allclose(decode_array(early["marker"]["color"]).astype(float),
                                [np.linalg.norm(t.steps[s].messages[0]) for s in range(3)])  # colour: norm
+
+
+def test_message_rows_carry_state_names_and_short_text():
+    from explorer.pgm import load_model, run_bp
+
+    fg = load_model("sachs")
+    t = run_bp(fg, max_iter=2)
+    for row in message_rows(t, 1)[:10]:
+        var = next(fg.names.index(x) for x in (row["sender"], row["receiver"]) if x in fg.names)
+        assert row["states"] == list(fg.states[var])
+        parts = [p.split(" ") for p in row["text"].split(", ")]
+        assert [p[0] for p in parts] == list(fg.states[var])
+        np.testing.assert_allclose([float(p[1]) for p in parts], row["values"], atol=0.0051)

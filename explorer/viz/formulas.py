@@ -6,7 +6,8 @@ BP belief, shown before normalisation. Short vectors are printed in full, long o
 ``[a, b, c, …, z]``; more than :data:`MAX_TERMS` incoming messages are shortened with "+ … (k more)".
 
     BP variable  b_i(x) ∝ Π_f μ_{f→i}(x)          (latest message on each incoming edge)
-    BP factor    μ_{f→i}(x_i) = Σ (or max) over the other variables of f(x) Π μ_{j→f}(x_j)
+    BP factor    μ_{f→i}(x_i) = Σ (or max) over the other variables of f(x) Π μ_{j→f}(x_j),
+                 the factor's name written once (f = P(B | A)) so lines stay short
     GCN          x'_i = Σ_{j ∈ N(i) ∪ {i}} c_ji Θx_j + b      (c_ji from extras "coefficients")
     SAGE         x'_i = W_l · agg_j x_j + W_r x_i (+ b)
     GAT          x'_i = ‖_h Σ_j α^h_ji W^h x_j + b            (α from extras "attention")
@@ -62,7 +63,7 @@ def math_name(label: Any) -> str:
     v = _VAR.match(t)
     if v and len(v.group(1)) <= 2:
         return f"{v.group(1)}_{{{v.group(2)}}}"
-    if len(t) == 1 and t.isalpha():
+    if (len(t) == 1 and t.isalpha()) or t.isdigit():
         return t
     return _t(t)
 
@@ -102,19 +103,19 @@ def _bp(trace: Any, k: int, i: int) -> str:
     lab = g.display_labels
     roles = g.roles or ("variable",) * g.n_nodes
     latest = latest_incoming(trace, k, i)
-    if str(roles[i]).lower() == "factor":
+    if str(roles[i]).lower() == "factor":  # the factor is called f: its full name once, on top
         op = r"\max" if trace.kind == "max-product" else r"\sum"
         st = trace.steps[k]
         sent = np.flatnonzero(g.senders[st.edges] == i)
-        ins = "".join(rf"\,\mu_{{{_cpd(lab[g.senders[e]])}\to {_cpd(lab[i])}}}" for e in latest)
-        lines = [rf"\mu_{{{_cpd(lab[i])}\to v}}(x_v) \propto {op}_{{x \setminus x_v}} "
-                 rf"{_cpd(lab[i])}(x){ins}"]
+        lines = [rf"f = {_cpd(lab[i])}",
+                 rf"\mu_{{f\to v}}(x_v) \propto {op}_{{x \setminus x_v}} f(x)"
+                 rf"\prod_{{u \in N(f) \setminus v}} \mu_{{u \to f}}(x_u)"]
         for e, (_, m) in latest.items():
-            lines.append(rf"\mu_{{{_cpd(lab[g.senders[e]])}\to {_cpd(lab[i])}}} = {latex_vector(m)}")
+            lines.append(rf"\mu_{{{_cpd(lab[g.senders[e]])}\to f}} = {latex_vector(m)}")
         rows = as_rows(st.messages)
         for j in sent[:MAX_TERMS]:
             e = int(st.edges[j])
-            lines.append(rf"\mu_{{{_cpd(lab[i])}\to {_cpd(lab[g.receivers[e]])}}} = {latex_vector(rows[j])}")
+            lines.append(rf"\mu_{{f\to {_cpd(lab[g.receivers[e]])}}} = {latex_vector(rows[j])}")
         if not sent.size:
             lines.append(rf"\text{{(no message from {lab[i]} in this step)}}")
         return r" \\ ".join(lines)

@@ -34,7 +34,7 @@ from explorer.viz.labels import Frame, place, text_size
 from explorer.viz.messages import MESSAGE_AT, message_positions
 
 __all__ = ["SMALL", "MESSAGE_FONT", "short", "state_names", "evidence", "message_arrows",
-           "message_text", "vector_text", "message_labels", "place_message_texts", "earlier_messages",
+           "message_text", "vector_text", "row_text", "message_labels", "place_message_texts", "earlier_messages",
            "step_overlay"]
 
 #: vectors up to this many entries are written on the graph
@@ -111,6 +111,24 @@ def vector_text(trace: Any, edge: int, m: np.ndarray, names: Sequence[list[str] 
     if fam == "ve":
         return "[" + ", ".join(f"{v:.2g}" for v in m) + "]"
     return "[" + ", ".join(short(v) for v in m) + "]"
+
+
+def row_text(trace: Any, edge: int, m: np.ndarray, names: Sequence[list[str] | None] | None = None,
+             *, max_len: int = 8) -> tuple[list[str] | None, str]:
+    """``(state names or None, short text)`` of a message of any length, for tables: BP/VE with
+    one name per entry ``"yes .72, no .28"``, else ``"[.12, -1.3, …, 4]"`` (at most ``max_len``)."""
+    fam = family(trace)
+    m = np.exp(m) if fam == "bp" and trace.params.get("logdomain") else np.asarray(m, float)
+    nm = None
+    if fam in ("bp", "ve"):
+        nm = (names if names is not None else state_names(trace))[_variable_of(trace.graph, edge)]
+        nm = nm if nm is not None and len(nm) == m.size else None
+    if nm is not None:
+        return list(nm), ", ".join(f"{a} {short(v)}" for a, v in zip(nm, m))
+    items = [short(v) for v in m]
+    if len(items) > max_len:
+        items = items[: max_len - 2] + ["…"] + items[-1:]
+    return None, "[" + ", ".join(items) + "]"
 
 
 def earlier_messages(trace: Any, step: int) -> tuple[np.ndarray, np.ndarray]:
