@@ -250,3 +250,22 @@ def test_message_rows_carry_state_names_and_short_text():
         parts = [p.split(" ") for p in row["text"].split(", ")]
         assert [p[0] for p in parts] == list(fg.states[var])
         np.testing.assert_allclose([float(p[1]) for p in parts], row["values"], atol=0.0051)
+
+
+def test_gcn_edge_width_follows_c_ji(karate):
+    from explorer.nn.run import run_stack
+    from explorer.viz.glyphs import WEIGHT_PX, weight_polygons
+    from explorer.viz.labels import Frame
+
+    t = run_stack(karate, layer="gcn", layers=1, hidden=4, seed=0)
+    pos = pos_for(karate)
+    frame = Frame((-1.2, 1.2), (-1.2, 1.2), 1000.0, 600.0)
+    deg = np.bincount(karate.receivers, minlength=karate.n_nodes) + 1.0      # with the self-loop
+    e = t.steps[0].edges
+    c = 1.0 / np.sqrt(deg[karate.senders[e]] * deg[karate.receivers[e]])    # GCN's c_ji, by hand
+    poly = weight_polygons(t, pos, 0, frame=frame, size=20.0, wmax=float(c.max()))
+    xy = np.c_[np.array(poly["x"], dtype=float), np.array(poly["y"], dtype=float)].reshape(-1, 6, 2)
+    width_px = np.linalg.norm(xy[:, 0] - xy[:, 3], axis=1) * frame.scale
+    np.testing.assert_allclose(width_px, WEIGHT_PX[0] + (WEIGHT_PX[1] - WEIGHT_PX[0]) * c / c.max(), rtol=1e-3)
+    d = json.loads(trace_figure(t, pos).to_json())
+    assert d["data"][TRACE_NAMES.index("weights")]["name"].startswith("edge width: c_ji")

@@ -18,6 +18,8 @@ puts them in frames.
     earlier_messages(...)       edges whose latest message was sent before this step (drawn faded,
                                 their numbers too while there is room)
     step_overlay(...)           all of it for one frame: the texts and the faded earlier arrows
+    edge_weights, weight_polygons   GCN's c_ji / GAT's attention as the width of the receiver's
+                                half of each edge (one filled-polygon trace, per-edge widths)
 
 Numbers are the recorded ones, rounded for the eye (:func:`short`), never recomputed.
 """
@@ -35,7 +37,7 @@ from explorer.viz.messages import MESSAGE_AT, message_positions
 
 __all__ = ["SMALL", "MESSAGE_FONT", "short", "state_names", "evidence", "message_arrows",
            "message_text", "vector_text", "row_text", "message_labels", "place_message_texts", "earlier_messages",
-           "step_overlay"]
+           "step_overlay", "edge_weights", "weight_polygons", "WEIGHT_PX"]
 
 #: vectors up to this many entries are written on the graph
 SMALL = 4
@@ -282,3 +284,59 @@ def step_overlay(trace: Any, pos: np.ndarray, step: int, *, plan: Any, size: flo
         font["shadow"] = "0px 0px 3px #fff, 0px 0px 3px #fff"
     texts = dict(x=np.round(x, 5), y=np.round(y, 5), text=text, textfont=font)
     return texts, early
+
+
+#: widths (px) of a weighted edge: the smallest weight of the run, and the largest
+WEIGHT_PX = (1.0, 9.0)
+
+
+def edge_weights(trace: Any, step: int) -> tuple[np.ndarray, str] | None:
+    """``([n_sent] weight of each message of step, name)`` when the trace records the weight that
+    decides how much a receiver takes from each sender: GCN's ``c_ji`` (extras
+    ``"coefficients"``), GAT's attention ``α_ji`` (extras ``"attention"``, mean over heads).
+    ``None`` for other traces and steps without them."""
+    ex = trace.steps[step].extras
+    n = trace.steps[step].n_sent
+    if "coefficients" in ex:
+        w, name = np.asarray(ex["coefficients"], dtype=float).reshape(-1), "c_ji"
+    elif "attention" in ex:
+        a = np.asarray(ex["attention"], dtype=float)
+        w, name = (a.reshape(a.shape[0], -1).mean(1) if a.size else a.reshape(-1)), "attention α_ji (mean over heads)"
+    else:
+        return None
+    return (w, name) if w.size == n and n else None
+
+
+def weight_polygons(trace: Any, pos: np.ndarray, step: int, *, frame: Frame, size: float,
+                    wmax: float) -> dict[str, Any]:
+    """One filled polygon per message on the receiver's half of its edge, as wide as its weight
+    (``WEIGHT_PX``, scaled by ``wmax``, the run's largest weight), ending at the receiver's marker.
+
+    Returns:
+        ``{"x", "y"}`` for one ``fill="toself"`` scatter trace (polygons separated by ``None``);
+        empty when the trace has no weights at ``step``.
+    """
+    got = edge_weights(trace, step)
+    g = trace.graph
+    if got is None or wmax <= 0:
+        return dict(x=[], y=[])
+    w, _ = got
+    e = trace.steps[step].edges
+    s, r = g.senders[e], g.receivers[e]
+    keep = s != r
+    a, b, w = pos[s[keep]], pos[r[keep]], w[keep]
+    d = b - a
+    length = np.maximum(np.linalg.norm(d, axis=1), 1e-12)
+    u = d / length[:, None]
+    nrm = np.stack([-u[:, 1], u[:, 0]], 1)
+    unit = 1.0 / frame.scale                                  # data units per pixel
+    half = (WEIGHT_PX[0] + (WEIGHT_PX[1] - WEIGHT_PX[0]) * np.clip(w / wmax, 0, 1)) / 2 * unit
+    start = a + d * 0.5
+    stop = b - u * np.minimum((size / 2 + 1) * unit, length[:, None].reshape(-1) * 0.5)[:, None]
+    quad = np.stack([start + nrm * half[:, None], stop + nrm * half[:, None], stop - nrm * half[:, None],
+                     start - nrm * half[:, None], start + nrm * half[:, None]], 1)      # [m, 5, 2]
+    xs = np.full((len(quad), 6), np.nan)
+    ys = np.full((len(quad), 6), np.nan)
+    xs[:, :5], ys[:, :5] = quad[..., 0], quad[..., 1]
+    conv = lambda v: [None if np.isnan(t) else round(float(t), 5) for t in v.reshape(-1)]  # noqa: E731
+    return dict(x=conv(xs), y=conv(ys))

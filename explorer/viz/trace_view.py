@@ -15,7 +15,7 @@ import plotly.graph_objects as go
 
 from explorer.viz._common import HIGHLIGHT, MESSAGE_SCALE, as_rows, check_node, check_step, fmt, fmt_vec
 from explorer.viz.colors import color_spec, family, is_factor, last_states, state_label
-from explorer.viz.glyphs import MESSAGE_FONT, evidence, message_arrows, step_overlay
+from explorer.viz.glyphs import MESSAGE_FONT, edge_weights, evidence, message_arrows, step_overlay, weight_polygons
 from explorer.viz.graph_view import _check_pos, _scatter, base_traces, frame_layout, node_hover, node_trace
 from explorer.viz.messages import message_values
 
@@ -23,10 +23,10 @@ __all__ = ["trace_figure", "ANIMATED_TRACES", "TRACE_NAMES", "HOVER_POINTS"]
 
 #: the traces of a trace figure, in drawing order (messages under the nodes)
 TRACE_NAMES = ("edges", "arrows", "highlight", "messages", "factors", "nodes", "selected_messages", "ring",
-               "labels", "evidence", "message_text", "earlier_messages")
+               "labels", "evidence", "message_text", "earlier_messages", "weights")
 #: indices of the traces that frames update: message markers, nodes, the selected node's messages,
-#: the message texts and the earlier (faded) messages
-ANIMATED_TRACES = (3, 5, 6, 10, 11)
+#: the message texts, the earlier (faded) messages and the edge weights (GCN c_ji, GAT attention)
+ANIMATED_TRACES = (3, 5, 6, 10, 11, 12)
 #: per-point hover text is sent in frames only while (points x frames) stays under this
 HOVER_POINTS = 4_000
 #: pixels from the plot's bottom edge to the Play/Pause row and to the slider (its own row below)
@@ -245,8 +245,14 @@ def trace_figure(trace: Any, pos: Any, *, color_by: str = "auto", feature: int =
     early.update(marker=dict(msg_marker, showscale=False, opacity=0.35, line=dict(width=0), size=12,
                              **({"color": early0["marker"]["color"], "angle": early0["marker"]["angle"]}
                                 if early0 else {})))
+    wts = {k: edge_weights(trace, k) for k in steps}
+    wmax = max((float(np.max(w[0])) for w in wts.values() if w is not None), default=0.0)
+    wname = next((w[1] for w in wts.values() if w is not None), "")
+    polys = lambda k: weight_polygons(trace, p, k, frame=base["plan"].frame, size=size, wmax=wmax)  # noqa: E731
+    weights = go.Scatter(mode="lines", fill="toself", fillcolor="rgba(31,119,180,0.30)", line=dict(width=0),
+                         hoverinfo="skip", name=f"edge width: {wname}", showlegend=wmax > 0, **polys(start))
     fig = go.Figure([base["edges"], base["arrows"], base["highlight"], msgs, base["factors"], nodes,
-                     sel_m, base["ring"], base["labels"], base["evidence"], mtext, early])
+                     sel_m, base["ring"], base["labels"], base["evidence"], mtext, early, weights])
     fig.update_layout(**frame_layout(p, title=_title(trace, start, title), height=height, n=g.n_nodes,
                                      plan=base["plan"]))
     fig.update_layout(margin=dict(l=10, r=10, t=100, b=CONTROLS_MARGIN if animate else 10),
@@ -259,7 +265,7 @@ def trace_figure(trace: Any, pos: Any, *, color_by: str = "auto", feature: int =
         text_k, early_k = overlay(k)
         data = [cls(**(markers(k, None) if show_messages else dict(x=[], y=[]))), cls(**nodes_update(k)),
                 cls(**sel_markers(k)), cls(**(text_k or dict(x=[], y=[], text=[]))),
-                cls(**(early_k or dict(x=[], y=[])))]
+                cls(**(early_k or dict(x=[], y=[]))), go.Scatter(**polys(k))]
         frames.append(go.Frame(name=str(k), data=data, traces=list(ANIMATED_TRACES),
                                layout=dict(title=dict(text=_title(trace, k, title)))))
     fig.frames = frames
