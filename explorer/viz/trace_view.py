@@ -248,8 +248,9 @@ def trace_figure(trace: Any, pos: Any, *, color_by: str = "auto", feature: int =
     wts = {k: edge_weights(trace, k) for k in steps}
     wmax = max((float(np.max(w[0])) for w in wts.values() if w is not None), default=0.0)
     wname = next((w[1] for w in wts.values() if w is not None), "")
+    wmax = 0.0 if webgl else wmax  # widths only on SVG graphs (the polygons would outweigh a big graph)
     polys = lambda k: weight_polygons(trace, p, k, frame=base["plan"].frame, size=size, wmax=wmax)  # noqa: E731
-    weights = go.Scatter(mode="lines", fill="toself", fillcolor="rgba(31,119,180,0.30)", line=dict(width=0),
+    weights = _scatter(webgl, mode="lines", fill="toself", fillcolor="rgba(31,119,180,0.30)", line=dict(width=0),
                          hoverinfo="skip", name=f"edge width: {wname}", showlegend=wmax > 0, **polys(start))
     fig = go.Figure([base["edges"], base["arrows"], base["highlight"], msgs, base["factors"], nodes,
                      sel_m, base["ring"], base["labels"], base["evidence"], mtext, early, weights])
@@ -265,7 +266,7 @@ def trace_figure(trace: Any, pos: Any, *, color_by: str = "auto", feature: int =
         text_k, early_k = overlay(k)
         data = [cls(**(markers(k, None) if show_messages else dict(x=[], y=[]))), cls(**nodes_update(k)),
                 cls(**sel_markers(k)), cls(**(text_k or dict(x=[], y=[], text=[]))),
-                cls(**(early_k or dict(x=[], y=[]))), go.Scatter(**polys(k))]
+                cls(**(early_k or dict(x=[], y=[]))), cls(**polys(k))]
         frames.append(go.Frame(name=str(k), data=data, traces=list(ANIMATED_TRACES),
                                layout=dict(title=dict(text=_title(trace, k, title)))))
     fig.frames = frames
