@@ -244,3 +244,13 @@ def test_chain_is_a_line_and_tree_is_a_tidy_tree():
 def test_general_graph_still_gets_a_force_layout():
     g = load_graph("karate")
     np.testing.assert_array_equal(compute_layout(g, "auto"), compute_layout(g, "kamada_kawai"))
+
+
+def test_small_dag_is_layered_and_structure_is_deterministic():
+    g = Graph.from_edges(6, [(0, 2), (1, 2), (2, 3), (2, 4), (4, 5), (0, 5)], directed=True)
+    xy = compute_layout(g, "auto")
+    _distinct(xy)
+    for s, r in zip(g.senders, g.receivers):
+        assert xy[s, 1] > xy[r, 1]                       # every edge points down
+    clear_layout_cache()
+    np.testing.assert_array_equal(compute_layout(g, "auto", seed=5), xy)   # no randomness at all

@@ -8,7 +8,7 @@ layout only when no structure is found. Tried in order:
                integer (column, -row); a factor sits at the mean of its variables (a unary factor
                a third of a cell up and right of its variable).
     layered    a Bayesian network's factor graph (every factor labelled ``P(child|parents)``) or a
-               directed acyclic graph: parents above children, rank = longest path from a root;
+               directed acyclic graph (up to :data:`DAG_MAX` nodes): parents above children, rank = longest path from a root;
                a CPD factor sits on the row between its child and the child's parents (a prior
                ``P(X)`` on the row above X). Rows are ordered by barycentre sweeps to cut crossings.
     line       a path (chain): one row, in path order; a layered drawing one node wide is turned on
@@ -34,6 +34,8 @@ from explorer.graph import Graph
 __all__ = ["structured_layout", "bn_parents", "variable_pairs", "line_order", "tree_layout",
            "layered_layout", "ASPECT"]
 
+#: a directed acyclic graph is drawn in layers up to this many nodes (beyond, rows get too wide)
+DAG_MAX = 200
 #: width / height the layered and tree drawings aim for (a 16:9 screen, less the margins)
 ASPECT = 1.7
 _CPD = re.compile(r"^P\((?P<child>[^|()]+?)(?:\|(?P<parents>[^()]*))?\)$")
@@ -259,7 +261,7 @@ def structured_layout(graph: Graph) -> np.ndarray | None:
     cpds = bn_parents(graph)
     if cpds is not None:
         tries.append(lambda: _bn(graph, cpds, adj))
-    elif graph.directed and not _roles(graph).any():
+    elif graph.directed and not _roles(graph).any() and n <= DAG_MAX:
         def dag() -> np.ndarray | None:
             parents: list[list[int]] = [[] for _ in range(n)]
             for s, r in zip(graph.senders.tolist(), graph.receivers.tolist()):
