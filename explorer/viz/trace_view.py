@@ -1,7 +1,8 @@
 """The animated graph view of any Trace: one Plotly frame per step, Play/Pause and a step slider.
 
-Only three traces change between frames (the nodes' colours, the message markers and the selected
-node's incoming messages); edges, arrows and factor squares are drawn once, which keeps a 20-step
+Only the traces in ANIMATED_TRACES change between frames (the nodes' colours, the message arrows,
+the selected node's incoming messages, the message texts, the faded earlier messages and the edge
+weights; see :mod:`explorer.viz.glyphs`); edges, labels and factor squares are drawn once, which keeps a 20-step
 animation of a 1,000-node graph under about 2 MB of JSON. Colours use one range for all frames.
 Node colours are sent as float64 (the recorded numbers, unrounded); marker geometry as float32.
 """
