@@ -28,3 +28,16 @@ def test_checker_would_catch_a_leak(tmp_path):
     tree = ast.parse("import streamlit as st\nfrom streamlit.testing import x\n")
     found = [n for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom))]
     assert len(found) == 2
+
+
+def test_layouts_and_label_geometry_load_without_plotly():
+    # explorer.viz promises that computing positions (and label geometry) never pulls in Plotly,
+    # so the CLI and notebooks lay out graphs cheaply; checked in a fresh interpreter.
+    import subprocess
+    import sys
+
+    code = ("import sys, explorer.viz.layout, explorer.viz.labels, explorer.viz.structured; "
+            "print(sorted(m for m in ('plotly', 'streamlit') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=ROOT.parent, env={"PYTHONPATH": str(ROOT.parent), "PATH": "/usr/bin:/bin"})
+    assert out.stdout.strip() == "[]"

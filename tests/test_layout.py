@@ -84,8 +84,9 @@ def test_auto_picks_by_size(monkeypatch):
     monkeypatch.setattr(L, "_ALGORITHMS", {k: (lambda k_: lambda n, *a: seen.append(k_) or
                                                np.random.default_rng(0).random((n, 2)))(k)
                                            for k in L._ALGORITHMS})
-    compute_layout(path(10), "auto")
-    compute_layout(path(L.SMALL + 1), "auto")
+    ring = lambda n: Graph.from_edges(n, [(i, (i + 1) % n) for i in range(n)])  # noqa: E731 (no structure)
+    compute_layout(ring(10), "auto")
+    compute_layout(ring(L.SMALL + 1), "auto")
     assert seen == ["kamada_kawai", "spring"]
 
 
@@ -173,3 +174,83 @@ def test_many_components_and_isolated_nodes():
         xy = compute_layout(g, method)
         check_scaled(xy, 700)
         assert len({tuple(p) for p in np.round(xy, 9).tolist()}) == 700   # nobody on top of anyone
+
+
+# --------------------------------------------------------------------------- layouts by model
+def _fg(name):
+    from explorer.pgm import load_model
+
+    return load_model(name)
+
+
+def _distinct(xy):
+    assert len({tuple(p) for p in np.round(xy, 9).tolist()}) == len(xy)   # no two nodes on one spot
+
+
+def test_ising_factor_graph_is_a_lattice():
+    fg = _fg("ising10")
+    g = fg.to_graph()
+    xy = compute_layout(g, "auto")
+    _distinct(xy)
+    v = xy[: fg.n_vars]
+    step = np.min(np.abs(np.diff(np.unique(np.round(v[:, 0], 9)))))
+    raw = (v - v.min(0)) / step
+    cells = np.round(raw)
+    np.testing.assert_allclose(raw, cells, atol=1e-6)                      # integer rows and columns
+    assert {tuple(c) for c in cells.tolist()} == {(c, r) for r in range(10) for c in range(10)}
+    var, fac, _ = fg.edge_pairs()
+    for f in range(fg.n_factors):                                          # pairwise factor: the midpoint
+        vs = var[fac == f]
+        if vs.size == 2:
+            np.testing.assert_allclose(xy[fg.n_vars + f], v[vs].mean(0), atol=1e-12)
+            assert np.abs(cells[vs[0]] - cells[vs[1]]).sum() == 1          # grid neighbours
+
+
+@pytest.mark.parametrize("name", ["asia", "sachs", "earthquake", "student"])
+def test_bayesian_network_factor_graph_is_top_down(name):
+    fg = _fg(name)
+    xy = compute_layout(fg.to_graph(), "auto")
+    _distinct(xy)
+    y = xy[:, 1]
+    for child, ps in enumerate(fg.parents):
+        f = fg.n_vars + child                          # to_graph: one CPD per variable, in order
+        assert fg.factors[child].scope[-1] == child
+        for p in ps:
+            assert y[p] > y[f] > y[child]             # parent above its child's CPD, CPD above the child
+        if not ps:
+            assert y[f] > y[child]
+
+
+def test_chain_is_a_line_and_tree_is_a_tidy_tree():
+    for g in (load_graph("chain5"), path(7), _fg("chain_bn").to_graph()):
+        xy = compute_layout(g, "auto")
+        _distinct(xy)
+        np.testing.assert_allclose(xy[:, 1], xy[0, 1])                   # all on one row
+    xy = compute_layout(load_graph("chain5"), "auto")
+    assert (np.diff(xy[:, 0]) > 0).all()                                 # in chain order
+    g = load_graph("tree")                                               # binary tree of depth 3
+    xy = compute_layout(g, "auto")
+    _distinct(xy)
+    depth = nx.shortest_path_length(nx.Graph(g.undirected_pairs().tolist()), 0)
+    for u, v in g.undirected_pairs():
+        parent, child = (u, v) if depth[u] < depth[v] else (v, u)
+        assert xy[parent, 1] > xy[child, 1]                              # parents above children
+    for node in range(g.n_nodes):
+        kids = [v for v in g.neighbors(node) if depth[v] == depth[node] + 1]
+        if kids:
+            assert np.isclose(xy[node, 0], xy[kids].mean(0)[0])          # centred over its children
+
+
+def test_general_graph_still_gets_a_force_layout():
+    g = load_graph("karate")
+    np.testing.assert_array_equal(compute_layout(g, "auto"), compute_layout(g, "kamada_kawai"))
+
+
+def test_small_dag_is_layered_and_structure_is_deterministic():
+    g = Graph.from_edges(6, [(0, 2), (1, 2), (2, 3), (2, 4), (4, 5), (0, 5)], directed=True)
+    xy = compute_layout(g, "auto")
+    _distinct(xy)
+    for s, r in zip(g.senders, g.receivers):
+        assert xy[s, 1] > xy[r, 1]                       # every edge points down
+    clear_layout_cache()
+    np.testing.assert_array_equal(compute_layout(g, "auto", seed=5), xy)   # no randomness at all

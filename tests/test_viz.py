@@ -197,10 +197,12 @@ def test_webgl_above_300_nodes():
         g = random_graph(n, n, seed=0)
         pos = np.random.default_rng(0).uniform(size=(n, 2))
         d = fig_json(graph_figure(g, pos))
-        assert {tr["type"] for tr in d["data"]} == {kind}
+        assert {tr["type"] for tr in d["data"] if tr.get("name") != "labels"} == {kind}
+        assert [tr["type"] for tr in d["data"] if tr.get("name") == "labels"] == ["scatter"]  # SVG text
         t = gcn_trace(g, layers=1)
         d = fig_json(trace_figure(t, pos))
-        assert {tr["type"] for tr in d["data"]} == {kind}
+        assert {tr["type"] for tr in d["data"] if tr.get("name") != "labels"} == {kind}
+        assert [tr["type"] for tr in d["data"] if tr.get("name") == "labels"] == ["scatter"]  # SVG text
 
 
 def test_animation_of_1000_nodes_20_steps_stays_under_2_mb():
@@ -282,3 +284,112 @@ def test_sparse_long_vectors_name_their_non_zeros():
     e = np.zeros(34)
     e[7] = 1.0
     assert latex_vector(e) == r"\mathbf{0}_{34}\text{ except }[7]{=}1"
+
+
+# --------------------------------------------------------------------------- labels that fit
+def _label_boxes(d: dict, width: int, bars: float) -> tuple[np.ndarray, tuple[float, float]]:
+    """Every drawn label's box in px, recomputed from the figure JSON alone (ranges, margins, text)."""
+    from explorer.viz.labels import Frame, text_size
+
+    lay = d["layout"]
+    m = lay["margin"]
+    area = (width - m["l"] - m["r"] - bars, lay["height"] - m["t"] - m["b"])
+    fr = Frame(tuple(lay["xaxis"]["range"]), tuple(lay["yaxis"]["range"]), *area)
+    boxes = []
+    for tr in d["data"]:
+        if tr.get("mode") != "text":
+            continue
+        xy = fr.to_px(np.c_[decode_array(tr["x"]).astype(float), decode_array(tr["y"]).astype(float)])
+        for (cx, cy), text in zip(xy, tr["text"]):
+            w, h = text_size(text, tr["textfont"]["size"])
+            boxes.append([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2])
+    return np.array(boxes).reshape(-1, 4), area
+
+
+@pytest.mark.parametrize("name", ["asia", "sachs", "earthquake", "ising10"])
+def test_labels_never_collide_or_leave_the_plot(name):
+    from explorer.pgm import load_model, run_bp
+    from explorer.viz.layout import compute_layout
+
+    fg = load_model(name)
+    t = run_bp(fg, max_iter=2)
+    pos = compute_layout(t.graph)
+    for fig, bars in ((graph_figure(t.graph, pos, width=1280, height=720), 0),
+                      (trace_figure(t, pos, width=1280, height=720, animate=False), 110)):
+        boxes, (W, H) = _label_boxes(fig_json(fig), 1280, bars)
+        n_var = fg.n_vars
+        # every variable named; the Ising grid's interior is full of arrows in a trace view, so
+        # there only its border (row and column numbers) is, and no label hides under an arrow
+        assert len(boxes) >= (n_var if name != "ising10" else 50 if bars == 0 else 19)
+        assert (boxes[:, :2] >= 0).all() and (boxes[:, 2] <= W).all() and (boxes[:, 3] <= H).all()
+        over = ((boxes[:, None, 0] < boxes[None, :, 2]) & (boxes[None, :, 0] < boxes[:, None, 2])
+                & (boxes[:, None, 1] < boxes[None, :, 3]) & (boxes[None, :, 1] < boxes[:, None, 3]))
+        np.fill_diagonal(over, False)
+        assert not over.any(), f"{int(over.sum()) // 2} overlapping label pairs"
+
+
+def test_formulas_write_variables_as_math_and_wrap_long_sums():
+    from explorer.pgm import load_model, variable_elimination
+    from explorer.viz.formulas import TERMS_PER_LINE, math_name
+
+    assert math_name("tau_X1(X2)") == r"\tau_{X_{1}}(X_{2})"
+    assert math_name("X12") == "X_{12}" and math_name("smoke") == r"\text{smoke}"
+    tex = node_update_latex(variable_elimination(load_model("chain_bn")), 0, 0)
+    assert tex.startswith(r"\tau_{X_{1}}(X_{2}) = \sum_{X_{1}} P(X_{1})\,P(X_{2} \mid X_{1}) = \left[0.5,\ 0.5\right]")
+    assert "tau_X1" not in tex
+    g = random_graph(12, 40, seed=3)                     # a node with many neighbours
+    t = gcn_trace(g, layers=1, hidden=3)
+    hub = int(np.argmax(np.bincount(g.receivers, minlength=12)))
+    for line in node_update_latex(t, 0, hub).split(r" \\ "):
+        assert line.count(r"\left[") <= TERMS_PER_LINE + 1      # at most a couple of vectors a line
+
+
+def test_short_numbers_and_neural_message_text():
+    from explorer.viz.glyphs import message_text, short
+
+    assert [short(v) for v in (0.7234, -0.3, 0.0, 1.0, 12.54, 0.004, 4.2e-5, 250.0, -1234.0)] == \
+        [".72", "-.3", "0", "1", "12.5", ".004", "4e-5", "250", "-1.2e3"]
+    t = gcn_trace(random_graph(8, 10, seed=4), layers=1, hidden=3)
+    for j in range(4):
+        text = message_text(t, 0, j)
+        np.testing.assert_allclose([float(v) for v in text.strip("[]").split(", ")], t.steps[0].messages[j],
+                                   atol=0.0051, rtol=0.01)
+    wide = gcn_trace(random_graph(8, 10, seed=4), layers=1, hidden=5)
+    assert message_text(wide, 0, 0) is None                       # 5 numbers: colour and hover only
+
+
+def test_heatmap_numbers_only_where_cells_hold_them():
+    from explorer.viz import heatmaps_figure
+
+    rng = np.random.default_rng(0)
+    small = heatmaps_figure(*(lambda X, T: (np.eye(4), X, T, X @ T))(rng.normal(size=(4, 3)), rng.normal(size=(3, 2))))
+    assert all(tr.text is not None for tr in small.data)           # 4 x 3: room for every number
+    n = 30
+    R = rng.random((n, n))
+    big = heatmaps_figure(R, np.ones((n, 2)), np.ones((2, 2)), R @ np.ones((n, 2)) @ np.ones((2, 2)))
+    assert big.data[0].text is None                               # 30 columns in a quarter of 1280 px
+
+
+def _rendered_chars(line: str) -> int:
+    """Rough width of a LaTeX line in characters as KaTeX draws it (commands count one, layout
+    commands and braces none)."""
+    import re
+
+    t = re.sub(r"\\(left|right|text|mathrm|mathbf|Big|big|quad|qquad|,|!|\ )", "", line)
+    t = re.sub(r"\\[a-zA-Z]+", "x", t)
+    return len(re.sub(r"[{}_^ ]", "", t))
+
+
+def test_formulas_fit_a_1280_px_page():
+    from explorer.io import load_graph
+    from explorer.nn.run import run_stack
+    from explorer.pgm import load_model, run_bp
+
+    asia = run_bp(load_model("asia"), max_iter=3)
+    cases = [(asia, 2, n) for n in range(asia.graph.n_nodes)]
+    for layer in ("gcn", "gat"):
+        t = run_stack(load_graph("karate"), layer=layer, layers=1, hidden=4, heads=2, seed=0)
+        cases += [(t, 0, 0), (t, 0, 33)]
+    for t, k, n in cases:
+        for line in node_update_latex(t, k, n).split(r" \\ "):
+            assert _rendered_chars(line) <= 80, line       # about 800 px at KaTeX's 1.21em of 16 px

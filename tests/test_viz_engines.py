@@ -166,3 +166,106 @@ def test_controls_on_their_own_rows_and_titles_without_notes(karate):
         assert slider.currentvalue.font.color not in (None, slider.font.color)
     assert max(len(s.note) for s in asia.steps) > 100  # the case the short title is for
     assert asia.steps[0].note  # the page shows it (explorer/ui/player.py)
+
+
+# --------------------------------------------------------------------------- readable messages
+TEXT, EARLY, EVID, LABELS = (TRACE_NAMES.index(n) for n in ("message_text", "earlier_messages", "evidence",
+                                                            "labels"))
+
+
+def test_arrows_point_from_sender_to_receiver():
+    from explorer.pgm import load_model, run_bp
+
+    t = run_bp(load_model("earthquake"), max_iter=3)
+    pos = pos_for(t.graph)
+    d = json.loads(trace_figure(t, pos, step=1).to_json())
+    m = d["data"][MSGS]
+    assert m["marker"]["symbol"] == "triangle-up"
+    ang = np.radians(decode_array(m["marker"]["angle"]).astype(float))
+    head = np.stack([np.sin(ang), np.cos(ang)], 1)          # "up" turned clockwise by the angle
+    e = t.steps[1].edges
+    d_sr = pos[t.graph.receivers[e]] - pos[t.graph.senders[e]]
+    cos = (head * d_sr).sum(1) / np.linalg.norm(d_sr, axis=1)
+    np.testing.assert_allclose(cos, 1.0, atol=1e-4)          # same direction, not the opposite
+
+
+def test_bp_message_text_is_the_recorded_vector_with_state_names():
+    from explorer.pgm import load_model, run_bp
+    from explorer.viz.glyphs import message_text, state_names
+
+    fg = load_model("asia")
+    t = run_bp(fg, max_iter=4, evidence={0: 0})
+    names = state_names(t)
+    assert names[0] == ["yes", "no"] and names[5] == list(fg.states[5])
+    st = t.steps[2]
+    for j, e in enumerate(st.edges[:12]):
+        text = message_text(t, 2, j, names)
+        var = t.graph.senders[e] if t.graph.senders[e] < fg.n_vars else t.graph.receivers[e]
+        parts = [p.split(" ") for p in text.split("<br>")]
+        assert [p[0] for p in parts] == list(fg.states[var])
+        np.testing.assert_allclose([float(p[1]) for p in parts], st.messages[j], atol=0.0051)
+
+
+def test_evidence_is_ringed_and_labelled_with_its_state():
+    from explorer.pgm import load_model, run_bp
+
+    t = run_bp(load_model("asia"), max_iter=3, evidence={0: 0})
+    pos = pos_for(t.graph)
+    d = json.loads(trace_figure(t, pos).to_json())
+    ev = d["data"][EVID]
+    np.testing.assert_allclose(np.c_[decode_array(ev["x"]), decode_array(ev["y"])], pos[[0]])
+    assert "asia = yes" in d["data"][LABELS]["text"]
+
+
+def test_variable_elimination_edge_shows_the_vector_and_keeps_earlier_messages():
+    from explorer.pgm import load_model, variable_elimination
+
+    t = variable_elimination(load_model("chain_bn"))
+    pos = pos_for(t.graph)
+    d = json.loads(trace_figure(t, pos).to_json())
+    assert frame(d, 0, TEXT)["text"] == ["[0.5, 0.5]"]      # tau_X1(X2) = [0.5, 0.5], not its norm
+    from explorer.viz.glyphs import TEXT_EARLIER, TEXT_NOW
+
+    m = t.steps[1].messages[0]
+    tx = frame(d, 1, TEXT)
+    assert tx["text"] == ["[" + ", ".join(f"{v:.2g}" for v in m) + "]", "[0.5, 0.5]"]   # this step's, then step 0's
+    assert tx["textfont"]["color"] == [TEXT_NOW, TEXT_EARLIER]
+    early = frame(d, 3, EARLY)                               # steps 0..2 stay on the graph, faded
+    xy = np.c_[decode_array(early["x"]), decode_array(early["y"])]
+    e = np.concatenate([t.steps[s].edges for s in range(3)])
+    want = pos[t.graph.senders[e]] + 0.6 * (pos[t.graph.receivers[e]] - pos[t.graph.senders[e]])
+    np.testing.assert_allclose(xy, want, atol=1e-4)
+    np.testing.assert_allclose(decode_array(early["marker"]["color"]).astype(float),
+                               [np.linalg.norm(t.steps[s].messages[0]) for s in range(3)])  # colour: norm
+
+
+def test_message_rows_carry_state_names_and_short_text():
+    from explorer.pgm import load_model, run_bp
+
+    fg = load_model("sachs")
+    t = run_bp(fg, max_iter=2)
+    for row in message_rows(t, 1)[:10]:
+        var = next(fg.names.index(x) for x in (row["sender"], row["receiver"]) if x in fg.names)
+        assert row["states"] == list(fg.states[var])
+        parts = [p.split(" ") for p in row["text"].split(", ")]
+        assert [p[0] for p in parts] == list(fg.states[var])
+        np.testing.assert_allclose([float(p[1]) for p in parts], row["values"], atol=0.0051)
+
+
+def test_gcn_edge_width_follows_c_ji(karate):
+    from explorer.nn.run import run_stack
+    from explorer.viz.glyphs import WEIGHT_PX, weight_polygons
+    from explorer.viz.labels import Frame
+
+    t = run_stack(karate, layer="gcn", layers=1, hidden=4, seed=0)
+    pos = pos_for(karate)
+    frame = Frame((-1.2, 1.2), (-1.2, 1.2), 1000.0, 600.0)
+    deg = np.bincount(karate.receivers, minlength=karate.n_nodes) + 1.0      # with the self-loop
+    e = t.steps[0].edges
+    c = 1.0 / np.sqrt(deg[karate.senders[e]] * deg[karate.receivers[e]])    # GCN's c_ji, by hand
+    poly = weight_polygons(t, pos, 0, frame=frame, size=20.0, wmax=float(c.max()))
+    xy = np.c_[np.array(poly["x"], dtype=float), np.array(poly["y"], dtype=float)].reshape(-1, 6, 2)
+    width_px = np.linalg.norm(xy[:, 0] - xy[:, 3], axis=1) * frame.scale
+    np.testing.assert_allclose(width_px, WEIGHT_PX[0] + (WEIGHT_PX[1] - WEIGHT_PX[0]) * c / c.max(), rtol=1e-3)
+    d = json.loads(trace_figure(t, pos).to_json())
+    assert d["data"][TRACE_NAMES.index("weights")]["name"].startswith("edge width: c_ji")

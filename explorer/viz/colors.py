@@ -27,7 +27,8 @@ import numpy as np
 from explorer.errors import TraceError
 from explorer.viz._common import PALETTE, SCALE, as_matrix, as_rows
 
-__all__ = ["family", "color_modes", "node_values", "ColorSpec", "color_spec", "is_factor", "last_states"]
+__all__ = ["family", "color_modes", "node_values", "ColorSpec", "color_spec", "is_factor", "last_states",
+           "state_names", "state_label", "evidence"]
 
 BP_KINDS = frozenset({"sum-product", "max-product", "bp"})
 WL_KINDS = frozenset({"wl", "1-wl"})
@@ -163,6 +164,64 @@ def node_values(trace: Any, step: int, mode: str, *, feature: int = 0, state: in
     return xc @ v
 
 
+def _name_map(trace: Any) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for key in ("marginals",):
+        for var, d in (trace.result.get(key) or {}).items():
+            if isinstance(d, dict):
+                out[str(var)] = [str(s) for s in d]
+    return out
+
+
+def state_names(trace: Any) -> list[list[str] | None]:
+    """Per node, the names of its states: read from the result's marginals (``{var: {state: p}}``)
+    and, for an observed variable, its observed state in the place of its one-hot belief; states
+    whose name the trace does not record are called by their index. ``None`` per node for neural
+    and WL traces, and for factors."""
+    g = trace.graph
+    if family(trace) not in ("bp", "ve"):
+        return [None] * g.n_nodes
+    names = _name_map(trace)
+    ev = {str(k): str(v) for k, v in (trace.params.get("evidence") or {}).items()}
+    fac = is_factor(g)
+    rows = as_rows(trace.steps[-1].states) if trace.steps and trace.steps[-1].states is not None else []
+    out: list[list[str] | None] = []
+    for i, lab in enumerate(g.display_labels):
+        if fac[i]:
+            out.append(None)
+        elif lab in names:
+            out.append(names[lab])
+        elif lab in ev and i < len(rows) and rows[i].size:
+            k = int(np.argmax(rows[i]))
+            shared = {tuple(v) for v in names.values()}
+            # every other variable has the same states, and the observed one is among them there
+            same = next(iter(shared)) if len(shared) == 1 else ()
+            if len(same) == rows[i].size and same[k] == ev[lab]:
+                out.append(list(same))
+            else:
+                out.append([ev[lab] if j == k else str(j) for j in range(rows[i].size)])
+        else:
+            out.append(None)
+    return out
+
+
+def evidence(trace: Any) -> dict[int, str]:
+    """``{node: observed state name}`` for the variables a BP or VE run observed."""
+    ev = {str(k): str(v) for k, v in (trace.params.get("evidence") or {}).items()}
+    return {i: ev[lab] for i, lab in enumerate(trace.graph.display_labels) if lab in ev}
+
+
+def state_label(trace: Any, state: int) -> str:
+    """The name of state ``state`` when every named variable of ``trace`` calls it the same
+    (``"yes"``), else the index as text."""
+    names = {tuple(v) for v in _name_map(trace).values()}
+    if len(names) == 1:
+        only = next(iter(names))
+        if 0 <= state < len(only):
+            return only[state]
+    return str(state)
+
+
 def last_states(trace: Any, step: int) -> Any:
     """The node states shown at ``step``: its own, or (for steps that record none, such as a
     readout) the latest earlier step's; ``None`` when no step up to ``step`` has states."""
@@ -221,7 +280,7 @@ def color_spec(trace: Any, mode: str = "auto", *, feature: int = 0, state: int =
     allv = np.concatenate(vals) if vals else np.zeros(0)
     finite = allv[np.isfinite(allv)]
     lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
-    titles = {"belief": f"belief b(x={state})", "entropy": "belief entropy (nats)",
+    titles = {"belief": f"belief b(x = {state_label(trace, state)})", "entropy": "belief entropy (nats)",
               "map": "MAP state (argmax belief)", "feature": f"feature {feature}",
               "norm": "L2 norm of state", "pca": "1st principal component",
               "class": "predicted class (argmax)", "color": "WL colour class",
@@ -231,8 +290,8 @@ def color_spec(trace: Any, mode: str = "auto", *, feature: int = 0, state: int =
         lo, hi = (min(lo, 0.0), hi) if mode != "color" else (lo, hi)
         k = int(round(hi - lo)) + 1
         ticks = [float(v) for v in np.arange(lo, hi + 1)] if k <= 20 else None
-        return ColorSpec(mode, vals, title, lo - 0.5, hi + 0.5, _stepped(k), ticks,
-                         [str(int(t)) for t in ticks] if ticks else None)
+        text = [state_label(trace, int(t)) if mode == "map" else str(int(t)) for t in ticks] if ticks else None
+        return ColorSpec(mode, vals, title, lo - 0.5, hi + 0.5, _stepped(k), ticks, text)
     if mode == "belief":
         lo, hi = 0.0, 1.0
     elif mode in ("entropy", "norm"):

@@ -6,7 +6,8 @@ BP belief, shown before normalisation. Short vectors are printed in full, long o
 ``[a, b, c, …, z]``; more than :data:`MAX_TERMS` incoming messages are shortened with "+ … (k more)".
 
     BP variable  b_i(x) ∝ Π_f μ_{f→i}(x)          (latest message on each incoming edge)
-    BP factor    μ_{f→i}(x_i) = Σ (or max) over the other variables of f(x) Π μ_{j→f}(x_j)
+    BP factor    μ_{f→i}(x_i) = Σ (or max) over the other variables of f(x) Π μ_{j→f}(x_j),
+                 the factor's name written once (f = P(B | A)) so lines stay short
     GCN          x'_i = Σ_{j ∈ N(i) ∪ {i}} c_ji Θx_j + b      (c_ji from extras "coefficients")
     SAGE         x'_i = W_l · agg_j x_j + W_r x_i (+ b)
     GAT          x'_i = ‖_h Σ_j α^h_ji W^h x_j + b            (α from extras "attention")
@@ -17,6 +18,7 @@ BP belief, shown before normalisation. Short vectors are printed in full, long o
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import numpy as np
@@ -29,6 +31,8 @@ __all__ = ["node_update_latex", "latex_vector", "MAX_TERMS"]
 
 #: incoming messages written out one by one before "+ … (k more)"
 MAX_TERMS = 5
+#: terms per line of a long sum or product (vectors of up to 5 numbers each)
+TERMS_PER_LINE = 2
 _ESC = {"\\": r"\backslash ", "_": r"\_", "{": r"\{", "}": r"\}", "#": r"\#", "$": r"\$",
         "%": r"\%", "&": r"\&", "~": r"\sim ", "^": r"\^{}"}
 
@@ -36,6 +40,32 @@ _ESC = {"\\": r"\backslash ", "_": r"\_", "{": r"\{", "}": r"\}", "#": r"\#", "$
 def _t(label: Any) -> str:
     """A label as LaTeX text (special characters escaped)."""
     return r"\text{" + "".join(_ESC.get(c, c) for c in str(label)) + "}"
+
+
+_GREEK = {"tau": r"\tau", "mu": r"\mu", "phi": r"\phi", "psi": r"\psi", "alpha": r"\alpha"}
+_VAR = re.compile(r"^([A-Za-z]+)(\d+)$")
+_SUB = re.compile(r"^([A-Za-z]+)_([^()]+)(?:\((.*)\))?$")
+
+
+def math_name(label: Any) -> str:
+    """A name as math: ``X1`` -> ``X_{1}``, ``tau_X1(X2)`` -> ``\tau_{X_{1}}(X_{2})``, and a
+    word -> ``\text{word}``.
+
+    Example:
+        >>> math_name("tau_X1(X2,X3)")
+        '\\tau_{X_{1}}(X_{2}, X_{3})'
+    """
+    t = str(label)
+    m = _SUB.match(t)
+    if m and m.group(1) in _GREEK:
+        args = "" if m.group(3) is None else "(" + ", ".join(math_name(a) for a in m.group(3).split(",") if a) + ")"
+        return _GREEK[m.group(1)] + "_{" + math_name(m.group(2)) + "}" + args
+    v = _VAR.match(t)
+    if v and len(v.group(1)) <= 2:
+        return f"{v.group(1)}_{{{v.group(2)}}}"
+    if (len(t) == 1 and t.isalpha()) or t.isdigit():
+        return t
+    return _t(t)
 
 
 def latex_vector(values: Any, *, max_len: int = 5, digits: int = 3) -> str:
@@ -53,9 +83,14 @@ def latex_vector(values: Any, *, max_len: int = 5, digits: int = 3) -> str:
 
 
 def _terms(parts: list[str], op: str = " + ") -> str:
+    """Terms joined by ``op``, a new line every :data:`TERMS_PER_LINE` (so no line runs off a
+    1280 px page), at most :data:`MAX_TERMS` of them."""
     if len(parts) > MAX_TERMS:
         parts = parts[:MAX_TERMS] + [rf"\dots\ (\text{{{len(parts) - MAX_TERMS} more}})"]
-    return op.join(parts) if parts else "0"
+    if not parts:
+        return "0"
+    chunks = [op.join(parts[i:i + TERMS_PER_LINE]) for i in range(0, len(parts), TERMS_PER_LINE)]
+    return (r" \\ \quad " + op.strip() + " ").join(chunks)
 
 
 def _row(values: Any, i: int) -> np.ndarray | None:
@@ -68,27 +103,27 @@ def _bp(trace: Any, k: int, i: int) -> str:
     lab = g.display_labels
     roles = g.roles or ("variable",) * g.n_nodes
     latest = latest_incoming(trace, k, i)
-    if str(roles[i]).lower() == "factor":
+    if str(roles[i]).lower() == "factor":  # the factor is called f: its full name once, on top
         op = r"\max" if trace.kind == "max-product" else r"\sum"
         st = trace.steps[k]
         sent = np.flatnonzero(g.senders[st.edges] == i)
-        ins = "".join(rf"\,\mu_{{{_t(lab[g.senders[e]])}\to {_t(lab[i])}}}" for e in latest)
-        lines = [rf"\mu_{{{_t(lab[i])}\to v}}(x_v) \propto {op}_{{x \setminus x_v}} "
-                 rf"{_t(lab[i])}(x){ins}"]
+        lines = [rf"f = {_cpd(lab[i])}",
+                 rf"\mu_{{f\to v}}(x_v) \propto {op}_{{x \setminus x_v}} f(x)"
+                 rf"\prod_{{u \in N(f) \setminus v}} \mu_{{u \to f}}(x_u)"]
         for e, (_, m) in latest.items():
-            lines.append(rf"\mu_{{{_t(lab[g.senders[e]])}\to {_t(lab[i])}}} = {latex_vector(m)}")
+            lines.append(rf"\mu_{{{_cpd(lab[g.senders[e]])}\to f}} = {latex_vector(m)}")
         rows = as_rows(st.messages)
         for j in sent[:MAX_TERMS]:
             e = int(st.edges[j])
-            lines.append(rf"\mu_{{{_t(lab[i])}\to {_t(lab[g.receivers[e]])}}} = {latex_vector(rows[j])}")
+            lines.append(rf"\mu_{{f\to {_cpd(lab[g.receivers[e]])}}} = {latex_vector(rows[j])}")
         if not sent.size:
             lines.append(rf"\text{{(no message from {lab[i]} in this step)}}")
         return r" \\ ".join(lines)
     belief = _row(last_states(trace, k), i)
-    names = [rf"\mu_{{{_t(lab[g.senders[e]])}\to {_t(lab[i])}}}" for e in latest]
+    names = [rf"\mu_{{{_cpd(lab[g.senders[e]])}\to {_cpd(lab[i])}}}" for e in latest]
     vecs = [latex_vector(m) for _, m in latest.values()]
     prod = np.prod(np.stack([m for _, m in latest.values()]), axis=0) if latest else None
-    head = rf"b_{{{_t(lab[i])}}}(x) \propto " + (_terms(names, r" \odot ") if names else "1")
+    head = rf"b_{{{_cpd(lab[i])}}}(x) \propto " + (_terms(names, r" \odot ") if names else "1")
     body = [head]
     if vecs:
         body.append(r"= " + _terms(vecs, r" \odot ") + " = " + latex_vector(prod))
@@ -102,7 +137,7 @@ def _neural(trace: Any, k: int, i: int) -> str:
     st = trace.steps[k]
     lab = g.display_labels
     kind = str(trace.kind).lower()
-    xi = rf"x_{{{_t(lab[i])}}}"
+    xi = rf"x_{{{_cpd(lab[i])}}}"
     if st.messages is None and st.states is None:
         ro = st.extras.get("readout")
         return (rf"\text{{{st.label or 'readout'}}}:\ h_G = \text{{{st.extras.get('mode', 'readout')}}}_i\, x_i"
@@ -117,7 +152,7 @@ def _neural(trace: Any, k: int, i: int) -> str:
         coef = np.asarray(st.extras.get("coefficients", []), dtype=float).reshape(-1)
         selfw = st.extras.get("self_loop_weight")
         sym = [rf"{fmt(np.asarray(selfw).reshape(-1)[i], 3)}\,\Theta {xi}"] if selfw is not None else []
-        sym += [rf"{fmt(coef[j], 3) if coef.size else 'c'}\,\Theta x_{{{_t(lab[s])}}}" for j, s in zip(inc, send)]
+        sym += [rf"{fmt(coef[j], 3) if coef.size else 'c'}\,\Theta x_{{{_cpd(lab[s])}}}" for j, s in zip(inc, send)]
         lines.append(rf"{xi}' = \sum_{{j \in N(i) \cup \{{i\}}}} c_{{ji}}\,\Theta x_j + b = " + _terms(sym) + " + b")
     elif kind == "sage":
         aggr = (trace.params.get("layer_opts") or {}).get("aggr", "mean")
@@ -130,7 +165,7 @@ def _neural(trace: Any, k: int, i: int) -> str:
         sym = [rf"{latex_vector(np.asarray(selfa)[i])}\, W {xi}"] if selfa is not None else []
         for j, s in zip(inc, send):
             a = latex_vector(att[j]) if att.size else r"\alpha"
-            sym.append(rf"{a}\, W x_{{{_t(lab[s])}}}")
+            sym.append(rf"{a}\, W x_{{{_cpd(lab[s])}}}")
         lines.append(r"\alpha^{h=1..H}:\ " + _terms(sym))
     elif kind == "gin":
         eps = (trace.params.get("layer_opts") or {}).get("eps", 0.0)
@@ -142,7 +177,7 @@ def _neural(trace: Any, k: int, i: int) -> str:
     if terms:
         lines.append(r"\text{messages: } " + _terms(terms))
     if agg is not None:
-        lines.append(rf"a_{{{_t(lab[i])}}} = {latex_vector(agg)}")
+        lines.append(rf"a_{{{_cpd(lab[i])}}} = {latex_vector(agg)}")
     if new is not None:
         lines.append(rf"{xi}' = {latex_vector(new)}")
     return r" \\ ".join(lines)
@@ -157,8 +192,17 @@ def _wl(trace: Any, k: int, i: int) -> str:
     old = node_values(trace, k - 1, "color") if k > 0 else np.zeros(g.n_nodes)
     nb = sorted(int(old[s]) for s in g.neighbors(i))
     multiset = r"\{\!\{" + ", ".join(str(c) for c in nb[:12]) + (r", \dots" if len(nb) > 12 else "") + r"\}\!\}"
-    return (rf"c'_{{{_t(lab[i])}}} = \mathrm{{HASH}}\big(c_{{{_t(lab[i])}}},\ \{{\!\{{c_j : j \in N(i)\}}\!\}}\big)"
+    return (rf"c'_{{{_cpd(lab[i])}}} = \mathrm{{HASH}}\big(c_{{{_cpd(lab[i])}}},\ \{{\!\{{c_j : j \in N(i)\}}\!\}}\big)"
             rf" = \mathrm{{HASH}}\big({int(old[i])},\ {multiset}\big) = {int(new[i])}")
+
+
+def _cpd(label: Any) -> str:
+    r"""``P(X2|X1)`` -> ``P(X_{2} \mid X_{1})``; other factor labels via :func:`math_name`."""
+    m = re.match(r"^P\(([^|()]+)(?:\|([^()]*))?\)$", str(label))
+    if not m:
+        return math_name(label)
+    given = r" \mid " + ", ".join(math_name(p) for p in m.group(2).split(",")) if m.group(2) else ""
+    return f"P({math_name(m.group(1))}{given})"
 
 
 def _ve(trace: Any, k: int, i: int) -> str:
@@ -166,16 +210,16 @@ def _ve(trace: Any, k: int, i: int) -> str:
     ex = st.extras
     nf = ex.get("new_factor") or {}
     x = ex.get("variable", "?")
-    parts = r"\,".join(_t(f) for f in ex.get("factors_combined", []))
-    scope = ", ".join(str(s) for s in nf.get("scope", []))
+    parts = r"\,".join(_cpd(f) for f in ex.get("factors_combined", []))
+    scope = ", ".join(math_name(s) for s in nf.get("scope", []))
     op = r"\max" if trace.params.get("mode") == "max" else r"\sum"
     table = nf.get("table")
-    line = rf"{_t(nf.get('label', 'tau'))} = {op}_{{{_t(x)}}} {parts}"
+    line = rf"{math_name(nf.get('label', 'tau'))} = {op}_{{{math_name(x)}}} {parts}"
     if table is not None:
         line += " = " + latex_vector(np.asarray(table), max_len=8)
     ops = ex.get("ops") or {}
     extra = r",\ ".join(rf"\text{{{k_}}} = {v}" for k_, v in ops.items())
-    return line + (rf" \\ \text{{scope: }}\{{{_t(scope)}\}}" if scope else "") + (rf" \\ {extra}" if extra else "")
+    return line + (rf" \\ \text{{scope: }}\{{{scope}\}}" if scope else "") + (rf" \\ {extra}" if extra else "")
 
 
 def node_update_latex(trace: Any, step: int, node: int) -> str:

@@ -16,8 +16,24 @@ import plotly.graph_objects as go
 from explorer.viz._common import (BASE_LAYOUT, EDGE_COLOR, FACTOR_COLOR, HIGHLIGHT, LABEL_THRESHOLD,
                                   SCALE, check_node, fmt, fmt_vec, node_size, use_webgl)
 from explorer.viz.colors import is_factor
+from explorer.viz.labels import Frame, LabelPlan, plan_node_labels
 
-__all__ = ["graph_figure", "node_hover", "edge_lines", "ARROW_AT"]
+__all__ = ["graph_figure", "node_hover", "edge_lines", "ARROW_AT", "plot_area", "plan_labels",
+           "label_trace", "PLAN_WIDTH", "LABEL_MAX"]
+
+#: figure width (px) the labels are planned for when the caller does not say (a projector at
+#: 1280 x 720 with the graph as the hero); a wider figure only gives the labels more room
+PLAN_WIDTH = 1280
+#: up to this many nodes the labels are placed (beyond, hover only)
+LABEL_MAX = 400
+#: room (px) a colour bar with its ticks and title takes on the right of the plot
+BARS_PX = 100
+#: text halos (CSS text-shadow) for labels inside and beside a node
+HALO_DARK, HALO_LIGHT = "0px 0px 2px #000, 0px 0px 2px #000", "0px 0px 3px #fff, 0px 0px 3px #fff"
+#: the ring around an observed variable
+EVIDENCE_COLOR = "#222222"
+#: label font size in px (node labels; factor labels one px smaller)
+LABEL_FONT = 14
 
 #: where along an edge (0 = sender, 1 = receiver) the direction arrow sits
 ARROW_AT = 0.78
@@ -84,20 +100,97 @@ def _arrows(graph: Any, pos: np.ndarray, webgl: bool, size: float) -> go.Scatter
                     hoverinfo="skip", showlegend=False, name="direction")
 
 
+def plot_area(width: float, height: float, margin: dict[str, float], bars_px: float = 0.0) -> tuple[float, float]:
+    """The plot area ``(W, H)`` in px of a figure ``width x height`` with ``margin`` (l, r, t, b)
+    and colour bars taking ``bars_px`` on the right."""
+    return (max(width - margin.get("l", 0) - margin.get("r", 0) - bars_px, 50.0),
+            max(height - margin.get("t", 0) - margin.get("b", 0), 50.0))
+
+
+def _marker_px(graph: Any, pos: np.ndarray, area: tuple[float, float]) -> float:
+    """Node marker diameter: :func:`node_size`, grown up to 24 px while nodes stay apart."""
+    base = node_size(graph.n_nodes)
+    n = graph.n_nodes
+    if n < 2 or n > LABEL_MAX or base >= 24:
+        return base
+    span = np.maximum(np.ptp(pos, 0), 1e-9)
+    s = 0.8 * min(area[0] / span[0], area[1] / span[1])
+    d = np.sqrt(((pos[:, None] - pos[None]) ** 2).sum(-1))
+    np.fill_diagonal(d, np.inf)
+    return float(np.clip(0.6 * d.min() * s, base, 24.0))
+
+
+def plan_labels(graph: Any, pos: np.ndarray, *, size: float, area: tuple[float, float],
+                texts: list[str] | None = None, avoid: np.ndarray | None = None) -> LabelPlan:
+    """Node labels placed for a plot area of ``area`` px (see :mod:`explorer.viz.labels`).
+
+    Variables come first, factors after them with one px less font (and none above
+    :data:`~explorer.viz._common.LABEL_THRESHOLD` nodes); above :data:`LABEL_MAX` nodes none.
+    """
+    n = graph.n_nodes
+    texts = list(graph.display_labels) if texts is None else list(texts)
+    fac = is_factor(graph)
+    if n > LABEL_MAX:
+        texts = [""] * n
+    elif n > LABEL_THRESHOLD:
+        texts = ["" if f else t for t, f in zip(texts, fac)]
+    diam = np.where(fac, size * 0.75, size)
+    order = list(np.flatnonzero(~fac)) + list(np.flatnonzero(fac))
+    pairs = graph.undirected_pairs()
+    return plan_node_labels(pos, texts, marker_px=diam, area=area, font=LABEL_FONT if n <= LABEL_THRESHOLD else 12,
+                            order=order, edges=pairs if n <= 120 else None, rounds=4 if n <= 120 else 2,
+                            avoid=avoid, inside=not use_webgl(n))
+
+
+def label_trace(plan: LabelPlan, hover: list[str], *, font: float) -> go.Scatter:
+    """The placed labels as one text trace (dropped ones absent; full text on the node's hover).
+
+    Always SVG, even over a WebGL graph: at most :data:`LABEL_MAX` labels, and only SVG text
+    takes the white halo that keeps dark text readable on a dark node.
+    """
+    keep = np.flatnonzero(~np.isnan(plan.x))
+    return go.Scatter(x=np.round(plan.x[keep], 5), y=np.round(plan.y[keep], 5), mode="text",
+                      text=[plan.text[i] for i in keep], textposition="middle center",
+                      # inside a node: white with a dark halo (reads on yellow and on purple);
+                      # beside it: dark with a white halo (reads over edges and arrows)
+                      textfont=dict(size=font, color=["white" if plan.inside[i] else "#111" for i in keep],
+                                    shadow=[HALO_DARK if plan.inside[i] else HALO_LIGHT for i in keep]),
+                      hovertext=[hover[i] for i in keep], hovertemplate="%{hovertext}<extra></extra>",
+                      customdata=keep, showlegend=False, name="labels")
+
+
 def base_traces(graph: Any, pos: np.ndarray, *, selected: int | None = None,
-                highlight_edges: np.ndarray | None = None) -> dict[str, Any]:
+                highlight_edges: np.ndarray | None = None, width: int | None = None,
+                height: int | None = None, margin: dict[str, float] | None = None, bars_px: float = 0.0,
+                label_text: list[str] | None = None, evidence: Any = (),
+                avoid: np.ndarray | None = None) -> dict[str, Any]:
     """The static pieces every graph view shares, keyed by role.
 
+    Args:
+        width, height: the figure size the labels are planned for (default :data:`PLAN_WIDTH`
+            and the height :func:`frame_layout` gives).
+        margin, bars_px: the figure's margins and the colour bars' width (px).
+        label_text: the node labels to draw (default: the display labels).
+        evidence: observed nodes, drawn with a thick dark ring (their label says the state).
+        avoid: ``[k, 2]`` points labels must not cover (a trace view's message arrows).
+
     Returns:
-        ``{"edges", "arrows", "highlight", "factors", "ring"}`` Plotly traces plus
-        ``"webgl"`` (bool) and ``"size"`` (node marker size).
+        ``{"edges", "arrows", "highlight", "factors", "ring", "labels", "evidence"}`` traces plus
+        ``"webgl"`` (bool), ``"size"`` (node marker size in px) and ``"plan"`` (the
+        :class:`~explorer.viz.labels.LabelPlan`: label boxes and the axis ranges that hold them).
     """
     n = graph.n_nodes
     webgl = use_webgl(n)
-    size = node_size(n)
+    h = height or default_height(n)
+    area = plot_area(width or PLAN_WIDTH, h, margin or BASE_LAYOUT["margin"], bars_px)
+    size = _marker_px(graph, pos, area)
     xe, ye = edge_lines(graph, pos)
     width = 1.2 if n <= WEBGL_LINES else 0.6
     out: dict[str, Any] = {"webgl": webgl, "size": size}
+    hover = node_hover(graph)
+    out["plan"] = plan_labels(graph, pos, size=size, area=area, texts=label_text, avoid=avoid)
+    font = LABEL_FONT if n <= LABEL_THRESHOLD else 12
+    out["labels"] = label_trace(out["plan"], hover, font=font)
     out["edges"] = _scatter(webgl, x=xe, y=ye, mode="lines", line=dict(color=EDGE_COLOR, width=width),
                             hoverinfo="skip", showlegend=False, name="edges")
     out["arrows"] = _arrows(graph, pos, webgl, size)
@@ -105,14 +198,18 @@ def base_traces(graph: Any, pos: np.ndarray, *, selected: int | None = None,
     out["highlight"] = _scatter(webgl, x=hx, y=hy, mode="lines", line=dict(color=HIGHLIGHT, width=3),
                                 hoverinfo="skip", showlegend=False, name="incoming edges")
     fac = is_factor(graph)
-    hover = node_hover(graph)
     idx = np.flatnonzero(fac)
     out["factors"] = _scatter(
-        webgl, x=pos[idx, 0], y=pos[idx, 1], mode="markers+text" if n <= LABEL_THRESHOLD else "markers",
-        text=[graph.display_labels[i] for i in idx], textposition="bottom center",
+        webgl, x=pos[idx, 0], y=pos[idx, 1], mode="markers",
+        text=[graph.display_labels[i] for i in idx],
         hovertext=[hover[i] for i in idx], hovertemplate="%{hovertext}<extra></extra>",
         marker=dict(symbol="square", size=size * 0.75, color=FACTOR_COLOR, line=dict(width=1, color="#444")),
         showlegend=bool(idx.size), name="factor", customdata=idx)
+    ev = np.asarray(list(evidence), dtype=np.int64)
+    out["evidence"] = _scatter(webgl, x=pos[ev, 0], y=pos[ev, 1], mode="markers", name="observed (evidence)",
+                                 marker=dict(symbol="circle-open", size=size + 9, color=EVIDENCE_COLOR,
+                                             line=dict(width=4, color=EVIDENCE_COLOR)),
+                                 hoverinfo="skip", showlegend=bool(ev.size))
     if selected is not None:
         sel = check_node(graph, selected)
         out["ring"] = _scatter(webgl, x=[pos[sel, 0]], y=[pos[sel, 1]], mode="markers",
@@ -147,34 +244,43 @@ def node_trace(graph: Any, pos: np.ndarray, values: np.ndarray | None, *, webgl:
                       colorbar=dict(title=dict(text=title, side="right"), thickness=14, len=0.8,
                                     tickvals=tickvals, ticktext=ticktext))
         template = "%{hovertext}<br>" + title + ": %{marker.color:.4g}<extra></extra>"
-    text = [graph.display_labels[i] for i in idx]
-    inside = max((len(t) for t in text), default=0) <= 3  # short labels fit inside the marker
-    return _scatter(webgl, x=pos[idx, 0], y=pos[idx, 1],
-                    mode="markers+text" if n <= LABEL_THRESHOLD else "markers",
-                    text=text, textposition="middle center" if inside else "top center",
-                    textfont=dict(size=11 if inside else 12, color="white" if inside else "#222"),
+    text = [graph.display_labels[i] for i in idx]  # drawn by the labels trace; kept for hover
+    return _scatter(webgl, x=pos[idx, 0], y=pos[idx, 1], mode="markers", text=text,
                     hovertext=[hover[i] for i in idx], hovertemplate=template, customdata=idx,
                     marker=marker, showlegend=False, name="nodes")
 
 
-def frame_layout(pos: np.ndarray, *, title: str | None, height: int | None, n: int) -> dict[str, Any]:
-    """Layout with fixed, equal-aspect axes (so an animation never rescales) and no grid."""
-    lo, hi = (pos.min(0), pos.max(0)) if len(pos) else (np.zeros(2), np.ones(2))
-    pad = np.maximum((hi - lo) * 0.08, 0.1)
+def default_height(n: int) -> int:
+    """Figure height in px when the caller gives none."""
+    return 520 if n <= LABEL_THRESHOLD else 680
+
+
+def frame_layout(pos: np.ndarray, *, title: str | None, height: int | None, n: int,
+                 plan: LabelPlan | None = None) -> dict[str, Any]:
+    """Layout with fixed, equal-aspect axes (so an animation never rescales) and no grid.
+
+    With a label ``plan`` the ranges are the plan's (room for every label); else the nodes'
+    bounding box padded by 8%.
+    """
+    if plan is not None:
+        xr, yr = plan.xrange, plan.yrange
+    else:
+        lo, hi = (pos.min(0), pos.max(0)) if len(pos) else (np.zeros(2), np.ones(2))
+        pad = np.maximum((hi - lo) * 0.08, 0.1)
+        xr, yr = (lo[0] - pad[0], hi[0] + pad[0]), (lo[1] - pad[1], hi[1] + pad[1])
     ax = dict(visible=False, showgrid=False, zeroline=False)
     return dict(BASE_LAYOUT, title=dict(text=title or "", x=0.02),
-                height=height or (520 if n <= LABEL_THRESHOLD else 680),
-                xaxis=dict(ax, range=[float(lo[0] - pad[0]), float(hi[0] + pad[0])]),
-                yaxis=dict(ax, range=[float(lo[1] - pad[1]), float(hi[1] + pad[1])], scaleanchor="x",
-                           scaleratio=1),
+                height=height or default_height(n),
+                xaxis=dict(ax, range=[float(xr[0]), float(xr[1])]),
+                yaxis=dict(ax, range=[float(yr[0]), float(yr[1])], scaleanchor="x", scaleratio=1),
                 legend=dict(orientation="h", x=0, y=-0.02, yanchor="top"),
                 dragmode="pan", uirevision="graph")
 
 
 def graph_figure(graph: Any, pos: Any, *, color: Any = None, color_title: str | None = None,
                  title: str | None = None, selected: int | None = None,
-                 height: int | None = None) -> go.Figure:
-    """A graph drawn with Plotly: edges, direction arrows, nodes (factors as squares).
+                 height: int | None = None, width: int | None = None) -> go.Figure:
+    """A graph drawn with Plotly: edges, direction arrows, nodes (factors as squares), labels.
 
     Args:
         graph: the :class:`~explorer.graph.Graph`.
@@ -184,6 +290,8 @@ def graph_figure(graph: Any, pos: Any, *, color: Any = None, color_title: str | 
         title: the figure title.
         selected: a node to ring, with its incoming edges highlighted.
         height: figure height in pixels (default depends on size).
+        width: the width (px) labels are planned for (default :data:`PLAN_WIDTH`); the figure
+            itself follows its container.
 
     Returns:
         A ``go.Figure``; traces are WebGL above 300 nodes.
@@ -201,12 +309,16 @@ def graph_figure(graph: Any, pos: Any, *, color: Any = None, color_title: str | 
             from explorer.errors import TraceError
             raise TraceError(f"expected one colour value per node ({graph.n_nodes}), found {color.size}")
     inc = np.flatnonzero(graph.receivers == selected) if selected is not None else None
-    base = base_traces(graph, p, selected=selected, highlight_edges=inc)
+    margin = dict(BASE_LAYOUT["margin"], b=40 if is_factor(graph).any() else 10)
+    base = base_traces(graph, p, selected=selected, highlight_edges=inc, width=width, height=height,
+                       margin=margin, bars_px=BARS_PX if color is not None else 0.0)
     finite = color[np.isfinite(color)] if color is not None else np.zeros(0)
     lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
     nodes = node_trace(graph, p, color, webgl=base["webgl"], size=base["size"],
                        title=color_title or "value", cmin=lo, cmax=hi if hi > lo else lo + 1)
-    fig = go.Figure([base["edges"], base["arrows"], base["highlight"], nodes, base["factors"], base["ring"]])
+    fig = go.Figure([base["edges"], base["arrows"], base["highlight"], nodes, base["factors"], base["ring"],
+                     base["labels"]])
     default = f"{graph.name or 'graph'}: {graph.n_nodes} nodes, {fmt(graph.summary()['edges'])} edges"
-    fig.update_layout(**frame_layout(p, title=title or default, height=height, n=graph.n_nodes))
+    fig.update_layout(**dict(frame_layout(p, title=title or default, height=height, n=graph.n_nodes,
+                                          plan=base["plan"]), margin=margin))
     return fig

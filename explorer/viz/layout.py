@@ -1,7 +1,9 @@
 """Node positions for drawing: seeded, scaled to [-1, 1], computed once per graph and cached.
 
-    auto          file positions if the graph has them; else kamada_kawai up to 300 nodes,
-                  spring above
+    auto          file positions if the graph has them; else the graph's structure when it has
+                  one (:mod:`explorer.viz.structured`: a lattice for grid models, top-down
+                  layers for Bayesian networks and their factor graphs, a line for a chain, a
+                  tidy tree for a tree); else kamada_kawai up to 300 nodes, spring above
     spring        Fruchterman-Reingold forces; above 500 nodes (per component) it starts from
                   pivot MDS and samples the repulsion for a few iterations, so that 50,000
                   nodes take seconds, not minutes
@@ -34,11 +36,13 @@ import numpy as np
 
 from explorer.errors import ModelError
 from explorer.graph import Graph
+from explorer.viz.structured import structured_layout
 
 __all__ = ["LAYOUTS", "compute_layout", "clear_layout_cache", "lattice_coordinates"]
 
 LAYOUTS: tuple[str, ...] = ("auto", "spring", "kamada_kawai", "spectral", "circular", "grid", "file")
 SMALL = 300    # "auto" uses kamada_kawai up to this many nodes
+STRUCTURED = 5000  # "auto" looks for a lattice, layers, a line or a tree up to this many nodes
 DENSE = 500    # exact (n x n) spring and kamada_kawai up to this many nodes in a component
 _CACHE: "OrderedDict[tuple, np.ndarray]" = OrderedDict()
 _CACHE_SIZE = 32
@@ -87,6 +91,9 @@ def _compute(graph: Graph, method: str, seed: int) -> np.ndarray:
                          f"{graph.name or 'this graph'!r}; add a 'pos' attribute [x, y] to every "
                          "node, or pick another layout (auto, spring, ...)")
     if method == "auto":
+        xy = structured_layout(graph) if graph.pos is None and n <= STRUCTURED else None
+        if xy is not None:
+            return xy
         method = "file" if graph.pos is not None else ("kamada_kawai" if n <= SMALL else "spring")
     if n <= 1 or method == "file":
         return np.zeros((n, 2)) if graph.pos is None else np.asarray(graph.pos, dtype=float)

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from explorer.viz._common import as_rows, check_node, check_step
-from explorer.viz.colors import family
+from explorer.viz.colors import family, state_names
 
 __all__ = ["MESSAGE_AT", "message_positions", "message_values", "message_rows", "messages_csv",
            "incoming", "latest_incoming"]
@@ -81,9 +81,11 @@ def message_rows(trace: Any, step: int, node: int | None = None) -> list[dict[st
     """The messages of one step as table rows (all, or those arriving at ``node``).
 
     Returns:
-        ``[{"step", "edge", "sender", "receiver", "values", "norm"}]``: ``sender``/``receiver`` are
-        display labels, ``values`` the exact recorded vector as a list of floats (flattened), and
-        ``norm`` its L2 norm.
+        ``[{"step", "edge", "sender", "receiver", "values", "norm", "states", "text"}]``:
+        ``sender``/``receiver`` are display labels, ``values`` the exact recorded vector as a list
+        of floats (flattened), ``norm`` its L2 norm, ``states`` the names of the entries (BP/VE:
+        the states of the edge's variable; else ``None``) and ``text`` the vector written short
+        for a table (``"yes .72, no .28"``, or ``"[.12, -1.3, …]"``).
 
     Raises:
         TraceError: when ``step`` or ``node`` is out of range.
@@ -94,11 +96,16 @@ def message_rows(trace: Any, step: int, node: int | None = None) -> list[dict[st
     rows = as_rows(st.messages)
     keep = range(len(rows)) if node is None else incoming(trace, k, check_node(g, node))
     labels = g.display_labels
+    from explorer.viz.glyphs import row_text  # glyphs builds on this module
+
+    names = state_names(trace)
     out = []
     for j in keep:
         e = int(st.edges[j])
+        states, text = row_text(trace, e, rows[j], names)
         out.append({"step": k, "edge": e, "sender": labels[g.senders[e]], "receiver": labels[g.receivers[e]],
-                    "values": [float(v) for v in rows[j]], "norm": float(np.linalg.norm(rows[j]))})
+                    "values": [float(v) for v in rows[j]], "norm": float(np.linalg.norm(rows[j])),
+                    "states": states, "text": text})
     return out
 
 

@@ -30,6 +30,8 @@ METRIC_LABELS = {
     "feature_norm": "feature norm ‖X‖_F",
     "mean_cosine_similarity": "mean cosine similarity",
 }
+#: figure width (px) the heatmap cells are sized for, and a digit's width at the 9 px cell font
+PLAN_WIDTH, CHAR_PX = 1280, 5.5
 #: metrics that can be zero or negative: drawn on a linear axis
 _LINEAR = frozenset({"mad_gap", "mean_cosine_similarity"})
 
@@ -106,7 +108,8 @@ def heatmaps_figure(R: Any, X: Any, Theta: Any, Xp: Any, *,
     """R, X, Θ and X′ side by side as heatmaps (the matrix form of one layer).
 
     Each panel has its own diverging colour scale centred at 0 with its own colour bar; cells
-    carry their value as hover text (and as text on small matrices). ``selected`` outlines that
+    carry their value as hover text, and as text only where a cell is wide and tall enough for
+    its number at a 1280 px wide figure (never overlapping numbers). ``selected`` outlines that
     node's row in R, X and X′.
 
     Shapes:
@@ -125,13 +128,18 @@ def heatmaps_figure(R: Any, X: Any, Theta: Any, Xp: Any, *,
     fig = make_subplots(rows=1, cols=4, subplot_titles=list(names), horizontal_spacing=0.1,
                         column_widths=[max(w / total, 0.12) for w in widths])
     n = r.shape[0]
+    fig_h = height or min(900, max(360, 14 * n + 120))
     labels = list(node_labels) if node_labels is not None else [str(i) for i in range(n)]
     for c, (m, nm) in enumerate(zip(mats, names), start=1):
         lim = float(np.nanmax(np.abs(m))) if m.size else 1.0
         lim = lim or 1.0
         rows_lab = labels if c != 3 else [f"f{i}" for i in range(m.shape[0])]
-        small = m.size <= 400
         dom = fig.layout[f"xaxis{'' if c == 1 else c}"].domain
+        # numbers only where a cell holds one: cell size in px at the figure's planned width
+        cell_w = (dom[1] - dom[0]) * (PLAN_WIDTH - 80) / max(m.shape[1], 1)
+        cell_h = (fig_h - 120) / max(m.shape[0], 1)
+        digits = max((len(fmt(v, 3)) for v in m.reshape(-1)[:400]), default=1)
+        small = m.size <= 400 and cell_w >= CHAR_PX * digits + 4 and cell_h >= 12
         fig.add_trace(go.Heatmap(z=m, x=[str(j) for j in range(m.shape[1])], y=rows_lab, zmid=0, zmin=-lim,
                                  zmax=lim, colorscale="RdBu_r", showscale=True,
                                  text=[[fmt(v, 3) for v in row] for row in m] if small else None,
@@ -144,7 +152,7 @@ def heatmaps_figure(R: Any, X: Any, Theta: Any, Xp: Any, *,
         if selected is not None and c != 3:
             fig.add_shape(type="rect", x0=-0.5, x1=m.shape[1] - 0.5, y0=selected - 0.5, y1=selected + 0.5,
                           line=dict(color="#111", width=2), row=1, col=c)
-    fig.update_layout(**dict(BASE_LAYOUT, height=height or min(900, max(360, 14 * n + 120)),
+    fig.update_layout(**dict(BASE_LAYOUT, height=fig_h,
                              title=dict(text="Matrix view of one layer", x=0.02),
                              margin=dict(l=50, r=30, t=80, b=40)))
     return fig

@@ -1,7 +1,8 @@
 """The animated graph view of any Trace: one Plotly frame per step, Play/Pause and a step slider.
 
-Only three traces change between frames (the nodes' colours, the message markers and the selected
-node's incoming messages); edges, arrows and factor squares are drawn once, which keeps a 20-step
+Only the traces in ANIMATED_TRACES change between frames (the nodes' colours, the message arrows,
+the selected node's incoming messages, the message texts, the faded earlier messages and the edge
+weights; see :mod:`explorer.viz.glyphs`); edges, labels and factor squares are drawn once, which keeps a 20-step
 animation of a 1,000-node graph under about 2 MB of JSON. Colours use one range for all frames.
 Node colours are sent as float64 (the recorded numbers, unrounded); marker geometry as float32.
 """
@@ -14,16 +15,19 @@ import numpy as np
 import plotly.graph_objects as go
 
 from explorer.viz._common import HIGHLIGHT, MESSAGE_SCALE, as_rows, check_node, check_step, fmt, fmt_vec
-from explorer.viz.colors import color_spec, family, is_factor, last_states
+from explorer.viz.colors import color_spec, family, is_factor, last_states, state_label
+from explorer.viz.glyphs import MESSAGE_FONT, edge_weights, evidence, message_arrows, step_overlay, weight_polygons
 from explorer.viz.graph_view import _check_pos, _scatter, base_traces, frame_layout, node_hover, node_trace
-from explorer.viz.messages import message_positions, message_values
+from explorer.viz.messages import message_values
 
 __all__ = ["trace_figure", "ANIMATED_TRACES", "TRACE_NAMES", "HOVER_POINTS"]
 
 #: the traces of a trace figure, in drawing order (messages under the nodes)
-TRACE_NAMES = ("edges", "arrows", "highlight", "messages", "factors", "nodes", "selected_messages", "ring")
-#: indices of the traces that frames update: message markers, nodes, the selected node's messages
-ANIMATED_TRACES = (3, 5, 6)
+TRACE_NAMES = ("edges", "arrows", "highlight", "messages", "factors", "nodes", "selected_messages", "ring",
+               "labels", "evidence", "message_text", "earlier_messages", "weights")
+#: indices of the traces that frames update: message markers, nodes, the selected node's messages,
+#: the message texts, the earlier (faded) messages and the edge weights (GCN c_ji, GAT attention)
+ANIMATED_TRACES = (3, 5, 6, 10, 11, 12)
 #: per-point hover text is sent in frames only while (points x frames) stays under this
 HOVER_POINTS = 4_000
 #: pixels from the plot's bottom edge to the Play/Pause row and to the slider (its own row below)
@@ -92,7 +96,7 @@ def _controls(trace: Any, start: int, frame_ms: int, redraw: bool) -> dict[str, 
 def trace_figure(trace: Any, pos: Any, *, color_by: str = "auto", feature: int = 0, state: int = 0,
                  selected: int | None = None, step: int | None = None, animate: bool = True,
                  show_messages: bool = True, max_message_markers: int = 2000, frame_ms: int = 700,
-                 title: str | None = None, height: int | None = None) -> go.Figure:
+                 title: str | None = None, height: int | None = None, width: int | None = None) -> go.Figure:
     """The graph of ``trace`` coloured by the node states, with the messages of each step.
 
     Args:
@@ -134,8 +138,14 @@ def trace_figure(trace: Any, pos: Any, *, color_by: str = "auto", feature: int =
     sel = None if selected is None else check_node(g, selected)
     spec = color_spec(trace, color_by, feature=feature, state=state)
     var_idx = np.flatnonzero(~is_factor(g))
+    ev = evidence(trace)
+    bars = 110 if show_messages and family(trace) != "wl" else 100
     base = base_traces(g, p, selected=sel,
-                       highlight_edges=np.flatnonzero(g.receivers == sel) if sel is not None else None)
+                       highlight_edges=np.flatnonzero(g.receivers == sel) if sel is not None else None,
+                       width=width, height=height, bars_px=bars,
+                       margin=dict(l=10, r=10, t=100, b=CONTROLS_MARGIN if animate else 10),
+                       evidence=sorted(ev), avoid=message_arrows(g, p, np.arange(g.n_edges))[0] if show_messages else None,
+                       label_text=[f"{lab} = {ev[i]}" if i in ev else lab for i, lab in enumerate(g.display_labels)])
     webgl, size = base["webgl"], base["size"]
     steps = range(len(trace.steps)) if animate else [start]
 
@@ -158,7 +168,7 @@ def trace_figure(trace: Any, pos: Any, *, color_by: str = "auto", feature: int =
     mhi = mhi if mhi > mlo else mlo + 1.0
     scale = max(abs(mlo), abs(mhi))
     big = g.n_nodes > 300
-    mtitle = f"message m(x={state})" if spec.mode in ("belief", "entropy", "map") else "message norm"
+    mtitle = f"message m(x = {state_label(trace, state)})" if spec.mode in ("belief", "entropy", "map") else "message norm"
     n_markers = sum(min(v.size, max_message_markers) for v in mvals.values())
     msg_hover = n_markers <= HOVER_POINTS
     same_edges = all(np.array_equal(trace.steps[k].edges, trace.steps[start].edges) for k in mvals)
@@ -172,14 +182,16 @@ def trace_figure(trace: Any, pos: Any, *, color_by: str = "auto", feature: int =
         vals = mvals.get(k, np.zeros(0))
         keep = only if only is not None else fixed if fixed is not None else _pick(vals, max_message_markers)
         e = st.edges[keep]
-        xy = message_positions(g, p, e).astype(np.float32)
+        xy, angle = message_arrows(g, p, e)
+        xy = xy.astype(np.float32)
         v = vals[keep]
-        sz = ((2.0 if big else 5.0) + (5.0 if big else 9.0) * np.abs(np.nan_to_num(v)) / scale).astype(np.float32)
+        sz = ((2.0 if big else 8.0) + (5.0 if big else 7.0) * np.abs(np.nan_to_num(v)) / scale).astype(np.float32)
         if family(trace) == "wl":
             sz = np.full(v.size, 4.0 if big else 9.0, dtype=np.float32)
         out: dict[str, Any] = dict(marker=dict(color=v, size=sz))
         if only is not None or not same_edges or k == start:
             out.update(x=xy[:, 0], y=xy[:, 1])
+            out["marker"]["angle"] = angle
         if msg_hover or only is not None:
             rows = as_rows(st.messages)
             lab = g.display_labels
@@ -211,7 +223,7 @@ def trace_figure(trace: Any, pos: Any, *, color_by: str = "auto", feature: int =
     wl = family(trace) == "wl"
     msg_marker = dict(colorscale=spec.colorscale if wl else MESSAGE_SCALE, cmin=spec.cmin if wl else mlo,
                       cmax=spec.cmax if wl else mhi, line=dict(width=0.5, color="#555"), opacity=0.75 if big else 1,
-                      symbol="diamond", showscale=show_messages and bool(finite.size) and not wl,
+                      symbol="triangle-up", showscale=show_messages and bool(finite.size) and not wl,
                       colorbar=dict(title=dict(text=mtitle, side="right"), y=0.0, yanchor="bottom", thickness=12,
                                     len=0.45))
     m0 = markers(start, None) if show_messages else dict(x=[], y=[])
@@ -222,11 +234,29 @@ def trace_figure(trace: Any, pos: Any, *, color_by: str = "auto", feature: int =
                      textposition="top center", textfont=dict(size=11, color=HIGHLIGHT),
                      hovertemplate="%{hovertext}<br>" + mtitle + ": %{marker.color:.4g}<extra></extra>",
                      **sel_markers(start))
-    sel_m.update(marker=dict(msg_marker, showscale=False, symbol="diamond",
+    sel_m.update(marker=dict(msg_marker, showscale=False, symbol="triangle-up",
                              line=dict(width=2.5, color=HIGHLIGHT)))
+    overlay = (lambda k: step_overlay(trace, p, k, plan=base["plan"], size=size, selected=sel,
+                                      values=mvals.get)) if show_messages else (lambda k: ({}, {}))
+    text0, early0 = overlay(start)
+    mtext = _scatter(webgl, mode="text", name="message values", showlegend=False, hoverinfo="skip",
+                     **(text0 or dict(x=[], y=[], textfont=dict(size=MESSAGE_FONT))))
+    early = _scatter(webgl, mode="markers", name="earlier messages", showlegend=False,
+                     hovertemplate="%{hovertext}<extra></extra>", **(early0 or dict(x=[], y=[])))
+    early.update(marker=dict(msg_marker, showscale=False, opacity=0.35, line=dict(width=0), size=12,
+                             **({"color": early0["marker"]["color"], "angle": early0["marker"]["angle"]}
+                                if early0 else {})))
+    wts = {k: edge_weights(trace, k) for k in steps}
+    wmax = max((float(np.max(w[0])) for w in wts.values() if w is not None), default=0.0)
+    wname = next((w[1] for w in wts.values() if w is not None), "")
+    wmax = 0.0 if webgl else wmax  # widths only on SVG graphs (the polygons would outweigh a big graph)
+    polys = lambda k: weight_polygons(trace, p, k, frame=base["plan"].frame, size=size, wmax=wmax)  # noqa: E731
+    weights = _scatter(webgl, mode="lines", fill="toself", fillcolor="rgba(31,119,180,0.30)", line=dict(width=0),
+                         hoverinfo="skip", name=f"edge width: {wname}", showlegend=wmax > 0, **polys(start))
     fig = go.Figure([base["edges"], base["arrows"], base["highlight"], msgs, base["factors"], nodes,
-                     sel_m, base["ring"]])
-    fig.update_layout(**frame_layout(p, title=_title(trace, start, title), height=height, n=g.n_nodes))
+                     sel_m, base["ring"], base["labels"], base["evidence"], mtext, early, weights])
+    fig.update_layout(**frame_layout(p, title=_title(trace, start, title), height=height, n=g.n_nodes,
+                                     plan=base["plan"]))
     fig.update_layout(margin=dict(l=10, r=10, t=100, b=CONTROLS_MARGIN if animate else 10),
                       legend=dict(orientation="h", x=1.0, xanchor="right", y=1.0, yanchor="bottom"))
     if not animate:
@@ -234,8 +264,10 @@ def trace_figure(trace: Any, pos: Any, *, color_by: str = "auto", feature: int =
     cls = go.Scattergl if webgl else go.Scatter
     frames = []
     for k in steps:
+        text_k, early_k = overlay(k)
         data = [cls(**(markers(k, None) if show_messages else dict(x=[], y=[]))), cls(**nodes_update(k)),
-                cls(**sel_markers(k))]
+                cls(**sel_markers(k)), cls(**(text_k or dict(x=[], y=[], text=[]))),
+                cls(**(early_k or dict(x=[], y=[]))), cls(**polys(k))]
         frames.append(go.Frame(name=str(k), data=data, traces=list(ANIMATED_TRACES),
                                layout=dict(title=dict(text=_title(trace, k, title)))))
     fig.frames = frames
