@@ -7,7 +7,8 @@ from explorer.nn.gn_steps import SUBSTEPS
 from explorer.ui import cache, shell, sources
 from explorer.ui.guard import attempt
 from explorer.ui.state import View
-from explorer.viz.gn_view import fmt_row, gn_figure, mpnn_latex, substep_latex
+from explorer.viz.gn_formulas import mpnn_latex, substep_latex
+from explorer.viz.gn_view import fmt_row, gn_figure
 
 INTRO = """
 A **graph-network block** (Battaglia et al., 2018) is message passing with three kinds of
