@@ -112,3 +112,17 @@ def test_page_numbers_equal_the_library():
     _ok(at)
     s1 = sampled_layers(g, fanout=3, seed=1, features="random")
     assert next(m.value for m in at.metric if m.label == "Edges read") == f"{s1['kept'][0].size} / {g.n_edges}"
+
+
+def test_page_reports_the_renumbering_check():
+    pytest.importorskip("streamlit")
+    from explorer.nn import permutation_check
+    from explorer.ui.testing import app_test
+
+    at = app_test("aggregators", query={"layer": "gin", "sample": "caffeine"})
+    _ok(at)
+    ref = permutation_check(load_graph("caffeine"), layer="gin", seed=0, features="random", readout="sum",
+                            layers=1, hidden=4)
+    text = next(m.value for m in at.markdown if m.value.startswith("**The whole graph renumbered**"))
+    assert f"largest difference {ref['node_max_error']:.1e}" in text
+    assert ref["equivariant"] and ref["invariant"]

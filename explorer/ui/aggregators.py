@@ -78,8 +78,13 @@ def shuffle_section(view: View, graph: Graph, gkey: str, controls: Any) -> dict:
          "as listed": fmt_row(before["messages"].reshape(-1), 4),
          "shuffled": fmt_row(after["messages"].reshape(-1), 4)},
     ], hide_index=True, key="aggr.compare")
-    st.caption("A change of order 1e-7 is float32 rounding (the additions ran in another order), not a "
-               "different answer.")
+    st.caption("A change below about 1e-5 is float32 rounding (the additions ran in another order), "
+               "not a different answer.")
+    whole = attempt("renumber the whole graph", cache.renumber_check, graph, gkey, layer, aggr, HIDDEN, 0, feats)
+    st.markdown(f"**The whole graph renumbered** (a random permutation of all {graph.n_nodes} nodes, "
+                f"same weights): every node's new state moves with its node (largest difference "
+                f"{whole['node_max_error']:.1e}), and the graph's sum readout changes by "
+                f"{whole['readout_max_error']:.1e}.")
     if k < 2:
         st.info("With fewer than two neighbours there is nothing to shuffle: pick a node with more.",
                 icon=":material/info:")

@@ -342,3 +342,14 @@ def sampled_layers(_graph: Graph, source: str, fanout: int, seed: int, layers: i
 
     return aggregation.sampled_layers(_graph, fanout=fanout, seed=seed, layers=layers, hidden=hidden,
                                       features=features)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def renumber_check(_graph: Graph, source: str, layer: str, aggr: str, hidden: int, seed: int,
+                   features: str) -> dict:
+    """One layer on the graph and on a renumbered copy (see :func:`explorer.nn.permutation_check`)."""
+    from explorer import nn
+
+    opts = {"aggr": aggr} if layer == "sage" else {}
+    return nn.permutation_check(_graph, layer=layer, seed=seed, features=features, readout="sum",
+                                layers=1, hidden=hidden, **opts)
