@@ -153,6 +153,12 @@ def test_page_shows_the_library_numbers():
     _ok(at)
     agg = d["layers"][1][1]["output"][0]
     assert any(vec_tex(agg) in s for s in (el.value for el in at.get("latex")))
+    # the next button moves the same setting: block 2, phi_v
+    at.button(key="gn.next").click().run()
+    _ok(at)
+    assert at.select_slider(key="gn.sub").value == "2:phi_v"
+    v2 = d["layers"][1][2]["output"][0]
+    assert any(vec_tex(v2) in s for s in (el.value for el in at.get("latex")))
     # the global update
     at.select_slider(key="gn.sub").set_value("1:phi_u").run()
     _ok(at)

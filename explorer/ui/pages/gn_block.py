@@ -80,8 +80,20 @@ with controls:
                      format_func=lambda k: f"{labels[graph.senders[k]]} → {labels[node]}")
 edge = int(view["edge"]) if into else None
 
-st.select_slider("Sub-step", options, key=view.key("sub"),
-                 format_func=lambda o: f"block {o.split(':')[0]} · {SHORT[o.split(':')[1]]}")
+
+
+def _move(by: int) -> None:
+    """Step the one sub-step setting (the slider shows the same value)."""
+    view.set("sub", options[min(max(options.index(view["sub"]) + by, 0), len(options) - 1)])
+
+
+prev_col, slider_col, next_col = st.columns([1, 8, 1], vertical_alignment="bottom")
+prev_col.button("", key="gn.prev", icon=":material/chevron_left:", on_click=_move, args=(-1,),
+                help="Previous sub-step", disabled=view["sub"] == options[0])
+next_col.button("", key="gn.next", icon=":material/chevron_right:", on_click=_move, args=(1,),
+                help="Next sub-step", disabled=view["sub"] == options[-1])
+slider_col.select_slider("Sub-step", options, key=view.key("sub"),
+                         format_func=lambda o: f"block {o.split(':')[0]} · {SHORT[o.split(':')[1]]}")
 layer, key = int(view["sub"].split(":")[0]) - 1, view["sub"].split(":")[1]
 steps = data["layers"][layer]
 sub = next(s for s in steps if s["key"] == key)
