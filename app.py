@@ -25,6 +25,8 @@ st.navigation({
     ],
     "Graph neural networks": [
         st.Page(PAGES / "neural.py", title="Neural message passing", icon=":material/neurology:"),
+        st.Page(PAGES / "gn_block.py", title="Graph-network block", icon=":material/account_tree:"),
+        st.Page(PAGES / "aggregators.py", title="Aggregators & sampling", icon=":material/filter_alt:"),
         st.Page(PAGES / "matrix.py", title="Matrix view", icon=":material/grid_on:"),
         st.Page(PAGES / "readout.py", title="Graph readout", icon=":material/join_inner:"),
         st.Page(PAGES / "expressiveness.py", title="Expressiveness", icon=":material/compare:"),

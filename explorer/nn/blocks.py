@@ -44,17 +44,32 @@ class GraphNetworkBlock(nn.Module):
 
     def forward(self, x: Tensor, edge_index: Tensor, edge_attr: Tensor, u: Tensor,
                 batch: Tensor, *, recorder: Recorder | None = None) -> tuple[Tensor, Tensor, Tensor]:
+        parts = self.substeps(x, edge_index, edge_attr, u, batch)
+        keep(recorder, edge_index=edge_index, edge_ids=torch.arange(edge_index.shape[1], device=x.device),
+             messages=parts["phi_e"], aggregates=parts["rho_ev"], states=parts["phi_v"],
+             globals=parts["phi_u"])
+        return parts["phi_v"], parts["phi_e"], parts["phi_u"]
+
+    def substeps(self, x: Tensor, edge_index: Tensor, edge_attr: Tensor, u: Tensor,
+                 batch: Tensor) -> dict[str, Tensor]:
+        """The block's six sub-steps in order, each output under its name (``forward`` is this).
+
+        Returns:
+            ``{"phi_e": e' [E, out], "rho_ev": ebar' [N, out], "phi_v": v' [N, out],
+            "rho_eu": ebar' (all edges) [B, out], "rho_vu": vbar' [B, out], "phi_u": u' [B, out]}``
+            (see :func:`explorer.nn.gn_steps.gn_substeps` for the inputs of each).
+        """
         check_inputs(x, edge_index, None, "GraphNetworkBlock")
         s, r = edge_index
         n, b = x.shape[0], u.shape[0]
-        e_new = self.message(edge_attr, x[s], x[r], u[batch[s]])
-        e_bar = self.aggregate(e_new, r, n)
-        v_new = self.phi_v(torch.cat([e_bar, x, u[batch]], dim=1))
-        u_new = self.phi_u(torch.cat([scatter(e_new, batch[s], b, self.aggr),
-                                      scatter(v_new, batch, b, self.aggr), u], dim=1))
-        keep(recorder, edge_index=edge_index, edge_ids=torch.arange(s.numel(), device=x.device),
-             messages=e_new, aggregates=e_bar, states=v_new, globals=u_new)
-        return v_new, e_new, u_new
+        out: dict[str, Tensor] = {}
+        out["phi_e"] = self.message(edge_attr, x[s], x[r], u[batch[s]])
+        out["rho_ev"] = self.aggregate(out["phi_e"], r, n)
+        out["phi_v"] = self.phi_v(torch.cat([out["rho_ev"], x, u[batch]], dim=1))
+        out["rho_eu"] = scatter(out["phi_e"], batch[s], b, self.aggr)
+        out["rho_vu"] = scatter(out["phi_v"], batch, b, self.aggr)
+        out["phi_u"] = self.phi_u(torch.cat([out["rho_eu"], out["rho_vu"], u], dim=1))
+        return out
 
     def message(self, e: Tensor, v_s: Tensor, v_r: Tensor, u_e: Tensor) -> Tensor:
         """The edge update ``phi_e(e, v_s, v_r, u)``."""

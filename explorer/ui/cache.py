@@ -358,3 +358,55 @@ def tree_two_pass(evidence: tuple[tuple[int, int], ...]) -> dict:
 
     fg = chain.tree_model()
     return {"model": fg, "trace": pgm.calibrate(fg, evidence=dict(evidence), record=True)}
+
+# ---------------------------------------------------------------------- graph-network block, aggregators
+@st.cache_data(show_spinner=False, max_entries=16)
+def gn_layers(_graph: Graph, source: str, layers: int, hidden: int, seed: int, features: str,
+              aggr: str) -> dict:
+    """The six sub-steps of every GN block (see :func:`explorer.nn.gn_steps.gn_layers`)."""
+    from explorer.nn import gn_steps
+
+    return gn_steps.gn_layers(_graph, layers=layers, hidden=hidden, seed=seed, features=features, aggr=aggr)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def mpnn_detail(_graph: Graph, source: str, node: int, step: int, steps: int, hidden: int, seed: int,
+                features: str) -> dict:
+    """One MPNN step at one node: A(e_ij), messages, GRU gates (see
+    :func:`explorer.nn.gn_steps.mpnn_node_detail`)."""
+    from explorer.nn import gn_steps
+
+    return gn_steps.mpnn_node_detail(_graph, node, step=step, steps=steps, hidden=hidden, seed=seed,
+                                     features=features)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def shuffle_check(_graph: Graph, source: str, node: int, layer: str, aggr: str, hidden: int, seed: int,
+                  features: str, shuffle_seed: int) -> dict:
+    """A node's aggregate before and after shuffling its neighbours (see
+    :func:`explorer.nn.aggregation.shuffle_check`)."""
+    from explorer.nn import aggregation
+
+    return aggregation.shuffle_check(_graph, node, layer=layer, aggr=aggr, hidden=hidden, seed=seed,
+                                     features=features, shuffle_seed=shuffle_seed)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def sampled_layers(_graph: Graph, source: str, fanout: int, seed: int, layers: int, hidden: int,
+                   features: str) -> dict:
+    """The edges each sampling GraphSAGE layer read (see :func:`explorer.nn.aggregation.sampled_layers`)."""
+    from explorer.nn import aggregation
+
+    return aggregation.sampled_layers(_graph, fanout=fanout, seed=seed, layers=layers, hidden=hidden,
+                                      features=features)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def renumber_check(_graph: Graph, source: str, layer: str, aggr: str, hidden: int, seed: int,
+                   features: str) -> dict:
+    """One layer on the graph and on a renumbered copy (see :func:`explorer.nn.permutation_check`)."""
+    from explorer import nn
+
+    opts = {"aggr": aggr} if layer == "sage" else {}
+    return nn.permutation_check(_graph, layer=layer, seed=seed, features=features, readout="sum",
+                                layers=1, hidden=hidden, **opts)
