@@ -359,6 +359,7 @@ def tree_two_pass(evidence: tuple[tuple[int, int], ...]) -> dict:
     fg = chain.tree_model()
     return {"model": fg, "trace": pgm.calibrate(fg, evidence=dict(evidence), record=True)}
 
+
 # ---------------------------------------------------------------------- graph-network block, aggregators
 @st.cache_data(show_spinner=False, max_entries=16)
 def gn_layers(_graph: Graph, source: str, layers: int, hidden: int, seed: int, features: str,
