@@ -1,0 +1,58 @@
+"""Page-wide look: the graph's size, and the lecture mode that projects.
+
+:func:`apply` is called once per page run (the player calls it; pages without a player call it
+themselves). In lecture mode it collapses the sidebar and enlarges, together, what a class reads
+from the back row: text, metric values *and* their labels, tables, formulas (which scroll rather
+than leave the frame) and the player's buttons; the chart enlarges its own fonts and markers
+(:func:`explorer.ui.player.figure_json`). Plain CSS on Streamlit's stable test ids, so a
+Streamlit upgrade breaks at most the looks, never the page.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from explorer.ui.state import lecture_mode
+
+__all__ = ["apply", "graph_height", "BASE_CSS", "LECTURE_CSS"]
+
+#: always: formulas and tables never run off their column; they scroll inside it instead
+BASE_CSS = """
+<style>
+.katex-display { overflow-x: auto; overflow-y: hidden; padding: 0.2rem 0; }
+[data-testid="stMarkdownContainer"] code { white-space: pre-wrap; word-break: break-word; }
+[data-testid="stTable"] { overflow-x: auto; }
+[data-testid="stMetricLabel"] p { white-space: normal; }
+</style>
+"""
+
+#: lecture mode: everything a class reads, enlarged together
+LECTURE_CSS = """
+<style>
+[data-testid="stMain"] [data-testid="stMarkdownContainer"] p,
+[data-testid="stMain"] [data-testid="stMarkdownContainer"] li { font-size: 1.35rem; line-height: 1.45; }
+[data-testid="stMain"] [data-testid="stCaptionContainer"] { font-size: 1.15rem; }
+[data-testid="stMetricLabel"] p { font-size: 1.2rem !important; }
+[data-testid="stMetricValue"] { font-size: 2.4rem; overflow: visible; }
+[data-testid="stMetricValue"] > div { white-space: normal; overflow: visible; text-overflow: clip; }
+[data-testid="stTable"] table { font-size: 1.2rem; }
+.katex { font-size: 1.35em !important; }
+[data-testid="stExpander"] summary p { font-size: 1.25rem; }
+</style>
+"""
+
+
+def graph_height(lecture: bool | None = None) -> int:
+    """Pixel height of the graph view (fits under the title at 1280 x 720 in lecture mode)."""
+    lecture = lecture_mode() if lecture is None else lecture
+    return 560 if lecture else 600
+
+
+def apply() -> None:
+    """Add the page-wide CSS; in lecture mode collapse the sidebar and enlarge everything."""
+    lecture = lecture_mode()
+    if lecture:
+        st.set_page_config(initial_sidebar_state="collapsed")
+    else:
+        st.set_page_config(initial_sidebar_state="auto")
+    st.html(BASE_CSS + (LECTURE_CSS if lecture else ""))
