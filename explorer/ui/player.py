@@ -125,8 +125,12 @@ def _scale_sizes(trace: dict, factor: float) -> None:
     marker = trace.get("marker")
     if isinstance(marker, dict) and marker.get("size") is not None:
         size = marker["size"]
-        marker["size"] = (np.asarray(size, dtype=np.float32) * factor if not np.isscalar(size)
-                          else float(size) * factor)
+        if isinstance(size, dict) and "bdata" in size:  # a typed array, as plotly encodes them
+            import base64
+
+            size = np.frombuffer(base64.b64decode(size["bdata"]), dtype=np.dtype(size["dtype"]))
+        marker["size"] = (float(size) * factor if np.isscalar(size)
+                          else np.asarray(size, dtype=np.float32) * factor)
     for key in ("textfont", "hoverlabel"):
         font = trace.get(key)
         if isinstance(font, dict) and isinstance(font.get("size"), (int, float)):

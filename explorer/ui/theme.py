@@ -19,6 +19,7 @@ __all__ = ["apply", "graph_height", "BASE_CSS", "LECTURE_CSS"]
 #: always: formulas and tables never run off their column; they scroll inside it instead
 BASE_CSS = """
 <style>
+[data-testid="stMainBlockContainer"] { padding-left: 2rem; padding-right: 2rem; max-width: 100%; }
 .katex-display { overflow-x: auto; overflow-y: hidden; padding: 0.2rem 0; }
 [data-testid="stMarkdownContainer"] code { white-space: pre-wrap; word-break: break-word; }
 [data-testid="stTable"] { overflow-x: auto; }
@@ -33,10 +34,11 @@ LECTURE_CSS = """
 [data-testid="stMain"] [data-testid="stMarkdownContainer"] li { font-size: 1.35rem; line-height: 1.45; }
 [data-testid="stMain"] [data-testid="stCaptionContainer"] { font-size: 1.15rem; }
 [data-testid="stMetricLabel"] p { font-size: 1.2rem !important; }
-[data-testid="stMetricValue"] { font-size: 2.4rem; overflow: visible; }
-[data-testid="stMetricValue"] > div { white-space: normal; overflow: visible; text-overflow: clip; }
+[data-testid="stMainBlockContainer"] { padding-top: 2.5rem; }
+[data-testid="stMetricValue"], [data-testid="stMetricValue"] * { font-size: 2.4rem !important;
+  line-height: 1.2; white-space: normal; overflow: visible; text-overflow: clip; }
 [data-testid="stTable"] table { font-size: 1.2rem; }
-.katex { font-size: 1.35em !important; }
+.katex { font-size: 1.2em !important; }
 [data-testid="stExpander"] summary p { font-size: 1.25rem; }
 </style>
 """

@@ -53,7 +53,7 @@ function build(root) {
   for (const s of Object.keys(SPEEDS)) speed.appendChild(el("option", { value: s }, s));
   bar.append(slider, label, speed);
   const msg = el("div", { class: "mpe-msg" });
-  box.append(plot, bar, msg);
+  box.append(bar, plot, msg);  // controls on top: in view on a 720-pixel projector
   root.appendChild(box);
   return { box, plot, bar, first, back, play, next, last, slider, label, speed, msg };
 }
