@@ -269,7 +269,7 @@ def play(view: View, trace: Trace, tkey: str, pos: np.ndarray, pkey: str, contro
     lecture = lecture_mode()
     fig = attempt("draw the run", cache.trace_figure, trace, tkey, pos, pkey, view["color"], node,
                   0, SPEEDS["normal"])
-    height = theme.graph_height(lecture)
+    height = theme.graph_height(lecture, pos)
     text, fig_id = figure_json(fig, lecture=lecture, height=height)
     chart_key = f"{view.page}.chart"
     left, right = st.columns([GRAPH_SHARE, 1 - GRAPH_SHARE], gap="medium")

@@ -10,6 +10,9 @@ Streamlit upgrade breaks at most the looks, never the page.
 
 from __future__ import annotations
 
+from typing import Any
+
+import numpy as np
 import streamlit as st
 
 from explorer.ui.state import lecture_mode
@@ -44,10 +47,25 @@ LECTURE_CSS = """
 """
 
 
-def graph_height(lecture: bool | None = None) -> int:
-    """Pixel height of the graph view (fits under the title at 1280 x 720 in lecture mode)."""
+def graph_height(lecture: bool | None = None, pos: Any = None) -> int:
+    """Pixel height of the graph view: tall enough for the layout's shape, never taller than
+    fits under the title at 1280 x 720 in lecture mode (a chain gets a short, wide view).
+
+    Args:
+        lecture: lecture mode (default: the current setting).
+        pos: ``[N, 2]`` node positions; their aspect ratio sets the height.
+    """
     lecture = lecture_mode() if lecture is None else lecture
-    return 560 if lecture else 600
+    top = 560 if lecture else 600
+    if pos is None:
+        return top
+    p = np.asarray(pos, dtype=float)
+    if p.ndim != 2 or len(p) < 2:
+        return top
+    w, h = np.ptp(p[:, 0]), np.ptp(p[:, 1])
+    aspect = h / w if w > 0 else 1.0
+    # ~600 px of plot width at 1280 wide; room for the title, legend and colour bars
+    return int(min(top, max(340, 600 * aspect + 200)))
 
 
 def apply() -> None:

@@ -23,6 +23,14 @@ function loadPlotly(url) {
   return REG.plotly;
 }
 
+// icons as SVG paths (no icon font needed, so they render on any machine)
+const ICONS = {
+  first: "M6 6h2v12H6zm3.5 6 8.5 6V6z", back: "M15.41 7.41 14 6l-6 6 6 6 1.41-1.41L10.83 12z",
+  play: "M8 5v14l11-7z", pause: "M6 19h4V5H6v14zm8-14v14h4V5h-4z",
+  next: "M10 6 8.59 7.41 13.17 12l-4.58 4.59L10 18l6-6z", last: "M6 18l8.5-6L6 6v12zM16 6v12h2V6h-2z",
+};
+const icon = (d) => `<svg viewBox="0 0 24 24" width="1.3em" height="1.3em" aria-hidden="true"><path fill="currentColor" d="${d}"/></svg>`;
+
 function el(tag, attrs, text) {
   const e = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, v);
@@ -39,13 +47,17 @@ function build(root) {
     bar.appendChild(b);
     return b;
   };
-  const first = btn("first", "⏮", "First step (Home)");
-  const back = btn("back", "◀", "Back one step (←)");
-  const play = btn("play", "▶ Play", "Play / Pause (space)");
+  const first = btn("first", "", "First step (Home)");
+  const back = btn("back", "", "Back one step (←)");
+  const play = btn("play", "", "Play / Pause (space)");
   play.classList.add("mpe-play");
-  const next = btn("next", "▶", "Next step (→)");
+  const next = btn("next", "", "Next step (→)");
   next.classList.add("mpe-next");
-  const last = btn("last", "⏭", "Last step (End)");
+  const last = btn("last", "", "Last step (End)");
+  first.innerHTML = icon(ICONS.first);
+  back.innerHTML = icon(ICONS.back);
+  next.innerHTML = icon(ICONS.next) + "<span>Next</span>";
+  last.innerHTML = icon(ICONS.last);
   const slider = el("input", { type: "range", class: "mpe-slider", min: "0", max: "0", step: "1",
                                "aria-label": "step" });
   const label = el("span", { class: "mpe-label", "aria-live": "polite" });
@@ -74,7 +86,8 @@ function makePlayer(ui) {
     ui.label.textContent = `step ${P.step + 1} of ${P.n}` + (names[P.step] ? ` · ${names[P.step]}` : "");
     ui.first.disabled = ui.back.disabled = P.step === 0;
     ui.last.disabled = ui.next.disabled = P.step >= P.n - 1;
-    ui.play.textContent = P.playing ? "⏸ Pause" : "▶ Play";
+    ui.play.disabled = ui.slider.disabled = P.n < 2;
+    ui.play.innerHTML = P.playing ? icon(ICONS.pause) + "<span>Pause</span>" : icon(ICONS.play) + "<span>Play</span>";
     ui.play.setAttribute("aria-pressed", P.playing ? "true" : "false");
     P.gd.dataset.step = String(P.step);
     P.ui.box.dataset.step = String(P.step);
