@@ -32,6 +32,7 @@ PAGES = [("home", "/"), ("graphs", "/graphs?sample=karate"), ("variable eliminat
          ("expressiveness", "/expressiveness"), ("over-smoothing", "/oversmoothing?depth=8")]
 #: a chart is drawn: a Plotly chart or the player's figure
 DRAWN = ".js-plotly-plot .main-svg"
+FAILED = "[data-testid='stException'], [data-testid='stAlertContentError']"
 IDLE = """() => { const a = document.querySelector("[data-testid='stApp']");
                   return a && a.dataset.testScriptState === 'notRunning'; }"""
 PANEL_STEP = """() => { const p = [...document.querySelectorAll("[data-testid='stMarkdownContainer'] p")]
@@ -96,14 +97,19 @@ def _figure_bytes(n: int, steps: int) -> tuple[int, float]:
     return len(text.encode()), (time.perf_counter() - t0) * 1000
 
 
-def _first_chart(browser, url: str, path: str) -> float:
-    """Seconds from ``goto`` to a drawn chart (a fresh page)."""
+def _first_chart(browser, url: str, path: str) -> float | str:
+    """Seconds from ``goto`` to a drawn chart (a fresh page), or why there was none."""
     page = browser.new_page(viewport={"width": 1280, "height": 720})
     try:
         t0 = time.perf_counter()
         page.goto(url + path)
-        page.locator(DRAWN).first.wait_for(state="visible", timeout=180_000)
-        return time.perf_counter() - t0
+        page.locator(f"{DRAWN}, {FAILED}").first.wait_for(state="visible", timeout=120_000)
+        took = time.perf_counter() - t0
+        if page.locator(FAILED).count():
+            return "page error"
+        return took
+    except Exception as e:  # noqa: BLE001 - a figure, not a test: report and go on
+        return f"no chart ({type(e).__name__})"
     finally:
         page.close()
 
@@ -136,15 +142,18 @@ def _browser_figures(quick: bool, folder: Path) -> list[str]:
         try:
             cold = {} if quick else {label: _first_chart(browser, url, path) for label, path in PAGES}
             warm = {label: _first_chart(browser, url, path) for label, path in PAGES}
+            print("first chart per page (s)          cold   warm   (aims: <= 5 s cold, <= 2 s warm)")
+            for label, _ in PAGES:
+                print(f"  {label:<32} {_fmt(cold.get(label))} {_fmt(warm[label])}", flush=True)
             page = browser.new_page(viewport={"width": 1280, "height": 720})
             page.goto(url + "/upload")
             page.get_by_text("Reset to defaults").first.wait_for(timeout=60_000)
             page.wait_for_function(IDLE, timeout=60_000)
             base = statistics.median(page.evaluate(EMPTY) for _ in range(repeats))
-            lines.append(f"baseline: empty rerun (Reset on the Upload page) {base:.0f} ms")
+            print(f"baseline: empty rerun (Reset on the Upload page) {base:.0f} ms", flush=True)
             page.goto(url + "/neural?sample=karate&layers=8")
             c, p = _steps(page, repeats)
-            lines.append(_step_line("karate (34 nodes), 8 layers", c, p, base, 150))
+            print(_step_line("karate (34 nodes), 8 layers", c, p, base, 150), flush=True)
             if not quick:
                 page.goto(url + "/neural?layers=8")
                 page.locator(".mpe[data-ready]").first.wait_for(state="attached", timeout=180_000)
@@ -155,15 +164,15 @@ def _browser_figures(quick: bool, folder: Path) -> list[str]:
                     return t && t._length === 1000 && document.querySelector('.mpe[data-ready]'); }""",
                                        timeout=300_000)
                 c, p = _steps(page, repeats)
-                lines.append(_step_line("1,000 nodes, 8 layers", c, p, base, 300))
+                print(_step_line("1,000 nodes, 8 layers", c, p, base, 300), flush=True)
             page.close()
         finally:
             browser.close()
-    lines.append("first chart per page (s)   cold   warm   (aims: <= 5 s cold, <= 2 s warm)")
-    for label, _ in PAGES:
-        c = f"{cold[label]:6.2f}" if label in cold else "     -"
-        lines.append(f"  {label:<32} {c} {warm[label]:6.2f}")
     return lines
+
+
+def _fmt(v: float | str | None) -> str:
+    return "     -" if v is None else f"{v:6.2f}" if isinstance(v, float) else f"{v:>6}"
 
 
 def _step_line(what: str, chart: list[float], panel: list[float], base: float, aim: int) -> str:

@@ -18,9 +18,8 @@ import streamlit as st
 
 from explorer import viz
 from explorer.trace import Trace
-from explorer.ui import cache
+from explorer.ui import cache, components, theme
 from explorer.ui.guard import attempt
-from explorer.ui import components, theme
 from explorer.ui.state import View, lecture_mode
 
 __all__ = ["DEFAULTS", "SPEEDS", "play", "node_picker", "detail_panel", "formula", "exports",
