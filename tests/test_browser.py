@@ -212,7 +212,7 @@ def test_next_moves_the_chart_on_a_1000_node_graph(page, app_url, tmp_path):
                            timeout=90_000)
     _settled(page, timeout=60_000)
     colors = """() => { const gd = document.querySelector('.mpe-plot');
-        const t = gd.data.find(t => t.name === 'nodes'); return Array.from(t.marker.color); }"""
+        const t = gd._fullData.find(t => t.name === 'nodes'); return Array.from(t.marker.color); }"""
     before = page.evaluate(colors)
     page.locator(".mpe-next").click()
     page.wait_for_function("() => document.querySelector('.mpe').dataset.step === '1'")
