@@ -238,3 +238,70 @@ def test_oversmoothing_sweeps_every_combination():
     assert names == {"gcn + none", "gin + none"}
     assert len(player(at)["figure"]["frames"]) == 5  # layers 0..4
     assert any("Ran on **cpu**" in c.value for c in at.caption)
+
+
+# ---------------------------------------------------------------------- player, home
+def test_lecture_figure_enlarges_markers_and_type_together():
+    import json
+
+    import plotly.graph_objects as go
+
+    from explorer.ui.player import figure_json
+
+    fig = go.Figure([go.Scatter(x=[0, 1], y=[0, 1], marker=dict(size=np.array([10.0, 20.0])),
+                                textfont=dict(size=10))],
+                    layout=dict(updatemenus=[dict(type="buttons")], sliders=[dict(steps=[])],
+                                title=dict(text="run<br><sup>step 1 (1/2)</sup>")))
+    fig.frames = [go.Frame(name="0", data=[go.Scatter(marker=dict(size=np.array([4.0, 8.0])))],
+                           layout=dict(title=dict(text="x")))]
+    plain = json.loads(figure_json(fig, height=500)[0])
+    big = json.loads(figure_json(fig, lecture=True, height=500)[0])
+    for d in (plain, big):  # one set of controls: the player's, never Plotly's
+        assert "updatemenus" not in d["layout"] and "sliders" not in d["layout"]
+        assert d["layout"]["height"] == 500 and d["layout"]["title"]["text"] == "run"
+        assert "layout" not in d["frames"][0]  # frames carry data only: steps update in place
+    np.testing.assert_allclose(array(big["data"][0]["marker"]["size"]), [14.5, 29.0], rtol=1e-6)
+    np.testing.assert_allclose(array(big["frames"][0]["data"][0]["marker"]["size"]), [5.8, 11.6],
+                               rtol=1e-6)
+    np.testing.assert_allclose(array(plain["data"][0]["marker"]["size"]), [10.0, 20.0])
+    assert big["data"][0]["textfont"]["size"] == pytest.approx(14.5)
+    assert big["layout"]["font"]["size"] > 16
+
+
+def test_home_demo_updates_are_the_mean_of_self_and_neighbours():
+    import json
+
+    at = app_test(None)
+    _ok(at)
+    data = next(json.loads(e.proto.json) for e in at.get("bidi_component")
+                if e.proto.component_name == "mpe_player")
+    assert data["autoplay"] and data["loop"] and not data["controls"]
+    fig = json.loads(data["fig"])
+    # the drawn edges give the graph; every "update" frame is mean(self + neighbours) of the
+    # frame before it (networkx builds the adjacency independently)
+    xs, ys = fig["data"][0]["x"], fig["data"][0]["y"]
+    pts = [(round(xs[i], 6), round(ys[i], 6), round(xs[i + 1], 6), round(ys[i + 1], 6))
+           for i in range(0, len(xs), 3)]
+    nodes = fig["frames"][0]["data"][1]
+    where = {(round(x, 6), round(y, 6)): i for i, (x, y) in
+             enumerate(zip(array(nodes["x"]), array(nodes["y"])))}
+    g = nx.Graph([(where[(a, b)], where[(c, d)]) for a, b, c, d in pts])
+    a = nx.to_numpy_array(g, nodelist=range(len(where))) + np.eye(len(where))
+    mean = a / a.sum(1, keepdims=True)
+    states = [np.array(array(f["data"][1]["marker"]["color"]), dtype=float) for f in fig["frames"]]
+    captions = [f["data"][2]["text"][0] for f in fig["frames"]]
+    updates = [k for k, c in enumerate(captions) if "update" in c]
+    assert len(updates) == 3
+    for k in updates:
+        np.testing.assert_allclose(states[k], mean @ states[k - 3], atol=1e-12)
+
+
+def test_home_links_every_page_and_has_its_pictures():
+    from pathlib import Path
+
+    at = app_test(None)
+    _ok(at)
+    pages = Path(__file__).resolve().parents[1] / "explorer" / "ui" / "pages"
+    linked = {Path(link.proto.page).stem for link in at.get("page_link")}  # URL names
+    assert linked == {p.stem for p in pages.glob("*.py")} - {"home"}
+    assert len(at.get("image")) >= 7  # a picture on every card but the upload one
