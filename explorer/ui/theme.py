@@ -65,7 +65,7 @@ def graph_height(lecture: bool | None = None, pos: Any = None) -> int:
     w, h = np.ptp(p[:, 0]), np.ptp(p[:, 1])
     aspect = h / w if w > 0 else 1.0
     # ~600 px of plot width at 1280 wide; room for the title, legend and colour bars
-    return int(min(top, max(340, 600 * aspect + 200)))
+    return int(min(top, max(420, 600 * aspect + 200)))  # two colour bars need ~420 px
 
 
 def apply() -> None:

@@ -144,6 +144,7 @@ function makePlayer(ui) {
   });
   ui.slider.addEventListener("input", () => { P.stop(); P.show(Number(ui.slider.value)); });
   ui.speed.addEventListener("change", () => {
+    ui.speed.blur();  // give the arrow keys back to the player
     if (P.triggers) P.triggers("speed", ui.speed.value);
   });
   return P;
