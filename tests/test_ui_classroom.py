@@ -57,7 +57,8 @@ def test_upload_page_model_opens_in_belief_propagation():
     _ok(at)
     assert at.selectbox(key="bp.sample").value == "upload"
     # exact P(X0): sum_x1 0.4/0.6 * [[1, .5], [.5, 1]] -> [0.4*1.5, 0.6*1.5] normalised
-    at.button(key="bp.last").click().run()
+    at.session_state["bp.step"] = 10_000  # the chart's End key: clamped to the last step
+    at.run()
     bars = charts(at)["player.beliefs"]["data"]
     np.testing.assert_allclose(array(bars[0]["y"]), [0.4, 0.6], atol=1e-9)  # BP
     np.testing.assert_allclose(array(bars[1]["y"]), [0.4, 0.6], atol=1e-12)  # exact
@@ -151,10 +152,12 @@ def test_changing_only_the_step_or_node_recomputes_nothing(counted):
     _ok(at)
     before = dict(counted)
     assert before == {"run_bp": 1, "exact_inference": 1, "compute_layout": 1}
-    at.button(key="bp.next").click().run()
-    at.button(key="bp.last").click().run()
+    for step in (1, 4):  # what the chart component reports when the browser steps
+        at.session_state["bp.step"] = step
+        at.run()
     at.selectbox(key="bp.node").set_value(3).run()
-    at.select_slider(key="bp.speed").set_value("fast").run()
+    at.session_state["bp.speed"] = "fast"
+    at.run()
     _ok(at)
     assert dict(counted) == before
     at.slider(key="bp.damping").set_value(0.2).run()  # a real change recomputes, once
@@ -163,7 +166,8 @@ def test_changing_only_the_step_or_node_recomputes_nothing(counted):
 
 def test_neural_stepping_calls_the_stack_once(counted):
     at = app_test("neural", query={"sample": "karate", "layers": "3"})
-    for _ in range(2):
-        at.button(key="nn.next").click().run()
+    for step in (1, 2):  # what the chart component reports when the browser steps
+        at.session_state["nn.step"] = step
+        at.run()
     _ok(at)
     assert counted["run_stack"] == 1

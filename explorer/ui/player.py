@@ -1,10 +1,12 @@
-"""Play a Trace: step controls, the animated graph, the detail panel and the exports.
+"""Play a Trace: the animated graph, the detail panel beside it, and the exports.
 
-The step and the selected node live in ``st.session_state`` (bound to the page's View, so they
-are in the URL too); nothing here sleeps or loops. Plotly's own Play button and slider animate
-the figure in the browser; the Streamlit controls (first, back, next, last, and the arrow keys)
-move the step that the detail panel explains. Every figure comes from :mod:`explorer.ui.cache`,
-so a rerun that changes only the step or the node recomputes no engine.
+One stepping model (docs/player.md): the chart owns the step. It is a custom component
+(:mod:`explorer.ui.components`) that draws the figure with all its frames once and moves it in
+the browser — Play/Pause, one speed, one slider, First/Back/Next/Last and the keys (←/→,
+Home/End, space, N/P for the next/previous node). Every step it reaches is reported to Python,
+where only the detail panel (an ``st.fragment``: step, formula, messages, state) reruns; the step
+and node go to the URL through the page's View. Nothing here sleeps or loops, and a step change
+sends the panel's few elements, never the figure again.
 """
 
 from __future__ import annotations
@@ -16,17 +18,17 @@ import streamlit as st
 
 from explorer import viz
 from explorer.trace import Trace
-from explorer.ui import cache
+from explorer.ui import cache, components, theme
 from explorer.ui.guard import attempt
 from explorer.ui.state import View, lecture_mode
 
-__all__ = ["DEFAULTS", "SPEEDS", "play", "step_controls", "node_picker", "detail_panel", "formula",
-           "exports", "fmt_vec"]
+__all__ = ["DEFAULTS", "SPEEDS", "play", "node_picker", "detail_panel", "formula", "exports",
+           "fmt_vec", "figure_json"]
 
 #: the settings every page that plays a trace adds to its View
 DEFAULTS: dict[str, Any] = {"step": 0, "node": 0, "color": "auto", "speed": "normal"}
-#: graphs up to this many nodes have their chart follow the step buttons
-FOLLOW_LIMIT = 300
+#: share of the main column the graph takes beside the detail panel
+GRAPH_SHARE = 0.68
 #: animation speed -> milliseconds per frame
 SPEEDS: dict[str, int] = {"slow": 1500, "normal": 700, "fast": 250}
 
@@ -42,68 +44,6 @@ def fmt_vec(values: Any, digits: int = 4, max_len: int = 8) -> str:
     return f"[{body}{', …' if a.size > max_len else ''}]"
 
 
-def _move(key: str, delta: int | None, last: int, to: int | None = None) -> None:
-    cur = int(st.session_state.get(key, 0))
-    st.session_state[key] = min(max(to if to is not None else cur + (delta or 0), 0), last)
-
-
-def step_controls(view: View, trace: Trace) -> int:
-    """First/back/next/last buttons (Home/←/→/End keys), a step slider and the step's note."""
-    n = len(trace.steps)
-    key = view.key("step")
-    k = min(max(int(st.session_state.get(key, 0)), 0), n - 1)
-    st.session_state[key] = k
-    cols = st.columns(4)
-    p = view.page
-    cols[0].button("First", key=f"{p}.first", icon=":material/first_page:", shortcut="Home",
-                   on_click=_move, args=(key, None, n - 1, 0), disabled=k == 0, width="stretch")
-    cols[1].button("Back", key=f"{p}.back", icon=":material/chevron_left:", shortcut="Left",
-                   on_click=_move, args=(key, -1, n - 1), disabled=k == 0, width="stretch")
-    cols[2].button("Next", key=f"{p}.next", icon=":material/chevron_right:", shortcut="Right",
-                   on_click=_move, args=(key, 1, n - 1), disabled=k == n - 1, width="stretch",
-                   type="primary")
-    cols[3].button("Last", key=f"{p}.last", icon=":material/last_page:", shortcut="End",
-                   on_click=_move, args=(key, None, n - 1, n - 1), disabled=k == n - 1,
-                   width="stretch")
-    if n > 1 and not lecture_mode():
-        st.select_slider("Step", list(range(n)), key=key, label_visibility="collapsed",
-                         format_func=lambda i: f"step {i + 1}")
-    step = trace.steps[k]
-    st.markdown(f"**Step {k + 1} of {n}** · {step.label or ''} — {step.note}")
-    return k
-
-
-def _clicked_node(chart_key: str) -> int | None:
-    """The node a click on the chart selected since the last run (once per click)."""
-    event = st.session_state.get(chart_key)
-    points = list(getattr(getattr(event, "selection", None), "points", None) or [])
-    seen_key = f"{chart_key}.seen"
-    token = repr(points)
-    if not points or st.session_state.get(seen_key) == token:
-        st.session_state[seen_key] = token
-        return None
-    st.session_state[seen_key] = token
-    for pt in points:
-        cd = pt.get("customdata")
-        if cd is not None:
-            return int(cd[0] if isinstance(cd, (list, tuple)) else cd)
-    return None
-
-
-def node_picker(view: View, trace: Trace, chart_key: str) -> int:
-    """The selected node: a click on the chart, else the selectbox (kept in range)."""
-    g = trace.graph
-    key = view.key("node")
-    clicked = _clicked_node(chart_key)
-    if clicked is not None and 0 <= clicked < g.n_nodes:
-        st.session_state[key] = clicked
-    st.session_state[key] = min(max(int(st.session_state.get(key, 0)), 0), g.n_nodes - 1)
-    labels = g.display_labels
-    st.selectbox("Node", range(g.n_nodes), key=key, format_func=lambda i: labels[i],
-                 help="Or click a node in the graph.")
-    return int(st.session_state[key])
-
-
 def _row(values: Any, i: int) -> np.ndarray | None:
     if values is None:
         return None
@@ -117,9 +57,12 @@ def detail_panel(trace: Trace, step: int, node: int, exact: Any = None) -> None:
     s = trace.steps[step]
     rows = viz.message_rows(trace, step, node)
     if rows:
-        st.dataframe([{"from": r["sender"], "to": r["receiver"], "message": fmt_vec(r["values"]),
-                       "norm": round(r["norm"], 4)} for r in rows],
-                     hide_index=True, key="player.messages")
+        table = [{"from": r["sender"], "to": r["receiver"], "message": fmt_vec(r["values"]),
+                  "norm": round(r["norm"], 4)} for r in rows]
+        if lecture_mode() and len(table) <= 12:  # an HTML table: its type grows with the page's
+            st.table(table)
+        else:
+            st.dataframe(table, hide_index=True, key="player.messages")
     else:
         st.caption(f"No message reached {g.display_labels[node]} in this step.")
     agg, state = _row(s.aggregates, node), _row(s.states, node)
@@ -176,43 +119,170 @@ def exports(page: str, trace: Trace, fig: Any, name: str) -> None:
         cols[3].caption("PNG export needs Chromium (`apt-get install chromium`).")
 
 
+# ---------------------------------------------------------------------- the chart's payload
+def _scale_sizes(trace: dict, factor: float) -> None:
+    marker = trace.get("marker")
+    if isinstance(marker, dict) and marker.get("size") is not None:
+        size = marker["size"]
+        if isinstance(size, dict) and "bdata" in size:  # a typed array, as plotly encodes them
+            import base64
+
+            size = np.frombuffer(base64.b64decode(size["bdata"]), dtype=np.dtype(size["dtype"]))
+        marker["size"] = (float(size) * factor if np.isscalar(size)
+                          else np.asarray(size, dtype=np.float32) * factor)
+    for key in ("textfont", "hoverlabel"):
+        font = trace.get(key)
+        if isinstance(font, dict) and isinstance(font.get("size"), (int, float)):
+            font["size"] = font["size"] * factor
+
+
+def figure_json(fig: Any, *, lecture: bool = False, height: int = 600) -> tuple[str, str]:
+    """The figure as the JSON text the chart component draws, and an id for it.
+
+    Plotly's own Play buttons and slider are dropped (the component has the controls), the
+    height is set, and in lecture mode fonts and markers are enlarged together. Memoised per
+    figure object (the figures themselves are cached in :mod:`explorer.ui.cache`), so a rerun
+    that keeps the figure neither rebuilds nor re-encodes it.
+    """
+    import plotly.io as pio
+
+    memo = getattr(fig, "_mpe_json", None)
+    if memo is None:  # kept on the (cached, never mutated) figure: freed with it
+        memo = fig._mpe_json = {}
+    mkey = (lecture, height)
+    if mkey not in memo:
+        d = fig.to_plotly_json()
+        layout = d.setdefault("layout", {})
+        layout.pop("updatemenus", None)
+        layout.pop("sliders", None)
+        layout.pop("width", None)
+        layout["height"] = height
+        layout["autosize"] = True
+        margin = dict(layout.get("margin") or {})
+        margin["b"] = 10
+        margin["t"] = min(int(margin.get("t", 60) or 60), 70)
+        layout["margin"] = margin
+        # the step label lives in the player's bar and panel: frames carry data only, so a
+        # step is an in-place update of three traces (no layout redraw)
+        title = layout.get("title")
+        if isinstance(title, dict) and isinstance(title.get("text"), str):
+            title["text"] = title["text"].split("<br><sup>")[0]
+        for fr in d.get("frames", []) or []:
+            fr.pop("layout", None)
+        if lecture:
+            font = dict(layout.get("font") or {})
+            font["size"] = 19
+            layout["font"] = font
+            title = layout.get("title")
+            if isinstance(title, dict):
+                title["font"] = {**(title.get("font") or {}), "size": 24}
+            for tr in d.get("data", []):
+                _scale_sizes(tr, 1.45)
+            for fr in d.get("frames", []) or []:
+                for tr in fr.get("data", []):
+                    _scale_sizes(tr, 1.45)
+        text = pio.to_json(d, validate=False)
+        import hashlib
+
+        memo[mkey] = (text, hashlib.sha1(text.encode()).hexdigest()[:16])
+    return memo[mkey]
+
+
+# ---------------------------------------------------------------------- the player
+def node_picker(view: View, trace: Trace) -> int:
+    """The selected node (kept in range): a selectbox among the controls; a click on the chart
+    or the N/P keys set it too (see :func:`_take_node`)."""
+    g = trace.graph
+    key = view.key("node")
+    st.session_state[key] = min(max(int(st.session_state.get(key, 0)), 0), g.n_nodes - 1)
+    labels = g.display_labels
+    st.selectbox("Node", range(g.n_nodes), key=key, format_func=lambda i: labels[i],
+                 help="Or click a node in the graph (N / P: next / previous node).")
+    return int(st.session_state[key])
+
+
+def _take_node(view: View, chart_key: str, n_nodes: int) -> None:
+    """Chart callback: a clicked node (or N/P) becomes the page's node."""
+    value = (st.session_state.get(chart_key) or {}).get("node")
+    if value is not None and 0 <= int(value) < n_nodes:
+        view.set("node", int(value))
+
+
+def _take_speed(view: View, chart_key: str) -> None:
+    value = (st.session_state.get(chart_key) or {}).get("speed")
+    if value in SPEEDS:
+        view.set("speed", value)
+
+
+def _panel(view: View, trace: Trace, exact: Any, extra: Any) -> None:
+    """The detail panel of the current step: reruns alone (a fragment) when the chart steps."""
+    n = len(trace.steps)
+    reported = components.sync(f"{view.page}.sync", view.page, int(view["step"]))
+    if reported is not None:
+        view.set("step", min(max(reported, 0), n - 1))
+    k = min(max(int(view["step"]), 0), n - 1)
+    node = int(view["node"])
+    s = trace.steps[k]
+    st.markdown(f"**Step {k + 1} of {n}** · {s.label or ''}")
+    if s.note:
+        st.caption(s.note)
+    formula(trace, k, node)
+    detail_panel(trace, k, node, exact)
+    if extra is not None:
+        extra(k, node)
+    view.sync()
+
+
+_fragment_panel = st.fragment(_panel)
+
+
 def play(view: View, trace: Trace, tkey: str, pos: np.ndarray, pkey: str, controls: Any,
-         *, exact: Any = None, name: str = "run") -> int:
-    """The whole player for ``trace``; returns the current step.
+         *, exact: Any = None, name: str = "run", extra: Any = None) -> int:
+    """The whole player for ``trace``; returns the step shown when the page ran.
+
+    The graph takes :data:`GRAPH_SHARE` of the main column, the detail panel the rest (below
+    it on a narrow screen). A step change in the browser reruns only the panel.
 
     Args:
         view: the page settings (with :data:`DEFAULTS` among them).
         trace: the recorded run; ``tkey`` a cache key naming it (source + parameters).
         pos: ``[N, 2]`` positions of ``trace.graph``; ``pkey`` their cache key.
-        controls: the container for the colour and speed settings.
+        controls: the container for the colour and node settings.
         exact: exact marginals for BP belief bars and error curves, when known.
         name: a file-name stem for the exports.
+        extra: ``extra(step, node)`` draws more step-dependent content inside the panel.
     """
+    theme.apply()
+    n = len(trace.steps)
     modes = list(viz.color_modes(trace))
     ckey = view.key("color")
     if st.session_state.get(ckey) not in ["auto", *modes]:
         st.session_state[ckey] = "auto"
+    if st.session_state.get(view.key("speed")) not in SPEEDS:
+        view.set("speed", "normal")
     with controls:
         st.selectbox("Colour nodes by", ["auto", *modes], key=ckey)
-        st.select_slider("Animation speed", list(SPEEDS), key=view.key("speed"))
-    k = step_controls(view, trace)
-    chart_key = f"{view.page}.chart"
-    left, right = st.columns([2, 1], gap="medium")
-    with right:
-        node = node_picker(view, trace, chart_key)
-        detail_panel(trace, k, node, exact)
-    # Small graphs: the chart opens at the current step. Large ones: one chart per selection
-    # (rebuilding ~1 MB of frames per step costs ~0.4 s); Play and its slider animate it.
-    follow = trace.graph.n_nodes <= FOLLOW_LIMIT
+        node = node_picker(view, trace)
+    k = min(max(int(view["step"]), 0), n - 1)
+    view.set("step", k)
+    lecture = lecture_mode()
     fig = attempt("draw the run", cache.trace_figure, trace, tkey, pos, pkey, view["color"], node,
-                  k if follow else 0, SPEEDS.get(view["speed"], 700))
+                  0, SPEEDS["normal"])
+    height = theme.graph_height(lecture, pos)
+    text, fig_id = figure_json(fig, lecture=lecture, height=height)
+    chart_key = f"{view.page}.chart"
+    left, right = st.columns([GRAPH_SHARE, 1 - GRAPH_SHARE], gap="medium")
     with left:
-        if not follow:
-            st.caption("Large graph: the chart's own Play button and slider animate it; the "
-                       "step buttons above drive the panel on the right.")
-        st.plotly_chart(fig, key=chart_key, on_select="rerun", selection_mode="points",
-                        config={"displaylogo": False})
-    formula(trace, k, node)
+        components.chart(chart_key, {
+            "id": view.page, "fig": text, "fig_id": fig_id, "step": k, "node": node,
+            "n_nodes": trace.graph.n_nodes, "labels": [s.label or f"step {i + 1}"
+                                                      for i, s in enumerate(trace.steps)],
+            "speed": view["speed"], "controls": True, "keys": True, "lecture": lecture,
+            "height": height},
+            on_node=lambda: _take_node(view, chart_key, trace.graph.n_nodes),
+            on_speed=lambda: _take_speed(view, chart_key))
+    with right:
+        _fragment_panel(view, trace, exact, extra)
     with st.expander("Export this run", icon=":material/download:"):
         exports(view.page, trace, fig, name)
     return k

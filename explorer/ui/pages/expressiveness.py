@@ -48,9 +48,15 @@ else:
 pos_a = attempt("lay out graph A", cache.layout, a, view["a"], "auto", 0)
 pos_b = attempt("lay out graph B", cache.layout, b, view["b"], "auto", 0)
 pos = pairs.side_by_side(pos_a, pos_b)
-step = player.play(view, trace, cache.key("wl", ukey), pos, ukey, controls, name=f"wl-{ukey}")
-st.markdown(f"**Colour counts after {trace.steps[step].label}** (A: left, B: right)")
-st.dataframe(pairs.histograms(trace.steps[step].states, a.n_nodes), hide_index=True)
+
+
+def colour_counts(step: int, node: int) -> None:
+    st.markdown(f"**Colour counts after {trace.steps[step].label}** (A: left, B: right)")
+    st.dataframe(pairs.histograms(trace.steps[step].states, a.n_nodes), hide_index=True)
+
+
+player.play(view, trace, cache.key("wl", ukey), pos, ukey, controls, name=f"wl-{ukey}",
+            extra=colour_counts)
 
 st.subheader("What GNNs see: graph embeddings of the same pair")
 st.markdown("Three untrained GNNs (3 layers, width 8, the same weights for A and B) turn each "

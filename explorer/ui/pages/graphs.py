@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from explorer.ui import cache, graph_info, shell, sources
+from explorer.ui import cache, graph_info, shell, sources, theme
 from explorer.ui.guard import attempt
 from explorer.ui.state import View
 
@@ -17,6 +17,7 @@ Hover a node to see its id, label and features.
 view = View("graphs", {"sample": "karate", "layout": "auto", "seed": 0, "node": -1},
             choices={"sample": sources.sample_choice("graph")})
 controls = shell.frame(view, "Graphs", INTRO)
+theme.apply()
 src = sources.pick(view, controls, kind="graph",
                    extensions="GraphML, GML, node-link JSON, edge list (.edgelist/.edges/.txt), "
                               "adjacency matrix CSV")

@@ -70,13 +70,18 @@ if trace.result.get("features_notice"):
 
 gkey = graph.content_hash()
 pos = attempt("compute the layout", cache.layout, graph, gkey, "auto", 0)
-step = player.play(view, trace, cache.key(src.key, *args), pos, gkey, controls,
-                   name=f"{src.name}-{view['layer']}")
-rf = trace.steps[step].extras.get("receptive_field")
-if rf is not None:
-    node = int(view["node"])
-    st.caption(f"Receptive field after this layer: {graph.display_labels[node]} has heard from "
-               f"{int(rf[node])} of {graph.n_nodes} nodes (itself included).")
+
+
+def receptive_field(step: int, node: int) -> None:
+    """How far the selected node has heard after this layer (drawn in the player's panel)."""
+    rf = trace.steps[step].extras.get("receptive_field")
+    if rf is not None:
+        st.caption(f"Receptive field after this layer: {graph.display_labels[node]} has heard "
+                   f"from {int(rf[node])} of {graph.n_nodes} nodes (itself included).")
+
+
+player.play(view, trace, cache.key(src.key, *args), pos, gkey, controls,
+            name=f"{src.name}-{view['layer']}", extra=receptive_field)
 receptive_panel(view, graph, int(view["node"]), int(view["layers"]))
 
 if graph.y is not None:

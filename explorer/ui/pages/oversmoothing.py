@@ -52,8 +52,6 @@ for j, (arch, remedy) in enumerate(combos):
 bar.empty()
 first = next(iter(sweeps.values()))
 st.caption(f"Ran on **{first.device}**. Metrics of layer 0 describe the input features.")
-st.plotly_chart(viz.metrics_figure(sweeps), key="smooth.metrics")
-
 st.subheader("The graph, coloured by the features at each depth")
 name = next(iter(sweeps))
 st.markdown(f"Showing **{name}**; step k is the output of layer k (the first principal "
@@ -64,4 +62,6 @@ gkey = graph.content_hash()
 pos = attempt("compute the layout", cache.layout, graph, gkey, "auto", 0)
 player.play(view, trace, tkey, pos, gkey, controls,
             name=f"{src.name}-oversmoothing")
+st.subheader("The collapse, measured layer by layer")
+st.plotly_chart(viz.metrics_figure(sweeps), key="smooth.metrics")
 view.sync()

@@ -34,6 +34,11 @@ st.markdown(f"**P(X{n})** = " + ", ".join(f"P(X{n}={s}) = {p:.4f}" for s, p in d
                "numbers." if demo["naive_checked"] else f" — the naive sum would add "
                f"{demo['naive']['terms']:,} terms (counted, too many to enumerate here)."))
 
+trace = demo["trace"]
+gkey = trace.graph.content_hash()
+pos = attempt("compute the layout", cache.layout, trace.graph, gkey, "auto", 0)
+player.play(view, trace, cache.key("chain", n, k), pos, gkey, controls, name=f"chain{n}-ve")
+
 naive, elim, reuse = demo["naive"], demo["elimination"], demo["reuse"]
 c = st.columns(4)
 c[0].metric("Naive terms kⁿ", f"{naive['terms']:,}")
@@ -43,11 +48,6 @@ c[2].metric("Elimination operations", f"{elim['multiplications'] + elim['additio
 c[3].metric("Messages for all marginals", reuse["forward_backward_messages"],
             delta=f"{reuse['forward_backward_messages'] - reuse['per_query_messages']} vs one run "
                   "per query", delta_color="inverse")
-
-trace = demo["trace"]
-gkey = trace.graph.content_hash()
-pos = attempt("compute the layout", cache.layout, trace.graph, gkey, "auto", 0)
-player.play(view, trace, cache.key("chain", n, k), pos, gkey, controls, name=f"chain{n}-ve")
 
 left, right = st.columns(2)
 with left:

@@ -1,0 +1,64 @@
+"""The browser half of the player: two Streamlit custom components (v2) and the plotly.js route.
+
+``chart``  (player.js/.css) draws a Plotly figure with all its frames once and steps it in the
+           browser: Play/Pause, one speed, one slider, First/Back/Next/Last and the keys. It sets
+           the trigger ``node`` when a node is clicked (or N/P pressed) and ``speed``.
+``sync``   (sync.js) is invisible and lives inside the detail panel's ``st.fragment``; the chart
+           hands it every step change, and its trigger ``step`` reruns only that fragment.
+
+plotly.js comes from the installed plotly package (``plotly/package_data/plotly.min.js``),
+served by Streamlit's component file route, so the app works offline and the browser caches
+the 4.6 MB file; the chart loads it once per page. See docs/player.md for the design.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+__all__ = ["chart", "sync", "plotly_url"]
+
+_HERE = Path(__file__).resolve().parent
+
+
+def _read(name: str) -> str:
+    return (_HERE / name).read_text(encoding="utf-8")
+
+
+def _plotly_route() -> str:
+    """The URL (relative to the app's base) of the plotly.min.js shipped with plotly."""
+    import plotly
+
+    folder = Path(plotly.__file__).resolve().parent / "package_data"
+    import streamlit.components.v1 as v1
+
+    assets = v1.declare_component("plotlyjs", path=str(folder))
+    return f"component/{assets.name}/plotly.min.js"
+
+
+plotly_url = _plotly_route()
+_chart = st.components.v2.component("mpe_player", js=_read("player.js"), css=_read("player.css"),
+                                    isolate_styles=False)
+_sync = st.components.v2.component("mpe_sync", js=_read("sync.js"))
+
+
+def _ignore() -> None:
+    """Trigger callbacks must exist for Streamlit to report the trigger; the value is read
+    from the component's result or from session state."""
+
+
+def chart(key: str, data: dict[str, Any], *, on_node: Any = None, on_speed: Any = None) -> Any:
+    """Mount the chart component; returns its result (``.node``, ``.speed``: the triggers)."""
+    return _chart(key=key, data={**data, "plotly_url": plotly_url}, width="stretch",
+                  height="content", on_node_change=on_node or _ignore,
+                  on_speed_change=on_speed or _ignore)
+
+
+def sync(key: str, page: str, step: int) -> int | None:
+    """Mount the invisible step receiver; returns the step the chart reported, or None."""
+    res = _sync(key=key, data={"id": page, "step": int(step)}, height=0,
+                on_step_change=_ignore)
+    value = res.step
+    return None if value is None else int(value)

@@ -1,0 +1,228 @@
+// The trace player: one Plotly figure with its frames, drawn once, stepped in the browser.
+//
+// data = {id, fig (JSON text), fig_id, step, node, n_nodes, labels[], speed, plotly_url,
+//         controls, autoplay, loop, keys, height}
+// Every step change calls Plotly.animate (nothing goes to the server to move the chart) and is
+// then reported to the page's sync component (sync.js), which reruns only the detail panel.
+// A click on a node, or the N/P keys, set the trigger "node" (a full rerun: the figure rings it).
+const REG = (window.__mpe = window.__mpe || { players: {}, sync: {}, plotly: null, keysBound: false });
+const SPEEDS = { slow: 1500, normal: 700, fast: 250 };
+
+function loadPlotly(url) {
+  if (window.Plotly) return Promise.resolve(window.Plotly);
+  if (!REG.plotly) {
+    REG.plotly = new Promise((resolve, reject) => {
+      const s = document.createElement("script");
+      s.src = url;
+      s.async = true;
+      s.onload = () => (window.Plotly ? resolve(window.Plotly) : reject(new Error("no Plotly")));
+      s.onerror = () => { REG.plotly = null; reject(new Error("could not load plotly.js from " + url)); };
+      document.head.appendChild(s);
+    });
+  }
+  return REG.plotly;
+}
+
+// icons as SVG paths (no icon font needed, so they render on any machine)
+const ICONS = {
+  first: "M6 6h2v12H6zm3.5 6 8.5 6V6z", back: "M15.41 7.41 14 6l-6 6 6 6 1.41-1.41L10.83 12z",
+  play: "M8 5v14l11-7z", pause: "M6 19h4V5H6v14zm8-14v14h4V5h-4z",
+  next: "M10 6 8.59 7.41 13.17 12l-4.58 4.59L10 18l6-6z", last: "M6 18l8.5-6L6 6v12zM16 6v12h2V6h-2z",
+};
+const icon = (d) => `<svg viewBox="0 0 24 24" width="1.3em" height="1.3em" aria-hidden="true"><path fill="currentColor" d="${d}"/></svg>`;
+
+function el(tag, attrs, text) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, v);
+  if (text !== undefined) e.textContent = text;
+  return e;
+}
+
+function build(root) {
+  const box = el("div", { class: "mpe" });
+  const plot = el("div", { class: "mpe-plot" });
+  const bar = el("div", { class: "mpe-bar", role: "toolbar", "aria-label": "step controls" });
+  const btn = (act, label, title) => {
+    const b = el("button", { type: "button", class: "mpe-btn", "data-act": act, title, "aria-label": title }, label);
+    bar.appendChild(b);
+    return b;
+  };
+  const first = btn("first", "", "First step (Home)");
+  const back = btn("back", "", "Back one step (←)");
+  const play = btn("play", "", "Play / Pause (space)");
+  play.classList.add("mpe-play");
+  const next = btn("next", "", "Next step (→)");
+  next.classList.add("mpe-next");
+  const last = btn("last", "", "Last step (End)");
+  first.innerHTML = icon(ICONS.first);
+  back.innerHTML = icon(ICONS.back);
+  next.innerHTML = icon(ICONS.next) + "<span>Next</span>";
+  last.innerHTML = icon(ICONS.last);
+  const slider = el("input", { type: "range", class: "mpe-slider", min: "0", max: "0", step: "1",
+                               "aria-label": "step" });
+  const label = el("span", { class: "mpe-label", "aria-live": "polite" });
+  const speed = el("select", { class: "mpe-speed", title: "Animation speed", "aria-label": "speed" });
+  for (const s of Object.keys(SPEEDS)) speed.appendChild(el("option", { value: s }, s));
+  bar.append(slider, label, speed);
+  const msg = el("div", { class: "mpe-msg" });
+  box.append(bar, plot, msg);  // controls on top: in view on a 720-pixel projector
+  root.appendChild(box);
+  return { box, plot, bar, first, back, play, next, last, slider, label, speed, msg };
+}
+
+function makePlayer(ui) {
+  const P = { ui, gd: ui.plot, step: 0, n: 1, playing: false, timer: null, data: null, figId: null,
+              ready: false, pending: null, triggers: null };
+
+  P.report = () => {
+    const f = REG.sync[P.data.id];
+    if (f) f(P.step);
+  };
+  P.render = () => {
+    const { ui } = P;
+    ui.slider.max = String(P.n - 1);
+    ui.slider.value = String(P.step);
+    const names = P.data.labels || [];
+    ui.label.textContent = `step ${P.step + 1} of ${P.n}` + (names[P.step] ? ` · ${names[P.step]}` : "");
+    ui.first.disabled = ui.back.disabled = P.step === 0;
+    ui.last.disabled = ui.next.disabled = P.step >= P.n - 1;
+    ui.play.disabled = ui.slider.disabled = P.n < 2;
+    ui.play.innerHTML = P.playing ? icon(ICONS.pause) + "<span>Pause</span>" : icon(ICONS.play) + "<span>Play</span>";
+    ui.play.setAttribute("aria-pressed", P.playing ? "true" : "false");
+    P.gd.dataset.step = String(P.step);
+    P.ui.box.dataset.step = String(P.step);
+  };
+  P.show = (k, report = true) => {
+    k = Math.max(0, Math.min(P.n - 1, k | 0));
+    const changed = k !== P.step;
+    P.step = k;
+    if (report && changed) P.report();  // first: the panel's round trip overlaps the redraw
+    P.render();
+    if (P.ready && window.Plotly) {
+      // SVG traces update in place (redraw: false, ~5x faster); WebGL ones need a redraw
+      window.Plotly.animate(P.gd, [String(k)], {
+        mode: "immediate", frame: { duration: 0, redraw: P.gl }, transition: { duration: 0 },
+      });
+    }
+  };
+  P.stop = () => {
+    if (P.timer) clearTimeout(P.timer);
+    P.timer = null;
+    if (P.playing) { P.playing = false; P.render(); P.report(); }
+  };
+  P.tick = () => {
+    if (!P.playing) return;
+    if (P.step >= P.n - 1) {
+      if (P.data.loop) P.show(0, false);
+      else { P.stop(); return; }
+    } else P.show(P.step + 1, !P.data.autoplay);
+    P.timer = setTimeout(P.tick, SPEEDS[P.ui.speed.value] || 700);
+  };
+  P.play = () => {
+    if (P.playing) { P.stop(); return; }
+    if (P.step >= P.n - 1) P.show(0);
+    P.playing = true;
+    P.render();
+    P.timer = setTimeout(P.tick, SPEEDS[P.ui.speed.value] || 700);
+  };
+  P.act = (a) => {
+    if (a === "play") return P.play();
+    P.stop();
+    if (a === "first") P.show(0);
+    else if (a === "back") P.show(P.step - 1);
+    else if (a === "next") P.show(P.step + 1);
+    else if (a === "last") P.show(P.n - 1);
+  };
+  P.node = (delta) => {
+    const n = P.data.n_nodes || 0;
+    if (!n || !P.triggers) return;
+    P.triggers("node", (((P.data.node || 0) + delta) % n + n) % n);
+  };
+  ui.bar.addEventListener("click", (e) => {
+    const b = e.target.closest("button[data-act]");
+    if (b) P.act(b.dataset.act);
+  });
+  ui.slider.addEventListener("input", () => { P.stop(); P.show(Number(ui.slider.value)); });
+  ui.speed.addEventListener("change", () => {
+    ui.speed.blur();  // give the arrow keys back to the player
+    if (P.triggers) P.triggers("speed", ui.speed.value);
+  });
+  return P;
+}
+
+function onKey(e) {
+  const P = REG.active;
+  if (!P || !P.data || !P.data.keys || !P.ui.box.isConnected) return;
+  const t = e.target;
+  const tag = (t && t.tagName) || "";
+  if (/^(INPUT|TEXTAREA|SELECT)$/.test(tag) && !(t.classList && t.classList.contains("mpe-slider"))) return;
+  if (t && t.isContentEditable) return;
+  if (e.ctrlKey || e.metaKey || e.altKey) return;
+  const map = { ArrowRight: "next", ArrowLeft: "back", Home: "first", End: "last" };
+  if (map[e.key]) { e.preventDefault(); P.act(map[e.key]); }
+  else if (e.key === " " || e.key === "k") {
+    if (tag === "BUTTON" && !t.closest(".mpe")) return;  // space on another button presses it
+    e.preventDefault(); P.act("play");
+  }
+  else if (e.key === "n" || e.key === "N") { e.preventDefault(); P.node(1); }
+  else if (e.key === "p" || e.key === "P") { e.preventDefault(); P.node(-1); }
+}
+
+export default function (component) {
+  const { data, parentElement, setTriggerValue } = component;
+  if (!data) return;
+  const root = parentElement;
+  let P = root.__mpe;
+  if (!P || !P.ui.box.isConnected) {
+    P = root.__mpe = makePlayer(build(root));
+  }
+  P.triggers = setTriggerValue;
+  P.data = data;
+  REG.players[data.id] = P;
+  if (data.keys) REG.active = P;
+  if (!REG.keysBound) { document.addEventListener("keydown", onKey); REG.keysBound = true; }
+  P.ui.bar.style.display = data.controls === false ? "none" : "";
+  if (data.speed && SPEEDS[data.speed]) P.ui.speed.value = data.speed;
+  if (data.height) P.ui.plot.style.height = data.height + "px";
+  P.ui.box.classList.toggle("mpe-lecture", !!data.lecture);
+
+  if (P.figId === data.fig_id) {  // same figure: keep the browser's step (it is the truth)
+    P.render();
+    return;
+  }
+  P.stop();
+  P.ready = false;
+  P.figId = data.fig_id;
+  const fig = typeof data.fig === "string" ? JSON.parse(data.fig) : data.fig;
+  P.n = Math.max(1, (fig.frames || []).length || 1);
+  P.gl = (fig.data || []).some((t) => String(t.type || "").endsWith("gl"));
+  P.step = Math.max(0, Math.min(P.n - 1, data.step | 0));
+  P.render();
+  loadPlotly(data.plotly_url).then((Plotly) => {
+    if (P.figId !== data.fig_id) return;  // a newer figure arrived meanwhile
+    const config = { displaylogo: false, responsive: true, scrollZoom: false };
+    return Plotly.react(P.gd, fig.data, fig.layout, config).then(() => {
+      if (P.figId !== data.fig_id) return;
+      return Plotly.addFrames(P.gd, fig.frames || []);
+    }).then(() => {
+      if (P.figId !== data.fig_id) return;
+      P.ready = true;
+      if (!P.gd.__mpeClick) {
+        P.gd.__mpeClick = true;
+        P.gd.on("plotly_click", (ev) => {
+          const pt = ev && ev.points && ev.points[0];
+          if (!pt || pt.customdata === undefined || pt.customdata === null) return;
+          const cd = Array.isArray(pt.customdata) ? pt.customdata[0] : pt.customdata;
+          if (P.triggers && Number.isInteger(Number(cd))) P.triggers("node", Number(cd));
+        });
+      }
+      P.show(P.step, false);
+      P.gd.dataset.ready = "1";
+      P.ui.box.dataset.ready = data.fig_id;
+      P.report();
+      if (data.autoplay) P.play();
+    });
+  }).catch((err) => {
+    P.ui.msg.textContent = "The chart could not be drawn: " + err.message;
+  });
+}
