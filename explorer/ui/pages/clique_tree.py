@@ -75,19 +75,25 @@ else:
 if trace.steps:
     gkey = trace.graph.content_hash()
     pos = attempt("compute the layout", cache.layout, trace.graph, gkey, "auto", 0)
-    k = player.play(view, trace, cache.key(src.key, "ct", mode, ev), pos, gkey, controls,
-                    name=f"{src.name}-clique-tree")
-    ex = trace.steps[k].extras
-    table = np.asarray(ex["table"], dtype=float)
-    sep = [fg.index(v) for v in ex["separator"]]
-    st.markdown(f"**Step {k + 1}'s message** ({ex['pass']}): {ex['sender']} → {ex['receiver']}, "
-                f"a table over the separator {{{', '.join(ex['separator'])}}}, scaled to sum 1")
-    st.dataframe([{**{fg.names[v]: fg.states[v][s] for v, s in zip(sep, idx)},
-                   "potential": round(float(table[idx]), 6)}
-                  for idx in itertools.islice(np.ndindex(table.shape), MAX_ROWS)],
-                 hide_index=True, key="ct.message")
-    if table.size > MAX_ROWS:
-        st.caption(f"First {MAX_ROWS} of {table.size} entries.")
+
+    def step_message(k: int, node: int) -> None:
+        """The message of step ``k`` as a table (drawn in the player's panel, so it follows the
+        step the chart shows)."""
+        ex = trace.steps[k].extras
+        table = np.asarray(ex["table"], dtype=float)
+        sep = [fg.index(v) for v in ex["separator"]]
+        st.markdown(f"**Step {k + 1}'s message** ({ex['pass']}): {ex['sender']} → "
+                    f"{ex['receiver']}, a table over the separator "
+                    f"{{{', '.join(ex['separator'])}}}, scaled to sum 1")
+        st.dataframe([{**{fg.names[v]: fg.states[v][s] for v, s in zip(sep, idx)},
+                       "potential": round(float(table[idx]), 6)}
+                      for idx in itertools.islice(np.ndindex(table.shape), MAX_ROWS)],
+                     hide_index=True, key="ct.message")
+        if table.size > MAX_ROWS:
+            st.caption(f"First {MAX_ROWS} of {table.size} entries.")
+
+    player.play(view, trace, cache.key(src.key, "ct", mode, ev), pos, gkey, controls,
+                name=f"{src.name}-clique-tree", extra=step_message)
 else:
     st.info("Everything left to infer fits in one clique: no message is needed." if tree.cliques
             else "Every variable is observed: nothing is left to infer.")
