@@ -43,7 +43,10 @@ RF_WORK_LIMIT = 20_000_000
 RF_FLOOR = 2_000_000
 #: beyond the floor, fields may cost this share of the run (its recorded numbers, in words)
 RF_SHARE = 0.25
-_SLOTS = 16          # in-degree slots done as plain fancy indexing; the rest by reduceat
+# in-degree slots done as plain fancy indexing; the rest by reduceat. 0: every edge goes through
+# the receiver-sorted reduceat, measured ~25% faster than 16 slots on 1k-2k nodes with 10 edges
+# per node (one gather and one reduction, against a gather, a read, an OR and a scatter per slot)
+_SLOTS = 0
 _CHUNK = 1 << 21     # most words gathered at once by the reduceat tail (16 MiB)
 
 
@@ -146,10 +149,12 @@ def receptive_fields(graph: Graph, depth: int, *, work_limit: int | None = None
     delta, reach = nxt & ~reach, nxt
     out.append(reach)
     edges = _EdgeOrder(s, r, n) if depth > 1 else None
-    for _ in range(int(depth) - 1):
+    for k in range(int(depth) - 1):
         nxt = reach.copy()
         edges.or_into(nxt, delta, delta.any(axis=1))
-        delta, reach = nxt & ~reach, nxt
+        if k < depth - 2:                   # the last round's gains are never used
+            delta = nxt & ~reach
+        reach = nxt
         out.append(reach)
     return out
 
