@@ -82,6 +82,35 @@ def test_fields_in_the_trace_and_refused_work(monkeypatch):
         assert ("receptive_field" in t.steps[0].extras) is computed
 
 
+def test_fields_are_cached_per_graph_and_stay_right():
+    recording.clear_field_cache()
+    g = random_graph(70, 200, 11)
+    other = random_graph(70, 200, 12)                   # same sizes, other edges
+    calls = []
+    real = recording.receptive_fields
+
+    def counting(*a, **k):
+        calls.append(1)
+        return real(*a, **k)
+
+    recording.receptive_fields = counting
+    try:
+        a = run_stack(g, layer="gcn", layers=3, hidden=4)
+        b = run_stack(g, layer="sage", layers=2, hidden=5, seed=3)      # fewer rounds: cached
+        c = run_stack(other, layer="gcn", layers=3, hidden=4)
+    finally:
+        recording.receptive_fields = real
+    assert len(calls) == 2                              # once per graph
+    for t, graph, depth in ((a, g, 3), (b, g, 2), (c, other, 3)):
+        for k in range(depth):
+            ex = t.steps[k].extras
+            assert ex["receptive_field"].tolist() == [len(oracle(graph, i, k + 1)) for i in range(70)]
+            assert [x.tolist() for x in ex["receptive_field_sets"]] == \
+                [oracle(graph, i, k + 1) for i in range(70)]
+            assert not ex["receptive_field"].flags.writeable     # shared: nobody may change it
+    assert a.steps[0].extras["receptive_field_sets"] is not b.steps[0].extras["receptive_field_sets"]
+
+
 @pytest.mark.parametrize("layer,opts", [("gcn", {}), ("sage", {"fanout": 3}), ("sage", {}),
                                         ("gat", {"heads": 2}), ("gin", {}), ("mpnn", {}), ("gn", {})])
 def test_recorded_equals_unrecorded_and_estimate_matches(layer, opts):
