@@ -60,6 +60,7 @@ class _Oscillation:
         self.sizes: list[float] = []
         self.flag = False
         self._last: np.ndarray | None = None
+        self._own = False                # _last is this object's buffer (not a kept reference)
 
     def push(self, d: np.ndarray) -> float:
         """``d`` = current - previous probabilities (kept, not copied, for the next
@@ -77,15 +78,23 @@ class _Oscillation:
             self.flag = bool(np.any(up & down))
         return size
 
-    def observe(self, p: np.ndarray) -> float:
+    def observe(self, p: np.ndarray, keep: bool = False) -> float:
         """The stored messages (probabilities) after an iteration; returns the largest change
-        (from the all-ones start for the first)."""
-        if self._last is None:
+        (from the all-ones start for the first). ``keep``: ``p`` stays unchanged until the
+        next call, so it is kept by reference instead of copied."""
+        first = self._last is None
+        if not first:
+            slot = self.ring[self.k % OSC_WINDOW]
+            d = np.subtract(p, self._last, out=slot if slot is not None else np.empty(self.size))
+        if keep:
+            self._last = p
+        elif self._last is None or not self._own:
             self._last = p.copy()
+        else:
+            np.copyto(self._last, p)
+        self._own = not keep
+        if first:
             return float(np.abs(p - 1.0).max(initial=0.0))
-        slot = self.ring[self.k % OSC_WINDOW]
-        d = np.subtract(p, self._last, out=slot if slot is not None else np.empty(self.size))
-        np.copyto(self._last, p)
         return self.push(d)
 
     def replay(self, stored_logs: list[np.ndarray]) -> None:
@@ -250,7 +259,10 @@ class Recorder:
                 self.ws.swap()
         else:
             msgs = self._sent_rows(sent or [])
-        change = self._osc.observe(np.exp(stored) if p_stored is None else p_stored)
+        # kept by reference: a fresh exp, or the workspace's linear messages when the step
+        # swapped its buffers (the engine writes that pair again only after the next step)
+        change = self._osc.observe(np.exp(stored) if p_stored is None else p_stored,
+                                   keep=p_stored is None or reuse)
         self.oscillating = self._osc.flag
         self.bethe = lay.bethe_log_z(self.bv, self.bf, self._scratch) if self.mode == "sum" else None
         self.steps.append(Step(
