@@ -100,6 +100,14 @@ class _EdgeOrder:
         self.s, self.r = s[head][by_rank], r[head][by_rank]
         self.bounds = np.searchsorted(rank_h[by_rank], np.arange(_SLOTS + 1))
         self.tail_s, self.tail_r = s[~head], r[~head]
+        self._tail_starts: np.ndarray | None = None
+
+    def _starts(self) -> np.ndarray:
+        """Where each receiver's run of tail edges begins (computed once)."""
+        if self._tail_starts is None:
+            r = self.tail_r
+            self._tail_starts = np.flatnonzero(np.r_[True, r[1:] != r[:-1]])
+        return self._tail_starts
 
     def or_into(self, out: np.ndarray, src: np.ndarray, active: np.ndarray | None) -> None:
         """``out[r[e]] |= src[s[e]]`` for every edge e whose sender is ``active`` (all: None)."""
@@ -112,12 +120,17 @@ class _EdgeOrder:
                 s, r = s[keep], r[keep]
             out[r] |= src[s]
         s, r = self.tail_s, self.tail_r
+        starts = None
         if active is not None and s.size:
             keep = active[s]
-            s, r = s[keep], r[keep]
+            if keep.mean() < 0.9:            # else OR-ing the few empty rows costs less than
+                s, r = s[keep], r[keep]      # compressing the edges and finding new starts
+            else:
+                starts = self._starts()
         if not s.size:
             return
-        starts = np.flatnonzero(np.r_[True, r[1:] != r[:-1]])
+        if starts is None:
+            starts = np.flatnonzero(np.r_[True, r[1:] != r[:-1]])
         per = max(1, _CHUNK // max(src.shape[1], 1))
         g0 = 0
         while g0 < starts.size:
