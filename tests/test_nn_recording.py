@@ -18,7 +18,7 @@ pytestmark = pytest.mark.usefixtures("torch_one_thread")
 
 def random_graph(n: int, e: int, seed: int, *, hub: bool = False) -> Graph:
     """Directed random edges with self-loops and duplicates allowed (and isolated nodes, as
-    they fall); ``hub`` adds 40 edges into node 0 (past the 16 in-degree slots)."""
+    they fall); ``hub`` adds 40 edges into node 0 (a long run of edges into one receiver)."""
     rng = np.random.default_rng(seed)
     s, r = rng.integers(0, n, e), rng.integers(0, n, e)
     if hub:
@@ -34,7 +34,7 @@ def oracle(g: Graph, node: int, k: int) -> list[int]:
     return sorted(nx.single_source_shortest_path_length(G, node, cutoff=k))
 
 
-# sizes across the 64-bit word boundaries; sparse to dense; with a hub past the slot loop
+# sizes across the 64-bit word boundaries; sparse to dense; with a hub
 CASES = [(1, 0, 0, False), (5, 8, 1, False), (63, 120, 2, False), (64, 64, 3, True),
          (65, 300, 4, False), (130, 200, 5, True), (150, 1500, 6, False)]
 
