@@ -18,7 +18,7 @@ pytestmark = pytest.mark.usefixtures("torch_one_thread")
 
 def random_graph(n: int, e: int, seed: int, *, hub: bool = False) -> Graph:
     """Directed random edges with self-loops and duplicates allowed (and isolated nodes, as
-    they fall); ``hub`` adds 40 edges into node 0 (past the 16 in-degree slots)."""
+    they fall); ``hub`` adds 40 edges into node 0 (a long run of edges into one receiver)."""
     rng = np.random.default_rng(seed)
     s, r = rng.integers(0, n, e), rng.integers(0, n, e)
     if hub:
@@ -34,7 +34,7 @@ def oracle(g: Graph, node: int, k: int) -> list[int]:
     return sorted(nx.single_source_shortest_path_length(G, node, cutoff=k))
 
 
-# sizes across the 64-bit word boundaries; sparse to dense; with a hub past the slot loop
+# sizes across the 64-bit word boundaries; sparse to dense; with a hub
 CASES = [(1, 0, 0, False), (5, 8, 1, False), (63, 120, 2, False), (64, 64, 3, True),
          (65, 300, 4, False), (130, 200, 5, True), (150, 1500, 6, False)]
 
@@ -80,6 +80,35 @@ def test_fields_in_the_trace_and_refused_work(monkeypatch):
         monkeypatch.setattr(recording, "RF_SHARE", share)
         t = run_stack(g, layer="gcn", layers=3, hidden=4)
         assert ("receptive_field" in t.steps[0].extras) is computed
+
+
+def test_fields_are_cached_per_graph_and_stay_right():
+    recording.clear_field_cache()
+    g = random_graph(70, 200, 11)
+    other = random_graph(70, 200, 12)                   # same sizes, other edges
+    calls = []
+    real = recording.receptive_fields
+
+    def counting(*a, **k):
+        calls.append(1)
+        return real(*a, **k)
+
+    recording.receptive_fields = counting
+    try:
+        a = run_stack(g, layer="gcn", layers=3, hidden=4)
+        b = run_stack(g, layer="sage", layers=2, hidden=5, seed=3)      # fewer rounds: cached
+        c = run_stack(other, layer="gcn", layers=3, hidden=4)
+    finally:
+        recording.receptive_fields = real
+    assert len(calls) == 2                              # once per graph
+    for t, graph, depth in ((a, g, 3), (b, g, 2), (c, other, 3)):
+        for k in range(depth):
+            ex = t.steps[k].extras
+            assert ex["receptive_field"].tolist() == [len(oracle(graph, i, k + 1)) for i in range(70)]
+            assert [x.tolist() for x in ex["receptive_field_sets"]] == \
+                [oracle(graph, i, k + 1) for i in range(70)]
+            assert not ex["receptive_field"].flags.writeable     # shared: nobody may change it
+    assert a.steps[0].extras["receptive_field_sets"] is not b.steps[0].extras["receptive_field_sets"]
 
 
 @pytest.mark.parametrize("layer,opts", [("gcn", {}), ("sage", {"fanout": 3}), ("sage", {}),

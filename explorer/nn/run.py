@@ -26,7 +26,7 @@ from explorer.nn.features import check_features, default_features
 from explorer.nn.pyg_import import load_pyg_state_dict
 from explorer.nn import recording
 from explorer.nn.recording import (RF_WORK_LIMIT, check_trace_budget, estimate_trace_bytes,
-                                   field_members, field_sizes, receptive_fields, rf_budget)
+                                   field_extras, receptive_fields, rf_budget)
 from explorer.nn.stack import GNNStack, conv_specs
 from explorer.trace import TRACE_BUDGET, Step, Trace
 
@@ -74,7 +74,7 @@ def _split(ids: np.ndarray) -> tuple[Any, Any]:
     return ids >= 0, ids < 0
 
 
-def _layer_step(k: int, kind: str, rec: dict, state: np.ndarray, rf: list | None, n: int,
+def _layer_step(k: int, kind: str, rec: dict, state: np.ndarray, rf: list[dict] | None, n: int,
                 last: bool) -> Step:
     ids = rec["edge_ids"].numpy()
     real, loop = _split(ids)
@@ -93,9 +93,7 @@ def _layer_step(k: int, kind: str, rec: dict, state: np.ndarray, rf: list | None
         if name in rec:
             extras[name] = rec[name].numpy()
     if rf is not None:
-        extras["receptive_field"] = field_sizes(rf[k])
-        if n <= RF_SET_LIMIT:
-            extras["receptive_field_sets"] = [field_members(rf[k], i) for i in range(n)]
+        extras.update(rf[k])
     agg = rec["aggregates"].numpy()
     width = "x".join(str(d) for d in agg.shape[1:])
     note = (f"{'Step' if kind == 'mpnn' else 'Layer'} {k + 1}: {n_real} edges sent messages"
@@ -192,7 +190,7 @@ def run_stack(graph: Graph, *, layer: str = "gcn", layers: int = 2, hidden: int 
             ew = None if graph.edge_weight is None else torch.tensor(graph.edge_weight, dtype=torch.float32)
             out, states, pooled, weights_ = model(x, ei, ew, recorders=recs)
     states_np = [s.numpy().astype(np.float64) for s in states]
-    rf = receptive_fields(graph, layers, work_limit=rf_budget(est)) if record else None
+    rf = field_extras(graph, layers, work_limit=rf_budget(est), set_limit=RF_SET_LIMIT) if record else None
     rf_notice = None
     if record and rf is None:
         rf_notice = (f"receptive fields were not computed: every node's field on {graph.n_nodes:,} "

@@ -68,15 +68,36 @@ class Workspace:
             (then ``lin_ok``; False when some were recomputed in the log domain).
         scratch: ``[largest group table]`` for max-product products (max mode only).
         zero: True once a zero message entry may appear (exact zero counting on).
+        ready: True when ``x`` already holds ``exp`` of the var -> factor messages the next
+            :meth:`Layout.factor_to_var` receives (a recorder computed it for the factor
+            beliefs into :meth:`spare_x` and called :meth:`swap`); that call then skips its
+            ``exp`` pass.
     """
 
     def __init__(self, lay: "Layout", mode: str = "sum"):
+        self.S = lay.S
         self.xl = np.empty(2 * lay.S)            # x then lin, back to back (the recorder's rows)
         self.x, self.lin = self.xl[:lay.S], self.xl[lay.S:]
+        self._alt: np.ndarray | None = None      # a second [x, lin] pair, made on first use
+        self.ready = False
         self.lin_ok = False
         big = max((g["size"] for g in lay.groups if g["arity"] > 1), default=0)
         self.scratch = np.empty(big if mode == "max" else 0)
         self.zero = lay.has_zero
+
+    def spare_x(self) -> np.ndarray:
+        """The ``x`` part of the other ``[x, lin]`` pair (nothing reads it until :meth:`swap`)."""
+        if self._alt is None:
+            self._alt = np.empty(2 * self.S)
+        return self._alt[:self.S]
+
+    def swap(self) -> None:
+        """Make the other pair current, its ``x`` (filled by the caller) ready for the next
+        :meth:`Layout.factor_to_var`."""
+        self.spare_x()
+        self.xl, self._alt = self._alt, self.xl
+        self.x, self.lin = self.xl[:self.S], self.xl[self.S:]
+        self.ready = True
 
 
 class Layout:
@@ -369,7 +390,9 @@ class Layout:
         """``[S]`` new normalised log factor->var messages from var->factor messages ``n``."""
         out = np.empty(self.S) if out is None else out
         x, lin = ws.x, ws.lin
-        np.exp(n, out=x)
+        if not ws.ready:
+            np.exp(n, out=x)
+        ws.ready = False
         for gr in self.groups:
             a, g, T = gr["arity"], gr["G"], self.group_view(self.T, gr)
             if a == 0:
@@ -531,12 +554,13 @@ class Layout:
             ent = -float((e * self._rec["wdeg"]).sum())
             if not np.isfinite(ent):
                 ent = -float(np.sum(self._rec["wdeg"] * e, where=bv > 0))
-            kl = np.log(bf, out=scratch)
-            kl -= self.logT
-            kl *= bf
-            klsum = float(kl.sum())
+            # sum bf (log bf - log f) as two dot products (reads only; einsum, not BLAS)
+            lb = np.log(bf, out=scratch)
+            klsum = float(np.einsum("i,i->", bf, lb)) - float(np.einsum("i,i->", bf, self.logT))
             if not np.isfinite(klsum):
-                klsum = float(np.sum(kl, where=bf > 0))
+                lb -= self.logT
+                lb *= bf
+                klsum = float(np.sum(lb, where=bf > 0))
         return ent - klsum
 
     # ------------------------------------------------------------------ external views (recording)

@@ -60,6 +60,7 @@ class _Oscillation:
         self.sizes: list[float] = []
         self.flag = False
         self._last: np.ndarray | None = None
+        self._own = False                # _last is this object's buffer (not a kept reference)
 
     def push(self, d: np.ndarray) -> float:
         """``d`` = current - previous probabilities (kept, not copied, for the next
@@ -77,15 +78,23 @@ class _Oscillation:
             self.flag = bool(np.any(up & down))
         return size
 
-    def observe(self, p: np.ndarray) -> float:
+    def observe(self, p: np.ndarray, keep: bool = False) -> float:
         """The stored messages (probabilities) after an iteration; returns the largest change
-        (from the all-ones start for the first)."""
-        if self._last is None:
+        (from the all-ones start for the first). ``keep``: ``p`` stays unchanged until the
+        next call, so it is kept by reference instead of copied."""
+        first = self._last is None
+        if not first:
+            slot = self.ring[self.k % OSC_WINDOW]
+            d = np.subtract(p, self._last, out=slot if slot is not None else np.empty(self.size))
+        if keep:
+            self._last = p
+        elif self._last is None or not self._own:
             self._last = p.copy()
+        else:
+            np.copyto(self._last, p)
+        self._own = not keep
+        if first:
             return float(np.abs(p - 1.0).max(initial=0.0))
-        slot = self.ring[self.k % OSC_WINDOW]
-        d = np.subtract(p, self._last, out=slot if slot is not None else np.empty(self.size))
-        np.copyto(self._last, p)
         return self.push(d)
 
     def replay(self, stored_logs: list[np.ndarray]) -> None:
@@ -143,27 +152,31 @@ class Recorder:
         self._n_new = None
 
     # ------------------------------------------------------------------ figures
-    def _fb(self, new: np.ndarray, n_new: np.ndarray | None, avoid: int) -> tuple[np.ndarray, int]:
-        """Factor beliefs of the messages ``new`` into the buffer other than ``avoid``."""
+    def _fb(self, new: np.ndarray, n_new: np.ndarray | None, avoid: int,
+            x: np.ndarray | None = None) -> tuple[np.ndarray, int]:
+        """Factor beliefs of the messages ``new`` into the buffer other than ``avoid``
+        (``x``: where to put ``exp`` of the var -> factor messages, when the caller keeps it)."""
         lay = self.lay
         if not self._bufs:
             self._bufs = [np.empty(lay.Sv + lay.St), np.empty(lay.Sv + lay.St)]
         if n_new is None:
             n_new = lay.var_to_factor(new, lay.totals(new, self.ws), self.ws)
         slot = 1 - avoid if avoid in (0, 1) else 0
-        return lay.factor_beliefs(n_new, out=self._bufs[slot][lay.Sv:]), slot
+        x = None if x is None else np.exp(n_new, out=x)
+        return lay.factor_beliefs(n_new, x, out=self._bufs[slot][lay.Sv:]), slot
 
     def _set_beliefs(self, bv: np.ndarray, new: np.ndarray, n_new: np.ndarray | None,
-                     prev_new: np.ndarray | None, dv: float | None = None) -> float:
+                     prev_new: np.ndarray | None, dv: float | None = None,
+                     x: np.ndarray | None = None) -> float:
         """New beliefs; returns the largest change of any belief (``prev_new``: the messages
         behind the current factor beliefs when those were skipped; ``dv``: the variable
-        beliefs' change when already known)."""
+        beliefs' change when already known; ``x``: see :meth:`_fb`)."""
         dv = _change(bv, self.bv) if dv is None else dv
         self.bv = bv
         old_bf, old_slot = self.bf, self._slot
         if old_bf is None:
             old_bf, old_slot = self._fb(prev_new, None, -1)
-        self.bf, self._slot = self._fb(new, n_new, old_slot)
+        self.bf, self._slot = self._fb(new, n_new, old_slot, x)
         return max(dv, _change(self.bf, old_bf, self._scratch))
 
     def _states(self) -> Ragged:
@@ -210,8 +223,13 @@ class Recorder:
         self._prev_new, self._n_new = self._new, n_new
         self._new = new if parallel is not None else new.copy()
         bv = lay.var_beliefs(tot if tot is not None else lay.totals(new, self.ws))
+        # a parallel step whose var -> factor messages n_new the engine sends next: their exp,
+        # needed for the factor beliefs, goes to the workspace's spare x, which the engine
+        # then uses instead of computing it again (see Workspace.swap)
+        reuse = self.record and parallel is not None and n_new is not None
         if self.record:
-            self.residual = self._set_beliefs(bv, self._new, n_new, self._prev_new)
+            self.residual = self._set_beliefs(bv, self._new, n_new, self._prev_new,
+                                              x=self.ws.spare_x() if reuse else None)
         else:
             dv = _change(bv, self.bv)
             if dv <= self.tol:
@@ -237,9 +255,14 @@ class Recorder:
             else:
                 p_stored = b if stored is new else None
             msgs = self._rows(*lay.message_values(pair, self._arena.get(pair.size)))
+            if reuse:
+                self.ws.swap()
         else:
             msgs = self._sent_rows(sent or [])
-        change = self._osc.observe(np.exp(stored) if p_stored is None else p_stored)
+        # kept by reference: a fresh exp, or the workspace's linear messages when the step
+        # swapped its buffers (the engine writes that pair again only after the next step)
+        change = self._osc.observe(np.exp(stored) if p_stored is None else p_stored,
+                                   keep=p_stored is None or reuse)
         self.oscillating = self._osc.flag
         self.bethe = lay.bethe_log_z(self.bv, self.bf, self._scratch) if self.mode == "sum" else None
         self.steps.append(Step(
