@@ -57,7 +57,8 @@ from explorer.graph import Graph
 
 __all__ = ["Store", "Budget", "BUDGETS", "STORES", "cached", "estimate_bytes", "samples",
            "sample_graph", "upload_graph", "sample_model", "upload_model", "layout",
-           "graph_figure", "clear", "stats"]
+           "graph_figure", "clear", "stats", "exact_cost", "exact_within_budget",
+           "EXACT_BUDGET"]
 
 MB = 1 << 20
 
@@ -388,6 +389,90 @@ def exact(_fg: Any, source: str, evidence: tuple[tuple[int, int], ...]) -> dict:
     from explorer import pgm
 
     return pgm.exact_inference(_fg, evidence=dict(evidence))
+
+
+#: the most work (table entries touched, see :func:`exact_cost`) the Belief propagation page
+#: spends on exact inference by itself; above it the page says it skipped (the CLI has no budget)
+EXACT_BUDGET = 10_000_000
+#: the fixed cost of one elimination step in entry-equivalents (Python overhead per step)
+STEP_COST = 500
+
+
+def _engine_passes(n_vars: int) -> int:
+    """How many elimination passes ``pgm.exact_inference`` makes: a clique-tree engine two
+    calibrations (sum and max) of two sweeps each; the per-variable baseline one sum and one
+    max elimination per variable."""
+    from explorer import pgm
+
+    module = getattr(pgm.exact_inference, "__module__", "") or ""
+    return 4 if module.endswith("junction") else 2 * max(n_vars, 1)
+
+
+def exact_cost(fg: Any, evidence: tuple[tuple[int, int], ...] = (),
+               budget: float | None = None) -> float:
+    """An estimate of the work of exact inference on ``fg``: the table entries of every step of
+    a greedy min-degree elimination order (plus :data:`STEP_COST` per step), times the number of
+    passes the engine makes. Linear-logarithmic in the model; stops counting once past
+    ``budget`` (the result is then some value above it).
+
+    >>> from explorer import pgm
+    >>> exact_cost(pgm.load_model("asia")) > 0
+    True
+    """
+    import heapq
+
+    observed = {int(v) for v, _ in evidence}
+    cards = fg.cards
+    n = len(cards)
+    passes = _engine_passes(n)
+    free = [v for v in range(n) if v not in observed]
+    if budget is not None and passes * len(free) * STEP_COST > budget:
+        return float(passes * len(free) * STEP_COST)
+    adj: dict[int, set[int]] = {v: set() for v in free}
+    for f in fg.factors:
+        scope = [v for v in f.scope if v not in observed]
+        for a in scope:
+            adj[a].update(b for b in scope if b != a)
+    heap = [(len(adj[v]), v) for v in free]
+    heapq.heapify(heap)
+    done: set[int] = set()
+    total = 0.0
+    while heap:
+        deg, v = heapq.heappop(heap)
+        if v in done or deg != len(adj[v]):
+            continue  # stale entry
+        done.add(v)
+        nb = adj.pop(v)
+        entries = float(cards[v])
+        for u in nb:
+            entries *= cards[u]
+        total += passes * (entries + STEP_COST)
+        if budget is not None and total > budget:
+            return total
+        for u in nb:
+            adj[u].discard(v)
+            adj[u].update(w for w in nb if w != u)
+            heapq.heappush(heap, (len(adj[u]), u))
+    return total
+
+
+def exact_within_budget(fg: Any, source: str, evidence: tuple[tuple[int, int], ...],
+                        budget: float = EXACT_BUDGET) -> tuple[dict | None, str | None]:
+    """Exact inference for a page that starts it by itself: ``(result, None)``, or
+    ``(None, why it was skipped)`` when :func:`exact_cost` is over ``budget`` or the engine
+    refuses the model as too large. Other errors propagate."""
+    from explorer.errors import TooLargeError
+
+    cost = exact_cost(fg, evidence, budget)
+    if cost > budget:
+        return None, (f"Exact marginals skipped: exact inference on this model would touch "
+                      f"about {cost:,.0f} table entries or more, over this page's budget of "
+                      f"{budget:,.0f}, so the page compares BP with nothing. For the exact "
+                      "answer run `python -m explorer exact` on the file.")
+    try:
+        return exact(fg, source, evidence), None
+    except TooLargeError as e:
+        return None, f"Exact marginals skipped: {e}"
 
 
 @cached("runs")
