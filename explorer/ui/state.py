@@ -182,6 +182,8 @@ class View:
         self.choices = {n: r for n, r in COMMON_RULES.items() if n in self.defaults}
         self.choices.update(choices or {})
         self.rejected: list[str] = []
+        self._link: dict[str, tuple[Any, str]] = {}  # name -> (value, text) read from the URL
+        self.notes: Any = None  # where shell.frame shows the notes (filled again by sync)
         self._load()
         st.session_state["_view"] = self  # the page's view, synced by guard.attempt on errors
 
@@ -276,6 +278,7 @@ class View:
                     kept[name] = value
             if entering and name in qp:
                 kept[name] = self._from_url(name, kept[name], qp)
+                self._link[name] = (kept[name], qp[name])
             ss[key] = list(kept[name]) if isinstance(kept[name], list) else kept[name]
 
     def _from_url(self, name: str, fallback: Any, qp: Any) -> Any:
@@ -312,6 +315,19 @@ class View:
             ok, value = self.valid(name, ss.get(self.key(name)))
             if ok:
                 kept[name] = value
+        # a value from the link that the page had to change (a node or step the graph or run
+        # does not have, a colour it cannot show) is reported like a rejected one
+        changed = [f"{n}={text[:40]} (now {format_value(kept.get(n))})"
+                   for n, (value, text) in self._link.items()
+                   if kept.get(n) != value
+                   and not any(r.startswith(f"{n}=") for r in self.rejected)]
+        self._link = {}
+        if changed:
+            self.rejected.extend(changed)
+            if self.notes is not None:
+                from explorer.ui.shell import show_rejected
+
+                show_rejected(self, self.notes)
         want = self.url_params()
         have = {k: st.query_params[k] for k in st.query_params}
         if have != want:

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from explorer import viz
+from explorer.pgm.chain import NAIVE_MAX_TERMS
 from explorer.ui import cache, player, shell
 from explorer.ui.guard import attempt
 from explorer.ui.state import View
@@ -19,10 +20,25 @@ marginal comes out of the same 2(n−1) messages.
 
 view = View("ve", {"n": 5, "k": 2, **player.DEFAULTS, "node": 1},
             choices={"n": lambda n: 2 <= n <= 12, "k": lambda k: 2 <= k <= 4})
+
+
+def _largest(base_max: int, ok) -> int:
+    """The largest value up to ``base_max`` the engine accepts (k^n <= its naive-sum limit)."""
+    return max(v for v in range(2, base_max + 1) if ok(v))
+
+
+LIMIT = NAIVE_MAX_TERMS
+if int(view["k"]) ** int(view["n"]) > LIMIT:  # a link asking for a chain the engine refuses
+    fit = _largest(12, lambda n: int(view["k"]) ** n <= LIMIT)
+    view.rejected.append(f"n={view['n']} with k={view['k']} (k^n above {LIMIT:,}; n set to {fit})")
+    view.set("n", fit)
 controls = shell.frame(view, "Variable elimination", INTRO)
 with controls:
-    st.slider("Chain length n", 2, 12, key=view.key("n"))
-    st.slider("States per variable k", 2, 4, key=view.key("k"))
+    # each slider is bounded by the other's value, so no combination the engine refuses is offered
+    st.slider("Chain length n", 2, _largest(12, lambda n: int(view["k"]) ** n <= LIMIT),
+              key=view.key("n"))
+    st.slider("States per variable k", 2, _largest(4, lambda k: k ** int(view["n"]) <= LIMIT),
+              key=view.key("k"))
 n, k = int(view["n"]), int(view["k"])
 demo = attempt("run the chain demo", cache.chain_demo, n, k)
 
