@@ -35,10 +35,27 @@ SESSIONS = [  # (page, settings in the link, a graph file to upload first or Non
     ("belief_propagation", {"sample": "chain_bn", "mode": "max", "tol": "1e-06",
                             "max_iter": "50"}, None),
     ("belief_propagation", {"sample": "four_cycle", "damping": "0.3", "max_iter": "200"}, None),
-    ("belief_propagation", {"sample": "asia", "updates": "seqfix", "seed": "7"}, None),
-    ("neural", {"sample": "caffeine", "layer": "gat", "heads": "2", "hidden": "8", "layers": "4"}, None),
+    ("belief_propagation", {"sample": "sachs", "updates": "seqfix", "seed": "7"}, None),
+    ("neural", {"sample": "caffeine", "layer": "gat", "heads": "4", "hidden": "8", "layers": "4"}, None),
     ("neural", {"layers": "4", "hidden": "8"}, ("square.edgelist", "a b\nb c\nc d\nd a\n")),
 ]
+
+
+RUNNING = ("[data-testid='stStatusWidgetRunningIcon'], "
+           "[data-testid='stStatusWidgetRunningManIcon']")
+
+
+async def _idle(page):
+    """Wait until the session's run has finished (the status widget's running icon is gone)."""
+    await page.wait_for_timeout(600)
+    await page.wait_for_function(f"() => !document.querySelector(\"{RUNNING}\")",
+                                 timeout=180_000)
+    await page.wait_for_load_state("networkidle")
+
+
+def _picker(page):
+    """The sample picker's text box (its value is the chosen option's title)."""
+    return page.locator("[data-testid='stSelectbox'] input[aria-label='Sample']").first
 
 
 def _params(url):
@@ -58,9 +75,10 @@ async def _session(browser, base, page_name, settings, upload, tmp_path, log):
             path.write_text(upload[1])
             await page.locator("[data-testid='stFileUploaderDropzoneInput']").first \
                 .set_input_files(str(path))
-            await page.get_by_text(f"Your upload: {upload[0]}").first.wait_for(timeout=180_000)
+            await async_api.expect(_picker(page)).to_have_value(f"Your upload: {upload[0]}",
+                                                                 timeout=180_000)
             want.pop("sample", None)  # an upload is never in the link
-        await page.wait_for_load_state("networkidle")
+        await _idle(page)
         got = _params(page.url)
         log.append((page_name, 0, got, want))
         for i in range(1, STEPS + 1):
@@ -70,11 +88,11 @@ async def _session(browser, base, page_name, settings, upload, tmp_path, log):
             await button.click()
             await page.wait_for_url(lambda u, i=i: _params(u).get("step") == str(i),
                                     timeout=180_000)
-            await page.wait_for_load_state("networkidle")
+            await _idle(page)
             got = _params(page.url)
             errors = await page.locator("[data-testid='stAlertContentError'], "
                                         "[data-testid='stException']").count()
-            kept = (await page.get_by_text(f"Your upload: {upload[0]}").count() > 0
+            kept = (await _picker(page).input_value() == f"Your upload: {upload[0]}"
                     if upload else True)
             log.append((page_name, i, got, {**want, "step": str(i)}, errors, kept))
     except Exception:
