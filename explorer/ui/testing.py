@@ -179,6 +179,7 @@ class Session:
         self.page = ""
         self.query = ""
         self.widgets: dict[str, str] = {}  # user key -> widget id
+        self.disabled: set[str] = set()  # user keys of widgets drawn disabled in the last run
         self.errors: list[str] = []
 
     async def __aenter__(self) -> "Session":
@@ -227,9 +228,15 @@ class Session:
         elif kind == "alert" and el.alert.format == 1:  # ERROR
             self.errors.append(f"error: {el.alert.body[:200]}")
         elif kind is not None:
-            wid = getattr(getattr(el, kind), "id", "")
+            proto = getattr(el, kind)
+            wid = getattr(proto, "id", "")
             if isinstance(wid, str) and wid.startswith("$$ID-"):
-                self.widgets[wid.split("-", 2)[-1]] = wid
+                key = wid.split("-", 2)[-1]
+                self.widgets[key] = wid
+                if getattr(proto, "disabled", False):
+                    self.disabled.add(key)
+                else:
+                    self.disabled.discard(key)
 
     async def open(self, page: str, query: str = "") -> float:
         """Open ``page`` (a page file's stem, "" for home) with ``query``; seconds taken."""
