@@ -1,38 +1,287 @@
-"""Every Streamlit cache of the app, in one module (so a caching API change touches one file).
+"""Every cache of the app, in one module, bounded in entries, in bytes and in time.
 
-Rules:
-- ``st.cache_data`` on thin wrappers whose arguments are hashable settings plus a short content
-  key (``"sample:karate"``, ``"upload:<sha1>"``); the objects themselves are passed with an
-  underscore prefix so Streamlit does not hash them.
-- ``st.cache_resource`` only where a copy would be wrong or wasteful: torch modules, and the
-  large Plotly figures, which are never mutated after they are built.
-- Engines are looked up through their modules at call time (``nn.run_stack``), so a test can
-  count the calls; a rerun that changes only the step or the selected node calls no engine.
+Why not ``st.cache_data`` / ``st.cache_resource``: both record every Streamlit element call made
+inside the cached function and replay it on a hit. A progress bar created by the page and
+updated from inside the computation therefore breaks every *second* visit
+(``CacheReplayClosureError``), and neither cache can refuse a value by its size. The caches here
+are plain, thread-safe, process-wide LRU stores (:class:`Store`) that never touch Streamlit:
+
+- a progress callback passed as an underscore argument (``_progress=``) is called while the
+  value is computed and never on a hit, so it may update an element the page created outside;
+- the key is made of the arguments whose names do not start with ``_`` (settings plus a short
+  content key such as ``"sample:karate"`` or ``"upload:<sha1>"``); ``bytes`` arguments (uploaded
+  files) are keyed by their SHA-256, never kept as keys;
+- ``copy=True`` stores keep a pickle (each hit gets its own copy, as ``st.cache_data`` did) and
+  count its exact length; ``copy=False`` stores (torch modules, Plotly figures: read-only and
+  shared between sessions) count :func:`estimate_bytes` of the object;
+- a value larger than the store's per-entry budget is returned but not kept (counted in
+  ``Store.skipped``); a store evicts its least recently used entries beyond ``max_entries`` or
+  ``max_bytes``, and entries older than ``ttl`` seconds;
+- two sessions asking for the same missing key compute it once (the second waits);
+- an exception is never cached.
+
+Budgets (per store; the sum bounds what the caches can pin, about 0.9 GB):
+
+==============  =======  =========  ==========  ======
+store           entries  bytes      one entry   ttl
+==============  =======  =========  ==========  ======
+inputs          64       64 MB      16 MB       none
+uploads         16       96 MB      24 MB       2 h
+layouts         256      32 MB      8 MB        2 h
+figures         48       192 MB     32 MB       1 h
+runs            64       256 MB     32 MB       1 h
+sweeps          16       128 MB     32 MB       1 h
+models          8        64 MB      16 MB       1 h
+weights         8        64 MB      16 MB       2 h
+==============  =======  =========  ==========  ======
+
+Engines are looked up through their modules at call time (``nn.run_stack``), so a test can
+count the calls; a rerun that changes only the step or the selected node calls no engine.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+import hashlib
+import inspect
+import pickle
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any, Callable, Hashable
 
 import numpy as np
-import streamlit as st
 
 from explorer.graph import Graph
 
-__all__ = ["samples", "sample_graph", "upload_graph", "sample_model", "upload_model", "layout",
-           "graph_figure", "clear"]
+__all__ = ["Store", "Budget", "BUDGETS", "STORES", "cached", "estimate_bytes", "samples",
+           "sample_graph", "upload_graph", "sample_model", "upload_model", "layout",
+           "graph_figure", "clear", "stats", "exact_cost", "exact_within_budget",
+           "EXACT_BUDGET"]
 
-_DATA = dict(show_spinner=False, max_entries=64)
+MB = 1 << 20
+
+
+@dataclass(frozen=True)
+class Budget:
+    """How much one store may hold: entries, total bytes, bytes of one entry, age in seconds."""
+
+    max_entries: int
+    max_bytes: int
+    item_bytes: int
+    ttl: float | None = None
+
+
+#: the documented budgets (see the module docstring)
+BUDGETS: dict[str, Budget] = {
+    "inputs": Budget(64, 64 * MB, 16 * MB),
+    "uploads": Budget(16, 96 * MB, 24 * MB, ttl=2 * 3600),
+    "layouts": Budget(256, 32 * MB, 8 * MB, ttl=2 * 3600),
+    "figures": Budget(48, 192 * MB, 32 * MB, ttl=3600),
+    "runs": Budget(64, 256 * MB, 32 * MB, ttl=3600),
+    "sweeps": Budget(16, 128 * MB, 32 * MB, ttl=3600),
+    "models": Budget(8, 64 * MB, 16 * MB, ttl=3600),
+    "weights": Budget(8, 64 * MB, 16 * MB, ttl=2 * 3600),
+}
+
+
+# ---------------------------------------------------------------------- sizes
+def estimate_bytes(obj: Any, *, _seen: set[int] | None = None, _depth: int = 0) -> int:
+    """A lower-bound estimate of the memory ``obj`` holds: numpy ``nbytes``, torch
+    ``numel * element_size``, ``len`` of bytes and strings, walked through containers, plain
+    objects, torch modules and Plotly figures (each object counted once).
+
+    >>> estimate_bytes(np.zeros((10, 10)))
+    800
+    """
+    seen = _seen if _seen is not None else set()
+    if id(obj) in seen or _depth > 60:
+        return 0
+    seen.add(id(obj))
+    if obj is None or isinstance(obj, (bool, int, float, complex)):
+        return 16
+    if isinstance(obj, (bytes, bytearray, memoryview)):
+        return len(obj)
+    if isinstance(obj, str):
+        return len(obj)
+    if isinstance(obj, np.ndarray):
+        return int(obj.nbytes)
+    if isinstance(obj, np.generic):
+        return int(obj.nbytes)
+    rec = functools.partial(estimate_bytes, _seen=seen, _depth=_depth + 1)
+    if isinstance(obj, dict):
+        return 64 + sum(rec(k) + rec(v) for k, v in obj.items())
+    if isinstance(obj, (list, tuple, set, frozenset)):
+        return 56 + sum(rec(v) for v in obj)
+    mod = type(obj).__module__ or ""
+    if mod.startswith("torch"):
+        try:
+            import torch
+        except ImportError:  # pragma: no cover - torch is a dependency
+            torch = None
+        if torch is not None and isinstance(obj, torch.Tensor):
+            return int(obj.numel() * obj.element_size())
+        if torch is not None and isinstance(obj, torch.nn.Module):
+            return 256 + sum(rec(t) for t in obj.state_dict(keep_vars=True).values())
+    if mod.startswith("plotly"):
+        from plotly.basedatatypes import BaseFigure
+
+        if isinstance(obj, BaseFigure):
+            return (rec(obj._data) + rec(obj._layout)
+                    + sum(rec(getattr(f, "_props", None)) for f in obj._frame_objs))
+    fields = getattr(obj, "__dict__", None)
+    total = 56
+    if isinstance(fields, dict):
+        total += sum(rec(v) for v in fields.values())
+    for name in getattr(type(obj), "__slots__", ()) or ():
+        total += rec(getattr(obj, name, None))
+    return total
+
+
+def _key_part(value: Any) -> Hashable:
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return ("sha256", hashlib.sha256(value).hexdigest())
+    if value is None or isinstance(value, (str, bool, int, float)):
+        return value
+    if isinstance(value, (tuple, list)):
+        return tuple(_key_part(v) for v in value)
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"cache keys must be plain settings, found {type(value).__name__}; pass "
+                    "objects with an underscore-prefixed argument name and a content key")
+
+
+# ---------------------------------------------------------------------- the store
+class Store:
+    """A thread-safe LRU cache bounded by entries, bytes, one entry's bytes and age.
+
+    Args:
+        name: what the store holds (for :func:`stats`).
+        budget: its limits.
+        copy: keep a pickle and return a fresh copy on every hit (data); False keeps the object
+            itself and returns it shared (read-only resources: torch modules, figures).
+    """
+
+    def __init__(self, name: str, budget: Budget, *, copy: bool = True) -> None:
+        self.name = name
+        self.budget = budget
+        self.copy = copy
+        self._lock = threading.Lock()
+        self._entries: OrderedDict[Hashable, tuple[float, int, Any]] = OrderedDict()
+        self._busy: dict[Hashable, threading.Event] = {}
+        self.bytes = 0
+        self.hits = self.misses = self.skipped = 0
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self.bytes = 0
+
+    def _drop(self, key: Hashable) -> None:
+        _, size, _ = self._entries.pop(key)
+        self.bytes -= size
+
+    def _lookup(self, key: Hashable) -> tuple[bool, Any]:
+        entry = self._entries.get(key)
+        if entry is None:
+            return False, None
+        stamp, _, payload = entry
+        ttl = self.budget.ttl
+        if ttl is not None and time.monotonic() - stamp > ttl:
+            self._drop(key)
+            return False, None
+        self._entries.move_to_end(key)
+        return True, payload
+
+    def _put(self, key: Hashable, size: int, payload: Any) -> None:
+        if key in self._entries:
+            self._drop(key)
+        self._entries[key] = (time.monotonic(), size, payload)
+        self.bytes += size
+        b = self.budget
+        while self._entries and (len(self._entries) > b.max_entries or self.bytes > b.max_bytes):
+            self._drop(next(iter(self._entries)))
+
+    def _out(self, payload: Any) -> Any:
+        return pickle.loads(payload) if self.copy else payload
+
+    def get(self, key: Hashable, compute: Callable[[], Any]) -> Any:
+        """The value under ``key``, computed by ``compute()`` (once) when missing."""
+        while True:
+            with self._lock:
+                found, payload = self._lookup(key)
+                if found:
+                    self.hits += 1
+                    return self._out(payload)
+                waiting = self._busy.get(key)
+                if waiting is None:
+                    self._busy[key] = threading.Event()
+                    self.misses += 1
+                    break
+            waiting.wait(600)  # another session computes it; then look again
+        try:
+            value = compute()
+            if self.copy:
+                payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+                size = len(payload)
+            else:
+                payload, size = value, estimate_bytes(value)
+            with self._lock:
+                if size <= self.budget.item_bytes:
+                    self._put(key, size, payload)
+                else:
+                    self.skipped += 1
+            return self._out(payload) if self.copy else value
+        finally:
+            with self._lock:
+                self._busy.pop(key).set()
+
+
+#: every store, by name
+STORES: dict[str, Store] = {name: Store(name, b, copy=name not in ("figures", "models"))
+                            for name, b in BUDGETS.items()}
+
+
+def cached(store: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Cache a function in the named store, keyed by its arguments not starting with ``_``
+    (and by the function's name)."""
+    target = STORES[store]
+
+    def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
+        sig = inspect.signature(fn)
+
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            bound = sig.bind(*args, **kwargs)
+            bound.apply_defaults()
+            key = (fn.__name__,) + tuple((n, _key_part(v)) for n, v in bound.arguments.items()
+                                         if not n.startswith("_"))
+            return target.get(key, lambda: fn(*bound.args, **bound.kwargs))
+
+        wrapper.store = target  # type: ignore[attr-defined]
+        return wrapper
+
+    return decorate
 
 
 def clear() -> None:
     """Forget every cached value (tests; the app never needs it)."""
-    st.cache_data.clear()
-    st.cache_resource.clear()
+    for s in STORES.values():
+        s.clear()
+
+
+def stats() -> dict[str, dict[str, int]]:
+    """Entries, bytes, hits, misses and values too large to keep, per store."""
+    return {n: {"entries": len(s), "bytes": s.bytes, "hits": s.hits, "misses": s.misses,
+                "skipped": s.skipped} for n, s in STORES.items()}
 
 
 # ---------------------------------------------------------------------- inputs
-@st.cache_data(**_DATA)
+@cached("inputs")
 def samples(kind: str | None = None) -> list:
     """The sample index entries of ``kind`` (see :func:`explorer.io.list_samples`)."""
     from explorer import io
@@ -40,7 +289,7 @@ def samples(kind: str | None = None) -> list:
     return io.list_samples(kind)
 
 
-@st.cache_data(**_DATA)
+@cached("inputs")
 def sample_graph(name: str) -> Graph:
     """A sample graph by name."""
     from explorer import io
@@ -48,15 +297,15 @@ def sample_graph(name: str) -> Graph:
     return io.load_graph(name)
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
+@cached("uploads")
 def upload_graph(data: bytes, filename: str) -> Graph:
-    """An uploaded graph file (format from the file name's extension)."""
+    """An uploaded graph file (format from the file name's extension; keyed by content hash)."""
     from explorer import io
 
     return io.read_graph_bytes(data, filename)
 
 
-@st.cache_data(**_DATA)
+@cached("inputs")
 def sample_model(name: str) -> Any:
     """A sample graphical model by name (a factor graph)."""
     from explorer import pgm
@@ -64,7 +313,7 @@ def sample_model(name: str) -> Any:
     return pgm.load_model(name)
 
 
-@st.cache_data(**_DATA)
+@cached("inputs")
 def builtin_model(name: str) -> Any:
     """The built-in model used when the sample index has none (``"ising4"``)."""
     from explorer import pgm
@@ -72,16 +321,16 @@ def builtin_model(name: str) -> Any:
     return pgm.ising_grid(4, 4, coupling=0.8, field=1.0, noise=0.2, seed=0)[0]
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
+@cached("uploads")
 def upload_model(data: bytes, filename: str) -> Any:
-    """An uploaded graphical model (UAI, BIF, XMLBIF)."""
+    """An uploaded graphical model (UAI, BIF, XMLBIF; keyed by content hash)."""
     from explorer import pgm
 
     return pgm.read_model_bytes(data, filename)
 
 
 # ---------------------------------------------------------------------- layouts and figures
-@st.cache_data(**_DATA)
+@cached("layouts")
 def layout(_graph: Graph, key: str, method: str = "auto", seed: int = 0) -> np.ndarray:
     """Node positions ``[N, 2]`` for the graph named by ``key``; computed once per graph."""
     from explorer.viz import layout as viz_layout
@@ -96,7 +345,7 @@ def layout_names() -> list[str]:
     return list(LAYOUTS)
 
 
-@st.cache_resource(show_spinner=False, max_entries=32)
+@cached("figures")
 def graph_figure(_graph: Graph, key: str, _pos: np.ndarray, pos_key: str,
                  selected: int | None = None, by_label: bool = True) -> Any:
     """The plain drawing of a graph (no run yet), coloured by the class ``y`` when it has one
@@ -108,7 +357,7 @@ def graph_figure(_graph: Graph, key: str, _pos: np.ndarray, pos_key: str,
                  color_title="class y" if color is not None else None)
 
 
-@st.cache_resource(show_spinner=False, max_entries=48)
+@cached("figures")
 def trace_figure(_trace: Any, tkey: str, _pos: np.ndarray, pkey: str, color_by: str,
                  selected: int | None, step: int, frame_ms: int = 700) -> Any:
     """The animated view of a run (one frame per step). Read-only: shared between sessions."""
@@ -124,7 +373,7 @@ def key(*parts: Any) -> str:
 
 
 # ---------------------------------------------------------------------- engines
-@st.cache_data(**_DATA)
+@cached("runs")
 def bp_trace(_fg: Any, source: str, mode: str, updates: str, damping: float, tol: float,
              max_iter: int, seed: int, evidence: tuple[tuple[int, int], ...]) -> Any:
     """A recorded belief-propagation run (see :func:`explorer.pgm.run_bp`)."""
@@ -134,15 +383,99 @@ def bp_trace(_fg: Any, source: str, mode: str, updates: str, damping: float, tol
                       max_iter=max_iter, seed=seed, evidence=dict(evidence))
 
 
-@st.cache_data(**_DATA)
+@cached("runs")
 def exact(_fg: Any, source: str, evidence: tuple[tuple[int, int], ...]) -> dict:
-    """Exact marginals, MAP and log Z by variable elimination."""
+    """Exact marginals, MAP and log Z (see :func:`explorer.pgm.exact_inference`)."""
     from explorer import pgm
 
     return pgm.exact_inference(_fg, evidence=dict(evidence))
 
 
-@st.cache_data(**_DATA)
+#: the most work (table entries touched, see :func:`exact_cost`) the Belief propagation page
+#: spends on exact inference by itself; above it the page says it skipped (the CLI has no budget)
+EXACT_BUDGET = 10_000_000
+#: the fixed cost of one elimination step in entry-equivalents (Python overhead per step)
+STEP_COST = 500
+
+
+def _engine_passes(n_vars: int) -> int:
+    """How many elimination passes ``pgm.exact_inference`` makes: a clique-tree engine two
+    calibrations (sum and max) of two sweeps each; the per-variable baseline one sum and one
+    max elimination per variable."""
+    from explorer import pgm
+
+    module = getattr(pgm.exact_inference, "__module__", "") or ""
+    return 4 if module.endswith("junction") else 2 * max(n_vars, 1)
+
+
+def exact_cost(fg: Any, evidence: tuple[tuple[int, int], ...] = (),
+               budget: float | None = None) -> float:
+    """An estimate of the work of exact inference on ``fg``: the table entries of every step of
+    a greedy min-degree elimination order (plus :data:`STEP_COST` per step), times the number of
+    passes the engine makes. Linear-logarithmic in the model; stops counting once past
+    ``budget`` (the result is then some value above it).
+
+    >>> from explorer import pgm
+    >>> exact_cost(pgm.load_model("asia")) > 0
+    True
+    """
+    import heapq
+
+    observed = {int(v) for v, _ in evidence}
+    cards = fg.cards
+    n = len(cards)
+    passes = _engine_passes(n)
+    free = [v for v in range(n) if v not in observed]
+    if budget is not None and passes * len(free) * STEP_COST > budget:
+        return float(passes * len(free) * STEP_COST)
+    adj: dict[int, set[int]] = {v: set() for v in free}
+    for f in fg.factors:
+        scope = [v for v in f.scope if v not in observed]
+        for a in scope:
+            adj[a].update(b for b in scope if b != a)
+    heap = [(len(adj[v]), v) for v in free]
+    heapq.heapify(heap)
+    done: set[int] = set()
+    total = 0.0
+    while heap:
+        deg, v = heapq.heappop(heap)
+        if v in done or deg != len(adj[v]):
+            continue  # stale entry
+        done.add(v)
+        nb = adj.pop(v)
+        entries = float(cards[v])
+        for u in nb:
+            entries *= cards[u]
+        total += passes * (entries + STEP_COST)
+        if budget is not None and total > budget:
+            return total
+        for u in nb:
+            adj[u].discard(v)
+            adj[u].update(w for w in nb if w != u)
+            heapq.heappush(heap, (len(adj[u]), u))
+    return total
+
+
+def exact_within_budget(fg: Any, source: str, evidence: tuple[tuple[int, int], ...],
+                        budget: float = EXACT_BUDGET) -> tuple[dict | None, str | None]:
+    """Exact inference for a page that starts it by itself: ``(result, None)``, or
+    ``(None, why it was skipped)`` when :func:`exact_cost` is over ``budget`` or the engine
+    refuses the model as too large. Other errors propagate."""
+    from explorer.errors import TooLargeError
+
+    cost = exact_cost(fg, evidence, budget)
+    if cost > budget:
+        return None, (f"Exact marginals skipped: exact inference on this model would touch "
+                      f"about {cost:,.0f} table entries or more, over this page's budget of "
+                      f"{budget:,.0f}, so the page compares BP with nothing. For the exact "
+                      "answer run `python -m explorer exact` on the file.")
+    try:
+        return exact(fg, source, evidence), None
+    except TooLargeError as e:
+        return None, f"Exact marginals skipped: {e}"
+
+
+@cached("runs")
 def ve_trace(_fg: Any, source: str, evidence: tuple[tuple[int, int], ...], mode: str,
              query: str | None) -> Any:
     """A recorded variable-elimination run (one step per eliminated variable)."""
@@ -151,7 +484,7 @@ def ve_trace(_fg: Any, source: str, evidence: tuple[tuple[int, int], ...], mode:
     return pgm.variable_elimination(_fg, evidence=dict(evidence), mode=mode, query=query)
 
 
-@st.cache_data(**_DATA)
+@cached("runs")
 def gnn_trace(_graph: Graph, source: str, layer: str, layers: int, hidden: int, heads: int,
               seed: int, features: str, weights_key: str | None = None, _weights: Any = None,
               readout: str | None = None) -> Any:
@@ -162,7 +495,7 @@ def gnn_trace(_graph: Graph, source: str, layer: str, layers: int, hidden: int, 
                         features=features, weights=_weights, readout=readout)
 
 
-@st.cache_data(**_DATA)
+@cached("runs")
 def wl_trace(_graph: Graph, source: str) -> Any:
     """1-WL colour refinement of one graph, recorded."""
     from explorer.nn import wl
@@ -170,7 +503,7 @@ def wl_trace(_graph: Graph, source: str) -> Any:
     return wl.wl_refine(_graph)
 
 
-@st.cache_data(**_DATA)
+@cached("runs")
 def wl_pair(_a: Graph, _b: Graph, source: str) -> tuple[list, bool]:
     """Joint 1-WL colours of two graphs per round, and whether 1-WL tells them apart."""
     from explorer.nn import wl
@@ -178,10 +511,14 @@ def wl_pair(_a: Graph, _b: Graph, source: str) -> tuple[list, bool]:
     return wl.wl_colors([_a, _b]), not wl.wl_equivalent(_a, _b)
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+@cached("sweeps")
 def sweep(_graph: Graph, source: str, layer: str, depth: int, hidden: int, remedy: str,
-          device: str, seed: int, _progress: Any = None) -> Any:
-    """An over-smoothing depth sweep with the features of every layer kept."""
+          device: str, seed: int, _progress: Callable[[int, int], None] | None = None) -> Any:
+    """An over-smoothing depth sweep with the features of every layer kept.
+
+    ``_progress(done, total)`` is called while the sweep runs, never on a cache hit; it may
+    update a Streamlit element the page created (this cache does not record element calls).
+    """
     from explorer import diagnostics
 
     return diagnostics.depth_sweep(_graph, layer=layer, depth=depth, hidden=hidden, remedy=remedy,
@@ -189,26 +526,29 @@ def sweep(_graph: Graph, source: str, layer: str, depth: int, hidden: int, remed
                                    keep_features=True)
 
 
-@st.cache_resource(show_spinner=False, max_entries=8)
+@cached("models")
 def train(_graph: Graph, source: str, layer: str, layers: int, hidden: int, epochs: int,
-          lr: float, seed: int, _progress: Any = None) -> Any:
-    """A node classifier trained on the graph's labels ``y`` (holds a torch module: a resource)."""
+          lr: float, seed: int, _progress: Callable[..., None] | None = None) -> Any:
+    """A node classifier trained on the graph's labels ``y`` (holds a torch module: shared).
+
+    ``_progress(epoch, epochs, loss, acc)`` is called while training, never on a cache hit.
+    """
     from explorer.nn import train as nn_train
 
     return nn_train.train_node_classifier(_graph, layer=layer, layers=layers, hidden=hidden,
                                           epochs=epochs, lr=lr, seed=seed, progress=_progress)
 
 
-@st.cache_resource(show_spinner=False, max_entries=8)
+@cached("weights")
 def pyg_weights(data: bytes, filename: str) -> dict:
-    """A PyG state dict read from an uploaded ``.pt`` file (torch tensors: a resource)."""
+    """A PyG state dict read from an uploaded ``.pt`` file (keyed by content hash)."""
     from explorer import nn
 
     # bounded before torch reads it (size, zip directory), every tensor checked after
     return nn.load_pyg_state_dict(data, filename=filename)
 
 
-@st.cache_data(**_DATA)
+@cached("inputs")
 def chain_demo(n: int, k: int) -> dict:
     """The essay's chain with both costs counted (see :func:`explorer.pgm.chain_demo`)."""
     from explorer import pgm
@@ -216,7 +556,7 @@ def chain_demo(n: int, k: int) -> dict:
     return pgm.chain_demo(n, k)
 
 
-@st.cache_data(**_DATA)
+@cached("runs")
 def gcn_matrices(_graph: Graph, source: str, hidden: int, seed: int, features: str) -> dict:
     """R, X, Θ, b and X' of one GCN layer (see :mod:`explorer.ui.matrix_form`)."""
     from explorer.ui.matrix_form import gcn_matrices as compute
@@ -224,7 +564,7 @@ def gcn_matrices(_graph: Graph, source: str, hidden: int, seed: int, features: s
     return compute(_graph, hidden=hidden, seed=seed, features=features)
 
 
-@st.cache_data(**_DATA)
+@cached("inputs")
 def multiset_demo() -> list:
     """Neighbourhood multisets that sum separates and mean or max do not."""
     from explorer.nn import wl
@@ -232,7 +572,7 @@ def multiset_demo() -> list:
     return wl.multiset_demo()
 
 
-@st.cache_data(**_DATA)
+@cached("runs")
 def sweep_trace(_sweep: Any, key: str, _graph: Graph) -> Any:
     """A depth sweep as a Trace with one step per layer (see ``sweep_to_trace``)."""
     from explorer import diagnostics
@@ -241,7 +581,7 @@ def sweep_trace(_sweep: Any, key: str, _graph: Graph) -> Any:
 
 
 # ---------------------------------------------------------------------- features branch wrappers
-@st.cache_data(**_DATA)
+@cached("runs")
 def operator_layer(_graph: Graph, source: str, kind: str, hidden: int, seed: int,
                    features: str) -> dict:
     """X' = R X Θ for one reference operator, matrix and message form
@@ -251,7 +591,7 @@ def operator_layer(_graph: Graph, source: str, kind: str, hidden: int, seed: int
     return operators.operator_layer(_graph, kind, hidden=hidden, seed=seed, features=features)
 
 
-@st.cache_data(**_DATA)
+@cached("runs")
 def operator_patterns(_graph: Graph, source: str) -> list:
     """The sparsity check of every reference operator on one graph, one dict per operator."""
     from explorer.nn import operators
@@ -260,7 +600,7 @@ def operator_patterns(_graph: Graph, source: str) -> list:
             for k in operators.OPERATORS]
 
 
-@st.cache_data(show_spinner=False, max_entries=4)
+@cached("inputs")
 def graph_dataset(name: str, seed: int = 0) -> tuple:
     """A graph-classification set, ``(graphs, labels)`` (see :func:`explorer.nn.readout.load_dataset`)."""
     from explorer.nn import readout
@@ -268,7 +608,7 @@ def graph_dataset(name: str, seed: int = 0) -> tuple:
     return readout.load_dataset(name, seed)
 
 
-@st.cache_data(**_DATA)
+@cached("runs")
 def relabel_demo(_graph: Graph, source: str, perm: tuple[int, ...], readout: str, layer: str,
                  layers: int, hidden: int, seed: int, features: str) -> dict:
     """A readout and a concatenation before and after relabelling the nodes."""
@@ -280,7 +620,7 @@ def relabel_demo(_graph: Graph, source: str, perm: tuple[int, ...], readout: str
                                    layers=layers, hidden=hidden, seed=seed, features=features)
 
 
-@st.cache_data(**_DATA)
+@cached("runs")
 def receptive_info(_graph: Graph, key: str, node: int, k: int, draw_limit: int) -> dict:
     """Hop distances (within k), field sizes and tree level sizes per round, and the computation
     tree of depth k when it has at most ``draw_limit`` nodes (else None)."""
@@ -293,7 +633,7 @@ def receptive_info(_graph: Graph, key: str, node: int, k: int, draw_limit: int) 
     return {"dist": dist, "sizes": sizes, "fields": fields, "field": fields[-1], "tree": tree}
 
 
-@st.cache_data(**_DATA)
+@cached("runs")
 def pair_embeddings(_a: Graph, _b: Graph, key: str, features: str, seed: int) -> list:
     """GIN / mean / max GNN graph embeddings of two graphs (see
     :func:`explorer.nn.readout.pair_embeddings`)."""
@@ -304,7 +644,7 @@ def pair_embeddings(_a: Graph, _b: Graph, key: str, features: str, seed: int) ->
 
 # ---------------------------------------------------------------------- clique tree, MAP, chain
 # (pgmviews: the Clique tree page, the MAP panel and the VE page's panels)
-@st.cache_data(show_spinner=False, max_entries=16)
+@cached("runs")
 def clique_tree_run(_fg: Any, source: str, evidence: tuple[tuple[int, int], ...],
                     mode: str) -> dict:
     """The clique tree of a model (``tree``, a :class:`~explorer.pgm.cliques.CliqueTree`) and its
@@ -316,7 +656,7 @@ def clique_tree_run(_fg: Any, source: str, evidence: tuple[tuple[int, int], ...]
     return {"tree": tree, "trace": trace}
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+@cached("runs")
 def ve_queries(_fg: Any, source: str, evidence: tuple[tuple[int, int], ...], mode: str,
                names: tuple[str, ...]) -> dict:
     """``{VAR: [p per state]}`` by one variable elimination per named variable (the cross-check
@@ -331,7 +671,7 @@ def ve_queries(_fg: Any, source: str, evidence: tuple[tuple[int, int], ...], mod
     return out
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+@cached("runs")
 def chain_costs(k: int, n_max: int) -> dict:
     """``k^n`` against ``n·k^2`` for n = 2..n_max, counted analytically (see
     :func:`explorer.pgm.chain.cost_series`)."""
@@ -340,7 +680,7 @@ def chain_costs(k: int, n_max: int) -> dict:
     return chain.cost_series(k, n_max)
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+@cached("runs")
 def chain_two_pass(n: int, k: int, observe: int | None) -> dict:
     """The chain demo whose trace's backward pass observes ``Xn = observe`` (see
     :func:`explorer.pgm.chain_demo`)."""
@@ -349,7 +689,7 @@ def chain_two_pass(n: int, k: int, observe: int | None) -> dict:
     return pgm.chain_demo(n, k, observe=observe)
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
+@cached("runs")
 def tree_two_pass(evidence: tuple[tuple[int, int], ...]) -> dict:
     """The small tree-shaped Bayesian network (``model``) and its recorded clique-tree
     calibration (``trace``; see :func:`explorer.pgm.chain.tree_model`)."""
@@ -361,7 +701,7 @@ def tree_two_pass(evidence: tuple[tuple[int, int], ...]) -> dict:
 
 
 # ---------------------------------------------------------------------- graph-network block, aggregators
-@st.cache_data(show_spinner=False, max_entries=16)
+@cached("runs")
 def gn_layers(_graph: Graph, source: str, layers: int, hidden: int, seed: int, features: str,
               aggr: str) -> dict:
     """The six sub-steps of every GN block (see :func:`explorer.nn.gn_steps.gn_layers`)."""
@@ -370,7 +710,7 @@ def gn_layers(_graph: Graph, source: str, layers: int, hidden: int, seed: int, f
     return gn_steps.gn_layers(_graph, layers=layers, hidden=hidden, seed=seed, features=features, aggr=aggr)
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
+@cached("runs")
 def mpnn_detail(_graph: Graph, source: str, node: int, step: int, steps: int, hidden: int, seed: int,
                 features: str) -> dict:
     """One MPNN step at one node: A(e_ij), messages, GRU gates (see
@@ -381,7 +721,7 @@ def mpnn_detail(_graph: Graph, source: str, node: int, step: int, steps: int, hi
                                      features=features)
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
+@cached("runs")
 def shuffle_check(_graph: Graph, source: str, node: int, layer: str, aggr: str, hidden: int, seed: int,
                   features: str, shuffle_seed: int) -> dict:
     """A node's aggregate before and after shuffling its neighbours (see
@@ -392,7 +732,7 @@ def shuffle_check(_graph: Graph, source: str, node: int, layer: str, aggr: str, 
                                      features=features, shuffle_seed=shuffle_seed)
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+@cached("runs")
 def sampled_layers(_graph: Graph, source: str, fanout: int, seed: int, layers: int, hidden: int,
                    features: str) -> dict:
     """The edges each sampling GraphSAGE layer read (see :func:`explorer.nn.aggregation.sampled_layers`)."""
@@ -402,7 +742,7 @@ def sampled_layers(_graph: Graph, source: str, fanout: int, seed: int, layers: i
                                       features=features)
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+@cached("runs")
 def renumber_check(_graph: Graph, source: str, layer: str, aggr: str, hidden: int, seed: int,
                    features: str) -> dict:
     """One layer on the graph and on a renumbered copy (see :func:`explorer.nn.permutation_check`)."""

@@ -20,7 +20,7 @@ import streamlit as st
 
 from explorer.ui.state import View, global_changed, lecture_mode
 
-__all__ = ["frame", "LECTURE_CSS"]
+__all__ = ["frame", "show_rejected", "LECTURE_CSS"]
 
 #: larger type and buttons for a projector; plain CSS on Streamlit's stable test ids
 LECTURE_CSS = """
@@ -34,6 +34,14 @@ LECTURE_CSS = """
   font-size: 1.4rem; min-height: 3.2rem; padding: 0.4rem 1.4rem; }
 </style>
 """
+
+
+def show_rejected(view: View, slot: Any) -> None:
+    """Say which settings of the link were not used, in ``slot`` (an ``st.empty``)."""
+    if view.rejected:
+        slot.warning("Some settings in the link were not understood or are out of range, and "
+                     "were replaced (by their defaults unless said): "
+                     f"{', '.join(view.rejected)}.", icon=":material/link_off:")
 
 
 def frame(view: View, title: str, intro: str) -> Any:
@@ -56,9 +64,8 @@ def frame(view: View, title: str, intro: str) -> Any:
             st.markdown(intro)
     else:
         st.markdown(intro)
-    if view.rejected:
-        st.warning("Some settings in the link were not understood and were set to their "
-                   f"defaults: {', '.join(view.rejected)}.", icon=":material/link_off:")
+    view.notes = st.empty()
+    show_rejected(view, view.notes)
     with st.sidebar:
         st.toggle("Lecture mode", key="lecture", on_change=global_changed, args=("lecture",),
                   help="Large type and big step buttons for a projector; the controls fold "

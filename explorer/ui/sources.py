@@ -3,7 +3,9 @@
 Uploads are kept in the session under their kind (``"graph"``, ``"model"``, ``"weights"``), so
 a file uploaded once — on a page or on "Your graph or model" — can be opened on every page that
 takes that kind. The picker then lists it as :data:`UPLOAD` beside the samples. Uploads never go
-into the URL: a shared link carries the sample name only.
+into the URL: a shared link carries the sample name only. An upload stays for the session until
+the user uploads another file of the same kind: a cleared or re-created uploader widget, a rerun
+or a page switch never drops it, and the chosen source is kept by :class:`~explorer.ui.state.View`.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import streamlit as st
 
 from explorer.ui import cache
 from explorer.ui.guard import attempt
-from explorer.ui.state import View
+from explorer.ui.state import View, set_setting
 
 __all__ = ["Source", "UPLOAD", "TAKERS", "open_upload_everywhere", "sample_names", "sample_choice", "store_upload", "uploaded",
            "pick"]
@@ -85,10 +87,8 @@ TAKERS: dict[str, tuple[str, ...]] = {"graph": ("graphs", "nn", "matrix", "smoot
 
 def open_upload_everywhere(kind: str) -> None:
     """Make the session's upload of ``kind`` the chosen source on every page that takes it."""
-    saved = st.session_state.setdefault("_views", {})
     for page in TAKERS.get(kind, ()):
-        saved.setdefault(page, {})["sample"] = UPLOAD
-        st.session_state[f"{page}.sample"] = UPLOAD
+        set_setting(page, "sample", UPLOAD)
 
 
 def sample_choice(kind: str = "graph") -> Callable[[str], bool]:
@@ -96,12 +96,13 @@ def sample_choice(kind: str = "graph") -> Callable[[str], bool]:
     return lambda v: v in sample_names(kind) or (v == UPLOAD and uploaded(kind) is not None)
 
 
-def _on_upload(kind: str, uploader_key: str, picker_key: str) -> None:
+def _on_upload(kind: str, uploader_key: str, page: str, setting: str) -> None:
+    # Only a new file replaces the upload: a cleared or re-created uploader (None) keeps it.
     f = st.session_state.get(uploader_key)
     if f is None:
         return
     store_upload(kind, f.name, f.getvalue())
-    st.session_state[picker_key] = UPLOAD
+    set_setting(page, setting, UPLOAD)
 
 
 def pick(view: View, container: Any, *, kind: str = "graph", setting: str = "sample",
@@ -124,9 +125,9 @@ def pick(view: View, container: Any, *, kind: str = "graph", setting: str = "sam
     up = uploaded(kind)
     options = list(infos) + ([UPLOAD] if up else [])
     key = view.key(setting)
-    if st.session_state.get(key) not in options:
-        st.session_state[key] = options[0] if view.defaults[setting] not in options \
-            else view.defaults[setting]
+    if view[setting] not in options:
+        view.set(setting, view.defaults[setting] if view.defaults[setting] in options
+                 else options[0])
 
     def title(name: str) -> str:
         return f"Your upload: {up[0]}" if name == UPLOAD and up else infos[name].title
@@ -135,8 +136,8 @@ def pick(view: View, container: Any, *, kind: str = "graph", setting: str = "sam
         st.selectbox(label, options, key=key, format_func=title)
         ukey = f"{view.page}.{setting}.file"
         st.file_uploader(f"…or upload a {kind} file", key=ukey, on_change=_on_upload,
-                         args=(kind, ukey, key), help=extensions or None)
-    name = st.session_state[key]
+                         args=(kind, ukey, view.page, setting), help=extensions or None)
+    name = view[setting]
     if name == UPLOAD and up:
         filename, data = up
         loader = cache.upload_graph if kind == "graph" else cache.upload_model

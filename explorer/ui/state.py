@@ -1,35 +1,66 @@
-"""View state: named settings bound to widgets by key and mirrored in the URL query string.
+"""View state: named settings kept by the session, shown by widgets, mirrored in the URL.
 
 A page declares its settings once, with their defaults::
 
     view = View("bp", {"sample": "chain5", "mode": "sum", "damping": 0.0, "step": 0, "node": 0},
                 choices={"mode": ["sum", "max"]})
-    st.selectbox("Mode", ["sum", "max"], key=view.key("mode"))   # bound by key, no value=
+    st.selectbox("Mode", ["sum", "max"], key=view.key("mode"))
     view.sync()                                                  # URL <- state
 
-The value of a setting comes, in this order, from the widget (once it exists), the URL (a
-shared link), what the user had on this page earlier in the session, and the default. Only
-settings that differ from their defaults are written to the URL, so a link stays short and a
-default link is the bare page address. Widget keys are ``"<page>.<name>"`` so pages never share
-widget state; URL parameters use the bare ``name``.
+**The session's own state is authoritative.** The values live in a plain session entry
+(``st.session_state["_views"][page][name]``), which Streamlit never deletes. Widgets only show
+them: at the start of every run :class:`View` writes each value into its widget's key
+(``"<page>.<name>"``), so every widget is sent with its value set explicitly. That matters:
+a keyed widget sent *without* a value carries its own built-in default (``None`` for a
+segmented control, the minimum of a number input, the first option of a select slider), and a
+browser that re-creates the widget — after an interrupted run, which happens all the time when
+many sessions share two cores — starts from that default and sends it back as if the user had
+chosen it (issue 10.1: ``mode=None&tol=0.001&max_iter=1``). Streamlit also deletes the widget
+keys of widgets not drawn in a run; the values here survive that.
+
+A widget value (or a value written to a widget key by a callback such as the step buttons)
+replaces the kept value only when it is a *valid* value of the setting (its type and its
+``choices``); ``None`` and out-of-range values never do. The URL is read only when the session
+enters a page (a shared link, or a switch of page), every value validated — an unknown key is
+ignored, a value of the wrong type or out of range is replaced by the default and listed in
+:attr:`View.rejected` (the page shows the note) — and it is written only from the kept state,
+and only the settings that differ from their defaults, so a default link is the bare address.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any, Callable, Mapping, Sequence
 
 import streamlit as st
 
-__all__ = ["View", "GLOBALS", "lecture_mode", "sync_current", "parse_value", "format_value"]
+__all__ = ["View", "GLOBALS", "COMMON_RULES", "lecture_mode", "sync_current", "parse_value",
+           "format_value", "set_setting", "global_changed"]
 
 #: settings shared by every page (widget key == URL name)
 GLOBALS: dict[str, Any] = {"lecture": False}
 
 #: values that stand for something held only in this session (an upload): never put in the URL
 UNSHARED: frozenset[str] = frozenset({"upload"})
-_SAVED = "_views"  # session_state entry: {page: {name: value}} restored when a page is revisited
+_SAVED = "_views"     # session_state: {page: {name: value}}, the authoritative values
+_PAGE = "_view_page"  # session_state: the page drawn by the previous run
 
 Choice = Sequence[Any] | Callable[[Any], bool]
+
+
+def _speeds(v: Any) -> bool:
+    from explorer.ui import player
+
+    return v in getattr(player, "SPEEDS", ())
+
+
+#: rules for settings that mean the same on every page (a page's own ``choices`` win)
+COMMON_RULES: dict[str, Choice] = {
+    "seed": lambda s: 0 <= s <= 10_000,
+    "step": lambda s: 0 <= s <= 1_000_000,
+    "node": lambda n: -1 <= n <= 10_000_000,
+    "speed": _speeds,
+}
 
 
 def parse_value(text: str, default: Any) -> Any:
@@ -50,7 +81,10 @@ def parse_value(text: str, default: Any) -> Any:
     if isinstance(default, int):
         return int(text)
     if isinstance(default, float):
-        return float(text)
+        value = float(text)
+        if not math.isfinite(value):
+            raise ValueError(text)
+        return value
     return str(text)
 
 
@@ -65,9 +99,55 @@ def format_value(value: Any) -> str:
     return str(value)
 
 
+def _typed(value: Any, default: Any) -> tuple[bool, Any]:
+    """``(ok, value as the type of default)``: None and other types are not ok."""
+    if value is None:
+        return False, None
+    if isinstance(default, (list, tuple)):
+        return (True, list(value)) if isinstance(value, (list, tuple)) else (False, None)
+    if isinstance(default, bool):
+        return (True, value) if isinstance(value, bool) else (False, None)
+    if isinstance(default, int):
+        if isinstance(value, bool):
+            return False, None
+        try:
+            import numbers
+
+            if isinstance(value, numbers.Integral):
+                return True, int(value)
+        except TypeError:  # pragma: no cover
+            pass
+        return False, None
+    if isinstance(default, float):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            try:
+                import numpy as np
+
+                if isinstance(value, np.floating | np.integer):
+                    value = float(value)
+                else:
+                    return False, None
+            except ImportError:  # pragma: no cover
+                return False, None
+        value = float(value)
+        return (math.isfinite(value), value)
+    if isinstance(default, str):
+        return (True, value) if isinstance(value, str) else (False, None)
+    return True, value
+
+
 def global_changed(name: str) -> None:
-    """Widget callback of a global setting's widget: remember its new value for every page."""
-    st.session_state["_globals"][name] = st.session_state[name]
+    """Widget callback of a global setting's widget: keep its new value for every page."""
+    ok, value = _typed(st.session_state.get(name), GLOBALS[name])
+    if ok:
+        st.session_state.setdefault("_globals", dict(GLOBALS))[name] = value
+
+
+def set_setting(page: str, name: str, value: Any) -> None:
+    """Set a page's setting from anywhere (a callback, another page): the kept value and its
+    widget key. Call it before that widget is drawn in the run, or from a callback."""
+    st.session_state.setdefault(_SAVED, {}).setdefault(page, {})[name] = value
+    st.session_state[f"{page}.{name}"] = value
 
 
 def sync_current() -> None:
@@ -79,7 +159,8 @@ def sync_current() -> None:
 
 def lecture_mode() -> bool:
     """True when the lecture mode (large type, controls tucked away) is on."""
-    return bool(st.session_state.get("lecture", False))
+    return bool(st.session_state.get("_globals", {}).get("lecture",
+                                                         st.session_state.get("lecture", False)))
 
 
 class View:
@@ -88,16 +169,21 @@ class View:
     Args:
         page: a short page id, used as the widget key prefix.
         defaults: setting name -> default value; the default's type is the setting's type.
-        choices: optional setting name -> allowed values (or a predicate); a URL value outside
-            them falls back to the default and is reported in :attr:`rejected`.
+        choices: optional setting name -> allowed values (or a predicate); :data:`COMMON_RULES`
+            apply to settings the page gives no rule. A URL value outside them falls back to
+            the default and is reported in :attr:`rejected`; a widget value outside them is
+            ignored (the kept value stays).
     """
 
     def __init__(self, page: str, defaults: Mapping[str, Any],
                  choices: Mapping[str, Choice] | None = None) -> None:
         self.page = page
         self.defaults = dict(defaults)
-        self.choices = dict(choices or {})
+        self.choices = {n: r for n, r in COMMON_RULES.items() if n in self.defaults}
+        self.choices.update(choices or {})
         self.rejected: list[str] = []
+        self._link: dict[str, tuple[Any, str]] = {}  # name -> (value, text) read from the URL
+        self.notes: Any = None  # where shell.frame shows the notes (filled again by sync)
         self._load()
         st.session_state["_view"] = self  # the page's view, synced by guard.attempt on errors
 
@@ -110,18 +196,48 @@ class View:
             raise KeyError(f"page {self.page!r} has no setting {name!r}")
         return f"{self.page}.{name}"
 
+    @property
+    def kept(self) -> dict[str, Any]:
+        """The authoritative values of this page (a live dict in the session)."""
+        return st.session_state.setdefault(_SAVED, {}).setdefault(self.page, {})
+
     def __getitem__(self, name: str) -> Any:
-        return st.session_state[self.key(name)]
+        if name in GLOBALS:
+            return st.session_state.get("_globals", GLOBALS).get(name, GLOBALS[name])
+        value = st.session_state.get(self.key(name))
+        ok, value = self.valid(name, value)
+        return value if ok else self.kept.get(name, self._default(name))
 
     def set(self, name: str, value: Any) -> None:
         """Set a setting; call only before its widget is drawn in this run, or in a callback."""
+        if name in GLOBALS:
+            st.session_state.setdefault("_globals", dict(GLOBALS))[name] = value
+            st.session_state[name] = value
+            return
+        self.kept[name] = value
         st.session_state[self.key(name)] = value
 
     def values(self) -> dict[str, Any]:
         """Every setting of the page, by name."""
         return {name: self[name] for name in self.defaults}
 
-    # ------------------------------------------------------------------ URL
+    # ------------------------------------------------------------------ rules
+    def _default(self, name: str) -> Any:
+        default = self.defaults[name]
+        return list(default) if isinstance(default, list) else default
+
+    def valid(self, name: str, value: Any) -> tuple[bool, Any]:
+        """``(ok, value)``: whether ``value`` is a legal value of setting ``name`` (its type and
+        its rule), converted to the setting's type."""
+        default = GLOBALS[name] if name in GLOBALS else self.defaults[name]
+        ok, value = _typed(value, default)
+        if not ok:
+            return False, None
+        try:
+            return (self._allowed(name, value), value)
+        except Exception:  # noqa: BLE001 - a rule that cannot judge a value refuses it
+            return False, None
+
     def _allowed(self, name: str, value: Any) -> bool:
         rule = self.choices.get(name)
         if rule is None:
@@ -134,61 +250,93 @@ class View:
     def _allowed_one(rule: Choice, value: Any) -> bool:
         return bool(rule(value)) if callable(rule) else value in rule
 
+    # ------------------------------------------------------------------ load
     def _load(self) -> None:
         ss = st.session_state
         qp = st.query_params
-        # Globals (lecture mode) live in a plain session entry: a widget with the same key on
-        # another page is another widget to Streamlit and would start from its default.
-        if "_globals" not in ss:
-            ss["_globals"] = {name: self._from_url(name, default, qp)
-                              for name, default in GLOBALS.items()}
+        entering = ss.get(_PAGE) != self.page
+        ss[_PAGE] = self.page
+        glob = ss.setdefault("_globals", dict(GLOBALS))
         for name in GLOBALS:
-            ss[name] = ss["_globals"][name]
-        saved = ss.setdefault(_SAVED, {}).get(self.page, {})
-        for name, default in self.defaults.items():
+            if entering and name in qp:
+                glob[name] = self._from_url(name, glob.get(name, GLOBALS[name]), qp)
+            elif not entering and name in ss:
+                ok, value = _typed(ss[name], GLOBALS[name])
+                if ok:
+                    glob[name] = value
+            ss[name] = glob.get(name, GLOBALS[name])
+        kept = self.kept
+        for name in self.defaults:
             key = self.key(name)
-            if key in ss:
-                continue
-            if name in qp:
-                value = self._from_url(name, default, qp)
-            else:
-                value = saved.get(name, list(default) if isinstance(default, list) else default)
-            ss[key] = value
+            if name not in kept:
+                kept[name] = self._default(name)
+            elif not entering and key in ss:
+                # a widget (the user) or a callback (the step buttons) changed it since the
+                # last run: keep it only when it is a legal value
+                ok, value = self.valid(name, ss[key])
+                if ok:
+                    kept[name] = value
+            if entering and name in qp:
+                kept[name] = self._from_url(name, kept[name], qp)
+                self._link[name] = (kept[name], qp[name])
+            ss[key] = list(kept[name]) if isinstance(kept[name], list) else kept[name]
 
-    def _from_url(self, name: str, default: Any, qp: Any) -> Any:
-        if name not in qp:
-            return default
+    def _from_url(self, name: str, fallback: Any, qp: Any) -> Any:
+        text = qp[name]
+        default = GLOBALS[name] if name in GLOBALS else self.defaults[name]
         try:
-            parsed = parse_value(qp[name], default)
-        except ValueError:
+            parsed = parse_value(text, default)
+        except (ValueError, OverflowError):
             parsed = None
-        if parsed is not None and self._allowed(name, parsed):
-            return parsed
-        self.rejected.append(f"{name}={qp[name]}")
-        return default
+        ok, value = self.valid(name, parsed) if parsed is not None else (False, None)
+        if ok:
+            return value
+        self.rejected.append(f"{name}={text[:40]}")
+        return list(default) if isinstance(default, list) else default
 
+    # ------------------------------------------------------------------ URL
     def url_params(self) -> dict[str, str]:
         """The query string this view should have: every setting that differs from its default."""
         out = {}
+        glob = st.session_state.get("_globals", GLOBALS)
+        values = {**{n: glob.get(n, d) for n, d in GLOBALS.items()}, **self.kept}
         for name, default in {**GLOBALS, **self.defaults}.items():
-            value = st.session_state.get(self.key(name), default)
+            value = values.get(name, default)
             if value != default and not (isinstance(value, str) and value in UNSHARED):
                 out[name] = format_value(value)
         return out
 
     def sync(self) -> None:
-        """Write the settings to the URL (only when they changed) and remember them for a revisit."""
+        """Keep what the page set during this run, then write the URL from the kept state
+        (only when it changed)."""
+        ss = st.session_state
+        kept = self.kept
+        for name in self.defaults:
+            ok, value = self.valid(name, ss.get(self.key(name)))
+            if ok:
+                kept[name] = value
+        # a value from the link that the page had to change (a node or step the graph or run
+        # does not have, a colour it cannot show) is reported like a rejected one
+        changed = [f"{n}={text[:40]} (now {format_value(kept.get(n))})"
+                   for n, (value, text) in self._link.items()
+                   if kept.get(n) != value
+                   and not any(r.startswith(f"{n}=") for r in self.rejected)]
+        self._link = {}
+        if changed:
+            self.rejected.extend(changed)
+            if self.notes is not None:
+                from explorer.ui.shell import show_rejected
+
+                show_rejected(self, self.notes)
         want = self.url_params()
         have = {k: st.query_params[k] for k in st.query_params}
         if have != want:
             st.query_params.from_dict(want)
-        st.session_state[_SAVED][self.page] = self.values()
 
     def reset(self) -> None:
         """Every setting back to its default (a widget callback: runs before the next rerun)."""
-        for name, default in self.defaults.items():
-            st.session_state[self.key(name)] = list(default) if isinstance(default, list) else default
-        st.session_state[_SAVED].pop(self.page, None)
+        for name in self.defaults:
+            self.set(name, self._default(name))
 
     def share_link(self) -> str:
         """The relative link (``?a=1&b=2``) that reproduces this view on this page."""

@@ -21,7 +21,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any, Iterator
 
-__all__ = ["ROOT", "APP", "app_test", "figure_json", "charts", "array", "trace_named", "serve", "chromium", "free_port"]
+__all__ = ["ROOT", "APP", "app_test", "figure_json", "charts", "array", "trace_named", "serve", "ServerURL", "chromium", "free_port"]
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "app.py"
@@ -110,9 +110,17 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+class ServerURL(str):
+    """The base URL of a server started by :func:`serve`; ``.pid`` is its process id."""
+
+    pid: int
+
+
 @contextlib.contextmanager
-def serve(log_path: Path | None = None, ready_s: float = 60) -> Iterator[str]:
-    """Run the app with ``streamlit run`` on a free port; yield its base URL; always stop it.
+def serve(log_path: Path | None = None, ready_s: float = 60,
+          extra: list[str] | None = None) -> Iterator[ServerURL]:
+    """Run the app with ``streamlit run`` on a free port; yield its base URL (a ``str`` with
+    the server's ``pid``); always stop it. ``extra``: more ``streamlit run`` options.
 
     Raises:
         RuntimeError: the server exited or did not answer its health check in ``ready_s``
@@ -122,11 +130,13 @@ def serve(log_path: Path | None = None, ready_s: float = 60) -> Iterator[str]:
     log_path = log_path or Path(os.environ.get("TMPDIR", "/tmp")) / f"explorer-app-{port}.log"
     cmd = [sys.executable, "-m", "streamlit", "run", str(APP), "--server.headless", "true",
            "--server.address", "127.0.0.1", "--server.port", str(port),
-           "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"]
+           "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false",
+           *(extra or [])]
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
         try:
-            url = f"http://127.0.0.1:{port}"
+            url = ServerURL(f"http://127.0.0.1:{port}")
+            url.pid = proc.pid
             deadline = time.monotonic() + ready_s
             while True:
                 if proc.poll() is not None:
@@ -150,3 +160,105 @@ def serve(log_path: Path | None = None, ready_s: float = 60) -> Iterator[str]:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait(5)
+
+
+# ---------------------------------------------------------------------- protocol client
+class Session:
+    """One browser session spoken over Streamlit's websocket protocol, without a browser
+    (``python -m explorer bench serve``): it opens a page with a query string, presses buttons
+    and sets number inputs by key, and after every action knows the session's URL query and
+    whether the run showed an error. Async (``websockets``); one per simulated visitor.
+
+    Like the browser, it sends the current query string and the changed widget with each rerun;
+    unlike it, it keeps no widget values of its own, so what the server holds is what it reports.
+    """
+
+    def __init__(self, base_url: str) -> None:
+        self.ws_url = base_url.replace("http://", "ws://") + "/_stcore/stream"
+        self.ws: Any = None
+        self.page = ""
+        self.query = ""
+        self.widgets: dict[str, str] = {}  # user key -> widget id
+        self.disabled: set[str] = set()  # user keys of widgets drawn disabled in the last run
+        self.errors: list[str] = []
+
+    async def __aenter__(self) -> "Session":
+        import websockets
+
+        self.ws = await websockets.connect(self.ws_url, subprotocols=["streamlit"],
+                                           max_size=None, open_timeout=120)
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.ws.close()
+
+    async def _rerun(self, widget: Any = None, timeout: float = 300) -> float:
+        """Send a rerun (with one changed widget state) and wait for the run to finish;
+        return its wall time in seconds."""
+        import asyncio
+
+        from streamlit.proto.BackMsg_pb2 import BackMsg
+        from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+        msg = BackMsg()
+        msg.rerun_script.query_string = self.query
+        msg.rerun_script.page_name = self.page
+        if widget is not None:
+            msg.rerun_script.widget_states.widgets.append(widget)
+        start = time.perf_counter()
+        await self.ws.send(msg.SerializeToString())
+        while True:
+            raw = await asyncio.wait_for(self.ws.recv(), timeout)
+            fm = ForwardMsg()
+            fm.ParseFromString(raw)
+            kind = fm.WhichOneof("type")
+            if kind == "delta" and fm.delta.WhichOneof("type") == "new_element":
+                self._element(fm.delta.new_element)
+            elif kind == "page_info_changed":
+                self.query = fm.page_info_changed.query_string
+            elif kind == "script_finished":
+                if fm.script_finished in (ForwardMsg.FINISHED_SUCCESSFULLY,
+                                          ForwardMsg.FINISHED_WITH_COMPILE_ERROR):
+                    return time.perf_counter() - start
+
+    def _element(self, el: Any) -> None:
+        kind = el.WhichOneof("type")
+        if kind == "exception":
+            self.errors.append(f"exception: {el.exception.message[:200]}")
+        elif kind == "alert" and el.alert.format == 1:  # ERROR
+            self.errors.append(f"error: {el.alert.body[:200]}")
+        elif kind is not None:
+            proto = getattr(el, kind)
+            wid = getattr(proto, "id", "")
+            if isinstance(wid, str) and wid.startswith("$$ID-"):
+                key = wid.split("-", 2)[-1]
+                self.widgets[key] = wid
+                if getattr(proto, "disabled", False):
+                    self.disabled.add(key)
+                else:
+                    self.disabled.discard(key)
+
+    async def open(self, page: str, query: str = "") -> float:
+        """Open ``page`` (a page file's stem, "" for home) with ``query``; seconds taken."""
+        self.page, self.query, self.errors = page, query, []
+        return await self._rerun()
+
+    async def click(self, key: str) -> float:
+        """Press the button with user key ``key``; seconds until its run finished."""
+        from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+        self.errors = []
+        return await self._rerun(WidgetState(id=self.widgets[key], trigger_value=True))
+
+    async def set_int(self, key: str, value: int) -> float:
+        """Set the number input with user key ``key``; seconds until its run finished."""
+        from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+        self.errors = []
+        return await self._rerun(WidgetState(id=self.widgets[key], int_value=int(value)))
+
+    def params(self) -> dict[str, str]:
+        """The session's URL query as a dict."""
+        from urllib.parse import parse_qsl
+
+        return dict(parse_qsl(self.query, keep_blank_values=True))

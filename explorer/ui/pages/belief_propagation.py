@@ -60,7 +60,10 @@ ev = tuple(sorted(evidence.items()))
 args = (view["mode"], view["updates"], float(view["damping"]), float(view["tol"]),
         int(view["max_iter"]), int(view["seed"]), ev)
 trace = attempt("run belief propagation", cache.bp_trace, fg, src.key, *args)
-exact = attempt("compute the exact marginals", cache.exact, fg, src.key, ev, stop=False)
+exact, skipped = attempt("compute the exact marginals", cache.exact_within_budget, fg, src.key,
+                         ev, stop=False) or (None, None)
+if skipped:
+    st.info(skipped, icon=":material/timer_off:")
 marginals = (exact or {}).get("max_marginals" if view["mode"] == "max" else "marginals")
 
 res = trace.result

@@ -15,7 +15,7 @@ Hover a node to see its id, label and features.
 """
 
 view = View("graphs", {"sample": "karate", "layout": "auto", "seed": 0, "node": -1},
-            choices={"sample": sources.sample_choice("graph")})
+            choices={"sample": sources.sample_choice("graph"), "layout": cache.layout_names()})
 controls = shell.frame(view, "Graphs", INTRO)
 theme.apply()
 src = sources.pick(view, controls, kind="graph",

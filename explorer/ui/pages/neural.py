@@ -28,6 +28,18 @@ view = View("nn", {"sample": "karate", "layer": "gcn", "layers": 2, "hidden": 4,
             choices={"sample": sources.sample_choice("graph"), "layer": list(LAYERS),
                      "features": FEATURES, "layers": lambda n: 1 <= n <= 20,
                      "hidden": lambda n: 1 <= n <= 64, "heads": lambda n: 1 <= n <= 8})
+
+
+def _head_counts(hidden: int) -> list[int]:
+    """The head counts GAT accepts for this width (they must divide it)."""
+    return [h for h in range(1, 9) if hidden % h == 0]
+
+
+if view["layer"] == "gat" and int(view["heads"]) not in _head_counts(int(view["hidden"])):
+    fit = max(h for h in _head_counts(int(view["hidden"])) if h <= int(view["heads"]))
+    view.rejected.append(f"heads={view['heads']} with hidden={view['hidden']} (heads must "
+                         f"divide the width; heads set to {fit})")
+    view.set("heads", fit)
 controls = shell.frame(view, "Neural message passing", INTRO)
 src = sources.pick(view, controls, kind="graph")
 graph = src.obj
@@ -36,7 +48,11 @@ with controls:
     st.slider("Layers", 1, 20, key=view.key("layers"))
     st.slider("Hidden size", 1, 64, key=view.key("hidden"))
     if view["layer"] == "gat":
-        st.slider("Attention heads", 1, 8, key=view.key("heads"))
+        fits = _head_counts(int(view["hidden"]))  # only what the engine accepts is offered
+        if int(view["heads"]) not in fits:
+            view.set("heads", max(h for h in fits if h <= int(view["heads"])))
+        st.select_slider("Attention heads", fits, key=view.key("heads"),
+                         help="Only head counts that divide the hidden size are offered.")
     st.selectbox("Input features", FEATURES, key=view.key("features"),
                  help="auto: the graph's x when it has one, else one-hot degree.")
     st.number_input("Seed (weights)", 0, 10_000, key=view.key("seed"))

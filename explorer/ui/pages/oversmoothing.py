@@ -19,11 +19,20 @@ slow the collapse; compare them on the same graph and seed.
 ARCHS = ["gcn", "sage", "gat", "gin"]
 REMEDIES = ["none", "residual", "pairnorm", "gcnii", "dropedge"]
 
+def _devices() -> list[str]:
+    """The devices offered: cuda only when torch sees a GPU (the engine refuses it otherwise)."""
+    import torch
+
+    return ["auto", "cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+
+
+DEVICES = _devices()
+HIDDEN = [4, 8, 16, 32, 64, 128]
 view = View("smooth", {"sample": "karate", "archs": ["gcn"], "remedies": ["none", "pairnorm"],
                        "depth": 32, "hidden": 16, "device": "auto", "seed": 0, **player.DEFAULTS},
             choices={"sample": sources.sample_choice("graph"), "archs": ARCHS,
-                     "remedies": REMEDIES, "device": ["auto", "cpu", "cuda"],
-                     "depth": lambda d: 1 <= d <= 128, "hidden": lambda h: 2 <= h <= 128})
+                     "remedies": REMEDIES, "device": DEVICES,
+                     "depth": lambda d: 1 <= d <= 128, "hidden": HIDDEN})
 controls = shell.frame(view, "Over-smoothing", INTRO)
 src = sources.pick(view, controls, kind="graph")
 graph = src.obj
@@ -32,8 +41,8 @@ with controls:
     st.multiselect("Remedies", REMEDIES, key=view.key("remedies"),
                    help="gcnii replaces the layer by GCNII's; the others wrap the chosen layer.")
     st.slider("Depth (layers)", 1, 128, key=view.key("depth"))
-    st.select_slider("Hidden size", [4, 8, 16, 32, 64, 128], key=view.key("hidden"))
-    st.segmented_control("Device", ["auto", "cpu", "cuda"], key=view.key("device"),
+    st.select_slider("Hidden size", HIDDEN, key=view.key("hidden"))
+    st.segmented_control("Device", DEVICES, key=view.key("device"),
                          required=True, help="auto: the GPU when torch sees one, else the CPU.")
     st.number_input("Seed", 0, 10_000, key=view.key("seed"))
 

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from explorer import viz
+from explorer.pgm.chain import MAX_K, MAX_N
 from explorer.ui import cache, player, shell, ve_panels
 from explorer.ui.guard import attempt
 from explorer.ui.state import View
@@ -17,12 +18,15 @@ costs about n·k² operations. Keep the messages, send a second wave backwards, 
 marginal comes out of the same 2(n−1) messages.
 """
 
+#: the sliders' ranges: every setting offered is one the engine accepts (the naive sum is counted
+#: by formula, so even the largest chain shows k^n against n·k² without enumerating it)
+N_MAX, K_MAX = min(20, MAX_N), min(6, MAX_K)
 view = View("ve", {"n": 5, "k": 2, **player.DEFAULTS, "node": 1},
-            choices={"n": lambda n: 2 <= n <= 12, "k": lambda k: 2 <= k <= 4})
+            choices={"n": lambda n: 2 <= n <= N_MAX, "k": lambda k: 2 <= k <= K_MAX})
 controls = shell.frame(view, "Variable elimination", INTRO)
 with controls:
-    st.slider("Chain length n", 2, 12, key=view.key("n"))
-    st.slider("States per variable k", 2, 4, key=view.key("k"))
+    st.slider("Chain length n", 2, N_MAX, key=view.key("n"))
+    st.slider("States per variable k", 2, K_MAX, key=view.key("k"))
 n, k = int(view["n"]), int(view["k"])
 demo = attempt("run the chain demo", cache.chain_demo, n, k)
 
