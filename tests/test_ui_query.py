@@ -77,7 +77,7 @@ def test_a_chain_the_engine_refuses_is_never_offered():
     at = app_test("variable_elimination", query={"n": "99", "k": "4"})
     assert not at.exception and not at.error
     assert "n=99" in _note(at)
-    n_max, k_max = at.slider(key="ve.n").max, at.slider(key="ve.k").max
+    n_max, k_max = int(at.slider(key="ve.n").max), int(at.slider(key="ve.k").max)
     assert at.slider(key="ve.n").value == 5  # the default, not the refused value
     at.slider(key="ve.n").set_value(n_max).run()
     at.slider(key="ve.k").set_value(k_max).run()
