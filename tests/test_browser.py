@@ -1,6 +1,7 @@
 """The app in a real browser: Playwright driving Debian's Chromium (see BROWSER.md).
 
-One server for the whole module (a free port, health-checked, always stopped). Tests save
+One server for the whole test session (``app_url`` in conftest.py: a free port, health-checked,
+always stopped). Tests save
 screenshots under tests/artifacts/ — look at them: a test that passes on a blank page is a bug.
 Skipped, with the reason, when no Chromium is installed (``make browser`` / ``.ci/run`` install
 Debian's package).
@@ -15,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from explorer.ui.testing import chromium, serve
+from explorer.ui.testing import chromium
 
 pytestmark = pytest.mark.browser
 
@@ -35,13 +36,6 @@ PANEL_STEP = """() => { const p = [...document.querySelectorAll("[data-testid='s
                         .find(p => /^Step \\d+ of \\d+/.test(p.innerText));
                         return p ? Number(p.innerText.match(/^Step (\\d+)/)[1]) : null; }"""
 CHART_STEP = "() => { const m = document.querySelector('.mpe'); return m ? Number(m.dataset.step) : null; }"
-
-
-@pytest.fixture(scope="module")
-def app_url():
-    ARTIFACTS.mkdir(exist_ok=True)
-    with serve(ARTIFACTS / "server.log") as url:
-        yield url
 
 
 @pytest.fixture(scope="module")
@@ -295,11 +289,14 @@ def test_lecture_mode_projects_without_clipping(page, app_url, path):
 def test_clicking_a_node_updates_the_formula_panel(page, app_url):
     _open_player(page, f"{app_url}/neural?sample=star&layers=2")
     before = page.locator("[data-testid='stMarkdownContainer'] .katex").first.inner_text()
-    # star.csv: node 3 is a leaf; click its marker (SVG groups exist for visible traces only)
+    # star.csv: node 3 is a leaf; click where its marker is drawn (a real mouse click: Plotly
+    # picks the point under the pointer, whatever SVG or WebGL layer draws it)
     gd = page.locator(".mpe-plot")
-    index = gd.evaluate("gd => gd._fullData.filter(t => t.visible === true)"
-                        ".findIndex(t => t.name === 'nodes')")
-    gd.locator("g.trace.scatter").nth(index).locator("path.point").nth(3).click(force=True)
+    x, y = gd.evaluate("""gd => { const t = gd._fullData.find(t => t.name === 'nodes');
+        const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+        const r = gd.querySelector('.nsewdrag').getBoundingClientRect();
+        return [r.left + xa.l2p(t.x[3]), r.top + ya.l2p(t.y[3])]; }""")
+    page.mouse.click(x, y)
     page.wait_for_url("**node=3**", timeout=30_000)
     page.wait_for_function("b => { const k = document.querySelector(\"[data-testid='stMarkdownContainer'] .katex\");"
                            " return k && k.innerText !== b; }", arg=before, timeout=30_000)
