@@ -276,30 +276,34 @@ def _clique(trace: Any, k: int, i: int) -> str:
     a, b = snd + 1, rcv + 1  # the cliques as the page numbers them
     over = _set(summed) if summed else r"\varnothing"
     table = np.asarray(ex["table"], dtype=float).reshape(-1)
-    lines = [rf"C_{{{a}}} = {_set(_clique_vars(lab[snd]))} \to C_{{{b}}} = {_set(_clique_vars(lab[rcv]))}"
-             rf",\ S = {_set(sep)}\ \text{{({ex['pass']})}}"]
+    w = 6  # numbers per vector: the panel beside the chart is narrow
+    lines = [rf"C_{{{a}}} = {_set(_clique_vars(lab[snd]))}",
+             rf"\to C_{{{b}}} = {_set(_clique_vars(lab[rcv]))}",
+             rf"S = {_set(sep)}\ \text{{({ex['pass']})}}"]
     if ex["pass"] == "collect":  # the sender has heard only from its children: a plain message
         lines.append(rf"\mu_{{{a}\to {b}}}(S) \propto {op}_{{{over}}}\ "
                      rf"\psi_{{{a}}} \prod_{{k \in N({a}) \setminus {b}}} \mu_{{k\to {a}}}")
         inputs = {int(g.senders[e_]): m for e_, (_, m) in latest_incoming(trace, k, snd).items()
                   if int(g.senders[e_]) != rcv}
         for s_, m in sorted(inputs.items()):
-            lines.append(rf"\mu_{{{s_ + 1}\to {a}}} = {latex_vector(m, max_len=8)}")
+            lines.append(rf"\mu_{{{s_ + 1}\to {a}}} = {latex_vector(m, max_len=w)}")
         if not inputs:
-            lines.append(rf"\text{{(C{a} has heard from no other neighbour: no product)}}")
-        lines.append(rf"\mu_{{{a}\to {b}}} = {latex_vector(table, max_len=8)}\quad\text{{(recorded, sum 1)}}")
+            lines.append(rf"\text{{(C{a} has heard from no other neighbour)}}")
+        lines += [rf"\mu_{{{a}\to {b}}} = {latex_vector(table, max_len=w)}",
+                  r"\quad\text{(recorded, scaled to sum 1)}"]
     else:  # Hugin: the new separator potential, divided by the one the collect pass left there
         back = clique_back_message(trace, k)
         ratio = clique_message(trace, k)
-        lines += [rf"\phi^{{*}}_{{S}} \propto {op}_{{{over}}}\ \beta_{{{a}}}"
-                  rf" = {latex_vector(table, max_len=8)}\quad\text{{(recorded, sum 1)}}",
-                  rf"\phi_{{S}} = \mu_{{{b}\to {a}}} = {latex_vector(back, max_len=8)}"
-                  r"\quad\text{(the collect message)}",
-                  rf"\mu_{{{a}\to {b}}} = \phi^{{*}}_{{S}} / \phi_{{S}} \propto {op}_{{{over}}}\ "
-                  rf"\psi_{{{a}}} \prod_{{k \in N({a}) \setminus {b}}} \mu_{{k\to {a}}}"
-                  rf" = {latex_vector(ratio, max_len=8)}"]
+        lines += [rf"\phi^{{*}}_{{S}} \propto {op}_{{{over}}}\ \beta_{{{a}}}\quad\text{{(recorded)}}",
+                  rf"\quad = {latex_vector(table, max_len=w)}",
+                  rf"\phi_{{S}} = \mu_{{{b}\to {a}}}\quad\text{{(the collect message)}}",
+                  rf"\quad = {latex_vector(back, max_len=w)}",
+                  rf"\mu_{{{a}\to {b}}} = \phi^{{*}}_{{S}} / \phi_{{S}}\quad\text{{(0/0 = 0)}}",
+                  rf"\quad \propto {op}_{{{over}}}\ "
+                  rf"\psi_{{{a}}} \prod_{{k \in N({a}) \setminus {b}}} \mu_{{k\to {a}}}",
+                  rf"\quad = {latex_vector(ratio, max_len=w)}"]
     if i not in (snd, rcv):
-        lines.append(rf"\text{{(C{i + 1} sends and receives nothing in this step)}}")
+        lines.append(rf"\text{{(C{i + 1}: not in this step)}}")
     return r" \\ ".join(lines)
 
 
