@@ -387,3 +387,6 @@ def test_clique_colours_follow_the_schedule(asia_calibrated):
     assert spec.mode == "status" and spec.ticktext == list(CLIQUE_STATUS)
     d = trace_figure(t, pos_for(g), step=0).to_plotly_json()
     np.testing.assert_array_equal(colors(frame(d, 0, NODES)), spec.values[0])
+    last = len(t.steps) - 1
+    d = trace_figure(t, pos_for(g), step=last, color_by="received").to_plotly_json()
+    np.testing.assert_array_equal(colors(frame(d, last, NODES)), deg)  # heard from every neighbour
