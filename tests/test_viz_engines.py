@@ -269,3 +269,124 @@ def test_gcn_edge_width_follows_c_ji(karate):
     np.testing.assert_allclose(width_px, WEIGHT_PX[0] + (WEIGHT_PX[1] - WEIGHT_PX[0]) * c / c.max(), rtol=1e-3)
     d = json.loads(trace_figure(t, pos).to_json())
     assert d["data"][TRACE_NAMES.index("weights")]["name"].startswith("edge width: c_ji")
+
+
+# ---------------------------------------------------------------- clique tree (junction.py)
+def _joint(fg, evidence):
+    """The brute-force joint of a small model, sliced at the evidence (an independent reference)."""
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    terms = [(f.table, "".join(letters[v] for v in f.scope)) for f in fg.factors]
+    out = letters[:fg.n_vars]
+    joint = np.einsum(",".join(t for _, t in terms) + "->" + out, *[a for a, _ in terms])
+    for v, s in evidence.items():
+        keep = np.zeros(fg.cards[v])
+        keep[s] = 1.0
+        joint = joint * keep.reshape([-1 if i == v else 1 for i in range(fg.n_vars)])
+    return joint
+
+
+def _separator_marginal(fg, joint, names):
+    idx = sorted(fg.index(n) for n in names)
+    assert [fg.names[i] for i in idx] == list(names)  # recorded in variable-index order
+    p = joint.sum(axis=tuple(i for i in range(fg.n_vars) if i not in idx)).reshape(-1)
+    return p / p.sum()
+
+
+@pytest.fixture(scope="module", params=[{}, {"dysp": "yes", "xray": "no"}], ids=["prior", "evidence"])
+def asia_calibrated(request):
+    from explorer import pgm
+
+    fg = pgm.load_model("asia")
+    ev = pgm.parse_evidence(fg, request.param)
+    return fg, ev, pgm.calibrate(fg, evidence=ev, record=True)
+
+
+def test_clique_messages_times_the_way_back_are_the_brute_force_separator_marginal(asia_calibrated):
+    from explorer.viz.formulas import clique_message
+
+    fg, ev, t = asia_calibrated
+    joint = _joint(fg, ev)
+    g = t.graph
+    msgs = {}
+    for k, st in enumerate(t.steps):
+        e = int(st.edges[0])
+        msgs[(int(g.senders[e]), int(g.receivers[e]))] = (k, clique_message(t, k))
+    assert len(msgs) == 2 * (g.n_nodes - 1)
+    for (i, j), (k, m) in msgs.items():
+        ref = _separator_marginal(fg, joint, t.steps[k].extras["separator"])
+        prod = m * msgs[(j, i)][1]
+        np.testing.assert_allclose(prod / prod.sum(), ref, atol=1e-9)
+        if t.steps[k].extras["pass"] == "distribute":  # Hugin's recorded table is that marginal
+            np.testing.assert_allclose(np.asarray(t.steps[k].extras["table"]).reshape(-1), ref, atol=1e-9)
+
+
+def test_clique_formula_prints_the_recorded_numbers(asia_calibrated):
+    from explorer.viz.formulas import clique_back_message, clique_message, latex_vector
+
+    fg, ev, t = asia_calibrated
+    g = t.graph
+    for k, st in enumerate(t.steps):
+        e = int(st.edges[0])
+        i, j = int(g.senders[e]), int(g.receivers[e])
+        tex = node_update_latex(t, k, j)
+        table = np.asarray(st.extras["table"]).reshape(-1)
+        assert latex_vector(table, max_len=6) in tex
+        assert rf"C_{{{i + 1}}}" in tex and rf"C_{{{j + 1}}}" in tex
+        if st.extras["pass"] == "collect":  # the inputs: every earlier message into i but j's
+            for kk in range(k):
+                ee = int(t.steps[kk].edges[0])
+                if int(g.receivers[ee]) == i and int(g.senders[ee]) != j:
+                    assert latex_vector(t.steps[kk].messages[0], max_len=6) in tex
+            np.testing.assert_array_equal(clique_message(t, k), table)
+        else:
+            back = clique_back_message(t, k)
+            assert latex_vector(back, max_len=6) in tex
+            assert latex_vector(clique_message(t, k), max_len=6) in tex
+        other = next(c for c in range(g.n_nodes) if c not in (i, j)) if g.n_nodes > 2 else None
+        if other is not None:
+            assert "not in this step" in node_update_latex(t, k, other)
+
+
+def test_clique_rows_name_separator_states_and_list_what_a_clique_received(asia_calibrated):
+    fg, ev, t = asia_calibrated
+    g = t.graph
+    last = len(t.steps) - 1
+    for c in range(g.n_nodes):
+        rows = message_rows(t, last, c)
+        # after both passes a clique has heard once from every neighbour
+        assert sorted(r["sender"] for r in rows) == sorted(g.display_labels[s] for s in g.neighbors(c))
+        for r in rows:
+            st = t.steps[r["step"]]
+            assert r["receiver"] == st.extras["receiver"] == g.display_labels[c]
+            assert r["values"] == [float(v) for v in np.asarray(st.extras["table"]).reshape(-1)]
+            sep = st.extras["separator"]
+            states = [fg.states[fg.index(v)] for v in sep]
+            want = [", ".join(f"{v}={s}" for v, s in zip(sep, combo))
+                    for combo in __import__("itertools").product(*states)]
+            assert r["states"] == want
+    assert message_rows(t, 0, int(g.senders[t.steps[0].edges[0]])) == []  # the first sender heard nothing
+
+
+def test_clique_colours_follow_the_schedule(asia_calibrated):
+    from explorer.viz.colors import CLIQUE_STATUS, color_spec, node_values
+
+    fg, ev, t = asia_calibrated
+    g = t.graph
+    lab = list(g.display_labels)
+    deg = [len(set(g.neighbors(c))) for c in range(g.n_nodes)]
+    sent, heard = [0] * g.n_nodes, [set() for _ in range(g.n_nodes)]
+    for k, st in enumerate(t.steps):  # replayed from the recorded sender/receiver names
+        s, r = lab.index(st.extras["sender"]), lab.index(st.extras["receiver"])
+        sent[s] += 1
+        heard[r].add(s)
+        want = [2 if len(heard[c]) == deg[c] else 1 if sent[c] else 0 for c in range(g.n_nodes)]
+        np.testing.assert_array_equal(node_values(t, k, "status"), want)
+        np.testing.assert_array_equal(node_values(t, k, "received"), [len(h) for h in heard])
+    assert set(node_values(t, len(t.steps) - 1, "status")) == {2}  # every clique calibrated
+    spec = color_spec(t)
+    assert spec.mode == "status" and spec.ticktext == list(CLIQUE_STATUS)
+    d = trace_figure(t, pos_for(g), step=0).to_plotly_json()
+    np.testing.assert_array_equal(colors(frame(d, 0, NODES)), spec.values[0])
+    last = len(t.steps) - 1
+    d = trace_figure(t, pos_for(g), step=last, color_by="received").to_plotly_json()
+    np.testing.assert_array_equal(colors(frame(d, last, NODES)), deg)  # heard from every neighbour

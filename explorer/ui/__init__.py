@@ -7,7 +7,12 @@
     guard.py    engine calls that show errors as messages, never tracebacks
     sources.py  the sample picker plus upload, and uploads kept for the session
     cache.py    every ``st.cache_data`` / ``st.cache_resource`` wrapper, in one place
-    player.py   step controls, the animated chart, the detail panel and the exports
+    player.py   ``play(view, trace, ..., extra=fn)``: the animated chart (a custom component in
+                components/ that owns the step), the detail panel beside it and the exports;
+                whatever depends on the step goes in ``extra``, ``fn(step, node)`` drawing inside
+                the panel's fragment so it follows the step the chart shows (docs/player.md)
+    aggregators.py, receptive.py, ve_panels.py, map_panel.py, ...  sections shared by pages
+    thumbnails.py  the Home page's card pictures (``python -m explorer.ui.thumbnails``)
 
 Everything worth testing below the pages is plain Python over :mod:`explorer.viz` figures and
 engine Traces; the pages only arrange it.

@@ -11,6 +11,9 @@ A colour mode turns the recorded node states of one step into one number per nod
                                                  of that step's states (sign: largest loading > 0)
                                         class    argmax_k h_i[k]  (the predicted class)
     WL ("wl")                           color    the recorded colour class
+    clique tree ("clique-tree")         status   0 waiting (has sent nothing yet), 1 has sent,
+                                                 2 calibrated (has heard from every neighbour)
+                                        received how many neighbours it has heard from so far
 
 "feature", "belief" and "color" draw the recorded numbers unchanged; the others are derived from
 them by the formula above. Factor nodes of a factor graph have no belief colour (``NaN``).
@@ -27,16 +30,20 @@ import numpy as np
 from explorer.errors import TraceError
 from explorer.viz._common import PALETTE, SCALE, as_matrix, as_rows
 
-__all__ = ["family", "color_modes", "node_values", "ColorSpec", "color_spec", "is_factor", "last_states",
+__all__ = ["family", "color_modes", "node_values", "CLIQUE_STATUS", "ColorSpec", "color_spec", "is_factor", "last_states",
            "state_names", "state_label", "evidence"]
 
 BP_KINDS = frozenset({"sum-product", "max-product", "bp"})
 WL_KINDS = frozenset({"wl", "1-wl"})
 VE_KINDS = frozenset({"variable-elimination", "ve"})
+CLIQUE_KINDS = frozenset({"clique-tree"})
+#: names of the clique-tree "status" values 0, 1, 2
+CLIQUE_STATUS = ("waiting", "has sent", "calibrated")
 
 
 def family(trace: Any) -> str:
-    """``"bp"``, ``"wl"``, ``"ve"`` or ``"neural"`` (any trace with fixed-width states)."""
+    """``"bp"``, ``"wl"``, ``"ve"``, ``"clique"`` or ``"neural"`` (any trace with fixed-width
+    states)."""
     kind = str(trace.kind).lower()
     if kind in BP_KINDS:
         return "bp"
@@ -44,6 +51,8 @@ def family(trace: Any) -> str:
         return "wl"
     if kind in VE_KINDS:
         return "ve"
+    if kind in CLIQUE_KINDS:
+        return "clique"
     return "neural"
 
 
@@ -68,6 +77,8 @@ def color_modes(trace: Any) -> list[str]:
         return ["color"]
     if fam == "ve":
         return ["eliminated"]
+    if fam == "clique":
+        return ["status", "received"]
     return ["norm", "feature", "pca", "class"]
 
 
@@ -103,6 +114,20 @@ def _ve_eliminated(trace: Any, k: int) -> np.ndarray:
     return out
 
 
+def _clique_progress(trace: Any, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(sent, heard, degree)`` per clique after step ``k``: messages sent, distinct neighbours
+    heard from, and neighbours in the tree (read from the edges the steps sent on)."""
+    g = trace.graph
+    sent, degree = np.zeros(g.n_nodes), np.bincount(g.receivers, minlength=g.n_nodes).astype(float)
+    heard_from: set[tuple[int, int]] = set()
+    for st in trace.steps[: k + 1]:
+        for e in np.asarray(st.edges, dtype=np.int64).tolist():
+            sent[g.senders[e]] += 1
+            heard_from.add((int(g.receivers[e]), int(g.senders[e])))
+    heard = np.bincount([r for r, _ in heard_from], minlength=g.n_nodes).astype(float)
+    return sent, heard, degree
+
+
 def node_values(trace: Any, step: int, mode: str, *, feature: int = 0, state: int = 0) -> np.ndarray:
     """One number per node for ``mode`` at ``step`` (``NaN`` where it does not apply).
 
@@ -127,6 +152,11 @@ def node_values(trace: Any, step: int, mode: str, *, feature: int = 0, state: in
         return _wl_colors(trace, step)
     if mode == "eliminated":
         return _ve_eliminated(trace, step)
+    if mode in ("status", "received"):
+        sent, heard, degree = _clique_progress(trace, step)
+        if mode == "received":
+            return heard
+        return np.where(heard >= degree, 2.0, np.where(sent > 0, 1.0, 0.0))
     st = last_states(trace, step)
     out = np.full(g.n_nodes, np.nan)
     if st is None:
@@ -284,13 +314,17 @@ def color_spec(trace: Any, mode: str = "auto", *, feature: int = 0, state: int =
               "map": "MAP state (argmax belief)", "feature": f"feature {feature}",
               "norm": "L2 norm of state", "pca": "1st principal component",
               "class": "predicted class (argmax)", "color": "WL colour class",
-              "eliminated": "eliminated (1) or not (0)"}
+              "eliminated": "eliminated (1) or not (0)", "status": "clique",
+              "received": "neighbours heard from"}
     title = titles[mode]
-    if mode in ("map", "class", "color", "eliminated"):
+    if mode in ("map", "class", "color", "eliminated", "status", "received"):
         lo, hi = (min(lo, 0.0), hi) if mode != "color" else (lo, hi)
+        if mode == "status":  # every status in the legend, whether or not a step shows it
+            lo, hi = 0.0, float(len(CLIQUE_STATUS) - 1)
         k = int(round(hi - lo)) + 1
         ticks = [float(v) for v in np.arange(lo, hi + 1)] if k <= 20 else None
-        text = [state_label(trace, int(t)) if mode == "map" else str(int(t)) for t in ticks] if ticks else None
+        text = [state_label(trace, int(t)) if mode == "map" else CLIQUE_STATUS[int(t)] if mode == "status"
+                else str(int(t)) for t in ticks] if ticks else None
         return ColorSpec(mode, vals, title, lo - 0.5, hi + 0.5, _stepped(k), ticks, text)
     if mode == "belief":
         lo, hi = 0.0, 1.0

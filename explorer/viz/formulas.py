@@ -14,6 +14,10 @@ BP belief, shown before normalisation. Short vectors are printed in full, long o
     GIN          x'_i = MLP((1 + ε) x_i + Σ_j x_j)
     WL           c'_i = HASH(c_i, {{c_j : j ∈ N(i)}})
     VE           τ(scope) = Σ_X Π factors that mention X
+    clique tree  collect: μ_{i→j}(S) ∝ Σ_{C_i ∖ S} ψ_i Π_{k ∈ N(i) ∖ j} μ_{k→i} = extras "table"
+                 (the μ_{k→i} are the recorded collect messages); distribute (Hugin): the
+                 recorded table is the new separator potential φ*_S ∝ Σ_{C_i ∖ S} β_i, and the
+                 message is φ*_S / μ_{j→i} (the collect message the other way), rescaled
 """
 
 from __future__ import annotations
@@ -23,11 +27,12 @@ from typing import Any
 
 import numpy as np
 
+from explorer.errors import TraceError
 from explorer.viz._common import as_rows, check_node, check_step, fmt
 from explorer.viz.colors import family, last_states
 from explorer.viz.messages import incoming, latest_incoming
 
-__all__ = ["node_update_latex", "latex_vector", "MAX_TERMS"]
+__all__ = ["node_update_latex", "latex_vector", "clique_message", "clique_back_message", "MAX_TERMS"]
 
 #: incoming messages written out one by one before "+ … (k more)"
 MAX_TERMS = 5
@@ -222,6 +227,86 @@ def _ve(trace: Any, k: int, i: int) -> str:
     return line + (rf" \\ \text{{scope: }}\{{{scope}\}}" if scope else "") + (rf" \\ {extra}" if extra else "")
 
 
+def _clique_vars(label: Any) -> list[str]:
+    """``"{lung,bronc}"`` -> ``["lung", "bronc"]`` (a clique's label lists its variables)."""
+    return [v for v in str(label).strip("{}").split(",") if v]
+
+
+def _set(names: Any) -> str:
+    return r"\{" + r",\ ".join(math_name(v) for v in names) + r"\}"
+
+
+def clique_back_message(trace: Any, step: int) -> np.ndarray:
+    """The recorded message that went the other way over the separator of a distribute step
+    (the collect message from the receiver to the sender), flattened."""
+    g = trace.graph
+    e = int(trace.steps[step].edges[0])
+    back = [k for k in range(step) for j in range(len(trace.steps[k].edges))
+            if g.senders[trace.steps[k].edges[j]] == g.receivers[e] and g.receivers[trace.steps[k].edges[j]] == g.senders[e]]
+    if not back:
+        raise TraceError(f"step {step} of the clique tree has no earlier message the other way; "
+                         "expected a collect message on the same separator")
+    return as_rows(trace.steps[back[-1]].messages)[0]
+
+
+def clique_message(trace: Any, step: int) -> np.ndarray:
+    """The message of a clique-tree step as a Shafer–Shenoy message, scaled to sum 1: the recorded
+    table itself in the collect pass; in the distribute pass the recorded separator potential
+    divided by the collect message the other way (Hugin's update, ``0 / 0 = 0``)."""
+    st = trace.steps[step]
+    table = np.asarray(st.extras["table"], dtype=float).reshape(-1)
+    if st.extras["pass"] == "collect":
+        return table
+    back = clique_back_message(trace, step)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = np.where(back > 0, table / np.where(back > 0, back, 1.0), 0.0)
+    return r / r.sum() if r.sum() > 0 else r
+
+
+def _clique(trace: Any, k: int, i: int) -> str:
+    g = trace.graph
+    st = trace.steps[k]
+    ex = st.extras
+    lab = g.display_labels
+    e = int(st.edges[0])
+    snd, rcv = int(g.senders[e]), int(g.receivers[e])
+    sep = list(ex["separator"])
+    summed = [v for v in _clique_vars(lab[snd]) if v not in sep]
+    op = r"\max" if trace.params.get("mode") == "max" else r"\sum"
+    a, b = snd + 1, rcv + 1  # the cliques as the page numbers them
+    over = _set(summed) if summed else r"\varnothing"
+    table = np.asarray(ex["table"], dtype=float).reshape(-1)
+    w = 6  # numbers per vector: the panel beside the chart is narrow
+    lines = [rf"C_{{{a}}} = {_set(_clique_vars(lab[snd]))}",
+             rf"\to C_{{{b}}} = {_set(_clique_vars(lab[rcv]))}",
+             rf"S = {_set(sep)}\ \text{{({ex['pass']})}}"]
+    if ex["pass"] == "collect":  # the sender has heard only from its children: a plain message
+        lines.append(rf"\mu_{{{a}\to {b}}}(S) \propto {op}_{{{over}}}\ "
+                     rf"\psi_{{{a}}} \prod_{{k \in N({a}) \setminus {b}}} \mu_{{k\to {a}}}")
+        inputs = {int(g.senders[e_]): m for e_, (_, m) in latest_incoming(trace, k, snd).items()
+                  if int(g.senders[e_]) != rcv}
+        for s_, m in sorted(inputs.items()):
+            lines.append(rf"\mu_{{{s_ + 1}\to {a}}} = {latex_vector(m, max_len=w)}")
+        if not inputs:
+            lines.append(rf"\text{{(C{a} has heard from no other neighbour)}}")
+        lines += [rf"\mu_{{{a}\to {b}}} = {latex_vector(table, max_len=w)}",
+                  r"\quad\text{(recorded, scaled to sum 1)}"]
+    else:  # Hugin: the new separator potential, divided by the one the collect pass left there
+        back = clique_back_message(trace, k)
+        ratio = clique_message(trace, k)
+        lines += [rf"\phi^{{*}}_{{S}} \propto {op}_{{{over}}}\ \beta_{{{a}}}\quad\text{{(recorded)}}",
+                  rf"\quad = {latex_vector(table, max_len=w)}",
+                  rf"\phi_{{S}} = \mu_{{{b}\to {a}}}\quad\text{{(the collect message)}}",
+                  rf"\quad = {latex_vector(back, max_len=w)}",
+                  rf"\mu_{{{a}\to {b}}} = \phi^{{*}}_{{S}} / \phi_{{S}}\quad\text{{(0/0 = 0)}}",
+                  rf"\quad \propto {op}_{{{over}}}\ "
+                  rf"\psi_{{{a}}} \prod_{{k \in N({a}) \setminus {b}}} \mu_{{k\to {a}}}",
+                  rf"\quad = {latex_vector(ratio, max_len=w)}"]
+    if i not in (snd, rcv):
+        lines.append(rf"\text{{(C{i + 1}: not in this step)}}")
+    return r" \\ ".join(lines)
+
+
 def node_update_latex(trace: Any, step: int, node: int) -> str:
     """The update of ``node`` at ``step`` as LaTeX (for ``st.latex``), with the recorded numbers.
 
@@ -245,4 +330,6 @@ def node_update_latex(trace: Any, step: int, node: int) -> str:
         return _wl(trace, k, i)
     if fam == "ve":
         return _ve(trace, k, i)
+    if fam == "clique":
+        return _clique(trace, k, i)
     return _neural(trace, k, i)

@@ -4,6 +4,12 @@ A message sent along edge ``e`` is drawn at ``MESSAGE_AT`` of the way from ``sen
 ``receivers[e]``, so the two directions of an undirected edge sit on either side of its middle.
 Its number is the value of the chosen state for BP messages, the colour for WL messages (the
 sender's colour) and the L2 norm otherwise.
+
+A clique-tree message is a table over the separator of two cliques (recorded flattened, in C
+order over the separator's variables); its rows name each entry by the separator's assignment
+(``"lung=yes, either=no"``), and the rows into a clique are every separator table it has
+received so far, each with the step that sent it (one message per step, so "in this step"
+would leave all but one clique empty).
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from explorer.viz._common import as_rows, check_node, check_step
 from explorer.viz.colors import family, state_names
 
 __all__ = ["MESSAGE_AT", "message_positions", "message_values", "message_rows", "messages_csv",
-           "incoming", "latest_incoming"]
+           "incoming", "latest_incoming", "separator_states"]
 
 #: where along an edge (0 = sender, 1 = receiver) a message marker sits
 MESSAGE_AT = 0.6
@@ -77,8 +83,24 @@ def latest_incoming(trace: Any, step: int, node: int) -> dict[int, tuple[int, np
     return out
 
 
+def separator_states(trace: Any, step: int) -> list[str]:
+    """A clique-tree step's message entries by name: ``"lung=yes, either=no"`` for each cell of
+    the separator table, in the order the message is recorded (C order over ``extras
+    ["separator"]``); states the result does not name are called by their index."""
+    ex = trace.steps[step].extras
+    table = np.asarray(ex["table"])
+    marg = trace.result.get("marginals") or {}
+    names = [list(marg.get(v, {})) for v in ex["separator"]]
+    out = []
+    for idx in np.ndindex(table.shape):
+        out.append(", ".join(f"{v}={names[a][s] if s < len(names[a]) else s}"
+                             for a, (v, s) in enumerate(zip(ex["separator"], idx))))
+    return out
+
+
 def message_rows(trace: Any, step: int, node: int | None = None) -> list[dict[str, Any]]:
-    """The messages of one step as table rows (all, or those arriving at ``node``).
+    """The messages of one step as table rows (all, or those arriving at ``node``; for a clique
+    tree, every message ``node`` has received up to ``step``).
 
     Returns:
         ``[{"step", "edge", "sender", "receiver", "values", "norm", "states", "text"}]``:
@@ -98,6 +120,8 @@ def message_rows(trace: Any, step: int, node: int | None = None) -> list[dict[st
     labels = g.display_labels
     from explorer.viz.glyphs import row_text  # glyphs builds on this module
 
+    if family(trace) == "clique":
+        return _clique_rows(trace, k, None if node is None else check_node(g, node))
     names = state_names(trace)
     out = []
     for j in keep:
@@ -105,6 +129,25 @@ def message_rows(trace: Any, step: int, node: int | None = None) -> list[dict[st
         states, text = row_text(trace, e, rows[j], names)
         out.append({"step": k, "edge": e, "sender": labels[g.senders[e]], "receiver": labels[g.receivers[e]],
                     "values": [float(v) for v in rows[j]], "norm": float(np.linalg.norm(rows[j])),
+                    "states": states, "text": text})
+    return out
+
+
+def _clique_rows(trace: Any, k: int, node: int | None) -> list[dict[str, Any]]:
+    g = trace.graph
+    labels = g.display_labels
+    sent = ([(k, j) for j in range(len(as_rows(trace.steps[k].messages)))] if node is None else
+            [(s, j) for s in range(k + 1) for j in incoming(trace, s, node)])
+    out = []
+    for s, j in sent:
+        st = trace.steps[s]
+        e, m = int(st.edges[j]), as_rows(st.messages)[j]
+        states = separator_states(trace, s)
+        states = states if len(states) == m.size else None
+        text = (", ".join(f"{a}: {v:.3g}" for a, v in zip(states, m)) if states
+                else "[" + ", ".join(f"{v:.3g}" for v in m) + "]")
+        out.append({"step": s, "edge": e, "sender": labels[g.senders[e]], "receiver": labels[g.receivers[e]],
+                    "values": [float(v) for v in m], "norm": float(np.linalg.norm(m)),
                     "states": states, "text": text})
     return out
 

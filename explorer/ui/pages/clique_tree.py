@@ -82,7 +82,9 @@ if trace.steps:
         ex = trace.steps[k].extras
         table = np.asarray(ex["table"], dtype=float)
         sep = [fg.index(v) for v in ex["separator"]]
-        st.markdown(f"**Step {k + 1}'s message** ({ex['pass']}): {ex['sender']} → "
+        what = ("message" if ex["pass"] == "collect" else
+                "separator potential (the message times the one the other way)")
+        st.markdown(f"**Step {k + 1}'s {what}** ({ex['pass']}): {ex['sender']} → "
                     f"{ex['receiver']}, a table over the separator "
                     f"{{{', '.join(ex['separator'])}}}, scaled to sum 1")
         st.dataframe([{**{fg.names[v]: fg.states[v][s] for v, s in zip(sep, idx)},
