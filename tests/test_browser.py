@@ -296,10 +296,14 @@ def test_clicking_a_node_updates_the_formula_panel(page, app_url):
     # star.csv: node 3 is a leaf; click where its marker is drawn (a real mouse click: Plotly
     # picks the point under the pointer, whatever SVG or WebGL layer draws it)
     gd = page.locator(".mpe-plot")
-    x, y = gd.evaluate("""gd => { const t = gd._fullData.find(t => t.name === 'nodes');
+    where = """gd => { const t = gd._fullData.find(t => t.name === 'nodes');
         const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
         const r = gd.querySelector('.nsewdrag').getBoundingClientRect();
-        return [r.left + xa.l2p(t.x[3]), r.top + ya.l2p(t.y[3])]; }""")
+        return [r.left + xa.l2p(t.x[3]), r.top + ya.l2p(t.y[3])]; }"""
+    gd.evaluate("gd => gd.scrollIntoView({block: 'center'})")  # the whole plot on screen
+    x, y = gd.evaluate(where)
+    assert 0 <= x <= 1280 and 0 <= y <= 720, (x, y)
+    page.mouse.move(x, y)
     page.mouse.click(x, y)
     page.wait_for_url("**node=3**", timeout=30_000)
     page.wait_for_function("b => { const k = document.querySelector(\"[data-testid='stMarkdownContainer'] .katex\");"
