@@ -390,3 +390,19 @@ def test_clique_colours_follow_the_schedule(asia_calibrated):
     last = len(t.steps) - 1
     d = trace_figure(t, pos_for(g), step=last, color_by="received").to_plotly_json()
     np.testing.assert_array_equal(colors(frame(d, last, NODES)), deg)  # heard from every neighbour
+
+
+def test_a_still_figure_of_a_late_step_fades_the_earlier_messages():
+    """``animate=False`` draws one step; the messages sent before it still appear, faded, each
+    coloured by its recorded value (the variable-elimination chain: step k sends one message)."""
+    from explorer import pgm
+    from explorer.viz import trace_figure
+    from explorer.viz.layout import compute_layout
+    from explorer.viz.messages import message_values
+
+    trace = pgm.chain_demo(5, 2)["trace"]
+    pos = compute_layout(trace.graph, "auto", 0)
+    fig = trace_figure(trace, pos, step=4, animate=False)
+    early = next(t for t in fig.data if t.name == "earlier messages")
+    want = [float(message_values(trace, s)[0]) for s in range(4)]
+    assert sorted(map(float, early.marker.color)) == sorted(want)

@@ -8,8 +8,9 @@ A page starts with::
         ...widgets bound to view keys...
 
 In normal mode the controls live in the sidebar. In lecture mode they fold into a closed
-expander at the top of the page, the type grows, and the step buttons grow (see
-:func:`explorer.ui.player.step_controls`), so a projected screen shows the graph, not the knobs.
+expander at the top of the page, the sidebar collapses, and the type, the player's buttons and
+the chart's markers grow together (see :mod:`explorer.ui.theme` and :func:`explorer.ui.player.play`),
+so a projected screen shows the graph, not the knobs.
 """
 
 from __future__ import annotations

@@ -236,8 +236,16 @@ def trace_figure(trace: Any, pos: Any, *, color_by: str = "auto", feature: int =
                      **sel_markers(start))
     sel_m.update(marker=dict(msg_marker, showscale=False, symbol="triangle-up",
                              line=dict(width=2.5, color=HIGHLIGHT)))
+
+    def message_value(k: int) -> np.ndarray:
+        """Step ``k``'s message colours (also for a step not drawn as a frame: a still figure
+        of a late step still fades the messages sent before it)."""
+        if k not in mvals:
+            mvals[k] = message_values(trace, k, state=state)
+        return mvals[k]
+
     overlay = (lambda k: step_overlay(trace, p, k, plan=base["plan"], size=size, selected=sel,
-                                      values=mvals.get)) if show_messages else (lambda k: ({}, {}))
+                                      values=message_value)) if show_messages else (lambda k: ({}, {}))
     text0, early0 = overlay(start)
     mtext = _scatter(webgl, mode="text", name="message values", showlegend=False, hoverinfo="skip",
                      **(text0 or dict(x=[], y=[], textfont=dict(size=MESSAGE_FONT))))
