@@ -43,6 +43,9 @@ class SampleInfo:
         note: a teaching paragraph: what the sample is and what to show with it.
         demonstrates: short phrases naming the ideas it illustrates.
         layout: the suggested layout name (see :data:`explorer.viz.layout.LAYOUTS`) or ``None``.
+        defaults: page settings that suit this sample, as ``(name, value)`` pairs from the
+            entry's optional ``"defaults"`` object (e.g. ``{"max_iter": 400}`` for a model BP
+            needs many iterations on); a page applies the ones it has when the sample is picked.
     """
 
     name: str
@@ -52,11 +55,12 @@ class SampleInfo:
     note: str
     demonstrates: tuple[str, ...]
     layout: str | None
+    defaults: tuple[tuple[str, object], ...] = ()
 
     def as_dict(self) -> dict:
         """Plain data (for ``samples --json``)."""
         return {"name": self.name, "title": self.title, "kind": self.kind, "file": self.file,
-                "note": self.note, "demonstrates": list(self.demonstrates), "layout": self.layout}
+                "note": self.note, "demonstrates": list(self.demonstrates), "layout": self.layout, "defaults": dict(self.defaults)}
 
 
 @lru_cache(maxsize=4)
@@ -78,9 +82,16 @@ def _index(path: Path, mtime_ns: int) -> tuple[SampleInfo, ...]:
             raise InputFormatError(
                 f"sample entry {i} ({d.get('name', '?')!r}) needs name, title, file and kind in "
                 f"{_KINDS}; found missing={missing}, kind={d.get('kind')!r}", path=where)
+        defaults = d.get("defaults", {})
+        if not isinstance(defaults, dict) or not all(
+                isinstance(v, (int, float, str, bool)) for v in defaults.values()):
+            raise InputFormatError(
+                f"sample entry {i} ({d['name']!r}): expected \"defaults\" to be an object of "
+                f"setting names to numbers, strings or booleans, found {defaults!r:.80}; fix the "
+                "sample index", path=where)
         out.append(SampleInfo(name=d["name"], title=d["title"], kind=d["kind"], file=d["file"],
                               note=d.get("note", ""), demonstrates=tuple(d.get("demonstrates", ())),
-                              layout=d.get("layout")))
+                              layout=d.get("layout"), defaults=tuple(sorted(defaults.items()))))
     names = [s.name for s in out]
     dup = sorted({n for n in names if names.count(n) > 1})
     if dup:

@@ -375,12 +375,14 @@ def key(*parts: Any) -> str:
 # ---------------------------------------------------------------------- engines
 @cached("runs")
 def bp_trace(_fg: Any, source: str, mode: str, updates: str, damping: float, tol: float,
-             max_iter: int, seed: int, evidence: tuple[tuple[int, int], ...]) -> Any:
+             max_iter: int, seed: int, evidence: tuple[tuple[int, int], ...],
+             logdomain: bool = False) -> Any:
     """A recorded belief-propagation run (see :func:`explorer.pgm.run_bp`)."""
     from explorer import pgm
 
     return pgm.run_bp(_fg, mode=mode, updates=updates, damping=damping, tol=tol,
-                      max_iter=max_iter, seed=seed, evidence=dict(evidence))
+                      max_iter=max_iter, seed=seed, evidence=dict(evidence),
+                      logdomain=logdomain)
 
 
 @cached("runs")

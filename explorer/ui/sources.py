@@ -21,7 +21,8 @@ from explorer.ui import cache
 from explorer.ui.guard import attempt
 from explorer.ui.state import View, set_setting
 
-__all__ = ["Source", "UPLOAD", "TAKERS", "open_upload_everywhere", "sample_names", "sample_choice", "store_upload", "uploaded",
+__all__ = ["Source", "UPLOAD", "TAKERS", "open_upload_everywhere", "sample_names", "sample_choice",
+           "sample_defaults", "apply_sample_defaults", "store_upload", "uploaded",
            "pick"]
 
 #: the picker entry that stands for the user's uploaded file
@@ -68,6 +69,36 @@ def _infos(kind: str) -> dict[str, Any]:
 def sample_names(kind: str = "graph") -> list[str]:
     """Names of the samples of ``kind`` in index order (a built-in model when there are none)."""
     return list(_infos(kind))
+
+
+def sample_defaults(kind: str, name: str) -> dict[str, Any]:
+    """The page settings the sample ``name`` of ``kind`` suggests (its index entry's
+    ``"defaults"``); ``{}`` for an upload or a sample without any."""
+    info = _infos(kind).get(name)
+    return dict(getattr(info, "defaults", ()) or ())
+
+
+def apply_sample_defaults(view: View, kind: str, setting: str = "sample") -> None:
+    """When the chosen sample changes, set the page settings its index entry suggests.
+
+    Settings a previous sample suggested go back to the page's defaults. On a page opened
+    from a link, a setting the link gives wins over the sample's suggestion. Call after
+    :func:`pick` and before the widgets of those settings are drawn.
+    """
+    name = view[setting]
+    mark = f"_{view.page}.sample_defaults"
+    before = st.session_state.get(mark)
+    if before is not None and before[0] == name:
+        return
+    wanted = {n: v for n, v in sample_defaults(kind, name).items() if n in view.defaults}
+    restore = [n for n in (before[1] if before else ()) if n not in wanted]
+    for n in restore:
+        view.set(n, view._default(n))
+    for n, v in wanted.items():
+        ok, v = view.valid(n, v)
+        if ok and not (before is None and n in st.query_params):
+            view.set(n, v)
+    st.session_state[mark] = (name, tuple(wanted))
 
 
 def uploaded(kind: str) -> tuple[str, bytes] | None:

@@ -25,13 +25,14 @@ def _default_model() -> str:
 
 view = View("bp", {"sample": _default_model(), "mode": "sum",
                    "updates": "parallel", "damping": 0.0, "tol": 1e-9, "max_iter": 100,
-                   "seed": 0, "evidence": [], **player.DEFAULTS},
+                   "seed": 0, "evidence": [], "logdomain": False, **player.DEFAULTS},
             choices={"sample": sources.sample_choice("model"), "mode": ["sum", "max"],
                      "updates": list(pgm.UPDATES), "tol": TOLS,
                      "damping": lambda d: 0.0 <= d < 1.0, "max_iter": lambda n: 1 <= n <= 1000})
 controls = shell.frame(view, "Belief propagation", INTRO)
 src = sources.pick(view, controls, kind="model", label="Model",
                    extensions="UAI (.uai), BIF (.bif), XMLBIF (.xmlbif, .xml)")
+sources.apply_sample_defaults(view, "model")  # e.g. four_cycle needs ~240 damped iterations
 fg = src.obj
 options = [f"{n}={s}" for i, n in enumerate(fg.names) for s in fg.states[i]][:400]
 ekey = view.key("evidence")
@@ -53,12 +54,15 @@ with controls:
     st.select_slider("Tolerance", TOLS, key=view.key("tol"), format_func=lambda t: f"{t:g}")
     st.number_input("Max iterations", 1, 1000, key=view.key("max_iter"))
     st.number_input("Seed (seqrnd order)", 0, 10_000, key=view.key("seed"))
+    st.checkbox("Log domain", key=view.key("logdomain"),
+                help="Keep the messages as logarithms (libDAI's logdomain): the same beliefs, "
+                     "computed without underflow on long chains of small numbers.")
     st.multiselect("Evidence", options, key=ekey, placeholder="observe VAR=STATE …")
 
 evidence = attempt("read the evidence", pgm.parse_evidence, fg, view["evidence"])
 ev = tuple(sorted(evidence.items()))
 args = (view["mode"], view["updates"], float(view["damping"]), float(view["tol"]),
-        int(view["max_iter"]), int(view["seed"]), ev)
+        int(view["max_iter"]), int(view["seed"]), ev, bool(view["logdomain"]))
 trace = attempt("run belief propagation", cache.bp_trace, fg, src.key, *args)
 exact, skipped = attempt("compute the exact marginals", cache.exact_within_budget, fg, src.key,
                          ev, stop=False) or (None, None)
@@ -82,6 +86,9 @@ if res.get("oscillating") and not res.get("converged"):
 elif not res.get("converged"):
     st.warning(f"BP stopped after {res.get('iterations')} iterations without meeting the "
                "tolerance; raise the iteration limit or add damping.", icon=":material/timer:")
+if res.get("converged") and view["updates"] != "tree":
+    st.caption(f"BP met the tolerance {float(view['tol']):g} after {res.get('iterations')} of "
+               f"at most {int(view['max_iter'])} iterations.")
 if res.get("map"):
     st.markdown("**MAP assignment:** " + ", ".join(f"{k}={v}" for k, v in res["map"].items()))
 
