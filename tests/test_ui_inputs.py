@@ -83,3 +83,44 @@ def test_sample_defaults_follow_the_sample_but_a_link_wins():
     assert int(at.number_input(key="bp.max_iter").value) == 400
     at.selectbox(key="bp.sample").set_value("asia").run()
     assert int(at.number_input(key="bp.max_iter").value) == 100
+
+
+# ----------------------------------------------------------------- 3. .evid uploads
+def _upload_model_and_evidence(evid_name, evid_data):
+    from explorer.io.samples import sample_path
+
+    at = app_test("upload")
+    at.file_uploader(key="upload.file").upload("tree_mrf.uai",
+                                               sample_path("tree_mrf").read_bytes()).run()
+    return at.file_uploader(key="upload.evid").upload(evid_name, evid_data).run()
+
+
+def test_uploaded_evidence_opens_with_the_model_in_bp():
+    at = _upload_model_and_evidence("obs.evid", b"2\n 1 0 5 1\n")  # UAI 2008: x1=0, x5=1
+    assert not errors(at)
+    fg = pgm.load_model("tree_mrf")
+    want = pgm.brute_force(fg, evidence={1: 0, 5: 1})
+    at.switch_page("explorer/ui/pages/belief_propagation.py").run()
+    assert not errors(at)
+    assert at.selectbox(key="bp.sample").value == "upload"
+    names = {f"{fg.names[1]}={fg.states[1][0]}", f"{fg.names[5]}={fg.states[5][1]}"}
+    assert set(at.multiselect(key="bp.evidence").value) == names
+    # tree_mrf is a tree: BP with the evidence is exact, so it equals brute force
+    np.testing.assert_allclose(last_beliefs(at), [b[0] for b in want["beliefs"]], atol=1e-6)
+    free = [i for i in range(fg.n_vars) if i not in (1, 5)]
+    assert not np.allclose(want["beliefs"][free[0]],
+                           pgm.brute_force(fg)["beliefs"][free[0]])  # the evidence matters
+
+
+@pytest.mark.parametrize("data, message", [
+    (b"2 0 1 3", "do not fit"),          # the counts do not match the entries
+    (b"1 0 x", "expected an integer"),
+    (b"1 99 0", "outside"),              # a variable the model does not have
+])
+def test_bad_evidence_file_gives_the_readers_message(data, message):
+    at = _upload_model_and_evidence("bad.evid", data)
+    assert not list(at.exception)
+    shown = " ".join(e.value for e in at.error)
+    assert message in shown and "bad.evid" in shown
+    assert "/tmp" not in shown  # the uploaded file is named, not the reader's temporary copy
+    assert any("variables" in s.value for s in at.success)  # the model itself stays uploaded

@@ -753,3 +753,24 @@ def renumber_check(_graph: Graph, source: str, layer: str, aggr: str, hidden: in
     opts = {"aggr": aggr} if layer == "sage" else {}
     return nn.permutation_check(_graph, layer=layer, seed=seed, features=features, readout="sum",
                                 layers=1, hidden=hidden, **opts)
+
+
+# ---------------------------------------------------------------------- inputs added by issue 12.10
+@cached("uploads")
+def upload_evidence(data: bytes, filename: str) -> dict[int, int]:
+    """An uploaded UAI ``.evid`` file as ``{variable index: state index}`` (see
+    :func:`explorer.pgm.read_evidence_file`; keyed by content hash). Messages name the
+    uploaded file, not the temporary copy the reader is given."""
+    import tempfile
+    from pathlib import Path
+
+    from explorer import pgm
+    from explorer.errors import InputFormatError
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / (Path(filename).name or "evidence.evid")
+        path.write_bytes(data)
+        try:
+            return pgm.read_evidence_file(path)
+        except InputFormatError as e:
+            raise InputFormatError(str(e).replace(str(path), Path(filename).name)) from None

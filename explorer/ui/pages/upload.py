@@ -1,12 +1,13 @@
 """Your graph or model: one place to upload a graph, a graphical model or trained PyG weights."""
 
+import hashlib
 from pathlib import Path
 
 import streamlit as st
 
 from explorer.ui import cache, graph_info, shell, sources
 from explorer.ui.guard import attempt
-from explorer.ui.state import View
+from explorer.ui.state import View, set_setting
 
 INTRO = """
 Bring your own data. The explorer reads the file, tells you what it found (or, if it cannot,
@@ -18,6 +19,38 @@ GRAPHS = ".graphml .gml .json .edgelist .edges .txt .csv"
 MODELS = ".uai .bif .xmlbif .xml"
 PAGES = "explorer/ui/pages"
 
+
+def _evidence_for(fg, model_data: bytes) -> None:
+    """Offer a UAI ``.evid`` file for the uploaded model; set what it observes as the Belief
+    propagation page's evidence (only when the model or the evidence file changes, so later
+    edits on that page stay; a new model without a file clears the old evidence)."""
+    from explorer.pgm.evidence import check_evidence, evidence_names
+
+    evid = st.file_uploader("…and its evidence (UAI .evid, optional)", key="upload.evid",
+                            help="'N var state ...': N observations by variable and state index "
+                                 "(the UAI competition format).")
+    found: dict[int, int] | None = {}
+    evid_data = None
+    if evid is not None:
+        evid_data = evid.getvalue()
+        found = attempt(f"read the evidence {evid.name}", cache.upload_evidence, evid_data,
+                        evid.name, stop=False)
+        if found is not None:
+            found = attempt(f"use the evidence {evid.name} with this model", check_evidence, fg,
+                            found, stop=False)
+        if found is None:
+            return  # the message is shown; the evidence set earlier stays
+    names = [f"{v}={s}" for v, s in evidence_names(fg, found).items()]
+    if names:
+        st.success(f"**{evid.name}** observes {', '.join(names)}; Belief propagation opens "
+                   "with this evidence.", icon=":material/check_circle:")
+    mark = tuple(hashlib.sha1(d).hexdigest() if d is not None else None
+                 for d in (model_data, evid_data))
+    if st.session_state.get("_upload.evidence_for") != mark:
+        st.session_state["_upload.evidence_for"] = mark
+        set_setting("bp", "evidence", names)
+
+
 view = View("upload", {})
 shell.frame(view, "Your graph or model", INTRO)
 view.sync()
@@ -25,7 +58,7 @@ st.markdown(f"""
 | you have | extensions | opens in |
 |---|---|---|
 | a graph | `{GRAPHS}` | Graphs, Neural message passing, Matrix view, Over-smoothing |
-| a graphical model | `{MODELS}` | Belief propagation |
+| a graphical model | `{MODELS}` (a `.uai` may bring its `.evid` evidence) | Belief propagation |
 | trained PyG weights | `.pt` (a `state_dict` of GCN, GraphSAGE, GAT or GIN) | Neural message passing |
 
 Node attributes `x` (a list of numbers), `y` (a class) and `pos` become features, labels and
@@ -64,6 +97,8 @@ elif ext in MODELS.split():
     s = fg.summary()
     st.success(f"**{name}**: {s['variables']} variables, {s['factors']} factors"
                f"{', a tree' if s['tree'] else ', with cycles'}.", icon=":material/check_circle:")
+    if ext == ".uai":
+        _evidence_for(fg, data)
     st.page_link(f"{PAGES}/belief_propagation.py", label="Open it in Belief propagation",
                  icon=":material/arrow_forward:")
 elif ext not in GRAPHS.split():
