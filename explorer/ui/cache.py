@@ -774,3 +774,12 @@ def upload_evidence(data: bytes, filename: str) -> dict[int, int]:
             return pgm.read_evidence_file(path)
         except InputFormatError as e:
             raise InputFormatError(str(e).replace(str(path), Path(filename).name)) from None
+
+
+@cached("inputs")
+def sbm_graph(sizes: tuple[int, ...], p_in: float, p_out: float, seed: int) -> Graph:
+    """A stochastic block model (see :func:`explorer.io.generators.stochastic_block_model`),
+    keyed by its parameters."""
+    from explorer.io.generators import stochastic_block_model
+
+    return stochastic_block_model(list(sizes), p_in, p_out, seed)

@@ -17,16 +17,39 @@ from typing import Any, Callable
 
 import streamlit as st
 
+from explorer.io.limits import DEFAULT_LIMITS
 from explorer.ui import cache
 from explorer.ui.guard import attempt
 from explorer.ui.state import View, set_setting
 
-__all__ = ["Source", "UPLOAD", "TAKERS", "open_upload_everywhere", "sample_names", "sample_choice",
+__all__ = ["Source", "UPLOAD", "GENERATE_SBM", "SBM_DEFAULTS", "SBM_CHOICES", "sbm_sizes", "TAKERS", "open_upload_everywhere", "sample_names", "sample_choice",
            "sample_defaults", "apply_sample_defaults", "store_upload", "uploaded",
            "pick"]
 
 #: the picker entry that stands for the user's uploaded file
 UPLOAD = "upload"
+#: the picker entry that generates a stochastic block model (pages that opt in, see SBM_DEFAULTS)
+GENERATE_SBM = "generate-sbm"
+#: the most nodes and blocks the generator is offered with (the reader limits bound the nodes;
+#: the generator itself refuses more expected edges than the limits allow)
+SBM_MAX_NODES = DEFAULT_LIMITS.max_nodes
+SBM_MAX_BLOCKS = 20
+#: the generator's settings: a graph page offers "Generate: stochastic block model" when its
+#: View has them (``View(page, {..., **SBM_DEFAULTS}, choices={..., **SBM_CHOICES})``)
+SBM_DEFAULTS: dict[str, Any] = {"sbm_n": 60, "sbm_blocks": 3, "sbm_p_in": 0.3,
+                                "sbm_p_out": 0.02, "sbm_seed": 0}
+SBM_CHOICES: dict[str, Callable[[Any], bool]] = {
+    "sbm_n": lambda n: 2 <= n <= SBM_MAX_NODES,
+    "sbm_blocks": lambda b: 1 <= b <= SBM_MAX_BLOCKS,
+    "sbm_p_in": lambda p: 0.0 <= p <= 1.0,
+    "sbm_p_out": lambda p: 0.0 <= p <= 1.0,
+    "sbm_seed": lambda s: 0 <= s <= 10_000,
+}
+SBM_NOTE = ("A stochastic block model: the nodes are split into blocks of (nearly) equal size "
+            "and every pair is joined independently, with probability p_in inside a block and "
+            "p_out between blocks. With p_in well above p_out the blocks are communities and "
+            "each node's label y (its block) can be learned from its neighbours; as p_out "
+            "approaches p_in the communities dissolve.")
 _UPLOADS = "_uploads"  # session_state: kind -> (filename, bytes)
 
 
@@ -124,7 +147,25 @@ def open_upload_everywhere(kind: str) -> None:
 
 def sample_choice(kind: str = "graph") -> Callable[[str], bool]:
     """A validator for a URL ``sample=`` value: a sample of ``kind``, or an upload held now."""
-    return lambda v: v in sample_names(kind) or (v == UPLOAD and uploaded(kind) is not None)
+    return lambda v: (v in sample_names(kind) or (v == UPLOAD and uploaded(kind) is not None)
+                      or (kind == "graph" and v == GENERATE_SBM))
+
+
+def sbm_sizes(n: int, blocks: int) -> list[int]:
+    """``n`` nodes in ``blocks`` contiguous blocks of nearly equal size (the first ones larger;
+    never more blocks than nodes)."""
+    b = max(1, min(int(blocks), int(n)))
+    return [n // b + (i < n % b) for i in range(b)]
+
+
+def _sbm_controls(view: View) -> None:
+    st.number_input("Nodes", 2, SBM_MAX_NODES, key=view.key("sbm_n"), step=1)
+    st.number_input("Blocks", 1, SBM_MAX_BLOCKS, key=view.key("sbm_blocks"), step=1)
+    st.number_input("p_in (edge probability inside a block)", 0.0, 1.0, step=0.01,
+                    key=view.key("sbm_p_in"), format="%.3f")
+    st.number_input("p_out (edge probability between blocks)", 0.0, 1.0, step=0.01,
+                    key=view.key("sbm_p_out"), format="%.3f")
+    st.number_input("Generator seed", 0, 10_000, key=view.key("sbm_seed"), step=1)
 
 
 def _on_upload(kind: str, uploader_key: str, page: str, setting: str) -> None:
@@ -154,21 +195,33 @@ def pick(view: View, container: Any, *, kind: str = "graph", setting: str = "sam
     """
     infos = {n: s for n, s in _infos(kind).items() if allow is None or allow(s)}
     up = uploaded(kind)
-    options = list(infos) + ([UPLOAD] if up else [])
+    gen = kind == "graph" and all(n in view.defaults for n in SBM_DEFAULTS)
+    options = list(infos) + ([GENERATE_SBM] if gen else []) + ([UPLOAD] if up else [])
     key = view.key(setting)
     if view[setting] not in options:
         view.set(setting, view.defaults[setting] if view.defaults[setting] in options
                  else options[0])
 
     def title(name: str) -> str:
+        if name == GENERATE_SBM:
+            return "Generate: stochastic block model"
         return f"Your upload: {up[0]}" if name == UPLOAD and up else infos[name].title
 
     with container:
         st.selectbox(label, options, key=key, format_func=title)
+        if gen and view[setting] == GENERATE_SBM:
+            _sbm_controls(view)
         ukey = f"{view.page}.{setting}.file"
         st.file_uploader(f"…or upload a {kind} file", key=ukey, on_change=_on_upload,
                          args=(kind, ukey, view.page, setting), help=extensions or None)
     name = view[setting]
+    if name == GENERATE_SBM:
+        n, blocks = int(view["sbm_n"]), int(view["sbm_blocks"])
+        p_in, p_out, seed = float(view["sbm_p_in"]), float(view["sbm_p_out"]), int(view["sbm_seed"])
+        sizes = tuple(sbm_sizes(n, blocks))
+        obj = attempt("generate the stochastic block model", cache.sbm_graph, sizes, p_in,
+                      p_out, seed)
+        return Source(obj, cache.key("sbm", sizes, p_in, p_out, seed), obj.name, SBM_NOTE, "sbm")
     if name == UPLOAD and up:
         filename, data = up
         loader = cache.upload_graph if kind == "graph" else cache.upload_model

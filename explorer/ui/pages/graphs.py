@@ -14,8 +14,10 @@ edges have a direction, which nodes have many neighbours, and which features cam
 Hover a node to see its id, label and features.
 """
 
-view = View("graphs", {"sample": "karate", "layout": "auto", "seed": 0, "node": -1},
-            choices={"sample": sources.sample_choice("graph"), "layout": cache.layout_names()})
+view = View("graphs", {"sample": "karate", "layout": "auto", "seed": 0, "node": -1,
+                       **sources.SBM_DEFAULTS},
+            choices={"sample": sources.sample_choice("graph"), "layout": cache.layout_names(),
+                     **sources.SBM_CHOICES})
 controls = shell.frame(view, "Graphs", INTRO)
 theme.apply()
 src = sources.pick(view, controls, kind="graph",
