@@ -6,6 +6,11 @@ takes that kind. The picker then lists it as :data:`UPLOAD` beside the samples. 
 into the URL: a shared link carries the sample name only. An upload stays for the session until
 the user uploads another file of the same kind: a cleared or re-created uploader widget, a rerun
 or a page switch never drops it, and the chosen source is kept by :class:`~explorer.ui.state.View`.
+
+A graph page whose View carries :data:`SBM_DEFAULTS` also offers :data:`GENERATE_SBM`, a
+stochastic block model drawn from its settings (shared in links like any setting). A sample's
+index entry may suggest page settings (``"defaults"``); :func:`apply_sample_defaults` sets them
+when that sample is picked.
 """
 
 from __future__ import annotations
