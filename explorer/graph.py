@@ -17,6 +17,7 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 from dataclasses import dataclass, field
 from typing import Any, Hashable, Iterable, Sequence
@@ -150,12 +151,12 @@ class Graph:
         """``[2, E]`` int64, PyG's layout: row 0 senders (source j), row 1 receivers (target i)."""
         return np.stack([self.senders, self.receivers])
 
-    @property
+    @functools.cached_property  # built once: callers index it per node (``ids[i]`` in a loop)
     def ids(self) -> tuple[Hashable, ...]:
         """``[N]`` the original node ids (``0 .. N-1`` when the file gave none)."""
         return self.node_ids if self.node_ids is not None else tuple(range(self.n_nodes))
 
-    @property
+    @functools.cached_property  # built once, as ``ids``: O(N) per call made loops O(N^2)
     def display_labels(self) -> tuple[str, ...]:
         """``[N]`` the labels to print next to nodes."""
         return self.labels if self.labels is not None else tuple(str(i) for i in self.ids)

@@ -124,3 +124,43 @@ def test_reset_restores_defaults_and_clears_the_link():
     assert not at.exception
     assert at.selectbox(key="graphs.sample").value == "karate"
     assert dict(at.query_params) == {}
+
+
+def test_a_graph_above_the_drawing_budget_draws_a_labelled_sample():
+    # 20,000 nodes with ids that are not 0..N-1, so a label shows whether the mapping is right
+    G = nx.barabasi_albert_graph(20_000, 2, seed=3)
+    data = "".join(f"n{u * 3} n{v * 3}\n" for u, v in G.edges()).encode()
+    at = app_test("graphs", timeout=300)
+    at.file_uploader(key="graphs.sample.file").upload("big.edgelist", data, "text/plain").run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert _metric(at, "Nodes") == "20,000"  # sizes are of the whole graph
+    note = next(i.value for i in at.info if i.value.startswith("Drawing "))
+    assert note.startswith("Drawing 2,000 of 20,000 nodes")
+    fig = charts(at)["graphs.chart"]
+    drawn = array(trace_named(fig, "nodes")["text"])
+    assert len(drawn) == 2000
+    # the drawn nodes are a BFS ball around the node of highest degree, by networkx
+    hub = max(G.nodes, key=G.degree)
+    assert f"node n{hub * 3}," in note
+    dist = nx.single_source_shortest_path_length(G, hub)
+    ours = {int(label[1:]) // 3 for label in drawn}
+    radius = max(dist[v] for v in ours)
+    assert {v for v, d in dist.items() if d < radius} <= ours
+    assert nx.is_connected(G.subgraph(ours))
+    # highlighting a node draws its neighbourhood instead, with it ringed
+    node = next(i for i, label in enumerate(at.selectbox(key="graphs.node").options)
+                if label == "n300")  # options: "none", then each node's label
+    at.selectbox(key="graphs.node").set_value(node - 1).run()
+    assert not at.exception and not at.error
+    note = next(i.value for i in at.info if i.value.startswith("Drawing "))
+    assert "the neighbourhood of node n300 up to" in note
+    fig = charts(at)["graphs.chart"]
+    nodes = trace_named(fig, "nodes")
+    labels = array(nodes["text"])
+    ours = {int(label[1:]) // 3 for label in labels}
+    dist = nx.single_source_shortest_path_length(G, 100)
+    radius = max(dist[v] for v in ours)
+    assert len(ours) == 2000 and {v for v, d in dist.items() if d < radius} <= ours
+    ring, at_n300 = trace_named(fig, "selected"), labels.index("n300")
+    assert array(ring["x"]) == [array(nodes["x"])[at_n300]]
+    assert array(ring["y"]) == [array(nodes["y"])[at_n300]]

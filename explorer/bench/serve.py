@@ -3,7 +3,10 @@
 Starts the app (``streamlit run``) on 127.0.0.1 on a free port, then:
 
 1. **concurrent**: N sessions (default 30) at once, each opening a different page with its own
-   settings and stepping through it (Next, or a number input on pages without a player);
+   settings and stepping through it (a number input on pages without a player; on a player,
+   what the browser sends when Next is pressed there: the chart steps in the browser and its
+   invisible ``{page}.sync`` component reports the step as its trigger, rerunning only the
+   detail panel's fragment, see :mod:`explorer.ui.player`);
 2. **churn**: M sessions (default 200) opening a page and closing, one after another.
 
 Sessions speak Streamlit's websocket protocol directly (:class:`explorer.ui.testing.Session`):
@@ -112,9 +115,15 @@ async def _visitor(base: str, index: int, times: dict[str, list[float]], report:
                 report["examples"].append((page, link, want))
             for i in range(1, count + 1):
                 if action == "next":
-                    if f"{pid}.next" not in s.widgets or f"{pid}.next" in s.disabled:
+                    sync, chart = f"{pid}.sync", f"{pid}.chart"
+                    if sync not in s.widgets:
+                        report["errors"] += 1
+                        report["failures"].append(f"{page}: no {sync} component to step")
+                        break
+                    n_steps = len(s.data.get(chart, {}).get("labels", ())) or count + 1
+                    if i >= n_steps:
                         break  # the run's last step
-                    times["next"].append(await s.click(f"{pid}.next"))
+                    times["next"].append(await s.trigger(sync, "step", i))
                     want = {**want, "step": str(i)}
                 else:
                     value = int(want.get("seed", 0)) + i

@@ -163,11 +163,26 @@ def serve(log_path: Path | None = None, ready_s: float = 60,
 
 
 # ---------------------------------------------------------------------- protocol client
+def _small(text: str) -> dict:
+    """A component's JSON data without its long strings (a figure's JSON text)."""
+    import json
+
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {k: v for k, v in data.items() if not (isinstance(v, str) and len(v) > 200)}
+
+
 class Session:
     """One browser session spoken over Streamlit's websocket protocol, without a browser
-    (``python -m explorer bench serve``): it opens a page with a query string, presses buttons
-    and sets number inputs by key, and after every action knows the session's URL query and
-    whether the run showed an error. Async (``websockets``); one per simulated visitor.
+    (``python -m explorer bench serve``): it opens a page with a query string, presses buttons,
+    sets number inputs and sends a custom component's trigger (what the player's components
+    send when the browser steps: :meth:`trigger`) by key, and after every action knows the
+    session's URL query and whether the run showed an error. Async (``websockets``); one per
+    simulated visitor.
 
     Like the browser, it sends the current query string and the changed widget with each rerun;
     unlike it, it keeps no widget values of its own, so what the server holds is what it reports.
@@ -180,6 +195,8 @@ class Session:
         self.query = ""
         self.widgets: dict[str, str] = {}  # user key -> widget id
         self.disabled: set[str] = set()  # user keys of widgets drawn disabled in the last run
+        self.fragments: dict[str, str] = {}  # user key -> id of the fragment drawing it
+        self.data: dict[str, dict] = {}  # user key -> a custom component's data (small values)
         self.errors: list[str] = []
 
     async def __aenter__(self) -> "Session":
@@ -192,9 +209,10 @@ class Session:
     async def __aexit__(self, *exc: Any) -> None:
         await self.ws.close()
 
-    async def _rerun(self, widget: Any = None, timeout: float = 300) -> float:
-        """Send a rerun (with one changed widget state) and wait for the run to finish;
-        return its wall time in seconds."""
+    async def _rerun(self, widget: Any = None, timeout: float = 300, fragment: str = "") -> float:
+        """Send a rerun (with one changed widget state; of one fragment only when ``fragment``
+        is a fragment id, as the browser does for a widget inside ``st.fragment``) and wait for
+        the run to finish; return its wall time in seconds."""
         import asyncio
 
         from streamlit.proto.BackMsg_pb2 import BackMsg
@@ -203,6 +221,7 @@ class Session:
         msg = BackMsg()
         msg.rerun_script.query_string = self.query
         msg.rerun_script.page_name = self.page
+        msg.rerun_script.fragment_id = fragment
         if widget is not None:
             msg.rerun_script.widget_states.widgets.append(widget)
         start = time.perf_counter()
@@ -213,15 +232,16 @@ class Session:
             fm.ParseFromString(raw)
             kind = fm.WhichOneof("type")
             if kind == "delta" and fm.delta.WhichOneof("type") == "new_element":
-                self._element(fm.delta.new_element)
+                self._element(fm.delta.new_element, fm.delta.fragment_id)
             elif kind == "page_info_changed":
                 self.query = fm.page_info_changed.query_string
             elif kind == "script_finished":
                 if fm.script_finished in (ForwardMsg.FINISHED_SUCCESSFULLY,
-                                          ForwardMsg.FINISHED_WITH_COMPILE_ERROR):
+                                          ForwardMsg.FINISHED_WITH_COMPILE_ERROR,
+                                          ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY):
                     return time.perf_counter() - start
 
-    def _element(self, el: Any) -> None:
+    def _element(self, el: Any, fragment: str = "") -> None:
         kind = el.WhichOneof("type")
         if kind == "exception":
             self.errors.append(f"exception: {el.exception.message[:200]}")
@@ -233,6 +253,9 @@ class Session:
             if isinstance(wid, str) and wid.startswith("$$ID-"):
                 key = wid.split("-", 2)[-1]
                 self.widgets[key] = wid
+                self.fragments[key] = fragment
+                if kind == "bidi_component" and proto.json:
+                    self.data[key] = _small(proto.json)
                 if getattr(proto, "disabled", False):
                     self.disabled.add(key)
                 else:
@@ -256,6 +279,20 @@ class Session:
 
         self.errors = []
         return await self._rerun(WidgetState(id=self.widgets[key], int_value=int(value)))
+
+    async def trigger(self, key: str, event: str, value: Any) -> float:
+        """Send what a custom component (v2) with user key ``key`` sends when its JavaScript
+        calls ``setTriggerValue(event, value)``: the component's trigger state, rerunning only
+        its fragment when it lives in one. Seconds until that run finished."""
+        import json
+
+        from streamlit.components.v2.bidi_component.main import _make_trigger_id
+        from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+        self.errors = []
+        state = WidgetState(id=_make_trigger_id(self.widgets[key], "events"),
+                            json_trigger_value=json.dumps([{"event": event, "value": value}]))
+        return await self._rerun(state, fragment=self.fragments.get(key, ""))
 
     def params(self) -> dict[str, str]:
         """The session's URL query as a dict."""

@@ -1,10 +1,16 @@
-"""Graphs: pick a sample or upload a file; see it drawn, its size, degrees and warnings."""
+"""Graphs: pick a sample or upload a file; see it drawn, its size, degrees and warnings.
+
+Above the drawing budget (:mod:`explorer.viz.sample_view`) the page draws a connected sample —
+the highlighted node's neighbourhood, or that of the nodes of highest degree — and says so;
+the sizes, degrees and node table are always of the whole graph.
+"""
 
 import streamlit as st
 
 from explorer.ui import cache, graph_info, shell, sources, theme
 from explorer.ui.guard import attempt
 from explorer.ui.state import View
+from explorer.viz.sample_view import draw_sample
 
 INTRO = """
 Every algorithm in this explorer runs on a **graph**: nodes that hold a state, joined by edges
@@ -43,10 +49,14 @@ graph_info.summary_panel(graph)
 method = view["layout"]
 if method == "auto" and not src.is_upload and graph.pos is None:
     method = next((s.layout for s in cache.samples("graph") if s.name == src.name), None) or "auto"
-pos = attempt("compute the layout", cache.layout, graph, src.key, method, view["seed"])
 selected = view["node"] if view["node"] >= 0 else None
-fig = attempt("draw the graph", cache.graph_figure, graph, src.key, pos,
-              f"{method}/{view['seed']}", selected)
+drawn = attempt("pick what to draw", draw_sample, graph, selected, seed=int(view["seed"]))
+dkey = src.key if not drawn.sampled else cache.key(src.key, "sample", selected, view["seed"])
+if drawn.sampled:
+    st.info(drawn.note, icon=":material/filter_center_focus:")
+pos = attempt("compute the layout", cache.layout, drawn.graph, dkey, method, view["seed"])
+fig = attempt("draw the graph", cache.graph_figure, drawn.graph, dkey, pos,
+              f"{method}/{view['seed']}", drawn.local(selected))
 st.plotly_chart(fig, key="graphs.chart", config={"displaylogo": False})
 
 left, right = st.columns([1, 2])
