@@ -359,12 +359,16 @@ def graph_figure(_graph: Graph, key: str, _pos: np.ndarray, pos_key: str,
 
 @cached("figures")
 def trace_figure(_trace: Any, tkey: str, _pos: np.ndarray, pkey: str, color_by: str,
-                 selected: int | None, step: int, frame_ms: int = 700) -> Any:
-    """The animated view of a run (one frame per step). Read-only: shared between sessions."""
+                 selected: int | None, step: int, frame_ms: int = 700, width: int | None = None,
+                 height: int | None = None) -> Any:
+    """The animated view of a run (one frame per step). Read-only: shared between sessions.
+
+    ``width`` and ``height``: the plot size (px) the labels are planned for (they never collide
+    at that size; a larger plot only gives them more room)."""
     from explorer import viz
 
     return viz.trace_figure(_trace, _pos, color_by=color_by, selected=selected, step=step,
-                            frame_ms=frame_ms)
+                            frame_ms=frame_ms, width=width, height=height)
 
 
 def key(*parts: Any) -> str:

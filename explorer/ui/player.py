@@ -28,7 +28,10 @@ __all__ = ["DEFAULTS", "SPEEDS", "play", "node_picker", "detail_panel", "formula
 #: the settings every page that plays a trace adds to its View
 DEFAULTS: dict[str, Any] = {"step": 0, "node": 0, "color": "auto", "speed": "normal"}
 #: share of the main column the graph takes beside the detail panel
-GRAPH_SHARE = 0.68
+GRAPH_SHARE = 0.72
+#: the graph column's width (px) at a projector's 1280 x 720 with the sidebar open: labels are
+#: planned for it, so they never collide there and only gain room on a wider screen
+PLAN_PX = 650
 #: animation speed -> milliseconds per frame
 SPEEDS: dict[str, int] = {"slow": 1500, "normal": 700, "fast": 250}
 
@@ -266,9 +269,9 @@ def play(view: View, trace: Trace, tkey: str, pos: np.ndarray, pkey: str, contro
     k = min(max(int(view["step"]), 0), n - 1)
     view.set("step", k)
     lecture = lecture_mode()
-    fig = attempt("draw the run", cache.trace_figure, trace, tkey, pos, pkey, view["color"], node,
-                  0, SPEEDS["normal"])
     height = theme.graph_height(lecture, pos)
+    fig = attempt("draw the run", cache.trace_figure, trace, tkey, pos, pkey, view["color"], node,
+                  0, SPEEDS["normal"], PLAN_PX, height)
     text, fig_id = figure_json(fig, lecture=lecture, height=height)
     chart_key = f"{view.page}.chart"
     left, right = st.columns([GRAPH_SHARE, 1 - GRAPH_SHARE], gap="medium")
