@@ -127,3 +127,7 @@ def test_metrics_shown_equal_the_sweeps(page, sweeps, graph):
             got = np.array([np.nan if v is None else v for v in array(t["y"])], float)
             assert np.allclose(got, want, equal_nan=True, rtol=1e-12), (name, m)
             assert array(t["x"]) == list(range(5))
+    # karate's diameter is 5: no pair is 8 hops apart, so MADGap has no value, and the panel says why
+    assert all(d["mad_gap"] is None for sw in sweeps.values() for d in sw.layers)
+    notes = [a["text"] for a in fig["layout"]["annotations"][len(PANELS):]]
+    assert notes == ["no node pairs 8+ hops apart here: no MADGap"]

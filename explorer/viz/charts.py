@@ -270,7 +270,7 @@ _CURSOR_LINEAR = frozenset({"mad_gap", "mean_cosine_similarity", "accuracy"})
 
 def depth_cursor_figure(runs: Mapping[str, Sequence[Mapping[str, Any]]], layer: int,
                         metrics: Sequence[str] = CURSOR_METRICS, *, cols: int = 2,
-                        height: int | None = None) -> go.Figure:
+                        notes: Mapping[str, str] | None = None, height: int | None = None) -> go.Figure:
     """Each metric against depth, one line per run, with a vertical cursor at ``layer``.
 
     Args:
@@ -279,6 +279,8 @@ def depth_cursor_figure(runs: Mapping[str, Sequence[Mapping[str, Any]]], layer: 
         layer: where the cursor stands (the step the graph shows).
         metrics: the panels (``"accuracy"`` is labelled "linear-probe accuracy").
         cols: panels per row (1 for a narrow column).
+        notes: ``{metric: text}`` written in a panel that has no value at any layer (why not);
+            default "no value at any layer".
         height: figure height in pixels.
 
     Returns:
@@ -312,6 +314,11 @@ def depth_cursor_figure(runs: Mapping[str, Sequence[Mapping[str, Any]]], layer: 
         r, c = p // cols + 1, p % cols + 1
         fig.update_yaxes(type="linear" if m in _CURSOR_LINEAR else "log", exponentformat="power",
                          row=r, col=c)
+        if all(d.get(m) is None for rows in runs.values() for d in rows):
+            ax = "" if p == 0 else str(p + 1)
+            fig.add_annotation(text=(notes or {}).get(m, "no value at any layer"), showarrow=False,
+                               x=0.5, y=0.5, xref=f"x{ax} domain", yref=f"y{ax} domain",
+                               font=dict(size=10, color="#666"))
         fig.update_xaxes(title_text="layer" if r == nrows else None, row=r, col=c)
         fig.add_vline(x=int(layer), line=dict(color=HIGHLIGHT, width=2, dash="dash"), row=r, col=c)
     fig.update_layout(**dict(BASE_LAYOUT, height=height or 170 * nrows + 90,

@@ -60,8 +60,7 @@ def pca_scatter(pca: Any, layer: int, *, labels: Sequence[str] | None = None,
                                      marker=dict(size=7, color=color, line=dict(width=0.5, color="#333")),
                                      hovertext=[names[i] for i in idx],
                                      hovertemplate="%{hovertext}<br>PC1 %{x:.3g}<br>PC2 %{y:.3g}<extra></extra>"))
-        title = (f"layer {layer}: nodes on their top-2 principal axes "
-                 f"({100 * e[0]:.0f}% + {100 * e[1]:.0f}% of the variance)")
+        title = f"layer {layer}: PC1 {100 * e[0]:.0f}%, PC2 {100 * e[1]:.0f}% of the variance"
     fig.update_xaxes(range=[-lim, lim], title_text="PC1", zeroline=True, exponentformat="power")
     fig.update_yaxes(range=[-lim, lim], title_text="PC2", zeroline=True, exponentformat="power",
                      scaleanchor="x", scaleratio=1)

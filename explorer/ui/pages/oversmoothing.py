@@ -101,6 +101,8 @@ if graph.y is not None:
                       int(view["seed"]))
         for d, a in zip(runs[n], acc):
             d["accuracy"] = a
+hops = shown.params.get("mad_gap_hops") or {}
+notes = {"mad_gap": f"no node pairs {hops.get('far', '?')}+ hops apart here: no MADGap"}
 
 
 def beside(step: int, node: int) -> None:
@@ -109,7 +111,7 @@ def beside(step: int, node: int) -> None:
                     key="smooth.pca")
     st.caption("Each layer on its own top-2 principal axes; the axes are the same at every layer "
                "(the widest spread of any layer), so smoothing shows as the points falling together.")
-    st.plotly_chart(depth_cursor_figure(runs, step, metrics, cols=1), key="smooth.metrics")
+    st.plotly_chart(depth_cursor_figure(runs, step, metrics, cols=1, notes=notes), key="smooth.metrics")
     if graph.y is not None:
         st.caption("Accuracy: a ridge linear probe on the layer's features (seeded half of the nodes "
                    "to train, the rest scored) — how much class information is left, not a trained GNN.")
