@@ -321,10 +321,12 @@ def depth_cursor_figure(runs: Mapping[str, Sequence[Mapping[str, Any]]], layer: 
                                font=dict(size=10, color="#666"))
         fig.update_xaxes(title_text="layer" if r == nrows else None, row=r, col=c)
         fig.add_vline(x=int(layer), line=dict(color=HIGHLIGHT, width=2, dash="dash"), row=r, col=c)
-    fig.update_layout(**dict(BASE_LAYOUT, height=height or 170 * nrows + 90,
-                             title=dict(text=f"The collapse by depth · cursor at layer {int(layer)}", x=0.02,
-                                        font=dict(size=13)),
-                             margin=dict(l=50, r=10, t=70, b=40), font=dict(size=11),
-                             legend=dict(orientation="h", y=-0.12, yanchor="top", x=0)))
+    top = 30 + 30 * len(runs)                    # the legend (one run a line) above the panels
+    height = height or 170 * nrows + 40 + top
+    fig.update_layout(**dict(BASE_LAYOUT, height=height,
+                             title=dict(text=""), meta=dict(cursor=int(layer)),
+                             margin=dict(l=50, r=10, t=top, b=40), font=dict(size=11),
+                             legend=dict(orientation="h", y=1 + 20 / max(height - top - 40, 1),
+                                         yanchor="bottom", x=0)))
     fig.update_annotations(font_size=11)
     return fig

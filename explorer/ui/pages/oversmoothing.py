@@ -111,6 +111,7 @@ def beside(step: int, node: int) -> None:
                     key="smooth.pca")
     st.caption("Each layer on its own top-2 principal axes; the axes are the same at every layer "
                "(the widest spread of any layer), so smoothing shows as the points falling together.")
+    st.markdown(f"**The collapse by depth** · cursor at layer {step}")
     st.plotly_chart(depth_cursor_figure(runs, step, metrics, cols=1, notes=notes), key="smooth.metrics")
     if graph.y is not None:
         st.caption("Accuracy: a ridge linear probe on the layer's features (seeded half of the nodes "
