@@ -31,6 +31,15 @@ def _combo_ok(name: str) -> bool:
     return len(parts) == 2 and parts[0] in ARCHS and parts[1] in REMEDIES
 
 
+def _memo(sweep, name: str, fn):
+    """``fn()`` computed once per cached sweep: kept on the sweep (small: [N, 2] per layer, or
+    one accuracy per layer), so a rerun neither redoes the PCA nor the probes."""
+    memo = sweep.__dict__.setdefault("_mpe_memo", {})
+    if name not in memo:
+        memo[name] = fn()
+    return memo[name]
+
+
 def _devices() -> list[str]:
     """The devices offered: cuda only when torch sees a GPU (the engine refuses it otherwise)."""
     import torch
@@ -91,14 +100,16 @@ tkey = cache.key(src.key, name, *settings)
 trace = attempt("prepare the per-layer view", cache.sweep_trace, sweeps[name], tkey, graph)
 gkey = graph.content_hash()
 pos = attempt("compute the layout", cache.layout, graph, gkey, "auto", 0)
-pca = attempt("project each layer on its principal axes", layer_pca, shown.features)
+pca = attempt("project each layer on its principal axes", _memo, shown, "pca",
+              lambda: layer_pca(shown.features))
 metrics = list(CURSOR_METRICS[:1]) + ["feature_norm"] + list(CURSOR_METRICS[1:])
 runs = {n: [dict(d) for d in sw.layers] for n, sw in sweeps.items()}
 if graph.y is not None:
     metrics.append("accuracy")
     for n, sw in sweeps.items():
-        acc = attempt(f"probe the layers of {n}", layer_accuracies, sw.features, graph.y,
-                      int(view["seed"]))
+        seed = int(view["seed"])
+        acc = attempt(f"probe the layers of {n}", _memo, sw, f"probe{seed}",
+                      lambda sw=sw, seed=seed: layer_accuracies(sw.features, graph.y, seed))
         for d, a in zip(runs[n], acc):
             d["accuracy"] = a
 hops = shown.params.get("mad_gap_hops") or {}
