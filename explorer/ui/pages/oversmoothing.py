@@ -121,7 +121,8 @@ def beside(step: int, node: int) -> None:
     st.plotly_chart(pca_scatter(pca, step, labels=graph.display_labels, classes=graph.y),
                     key="smooth.pca")
     st.caption("Each layer on its own top-2 principal axes; the axes are the same at every layer "
-               "(the widest spread of any layer), so smoothing shows as the points falling together.")
+               "(the widest spread of any layer), so smoothing shows as the points falling together. "
+               "The feature-norm panel below says how much of that is the vectors shrinking.")
     st.markdown(f"**The collapse by depth** · cursor at layer {step}")
     st.plotly_chart(depth_cursor_figure(runs, step, metrics, cols=1, notes=notes), key="smooth.metrics")
     if graph.y is not None:
