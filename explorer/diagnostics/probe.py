@@ -18,7 +18,7 @@ from explorer.graph import Graph
 from explorer.diagnostics.sweep import depth_sweep
 from explorer.diagnostics.synthetic import csbm
 
-__all__ = ["accuracy_vs_depth", "linear_probe_accuracy"]
+__all__ = ["accuracy_vs_depth", "linear_probe_accuracy", "probe_split", "layer_accuracies"]
 
 
 def linear_probe_accuracy(x: np.ndarray, y: np.ndarray, train: np.ndarray, ridge: float = 1e-3) -> float:
@@ -56,6 +56,20 @@ def linear_probe_accuracy(x: np.ndarray, y: np.ndarray, train: np.ndarray, ridge
     return float(np.mean(pred == y[test]))
 
 
+def probe_split(n_nodes: int, seed: int, train_fraction: float = 0.5) -> np.ndarray:
+    """The probe's seeded training rows: ``[N]`` bool (the other rows are scored)."""
+    if not 0.0 < train_fraction < 1.0:
+        raise ModelError(f"train_fraction must be in (0, 1) (got {train_fraction})")
+    return np.random.default_rng(seed + 2).random(n_nodes) < train_fraction
+
+
+def layer_accuracies(features: Any, y: np.ndarray, seed: int, train_fraction: float = 0.5,
+                     ridge: float = 1e-3) -> list[float]:
+    """The linear-probe accuracy of every layer's features (a sweep's ``features``), one split."""
+    train = probe_split(len(y), seed, train_fraction)
+    return [linear_probe_accuracy(f, y, train, ridge) for f in features]
+
+
 def accuracy_vs_depth(graph: Graph | None = None, *, layer: str = "gcn", depth: int = 32,
                       hidden: int = 32, remedy: str = "none", device: str = "auto", seed: int = 0,
                       train_fraction: float = 0.5, ridge: float = 1e-3,
@@ -83,7 +97,5 @@ def accuracy_vs_depth(graph: Graph | None = None, *, layer: str = "gcn", depth: 
         raise ModelError(f"train_fraction must be in (0, 1) (got {train_fraction})")
     res = depth_sweep(graph, layer=layer, depth=depth, hidden=hidden, remedy=remedy, device=device,
                       seed=seed, keep_features=True)
-    rng = np.random.default_rng(seed + 2)
-    train = rng.random(graph.n_nodes) < train_fraction
-    return [{**d, "accuracy": linear_probe_accuracy(f, graph.y, train, ridge)}
-            for d, f in zip(res.layers, res.features)]
+    acc = layer_accuracies(res.features, graph.y, seed, train_fraction, ridge)
+    return [{**d, "accuracy": a} for d, a in zip(res.layers, acc)]

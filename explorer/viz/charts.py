@@ -17,7 +17,8 @@ from explorer.viz._common import BASE_LAYOUT, HIGHLIGHT, PALETTE, as_matrix, as_
 from explorer.viz.colors import last_states, node_values
 
 __all__ = ["convergence_figure", "belief_bars", "attention_figure", "loss_figure",
-           "wl_histogram_figure", "elimination_cost_figure", "exact_vector"]
+           "wl_histogram_figure", "elimination_cost_figure", "exact_vector", "depth_cursor_figure",
+           "CURSOR_METRICS"]
 
 
 def _layout(fig: go.Figure, title: str, height: int = 360, **kw: Any) -> go.Figure:
@@ -258,3 +259,74 @@ def elimination_cost_figure(costs: Any) -> go.Figure:
     fig.update_yaxes(type="log", title_text="operations counted", exponentformat="power")
     fig.update_xaxes(title_text="number of variables")
     return _layout(fig, "Cost against size", legend=dict(orientation="h", y=1.02, yanchor="bottom", x=1, xanchor="right"))
+
+
+#: the per-layer panels beside the animated over-smoothing graph (accuracy added when known)
+CURSOR_METRICS = ("dirichlet_energy", "mad", "mad_gap", "effective_rank", "numerical_rank",
+                  "mean_cosine_similarity")
+#: metrics drawn on a linear axis (they can be zero or negative, or are shares)
+_CURSOR_LINEAR = frozenset({"mad_gap", "mean_cosine_similarity", "accuracy"})
+
+
+def depth_cursor_figure(runs: Mapping[str, Sequence[Mapping[str, Any]]], layer: int,
+                        metrics: Sequence[str] = CURSOR_METRICS, *, cols: int = 2,
+                        notes: Mapping[str, str] | None = None, height: int | None = None) -> go.Figure:
+    """Each metric against depth, one line per run, with a vertical cursor at ``layer``.
+
+    Args:
+        runs: ``{name: [{"layer": k, metric: value, ...}, ...]}`` (a sweep's ``layers``, with
+            ``"accuracy"`` added per layer when a probe ran).
+        layer: where the cursor stands (the step the graph shows).
+        metrics: the panels (``"accuracy"`` is labelled "linear-probe accuracy").
+        cols: panels per row (1 for a narrow column).
+        notes: ``{metric: text}`` written in a panel that has no value at any layer (why not);
+            default "no value at any layer".
+        height: figure height in pixels.
+
+    Returns:
+        A figure whose cursor is one dashed ``line`` shape per panel at ``x = layer``; a
+        ``None`` value leaves a gap; positive-only metrics on a log axis (values ≤ 0 left out).
+
+    Raises:
+        TraceError: when ``runs`` is empty.
+    """
+    from explorer.viz.panels import METRIC_LABELS
+
+    if not runs:
+        raise TraceError("expected at least one sweep to draw, found none")
+    metrics = list(metrics)
+    labels = {**METRIC_LABELS, "accuracy": "linear-probe accuracy"}
+    cols = max(1, min(int(cols), len(metrics)))
+    nrows = -(-len(metrics) // cols)
+    fig = make_subplots(rows=nrows, cols=cols, subplot_titles=[labels.get(m, m) for m in metrics],
+                        horizontal_spacing=0.14, vertical_spacing=min(0.5 / nrows, 0.12))
+    for j, (name, rows) in enumerate(runs.items()):
+        x = [int(r.get("layer", i)) for i, r in enumerate(rows)]
+        for p, m in enumerate(metrics):
+            y = np.array([np.nan if r.get(m) is None else float(r[m]) for r in rows])
+            if m not in _CURSOR_LINEAR:
+                y = np.where(y > 0, y, np.nan)
+            fig.add_trace(go.Scatter(x=x, y=y, name=name, legendgroup=name, showlegend=p == 0,
+                                     mode="lines", line=dict(color=PALETTE[j % len(PALETTE)], width=2),
+                                     hovertemplate=f"{name}<br>layer %{{x}}<br>{m}: %{{y:.4g}}<extra></extra>"),
+                          row=p // cols + 1, col=p % cols + 1)
+    for p, m in enumerate(metrics):
+        r, c = p // cols + 1, p % cols + 1
+        fig.update_yaxes(type="linear" if m in _CURSOR_LINEAR else "log", exponentformat="power",
+                         row=r, col=c)
+        if all(d.get(m) is None for rows in runs.values() for d in rows):
+            ax = "" if p == 0 else str(p + 1)
+            fig.add_annotation(text=(notes or {}).get(m, "no value at any layer"), showarrow=False,
+                               x=0.5, y=0.5, xref=f"x{ax} domain", yref=f"y{ax} domain",
+                               font=dict(size=10, color="#666"))
+        fig.update_xaxes(title_text="layer" if r == nrows else None, row=r, col=c)
+        fig.add_vline(x=int(layer), line=dict(color=HIGHLIGHT, width=2, dash="dash"), row=r, col=c)
+    top = 30 + 30 * len(runs)                    # the legend (one run a line) above the panels
+    height = height or 170 * nrows + 40 + top
+    fig.update_layout(**dict(BASE_LAYOUT, height=height,
+                             title=dict(text=""), meta=dict(cursor=int(layer)),
+                             margin=dict(l=50, r=10, t=top, b=40), font=dict(size=11),
+                             legend=dict(orientation="h", y=1 + 20 / max(height - top - 40, 1),
+                                         yanchor="bottom", x=0)))
+    fig.update_annotations(font_size=11)
+    return fig
