@@ -29,7 +29,7 @@ if CHROMIUM is None:
 async_api = pytest.importorskip("playwright.async_api", reason="playwright is not installed")
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
-CHART = "[data-testid='stPlotlyChart'] .js-plotly-plot .main-svg"
+CHART = ".mpe[data-ready]"  # the player component, once its figure is drawn
 ROUNDS = 2  # bursts of Next presses per session
 BURST = 2  # presses per burst
 SESSIONS = [  # (page, settings in the link, a graph file to upload first or None)
@@ -69,7 +69,7 @@ async def _session(browser, base, page_name, settings, upload, tmp_path, log):
     try:
         query = "&".join(f"{k}={v}" for k, v in settings.items())
         await page.goto(f"{base}/{page_name}?{query}")
-        await page.locator(CHART).first.wait_for(state="visible", timeout=180_000)
+        await page.locator(CHART).first.wait_for(state="attached", timeout=180_000)
         want = dict(settings)
         if upload:
             path = tmp_path / upload[0]
