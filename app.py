@@ -7,6 +7,15 @@ from pathlib import Path
 
 import streamlit as st
 
+# Plotly imports pandas lazily on first use and then looks it up in sys.modules without the import
+# lock: two sessions drawing their first chart at once could see a half-initialised pandas
+# ("partially initialized module 'pandas' has no attribute 'Series'"). An import statement waits
+# for a concurrent import to finish, so importing it here, before any chart, closes that race.
+try:
+    import pandas  # noqa: F401
+except ImportError:  # pandas is optional: Plotly works without it
+    pass
+
 PAGES = Path(__file__).resolve().parent / "explorer" / "ui" / "pages"
 
 st.set_page_config(page_title="Message Passing Explorer", page_icon=":material/hub:",
