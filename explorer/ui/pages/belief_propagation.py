@@ -70,6 +70,13 @@ if skipped:
     st.info(skipped, icon=":material/timer_off:")
 marginals = (exact or {}).get("max_marginals" if view["mode"] == "max" else "marginals")
 
+graph = trace.graph
+gkey = graph.content_hash()
+pos = attempt("compute the layout", cache.layout, graph, gkey, "auto", 0)
+tkey = cache.key(src.key, "bp", *args)
+player.play(view, trace, tkey, pos, gkey, controls, exact=marginals,
+            name=f"{src.name}-bp")
+# the run's summary under the graph, so the graph is what a projected page opens on
 res = trace.result
 cols = st.columns(4)
 cols[0].metric("Iterations", res.get("iterations"))
@@ -92,12 +99,6 @@ if res.get("converged") and view["updates"] != "tree":
 if res.get("map"):
     st.markdown("**MAP assignment:** " + ", ".join(f"{k}={v}" for k, v in res["map"].items()))
 
-graph = trace.graph
-gkey = graph.content_hash()
-pos = attempt("compute the layout", cache.layout, graph, gkey, "auto", 0)
-tkey = cache.key(src.key, "bp", *args)
-player.play(view, trace, tkey, pos, gkey, controls, exact=marginals,
-            name=f"{src.name}-bp")
 st.plotly_chart(viz.convergence_figure(trace, marginals), key="bp.convergence")
 if view["mode"] == "max" and exact:
     map_panel.map_comparison(trace, exact, fg)
