@@ -88,6 +88,23 @@ def fmt_row(v: Any, max_len: int = 6) -> str:
     return "(" + ", ".join(items) + ")"
 
 
+def _framed(traces: list, points: np.ndarray, arrows: list, title: str | None, height: int,
+            revision: str) -> go.Figure:
+    """A figure of ``traces`` on fixed, equal-aspect axes around ``points`` (padded by 8%), with
+    the ``arrows`` as annotations."""
+    lo, hi = points.min(0), points.max(0)
+    pad = np.maximum((hi - lo) * 0.08, 0.15)
+    ax = dict(visible=False, showgrid=False, zeroline=False)
+    fig = go.Figure(traces)
+    fig.update_layout(**dict(BASE_LAYOUT, title=dict(text=title or "", x=0.02), height=height,
+                             xaxis=dict(ax, range=[float(lo[0] - pad[0]), float(hi[0] + pad[0])]),
+                             yaxis=dict(ax, range=[float(lo[1] - pad[1]), float(hi[1] + pad[1])],
+                                        scaleanchor="x", scaleratio=1),
+                             legend=dict(orientation="h", x=0, y=-0.02, yanchor="top"),
+                             annotations=arrows, dragmode="pan", uirevision=revision))
+    return fig
+
+
 def gn_figure(graph: Any, pos: Any, substep: dict[str, Any], *, node: int, edge: int | None,
               edge_attr: np.ndarray, node_in: np.ndarray | None = None, title: str | None = None,
               height: int = 500) -> go.Figure:
@@ -187,17 +204,7 @@ def gn_figure(graph: Any, pos: Any, substep: dict[str, Any], *, node: int, edge:
         arrows.append(_arrow(p, int(graph.senders[edge]), int(graph.receivers[edge]), "#111", 3.5))
     if key == "rho_ev":
         arrows += [_arrow(p, int(graph.senders[k]), node, HIGHLIGHT) for k in sorted(into)]
-    fig = go.Figure(traces)
-    lo, hi = np.minimum(p.min(0), g), np.maximum(p.max(0), g)
-    pad = np.maximum((hi - lo) * 0.08, 0.15)
-    ax = dict(visible=False, showgrid=False, zeroline=False)
-    fig.update_layout(**dict(BASE_LAYOUT, title=dict(text=title or "", x=0.02), height=height,
-                             xaxis=dict(ax, range=[float(lo[0] - pad[0]), float(hi[0] + pad[0])]),
-                             yaxis=dict(ax, range=[float(lo[1] - pad[1]), float(hi[1] + pad[1])],
-                                        scaleanchor="x", scaleratio=1),
-                             legend=dict(orientation="h", x=0, y=-0.02, yanchor="top"),
-                             annotations=arrows, dragmode="pan", uirevision="gn"))
-    return fig
+    return _framed(traces, np.vstack([p, g[None, :]]), arrows, title, height, "gn")
 
 
 def sampling_figure(graph: Any, pos: Any, kept: Any, *, node: int | None = None, title: str | None = None,
@@ -243,14 +250,4 @@ def sampling_figure(graph: Any, pos: Any, kept: Any, *, node: int | None = None,
     arrows = []
     if node is not None:
         arrows = [_arrow(p, int(graph.senders[k]), node, HIGHLIGHT) for k in kept if graph.receivers[k] == node]
-    fig = go.Figure(traces)
-    lo, hi = p.min(0), p.max(0)
-    pad = np.maximum((hi - lo) * 0.08, 0.15)
-    ax = dict(visible=False, showgrid=False, zeroline=False)
-    fig.update_layout(**dict(BASE_LAYOUT, title=dict(text=title or "", x=0.02), height=height,
-                             xaxis=dict(ax, range=[float(lo[0] - pad[0]), float(hi[0] + pad[0])]),
-                             yaxis=dict(ax, range=[float(lo[1] - pad[1]), float(hi[1] + pad[1])],
-                                        scaleanchor="x", scaleratio=1),
-                             legend=dict(orientation="h", x=0, y=-0.02, yanchor="top"),
-                             annotations=arrows, dragmode="pan", uirevision="sampling"))
-    return fig
+    return _framed(traces, p, arrows, title, height, "sampling")
