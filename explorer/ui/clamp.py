@@ -4,8 +4,9 @@ The page's ``evidence`` setting (a list of ``"VAR=STATE"``, the same one the sid
 multiselect and an uploaded ``.evid`` file set) is the only record of what is observed, so the
 URL carries a clamp like any other setting. :func:`observe` draws, for each variable it is
 given, a row of buttons named by the variable's states and a *Clear* button; a press changes that
-setting in the button's callback and then reruns the whole page (``st.rerun(scope="app")``),
-because the run, the graph and every number below it depend on the evidence.
+setting in the button's callback, and the panel's fragment rerun that follows reruns the whole
+page (``st.rerun(scope="app")``), because the run, the graph and every number below it depend on
+the evidence.
 
     evidence_options(fg, chosen)      the multiselect's options: every VAR=STATE (up to a cap),
                                       plus whatever is chosen now, so a clamp is never dropped
@@ -53,6 +54,18 @@ def variables_of(labels: Iterable[str], fg: Any) -> list[int]:
     return [names[lab] for lab in labels if lab in names]
 
 
+#: session flag set by a button's callback: the next run of :func:`observe` reruns the page
+_RERUN = "_clamp_rerun"
+
+
+def _in_fragment() -> bool:
+    """True while only a fragment (the player's panel) is running, not the whole page."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    return bool(ctx is not None and ctx.fragment_ids_this_run)
+
+
 def _observed(items: Iterable[str]) -> dict[str, str]:
     return dict(str(e).partition("=")[::2] for e in items if "=" in str(e))
 
@@ -64,6 +77,10 @@ def _clamp(view: View, setting: str, var: str, state: str | None) -> None:
     if state is not None:
         items.append(f"{var}={state}")
     view.set(setting, items)
+    # The press reruns only the panel's fragment; the page must run again. The button's own
+    # return value cannot say so: Clear is drawn disabled in that rerun, and a disabled button
+    # returns False.
+    st.session_state[_RERUN] = True
 
 
 def observe(view: View, fg: Any, variables: Sequence[int], *, setting: str = "evidence",
@@ -78,26 +95,24 @@ def observe(view: View, fg: Any, variables: Sequence[int], *, setting: str = "ev
         variables: variable indices to offer, in order; an empty list draws a hint.
         heading: a line above the rows (default: none).
     """
+    if st.session_state.pop(_RERUN, False) and _in_fragment():  # a press changed the evidence
+        st.rerun(scope="app")
     observed = _observed(view[setting])
     if not variables:
         st.caption("Click a variable (a circle) in the graph to observe it here.")
         return
     if heading:
         st.markdown(heading)
-    pressed = False
     for i in variables:
         var = fg.names[i]
         now = observed.get(var)
         st.markdown(f"**Observe {var}**" + (f" (observed: **{now}**)" if now is not None else ""))
         with st.container(horizontal=True, gap="small"):
             for j, state in enumerate(fg.states[i]):
-                pressed |= st.button(str(state), key=f"{view.page}.observe.{i}.{j}",
-                                     type="primary" if state == now else "secondary",
-                                     on_click=_clamp, args=(view, setting, var, state),
-                                     help=f"Observe {var} = {state}: run again with this evidence")
-            pressed |= st.button("Clear", key=f"{view.page}.observe.{i}.clear",
-                                 disabled=now is None, icon=":material/backspace:",
-                                 on_click=_clamp, args=(view, setting, var, None),
-                                 help=f"Forget the observation of {var}")
-    if pressed:  # the callback changed the evidence: everything on the page depends on it
-        st.rerun(scope="app")
+                st.button(str(state), key=f"{view.page}.observe.{i}.{j}",
+                          type="primary" if state == now else "secondary",
+                          on_click=_clamp, args=(view, setting, var, state),
+                          help=f"Observe {var} = {state}: run again with this evidence")
+            st.button("Clear", key=f"{view.page}.observe.{i}.clear", disabled=now is None,
+                      icon=":material/backspace:", on_click=_clamp, args=(view, setting, var, None),
+                      help=f"Forget the observation of {var}")
