@@ -102,7 +102,9 @@ if trace.steps:
             st.caption(f"First {MAX_ROWS} of {table.size} entries.")
         # the clicked clique's variables, then the observed ones (gone from the cliques)
         clamp.observe(view, fg, [*tree.cliques[node], *sorted(evidence)] if node < len(tree.cliques)
-                      else sorted(evidence))
+                      else sorted(evidence),
+                      heading=f"**Observe a variable of {trace.graph.display_labels[node]}** "
+                              "(an observed variable leaves every clique; clear it here)")
 
     player.play(view, trace, cache.key(src.key, "ct", mode, ev), pos, gkey, controls,
                 name=f"{src.name}-clique-tree", extra=step_message)
