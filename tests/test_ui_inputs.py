@@ -1,7 +1,7 @@
 """Inputs the library takes and the app now offers too (issue 12 part 10).
 
 Oracles: brute-force enumeration (``pgm.brute_force``), ``pgm.run_bp`` called directly, the
-UAI ``.evid`` reader and the SBM generator called directly with the same parameters.
+UAI ``.evid`` reader called directly. The SBM generator's page tests are in tests/test_ui_sbm.py.
 """
 
 import json
@@ -124,41 +124,3 @@ def test_bad_evidence_file_gives_the_readers_message(data, message):
     assert message in shown and "bad.evid" in shown
     assert "/tmp" not in shown  # the uploaded file is named, not the reader's temporary copy
     assert any("variables" in s.value for s in at.success)  # the model itself stays uploaded
-
-
-# ----------------------------------------------------------------- 4. SBM generator
-def _metric(at, label):
-    return next(m.value for m in at.metric if m.label == label)
-
-
-def test_generated_sbm_matches_the_library():
-    from explorer.io.generators import stochastic_block_model
-
-    q = {"sample": "generate-sbm", "sbm_n": "31", "sbm_blocks": "4", "sbm_p_in": "0.4",
-         "sbm_p_out": "0.05", "sbm_seed": "7"}
-    at = app_test("graphs", query=q)
-    assert not errors(at)
-    assert not [w for w in at.warning if "Some settings in the link" in w.value]
-    g = stochastic_block_model([8, 8, 8, 7], 0.4, 0.05, seed=7)  # 31 nodes in 4 blocks
-    assert _metric(at, "Nodes") == "31"
-    assert _metric(at, "Edges") == f"{len(g.undirected_pairs()):,}"
-    # another seed is another graph, not a cached one
-    at.number_input(key="graphs.sbm_seed").set_value(8).run()
-    g8 = stochastic_block_model([8, 8, 8, 7], 0.4, 0.05, seed=8)
-    assert _metric(at, "Edges") == f"{len(g8.undirected_pairs()):,}"
-    assert len(g8.undirected_pairs()) != len(g.undirected_pairs())  # the oracle tells the two draws apart
-
-
-def test_sbm_settings_are_validated_and_bounded():
-    at = app_test("graphs", query={"sample": "generate-sbm", "sbm_n": "999999",
-                                   "sbm_blocks": "0", "sbm_p_in": "1.5", "sbm_p_out": "-1"})
-    assert not list(at.exception)
-    note = next(w.value for w in at.warning if "Some settings in the link" in w.value)
-    for name in ("sbm_n", "sbm_blocks", "sbm_p_in", "sbm_p_out"):
-        assert name in note
-    assert _metric(at, "Nodes") == "60"  # back to the defaults
-    # within the node limit but past the edge limit: the generator's own message, no traceback
-    at = app_test("graphs", query={"sample": "generate-sbm", "sbm_n": "50000",
-                                   "sbm_blocks": "1", "sbm_p_in": "1"})
-    assert not list(at.exception)
-    assert any("limit" in e.value for e in at.error)

@@ -7,8 +7,9 @@ into the URL: a shared link carries the sample name only. An upload stays for th
 the user uploads another file of the same kind: a cleared or re-created uploader widget, a rerun
 or a page switch never drops it, and the chosen source is kept by :class:`~explorer.ui.state.View`.
 
-A graph page whose View carries :data:`SBM_DEFAULTS` also offers :data:`GENERATE_SBM`, a
-stochastic block model drawn from its settings (shared in links like any setting). A sample's
+Every graph picker also offers :data:`GENERATE_SBM`, a stochastic block model drawn from block
+sizes, p_in, p_out and a seed: :func:`pick` adds those settings (:data:`SBM_DEFAULTS`) to the
+page's View, so they are kept and shared in links like the page's own. A sample's
 index entry may suggest page settings (``"defaults"``); :func:`apply_sample_defaults` sets them
 when that sample is picked.
 """
@@ -27,30 +28,65 @@ from explorer.ui import cache
 from explorer.ui.guard import attempt
 from explorer.ui.state import View, set_setting
 
-__all__ = ["Source", "UPLOAD", "GENERATE_SBM", "SBM_DEFAULTS", "SBM_CHOICES", "sbm_sizes", "TAKERS", "open_upload_everywhere", "sample_names", "sample_choice",
-           "sample_defaults", "apply_sample_defaults", "store_upload", "uploaded",
-           "pick"]
+__all__ = ["Source", "UPLOAD", "GENERATE_SBM", "SBM_DEFAULTS", "SBM_CHOICES", "parse_sizes", "TAKERS",
+           "open_upload_everywhere", "sample_names", "sample_choice", "sample_defaults",
+           "apply_sample_defaults", "store_upload", "uploaded", "pick"]
 
 #: the picker entry that stands for the user's uploaded file
 UPLOAD = "upload"
-#: the picker entry that generates a stochastic block model (pages that opt in, see SBM_DEFAULTS)
+#: the picker entry that generates a stochastic block model (every graph picker offers it)
 GENERATE_SBM = "generate-sbm"
-#: the most nodes and blocks the generator is offered with (the reader limits bound the nodes;
-#: the generator itself refuses more expected edges than the limits allow)
+#: the most nodes (the reader limits) and blocks the generator is offered with; the generator
+#: itself refuses more expected edges than the limits allow
 SBM_MAX_NODES = DEFAULT_LIMITS.max_nodes
 SBM_MAX_BLOCKS = 20
-#: the generator's settings: a graph page offers "Generate: stochastic block model" when its
-#: View has them (``View(page, {..., **SBM_DEFAULTS}, choices={..., **SBM_CHOICES})``)
-SBM_DEFAULTS: dict[str, Any] = {"sbm_n": 60, "sbm_blocks": 3, "sbm_p_in": 0.3,
-                                "sbm_p_out": 0.02, "sbm_seed": 0}
+
+
+def parse_sizes(text: str) -> list[int]:
+    """Block sizes written as whole numbers separated by commas (spaces allowed).
+
+    >>> parse_sizes(" 20, 20,10 ")
+    [20, 20, 10]
+
+    Raises:
+        ValueError: the message says what was expected, what was found and how to fix it.
+    """
+    parts = [p.strip() for p in str(text).split(",")]
+    example = "for example 20, 20, 20 for three blocks of 20 nodes"
+    if not any(parts):
+        raise ValueError(f"expected block sizes, found nothing; {example}")
+    bad = [p for p in parts if not p.isdigit() or int(p) < 1]
+    if bad:
+        raise ValueError(f"expected whole numbers of at least 1 separated by commas, found "
+                         f"{', '.join(repr(b) for b in bad[:3])} in {str(text)[:40]!r}; {example}")
+    sizes = [int(p) for p in parts]
+    if len(sizes) > SBM_MAX_BLOCKS:
+        raise ValueError(f"expected at most {SBM_MAX_BLOCKS} blocks, found {len(sizes)}; "
+                         "merge some blocks")
+    if not 2 <= sum(sizes) <= SBM_MAX_NODES:
+        raise ValueError(f"expected 2 to {SBM_MAX_NODES:,} nodes in all, found {sum(sizes):,}; "
+                         "change the block sizes")
+    return sizes
+
+
+def _sizes_ok(text: str) -> bool:
+    try:
+        parse_sizes(text)
+    except ValueError:
+        return False
+    return True
+
+
+#: the generator's settings, added by :func:`pick` to the View of every page with a graph picker
+SBM_DEFAULTS: dict[str, Any] = {"sbm_sizes": "20,20,20", "sbm_p_in": 0.3, "sbm_p_out": 0.02,
+                                "sbm_seed": 0}
 SBM_CHOICES: dict[str, Callable[[Any], bool]] = {
-    "sbm_n": lambda n: 2 <= n <= SBM_MAX_NODES,
-    "sbm_blocks": lambda b: 1 <= b <= SBM_MAX_BLOCKS,
+    "sbm_sizes": _sizes_ok,
     "sbm_p_in": lambda p: 0.0 <= p <= 1.0,
     "sbm_p_out": lambda p: 0.0 <= p <= 1.0,
     "sbm_seed": lambda s: 0 <= s <= 10_000,
 }
-SBM_NOTE = ("A stochastic block model: the nodes are split into blocks of (nearly) equal size "
+SBM_NOTE = ("A stochastic block model: the nodes are split into blocks of the given sizes "
             "and every pair is joined independently, with probability p_in inside a block and "
             "p_out between blocks. With p_in well above p_out the blocks are communities and "
             "each node's label y (its block) can be learned from its neighbours; as p_out "
@@ -156,21 +192,40 @@ def sample_choice(kind: str = "graph") -> Callable[[str], bool]:
                       or (kind == "graph" and v == GENERATE_SBM))
 
 
-def sbm_sizes(n: int, blocks: int) -> list[int]:
-    """``n`` nodes in ``blocks`` contiguous blocks of nearly equal size (the first ones larger;
-    never more blocks than nodes)."""
-    b = max(1, min(int(blocks), int(n)))
-    return [n // b + (i < n % b) for i in range(b)]
+def _sizes_changed(page: str) -> None:
+    """Block-size box callback: keep a valid entry (tidied), or say why a typed one is refused
+    (the View then keeps the last valid sizes)."""
+    key = f"{page}.sbm_sizes"
+    try:
+        sizes = parse_sizes(st.session_state.get(key, ""))
+    except ValueError as e:
+        st.session_state[f"_{page}.sbm_refused"] = (str(st.session_state.get(key, ""))[:40], str(e))
+        return
+    st.session_state.pop(f"_{page}.sbm_refused", None)
+    set_setting(page, "sbm_sizes", ",".join(map(str, sizes)))
 
 
 def _sbm_controls(view: View) -> None:
-    st.number_input("Nodes", 2, SBM_MAX_NODES, key=view.key("sbm_n"), step=1)
-    st.number_input("Blocks", 1, SBM_MAX_BLOCKS, key=view.key("sbm_blocks"), step=1)
+    st.text_input("Block sizes", key=view.key("sbm_sizes"), on_change=_sizes_changed,
+                  args=(view.page,), help="Nodes per block, separated by commas: "
+                                          "20, 20, 20 is three blocks of 20 nodes.")
+    refused = st.session_state.pop(f"_{view.page}.sbm_refused", None)
+    if refused:
+        st.warning(f"Block sizes {refused[0]!r} not used: {refused[1]}. Still using "
+                   f"{view['sbm_sizes']}.", icon=":material/edit_off:")
     st.number_input("p_in (edge probability inside a block)", 0.0, 1.0, step=0.01,
                     key=view.key("sbm_p_in"), format="%.3f")
     st.number_input("p_out (edge probability between blocks)", 0.0, 1.0, step=0.01,
                     key=view.key("sbm_p_out"), format="%.3f")
     st.number_input("Generator seed", 0, 10_000, key=view.key("sbm_seed"), step=1)
+    sizes = parse_sizes(view["sbm_sizes"])
+    p_in, p_out = float(view["sbm_p_in"]), float(view["sbm_p_out"])
+    from explorer.io.generators import expected_edges
+
+    st.caption(f"{sum(sizes):,} nodes in {len(sizes)} block{'s' * (len(sizes) > 1)}; about "
+               f"{expected_edges(sizes, p_in, p_out):,.0f} edges expected."
+               + (" p_out is above p_in: nodes link more across blocks than inside them "
+                  "(a disassortative graph)." if p_out > p_in else ""))
 
 
 def _on_upload(kind: str, uploader_key: str, page: str, setting: str) -> None:
@@ -200,7 +255,9 @@ def pick(view: View, container: Any, *, kind: str = "graph", setting: str = "sam
     """
     infos = {n: s for n, s in _infos(kind).items() if allow is None or allow(s)}
     up = uploaded(kind)
-    gen = kind == "graph" and all(n in view.defaults for n in SBM_DEFAULTS)
+    gen = kind == "graph"
+    if gen:
+        view.extend(SBM_DEFAULTS, SBM_CHOICES)
     options = list(infos) + ([GENERATE_SBM] if gen else []) + ([UPLOAD] if up else [])
     key = view.key(setting)
     if view[setting] not in options:
@@ -221,9 +278,8 @@ def pick(view: View, container: Any, *, kind: str = "graph", setting: str = "sam
                          args=(kind, ukey, view.page, setting), help=extensions or None)
     name = view[setting]
     if name == GENERATE_SBM:
-        n, blocks = int(view["sbm_n"]), int(view["sbm_blocks"])
+        sizes = tuple(parse_sizes(view["sbm_sizes"]))
         p_in, p_out, seed = float(view["sbm_p_in"]), float(view["sbm_p_out"]), int(view["sbm_seed"])
-        sizes = tuple(sbm_sizes(n, blocks))
         obj = attempt("generate the stochastic block model", cache.sbm_graph, sizes, p_in,
                       p_out, seed)
         return Source(obj, cache.key("sbm", sizes, p_in, p_out, seed), obj.name, SBM_NOTE, "sbm")

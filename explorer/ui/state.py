@@ -265,21 +265,46 @@ class View:
                 if ok:
                     glob[name] = value
             ss[name] = glob.get(name, GLOBALS[name])
-        kept = self.kept
+        self._entering = entering
         for name in self.defaults:
-            key = self.key(name)
-            if name not in kept:
-                kept[name] = self._default(name)
-            elif not entering and key in ss:
-                # a widget (the user) or a callback (the step buttons) changed it since the
-                # last run: keep it only when it is a legal value
-                ok, value = self.valid(name, ss[key])
-                if ok:
-                    kept[name] = value
-            if entering and name in qp:
-                kept[name] = self._from_url(name, kept[name], qp)
-                self._link[name] = (kept[name], qp[name])
-            ss[key] = list(kept[name]) if isinstance(kept[name], list) else kept[name]
+            self._load_setting(name, entering, qp)
+
+    def _load_setting(self, name: str, entering: bool, qp: Any) -> None:
+        ss, kept, key = st.session_state, self.kept, self.key(name)
+        if name not in kept:
+            kept[name] = self._default(name)
+        elif not entering and key in ss:
+            # a widget (the user) or a callback (the step buttons) changed it since the
+            # last run: keep it only when it is a legal value
+            ok, value = self.valid(name, ss[key])
+            if ok:
+                kept[name] = value
+        if entering and name in qp:
+            kept[name] = self._from_url(name, kept[name], qp)
+            self._link[name] = (kept[name], qp[name])
+        ss[key] = list(kept[name]) if isinstance(kept[name], list) else kept[name]
+
+    def extend(self, defaults: Mapping[str, Any],
+               choices: Mapping[str, Choice] | None = None) -> None:
+        """Add settings after the View was made, loaded exactly like the page's own (kept
+        value, widget, link): for a group of widgets a shared helper draws on many pages (the
+        graph picker's generator). Settings the page already declares are left as they are; a
+        link value of a new setting that is refused is reported with the page's other notes.
+        """
+        new = [n for n in defaults if n not in self.defaults and n not in GLOBALS]
+        if not new:
+            return
+        before = len(self.rejected)
+        for name in new:
+            self.defaults[name] = defaults[name]
+            rule = (choices or {}).get(name, COMMON_RULES.get(name))
+            if rule is not None:
+                self.choices[name] = rule
+            self._load_setting(name, getattr(self, "_entering", False), st.query_params)
+        if len(self.rejected) > before and self.notes is not None:
+            from explorer.ui.shell import show_rejected
+
+            show_rejected(self, self.notes)
 
     def _from_url(self, name: str, fallback: Any, qp: Any) -> Any:
         text = qp[name]

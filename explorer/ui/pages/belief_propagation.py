@@ -3,7 +3,7 @@
 import streamlit as st
 
 from explorer import pgm, viz
-from explorer.ui import cache, map_panel, player, shell, sources
+from explorer.ui import cache, clamp, map_panel, player, shell, sources
 from explorer.ui.guard import attempt
 from explorer.ui.state import View
 
@@ -34,8 +34,8 @@ src = sources.pick(view, controls, kind="model", label="Model",
                    extensions="UAI (.uai), BIF (.bif), XMLBIF (.xmlbif, .xml)")
 sources.apply_sample_defaults(view, "model")  # e.g. four_cycle needs ~240 damped iterations
 fg = src.obj
-options = [f"{n}={s}" for i, n in enumerate(fg.names) for s in fg.states[i]][:400]
 ekey = view.key("evidence")
+options = clamp.evidence_options(fg, st.session_state[ekey])
 dropped = [e for e in st.session_state[ekey] if e not in options]
 if dropped:
     st.session_state[ekey] = [e for e in st.session_state[ekey] if e in options]
@@ -63,7 +63,13 @@ evidence = attempt("read the evidence", pgm.parse_evidence, fg, view["evidence"]
 ev = tuple(sorted(evidence.items()))
 args = (view["mode"], view["updates"], float(view["damping"]), float(view["tol"]),
         int(view["max_iter"]), int(view["seed"]), ev, bool(view["logdomain"]))
-trace = attempt("run belief propagation", cache.bp_trace, fg, src.key, *args)
+trace = attempt("run belief propagation", cache.bp_trace, fg, src.key, *args, stop=False)
+if trace is None:  # e.g. evidence of probability 0: the message is shown, the evidence kept
+    if evidence:
+        clamp.observe(view, fg, sorted(evidence),
+                      heading="Change or clear an observation, and BP runs again:")
+    view.sync()
+    st.stop()
 exact, skipped = attempt("compute the exact marginals", cache.exact_within_budget, fg, src.key,
                          ev, stop=False) or (None, None)
 if skipped:
@@ -74,8 +80,16 @@ graph = trace.graph
 gkey = graph.content_hash()
 pos = attempt("compute the layout", cache.layout, graph, gkey, "auto", 0)
 tkey = cache.key(src.key, "bp", *args)
+
+
+def observe_clicked(k: int, node: int) -> None:
+    """Observe the clicked variable from the panel (a factor offers nothing)."""
+    factor = str((graph.roles or ("",) * graph.n_nodes)[node]).lower() == "factor"
+    clamp.observe(view, fg, [] if factor else clamp.variables_of([graph.display_labels[node]], fg))
+
+
 player.play(view, trace, tkey, pos, gkey, controls, exact=marginals,
-            name=f"{src.name}-bp")
+            name=f"{src.name}-bp", extra=observe_clicked)
 # the run's summary under the graph, so the graph is what a projected page opens on
 res = trace.result
 cols = st.columns(4)

@@ -7,7 +7,7 @@ import streamlit as st
 
 from explorer import pgm
 from explorer.viz import grid_view
-from explorer.ui import cache, player, shell, sources
+from explorer.ui import cache, clamp, player, shell, sources
 from explorer.ui.map_panel import TIE_TOL
 from explorer.ui.guard import attempt
 from explorer.ui.state import View
@@ -42,8 +42,8 @@ controls = shell.frame(view, "Clique tree", INTRO)
 src = sources.pick(view, controls, kind="model", label="Model",
                    extensions="UAI (.uai), BIF (.bif), XMLBIF (.xmlbif, .xml)")
 fg = src.obj
-options = [f"{n}={s}" for i, n in enumerate(fg.names) for s in fg.states[i]][:400]
 ekey = view.key("evidence")
+options = clamp.evidence_options(fg, st.session_state[ekey])
 if any(e not in options for e in st.session_state[ekey]):
     st.session_state[ekey] = [e for e in st.session_state[ekey] if e in options]
 with controls:
@@ -54,7 +54,14 @@ with controls:
 evidence = attempt("read the evidence", pgm.parse_evidence, fg, view["evidence"])
 ev = tuple(sorted(evidence.items()))
 mode = view["mode"]
-run = attempt("build and calibrate the clique tree", cache.clique_tree_run, fg, src.key, ev, mode)
+run = attempt("build and calibrate the clique tree", cache.clique_tree_run, fg, src.key, ev, mode,
+              stop=False)
+if run is None:  # e.g. evidence of probability 0: the message is shown, the evidence kept
+    if evidence:
+        clamp.observe(view, fg, sorted(evidence),
+                      heading="Change or clear an observation, and the tree is calibrated again:")
+    view.sync()
+    st.stop()
 tree, trace = run["tree"], run["trace"]
 res = trace.result
 
@@ -93,12 +100,18 @@ if trace.steps:
                      hide_index=True, key="ct.message")
         if table.size > MAX_ROWS:
             st.caption(f"First {MAX_ROWS} of {table.size} entries.")
+        # the clicked clique's variables, then the observed ones (gone from the cliques)
+        clamp.observe(view, fg, [*tree.cliques[node], *sorted(evidence)] if node < len(tree.cliques)
+                      else sorted(evidence),
+                      heading=f"**Observe a variable of {trace.graph.display_labels[node]}** "
+                              "(an observed variable leaves every clique; clear it here)")
 
     player.play(view, trace, cache.key(src.key, "ct", mode, ev), pos, gkey, controls,
                 name=f"{src.name}-clique-tree", extra=step_message)
 else:
     st.info("Everything left to infer fits in one clique: no message is needed." if tree.cliques
             else "Every variable is observed: nothing is left to infer.")
+    clamp.observe(view, fg, [*(v for c_ in tree.cliques for v in c_), *sorted(evidence)])
 
 left, right = st.columns(2, gap="medium")
 with left:

@@ -20,10 +20,8 @@ edges have a direction, which nodes have many neighbours, and which features cam
 Hover a node to see its id, label and features.
 """
 
-view = View("graphs", {"sample": "karate", "layout": "auto", "seed": 0, "node": -1,
-                       **sources.SBM_DEFAULTS},
-            choices={"sample": sources.sample_choice("graph"), "layout": cache.layout_names(),
-                     **sources.SBM_CHOICES})
+view = View("graphs", {"sample": "karate", "layout": "auto", "seed": 0, "node": -1},
+            choices={"sample": sources.sample_choice("graph"), "layout": cache.layout_names()})
 controls = shell.frame(view, "Graphs", INTRO)
 theme.apply()
 src = sources.pick(view, controls, kind="graph",
