@@ -125,3 +125,21 @@ def test_elimination_cost_bars_and_lines():
     d = data(elimination_cost_figure([{"n": n, "naive": 2 ** n, "elimination": 4 * n} for n in (3, 5, 7)]))
     assert [tr["name"] for tr in d] == ["naive", "elimination"]
     np.testing.assert_array_equal(y(d[0]), [8, 32, 128])
+
+
+def test_belief_bars_name_states_from_the_model():
+    """Without state_names the bars take the model's own names (asia's BIF: yes/no), read here
+    from the file itself, not from the trace."""
+    import re
+    from pathlib import Path
+
+    from explorer import pgm
+    from explorer.ui import cache
+
+    text = (Path(__file__).resolve().parents[1] / "sample_graphs" / "models" / "asia.bif").read_text()
+    declared = re.search(r"variable\s+xray\s*\{[^}]*\{\s*([^}]*)\}", text).group(1)
+    states = [s.strip() for s in declared.split(",")]
+    t = pgm.run_bp(cache.sample_model("asia"))
+    i = t.graph.display_labels.index("xray")
+    d = data(belief_bars(t, len(t.steps) - 1, i))
+    assert d[0]["x"] == states

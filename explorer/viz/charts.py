@@ -113,6 +113,12 @@ def belief_bars(trace: Any, step: int, node: int, exact: Any = None,
     if not rows:
         raise TraceError(f"step {k} records no beliefs")
     b = rows[i]
+    if state_names is None:  # the model's own state names (yes/no), as on the graph's glyphs
+        from explorer.viz.colors import state_names as _names
+
+        per_node = _names(trace)
+        known = per_node[i] if i < len(per_node) else None
+        state_names = known if known is not None and len(known) == b.size else None
     names = list(state_names) if state_names is not None else [str(s) for s in range(b.size)]
     fig = go.Figure(go.Bar(x=names, y=b, name=f"BP ({trace.steps[k].label or f'step {k}'})",
                            marker_color=PALETTE[0], text=[fmt(v, 3) for v in b], textposition="outside"))
