@@ -72,6 +72,17 @@ class Ragged(Sequence):
         self.values, self.offsets = values, offsets
 
     @classmethod
+    def trusted(cls, values: np.ndarray, offsets: np.ndarray) -> "Ragged":
+        """The same without the checks, for an engine whose ``offsets`` are built once per
+        model and checked there (a 1-D ``values`` of ``offsets[-1]`` entries; both are made
+        read-only)."""
+        self = object.__new__(cls)
+        values.setflags(write=False)
+        offsets.setflags(write=False)
+        self.values, self.offsets = values, offsets
+        return self
+
+    @classmethod
     def from_rows(cls, rows: Sequence[np.ndarray]) -> "Ragged":
         lengths = [np.size(r) for r in rows]
         values = np.concatenate([np.asarray(r).reshape(-1) for r in rows]) if rows else np.zeros(0)
@@ -113,6 +124,13 @@ RAGGED_TYPES = (list, tuple, Ragged)
 Values = Union[np.ndarray, list, Ragged]
 
 
+def _edge_ids(edges: Any) -> np.ndarray:
+    """``edges`` as a 1-D int64 array: the same object when it already is one, so steps that
+    share their edge ids share one array (and a pickle writes it once)."""
+    a = np.asarray(edges, dtype=np.int64)
+    return a if a.ndim == 1 else a.reshape(-1)
+
+
 @dataclass(frozen=True, eq=False)
 class Step:
     """One step of a run (n_sent = ``len(edges)``, N = number of graph nodes).
@@ -139,7 +157,7 @@ class Step:
     label: str = ""
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "edges", np.asarray(self.edges, dtype=np.int64).reshape(-1))
+        object.__setattr__(self, "edges", _edge_ids(self.edges))
 
     @property
     def n_sent(self) -> int:

@@ -191,3 +191,16 @@ def test_zero_message_is_found_in_the_flat_layout():
     for updates in ("parallel", "seqfix", "residual"):
         with pytest.raises(Exception, match="zero for every state"):
             run_bp(fg, updates=updates)
+
+
+def test_pickled_parallel_trace_writes_the_shared_edge_ids_once():
+    # every parallel step lists the same 2P edge ids: a pickle (the app's run cache) writes
+    # them once, and the copy's steps share one array
+    import pickle
+    fg = load_model("ising10")
+    t = run_bp(fg, max_iter=10, tol=0.0)
+    copy = pickle.loads(pickle.dumps(t, protocol=pickle.HIGHEST_PROTOCOL))
+    e0 = copy.steps[0].edges
+    assert np.array_equal(e0, np.arange(2 * sum(f.arity for f in fg.factors)))
+    assert all(np.shares_memory(s.edges, e0) for s in copy.steps[1:])
+    assert all(np.array_equal(s.edges, e0) for s in copy.steps)

@@ -56,6 +56,20 @@ def test_receptive_fields_equal_bfs_oracle(n, e, seed, hub):
             assert field_sizes(bits[k])[i] == len(want)
 
 
+def test_fields_gathered_in_small_chunks_equal_bfs_oracle(monkeypatch):
+    # a round gathers its edges in chunks of at most _CHUNK words; tiny chunks (a hub's run of
+    # edges then spans several) must give the same fields as one gather
+    monkeypatch.setattr(recording, "_CHUNK", 5)
+    for n, e, seed, hub in [(130, 200, 5, True), (70, 40, 8, False)]:   # the second: sparse
+        g = random_graph(n, e, seed, hub=hub)
+        bits = receptive_fields(g, 4)
+        ex = recording.field_extras(g, 4, set_limit=0)
+        for k in range(4):
+            want = [len(oracle(g, i, k + 1)) for i in range(n)]
+            assert field_sizes(bits[k]).tolist() == want
+            assert ex[k]["receptive_field"].tolist() == want
+
+
 def test_fields_in_the_trace_and_refused_work(monkeypatch):
     g = random_graph(40, 90, 7)
     t = run_stack(g, layer="gcn", layers=3, hidden=4)
@@ -87,19 +101,19 @@ def test_fields_are_cached_per_graph_and_stay_right():
     g = random_graph(70, 200, 11)
     other = random_graph(70, 200, 12)                   # same sizes, other edges
     calls = []
-    real = recording.receptive_fields
+    real = recording._or_rounds                         # the bitset rounds behind every field
 
     def counting(*a, **k):
         calls.append(1)
         return real(*a, **k)
 
-    recording.receptive_fields = counting
+    recording._or_rounds = counting
     try:
         a = run_stack(g, layer="gcn", layers=3, hidden=4)
         b = run_stack(g, layer="sage", layers=2, hidden=5, seed=3)      # fewer rounds: cached
         c = run_stack(other, layer="gcn", layers=3, hidden=4)
     finally:
-        recording.receptive_fields = real
+        recording._or_rounds = real
     assert len(calls) == 2                              # once per graph
     for t, graph, depth in ((a, g, 3), (b, g, 2), (c, other, 3)):
         for k in range(depth):

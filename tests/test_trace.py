@@ -88,3 +88,13 @@ def test_ragged_rows_views_and_json_round_trip():
         validate_trace(_trace(states=Ragged.from_rows([np.ones(1)])))
     with pytest.raises(TraceError, match="offsets must rise"):
         Ragged(np.ones(3), np.array([0, 2]))
+
+
+def test_trusted_ragged_holds_the_same_rows_read_only():
+    from explorer.trace import Ragged
+    values, offsets = np.arange(6.0), np.array([0, 2, 2, 6])
+    a, b = Ragged(values.copy(), offsets.copy()), Ragged.trusted(values, offsets)
+    assert len(a) == len(b) == 3
+    assert all(np.array_equal(x, y) for x, y in zip(a, b))
+    assert b[1].size == 0 and b[2].tolist() == [2.0, 3.0, 4.0, 5.0]
+    assert not b.values.flags.writeable and not b.offsets.flags.writeable

@@ -183,13 +183,13 @@ class Recorder:
         """One :class:`Ragged` per step (two buffers, not one array per node)."""
         both = self._bufs[self._slot]
         both[:self.lay.Sv] = self.bv
-        return Ragged(*self.lay.states_values(both, self._arena.get(both.size)))
+        return Ragged.trusted(*self.lay.states_values(both, self._arena.get(both.size)))
 
     def _rows(self, values: np.ndarray, offsets: np.ndarray):
         """Display rows: a ``[n, K]`` array when every variable has K states, else a Ragged."""
         if self.lay.uniform:
             return values.reshape(-1, self.lay.K)
-        return Ragged(values, offsets)
+        return Ragged.trusted(values, offsets)
 
     def _sent_rows(self, sent: list[tuple[int, np.ndarray]]):
         shown = [self.lay.normalise(v) for _, v in sent]
