@@ -97,6 +97,27 @@ def _expected(query: str) -> dict[str, str]:
     return dict(parse_qsl(query, keep_blank_values=True))
 
 
+def _count_errors(report: dict, where: str, errors: list[str]) -> None:
+    """Add a run's error boxes to ``report``, keeping the first texts of each page and action
+    (``report["texts"]``: where -> [(count, text)]) so the figures say *which* error it was."""
+    report["errors"] += len(errors)
+    seen = report["texts"].setdefault(where, {})
+    for text in errors:
+        seen[text] = seen.get(text, 0) + 1
+
+
+def _print_texts(report: dict, limit: int = 3) -> None:
+    """The error texts seen, per page and action (the first ``limit`` distinct ones each)."""
+    for where, texts in sorted(report["texts"].items()):
+        if not texts:
+            continue
+        shown = sorted(texts.items(), key=lambda kv: -kv[1])[:limit]
+        for text, count in shown:
+            print(f"    error on {where} (x{count}): {text}")
+        if len(texts) > limit:
+            print(f"    ... and {len(texts) - limit} more distinct texts on {where}")
+
+
 async def _visitor(base: str, index: int, times: dict[str, list[float]], report: dict) -> None:
     from explorer.ui.testing import Session
 
@@ -106,7 +127,7 @@ async def _visitor(base: str, index: int, times: dict[str, list[float]], report:
     try:
         async with Session(base) as s:
             times["open"].append(await s.open(page, query))
-            report["errors"] += len(s.errors)
+            _count_errors(report, f"{page} open", s.errors)
             # the app writes the link back without the settings that equal their defaults:
             # what it wrote must be part of the link, and is then what must stay
             want = s.params()
@@ -129,7 +150,7 @@ async def _visitor(base: str, index: int, times: dict[str, list[float]], report:
                     value = int(want.get("seed", 0)) + i
                     times["set seed"].append(await s.set_int(f"{pid}.seed", value))
                     want = {**want, "seed": str(value)}
-                report["errors"] += len(s.errors)
+                _count_errors(report, f"{page} {action} {i}", s.errors)
                 if s.params() != want:
                     changed = True
                     report["examples"].append((page, want, s.params()))
@@ -141,7 +162,7 @@ async def _visitor(base: str, index: int, times: dict[str, list[float]], report:
 
 async def _concurrent(base: str, n: int) -> tuple[dict, dict]:
     times: dict[str, list[float]] = {"open": [], "next": [], "set seed": []}
-    report = {"errors": 0, "changed": 0, "failures": [], "examples": []}
+    report = {"errors": 0, "changed": 0, "failures": [], "examples": [], "texts": {}}
     await asyncio.gather(*(_visitor(base, i, times, report) for i in range(n)))
     return times, report
 
@@ -151,13 +172,13 @@ async def _churn(base: str, n: int, pid: int, every: int) -> tuple[list[float], 
 
     opens: list[float] = []
     memory: list[tuple[int, float]] = []
-    report = {"errors": 0, "changed": 0, "failures": []}
+    report = {"errors": 0, "changed": 0, "failures": [], "texts": {}}
     for i in range(n):
         page, query, _, _ = SCENARIOS[i % len(SCENARIOS)]
         try:
             async with Session(base) as s:
                 opens.append(await s.open(page, query))
-                report["errors"] += len(s.errors)
+                _count_errors(report, f"{page} open", s.errors)
                 report["changed"] += int(not _within(s.params(), _expected(query)))
         except Exception as e:  # noqa: BLE001
             report["errors"] += 1
@@ -196,10 +217,11 @@ def run(quick: bool = False, args: argparse.Namespace | None = None) -> int:
         # one warm-up visit per scenario, so the figures are of a warm server (cold first
         # runs are the browser benchmark's business)
         t0 = time.perf_counter()
-        asyncio.run(_concurrent(base, len(SCENARIOS)))
+        _, rep0 = asyncio.run(_concurrent(base, len(SCENARIOS)))
         warm = rss_mb(pid)
         print(f"warm-up ({len(SCENARIOS)} sessions, one per scenario) took "
-              f"{time.perf_counter() - t0:.1f} s; RSS {warm:.0f} MB")
+              f"{time.perf_counter() - t0:.1f} s; RSS {warm:.0f} MB; errors: {rep0['errors']}")
+        _print_texts(rep0)
         with Sampler(pid) as sampler:
             t0 = time.perf_counter()
             times, report = asyncio.run(_concurrent(base, sessions))
@@ -213,6 +235,7 @@ def run(quick: bool = False, args: argparse.Namespace | None = None) -> int:
               f"{report['changed']} of {sessions}")
         for f in report["failures"][:5]:
             print(f"    failure: {f}")
+        _print_texts(report)
         for page, want, got in report["examples"][:3]:
             print(f"    changed on {page}: wanted {want}, got {got}")
         print(f"  server RSS: during (peak) {sampler.peak:.0f} MB, after {after1:.0f} MB")
@@ -230,6 +253,7 @@ def run(quick: bool = False, args: argparse.Namespace | None = None) -> int:
               f"{rep2['changed']}")
         for f in rep2["failures"][:5]:
             print(f"    failure: {f}")
+        _print_texts(rep2)
         print("  server RSS after " + ", ".join(f"{k} sessions: {m:.0f} MB" for k, m in memory)
               + f"; peak {sampler.peak:.0f} MB")
         growth = after2 - after1

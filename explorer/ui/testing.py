@@ -198,6 +198,7 @@ class Session:
         self.fragments: dict[str, str] = {}  # user key -> id of the fragment drawing it
         self.data: dict[str, dict] = {}  # user key -> a custom component's data (small values)
         self.errors: list[str] = []
+        self.tracebacks: list[str] = []  # the stack traces of exception boxes, in order
 
     async def __aenter__(self) -> "Session":
         import websockets
@@ -244,7 +245,8 @@ class Session:
     def _element(self, el: Any, fragment: str = "") -> None:
         kind = el.WhichOneof("type")
         if kind == "exception":
-            self.errors.append(f"exception: {el.exception.message[:200]}")
+            self.errors.append(f"exception {el.exception.type}: {el.exception.message[:200]}")
+            self.tracebacks.append("\n".join(el.exception.stack_trace))
         elif kind == "alert" and el.alert.format == 1:  # ERROR
             self.errors.append(f"error: {el.alert.body[:200]}")
         elif kind is not None:
