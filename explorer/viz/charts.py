@@ -13,7 +13,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from explorer.errors import TraceError
-from explorer.viz._common import BASE_LAYOUT, HIGHLIGHT, PALETTE, as_matrix, as_rows, check_node, check_step, fmt
+from explorer.viz._common import BASE_LAYOUT, HIGHLIGHT, PALETTE, as_matrix, as_rows, check_node, check_step, fmt, styled
 from explorer.viz.colors import last_states, node_values
 
 __all__ = ["convergence_figure", "belief_bars", "attention_figure", "loss_figure",
@@ -22,7 +22,7 @@ __all__ = ["convergence_figure", "belief_bars", "attention_figure", "loss_figure
 
 
 def _layout(fig: go.Figure, title: str, height: int = 360, **kw: Any) -> go.Figure:
-    fig.update_layout(**dict(BASE_LAYOUT, title=dict(text=title, x=0.02), height=height,
+    styled(fig, **dict(BASE_LAYOUT, title=dict(text=title, x=0.02), height=height,
                              margin=dict(l=60, r=20, t=60, b=50), **kw))
     return fig
 
@@ -323,7 +323,7 @@ def depth_cursor_figure(runs: Mapping[str, Sequence[Mapping[str, Any]]], layer: 
         fig.add_vline(x=int(layer), line=dict(color=HIGHLIGHT, width=2, dash="dash"), row=r, col=c)
     top = 30 + 30 * len(runs)                    # the legend (one run a line) above the panels
     height = height or 170 * nrows + 40 + top
-    fig.update_layout(**dict(BASE_LAYOUT, height=height,
+    styled(fig, **dict(BASE_LAYOUT, height=height,
                              title=dict(text=""), meta=dict(cursor=int(layer)),
                              margin=dict(l=50, r=10, t=top, b=40), font=dict(size=11),
                              legend=dict(orientation="h", y=1 + 20 / max(height - top - 40, 1),

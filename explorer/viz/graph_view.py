@@ -14,7 +14,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from explorer.viz._common import (BASE_LAYOUT, EDGE_COLOR, FACTOR_COLOR, HIGHLIGHT, LABEL_THRESHOLD,
-                                  SCALE, check_node, fmt, fmt_vec, node_size, use_webgl)
+                                  SCALE, check_node, fmt, fmt_vec, node_size, use_webgl, styled)
 from explorer.viz.colors import is_factor
 from explorer.viz.labels import Frame, LabelPlan, plan_node_labels
 
@@ -319,6 +319,6 @@ def graph_figure(graph: Any, pos: Any, *, color: Any = None, color_title: str | 
     fig = go.Figure([base["edges"], base["arrows"], base["highlight"], nodes, base["factors"], base["ring"],
                      base["labels"]])
     default = f"{graph.name or 'graph'}: {graph.n_nodes} nodes, {fmt(graph.summary()['edges'])} edges"
-    fig.update_layout(**dict(frame_layout(p, title=title or default, height=height, n=graph.n_nodes,
+    styled(fig, **dict(frame_layout(p, title=title or default, height=height, n=graph.n_nodes,
                                           plan=base["plan"]), margin=margin))
     return fig

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
-from explorer.viz._common import HIGHLIGHT, MESSAGE_SCALE, as_rows, check_node, check_step, fmt, fmt_vec
+from explorer.viz._common import HIGHLIGHT, MESSAGE_SCALE, as_rows, check_node, check_step, fmt, fmt_vec, styled
 from explorer.viz.colors import color_spec, family, is_factor, last_states, state_label
 from explorer.viz.glyphs import MESSAGE_FONT, edge_weights, evidence, message_arrows, step_overlay, weight_polygons
 from explorer.viz.graph_view import _check_pos, _scatter, base_traces, frame_layout, node_hover, node_trace
@@ -263,7 +263,7 @@ def trace_figure(trace: Any, pos: Any, *, color_by: str = "auto", feature: int =
                          hoverinfo="skip", name=f"edge width: {wname}", showlegend=wmax > 0, **polys(start))
     fig = go.Figure([base["edges"], base["arrows"], base["highlight"], msgs, base["factors"], nodes,
                      sel_m, base["ring"], base["labels"], base["evidence"], mtext, early, weights])
-    fig.update_layout(**frame_layout(p, title=_title(trace, start, title), height=height, n=g.n_nodes,
+    styled(fig, **frame_layout(p, title=_title(trace, start, title), height=height, n=g.n_nodes,
                                      plan=base["plan"]))
     fig.update_layout(margin=dict(l=10, r=10, t=100, b=CONTROLS_MARGIN if animate else 10),
                       legend=dict(orientation="h", x=1.0, xanchor="right", y=1.0, yanchor="bottom"))
