@@ -95,7 +95,12 @@ def _chart_key(element_id: str) -> str:
 
 
 def chromium() -> str | None:
-    """A Chromium binary to drive with Playwright (``$CHROMIUM`` wins), or None."""
+    """A Chromium binary to drive with Playwright (``$CHROMIUM`` wins), or None.
+
+    ``CHROMIUM=none`` behaves as a machine without one (the browser tests skip with the reason;
+    ``tests/test_setup.py`` uses it to check that they do)."""
+    if os.environ.get("CHROMIUM", "").strip().lower() == "none":
+        return None
     for cand in (os.environ.get("CHROMIUM"), "/usr/lib/chromium/chromium", "/usr/bin/chromium",
                  shutil.which("chromium")):
         if cand and Path(cand).is_file() and os.access(cand, os.X_OK):
