@@ -13,8 +13,9 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from explorer.errors import TraceError
-from explorer.viz._common import BASE_LAYOUT, HIGHLIGHT, PALETTE, as_matrix, as_rows, check_node, check_step, fmt, styled
+from explorer.viz._common import BASE_LAYOUT, HIGHLIGHT, PALETTE, as_matrix, as_rows, check_node, check_step, fmt
 from explorer.viz.colors import last_states, node_values
+from explorer.viz._common import styled  # the base layout, cheaply (see there)
 
 __all__ = ["convergence_figure", "belief_bars", "attention_figure", "loss_figure",
            "wl_histogram_figure", "elimination_cost_figure", "exact_vector", "depth_cursor_figure",

@@ -17,7 +17,8 @@ import numpy as np
 import plotly.graph_objects as go
 
 from explorer.errors import TraceError
-from explorer.viz._common import BASE_LAYOUT, HIGHLIGHT, PALETTE, fmt, styled
+from explorer.viz._common import BASE_LAYOUT, HIGHLIGHT, PALETTE, fmt
+from explorer.viz._common import styled  # the base layout, cheaply (see there)
 
 __all__ = ["gn_figure", "sampling_figure", "edge_categories", "global_position", "fmt_row"]
 

@@ -14,9 +14,10 @@ import numpy as np
 import plotly.graph_objects as go
 
 from explorer.viz._common import (BASE_LAYOUT, EDGE_COLOR, FACTOR_COLOR, HIGHLIGHT, LABEL_THRESHOLD,
-                                  SCALE, check_node, fmt, fmt_vec, node_size, use_webgl, styled)
+                                  SCALE, check_node, fmt, fmt_vec, node_size, use_webgl)
 from explorer.viz.colors import is_factor
 from explorer.viz.labels import Frame, LabelPlan, plan_node_labels
+from explorer.viz._common import styled  # the base layout, cheaply (see there)
 
 __all__ = ["graph_figure", "node_hover", "edge_lines", "ARROW_AT", "plot_area", "plan_labels",
            "label_trace", "PLAN_WIDTH", "LABEL_MAX"]

@@ -13,7 +13,8 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from explorer.errors import TraceError
-from explorer.viz._common import BASE_LAYOUT, PALETTE, fmt, styled
+from explorer.viz._common import BASE_LAYOUT, PALETTE, fmt
+from explorer.viz._common import styled  # the base layout, cheaply (see there)
 
 __all__ = ["metrics_figure", "heatmaps_figure", "DEFAULT_METRICS", "METRIC_LABELS"]
 

@@ -13,7 +13,8 @@ import numpy as np
 import plotly.graph_objects as go
 
 from explorer.errors import TraceError
-from explorer.viz._common import BASE_LAYOUT, PALETTE, styled
+from explorer.viz._common import BASE_LAYOUT, PALETTE
+from explorer.viz._common import styled  # the base layout, cheaply (see there)
 
 __all__ = ["pca_scatter"]
 

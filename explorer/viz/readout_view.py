@@ -15,8 +15,9 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from explorer.errors import TraceError
-from explorer.viz._common import BASE_LAYOUT, fmt, styled
+from explorer.viz._common import BASE_LAYOUT, fmt
 from explorer.viz.graph_view import frame_layout
+from explorer.viz._common import styled  # the base layout, cheaply (see there)
 
 __all__ = ["molecule_figure", "pooling_figure", "ELEMENT_COLORS", "BOND_STYLES"]
 

@@ -14,11 +14,12 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
-from explorer.viz._common import HIGHLIGHT, MESSAGE_SCALE, as_rows, check_node, check_step, fmt, fmt_vec, styled
+from explorer.viz._common import HIGHLIGHT, MESSAGE_SCALE, as_rows, check_node, check_step, fmt, fmt_vec
 from explorer.viz.colors import color_spec, family, is_factor, last_states, state_label
 from explorer.viz.glyphs import MESSAGE_FONT, edge_weights, evidence, message_arrows, step_overlay, weight_polygons
 from explorer.viz.graph_view import _check_pos, _scatter, base_traces, frame_layout, node_hover, node_trace
 from explorer.viz.messages import message_values
+from explorer.viz._common import styled  # the base layout, cheaply (see there)
 
 __all__ = ["trace_figure", "ANIMATED_TRACES", "TRACE_NAMES", "HOVER_POINTS"]
 

@@ -13,7 +13,8 @@ import numpy as np
 import plotly.graph_objects as go
 
 from explorer.errors import TraceError
-from explorer.viz._common import BASE_LAYOUT, PALETTE, SCALE, styled
+from explorer.viz._common import BASE_LAYOUT, PALETTE, SCALE
+from explorer.viz._common import styled  # the base layout, cheaply (see there)
 
 __all__ = ["tree_positions", "tree_figure"]
 
