@@ -56,3 +56,21 @@ def test_a_chart_of_the_app_carries_the_white_template():
     trace = pgm.run_bp(fg, max_iter=5)
     fig = charts.convergence_figure(trace)
     assert fig.to_plotly_json()["layout"]["template"] == pio.templates["plotly_white"].to_plotly_json()
+
+
+def test_the_depth_cursor_is_what_add_vline_draws():
+    from explorer.viz import charts
+
+    runs = {n: [{"layer": k, **{m: 0.5 + k * (j + 1) for m in charts.CURSOR_METRICS}}
+                for k in range(7)] for j, n in enumerate(("plain", "pairnorm"))}
+    for cols in (1, 2):
+        fig = charts.depth_cursor_figure(runs, 3, cols=cols)
+        got = fig.to_plotly_json()
+        ref = go.Figure(fig)
+        ref.layout.shapes = ()
+        n = len(charts.CURSOR_METRICS)
+        for p in range(n):  # the reference: Plotly's own vertical line in each panel
+            ref.add_vline(x=3, line=dict(color="#e4007c", width=2, dash="dash"),
+                          row=p // cols + 1, col=p % cols + 1)
+        assert len(got["layout"]["shapes"]) == n
+        assert got == ref.to_plotly_json()

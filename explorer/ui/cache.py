@@ -371,6 +371,38 @@ def trace_figure(_trace: Any, tkey: str, _pos: np.ndarray, pkey: str, color_by: 
                             frame_ms=frame_ms, width=width, height=height)
 
 
+@cached("figures")
+def convergence_figure(_trace: Any, tkey: str, _exact: Any, with_exact: bool) -> Any:
+    """A BP run's convergence chart (:func:`explorer.viz.convergence_figure`): it does not
+    depend on the step, so it is built once per run, not on every page run. ``tkey`` names the
+    run (its source, settings and evidence, which also fix the exact marginals). Read-only:
+    shared between sessions."""
+    from explorer import viz
+
+    return viz.convergence_figure(_trace, _exact if with_exact else None)
+
+
+@cached("figures")
+def field_figure(_graph: Graph, key: str, _pos: np.ndarray, pos_key: str, node: int, k: int,
+                 _dist: np.ndarray, title: str) -> Any:
+    """The graph coloured by hops to ``node`` (the receptive-field panel; ``_dist`` is that
+    node's hop distances within ``k``, -1 beyond). Read-only: shared between sessions."""
+    from explorer import viz
+
+    colour = np.where(_dist >= 0, _dist, np.nan).astype(float)
+    return viz.graph_figure(_graph, _pos, color=colour, color_title="hops to node",
+                            selected=int(node), height=420, title=title)
+
+
+@cached("figures")
+def tree_figure(_tree: Any, key: str, node: int, k: int, _labels: Any, _hops: np.ndarray) -> Any:
+    """The computation tree of ``node`` to depth ``k`` (see :func:`explorer.viz.tree_view.tree_figure`).
+    Read-only: shared between sessions."""
+    from explorer.viz.tree_view import tree_figure as build
+
+    return build(_tree, _labels, hops=_hops, height=420)
+
+
 def key(*parts: Any) -> str:
     """A cache key for a run: the source key and every parameter, joined."""
     return "|".join(str(p) for p in parts)
