@@ -10,7 +10,9 @@ a step competes with a few runs instead of all of them. The total work is the sa
 changes, which also makes the average page open finish sooner (the first in line no longer
 waits for the last).
 
-``app.py`` wraps the page it routes to in :func:`page_turn`. The number of turns is
+``app.py`` wraps the page it routes to in :func:`page_turn`; the caches (:mod:`explorer.ui.cache`)
+hand the turn on while an engine computes (:func:`set_aside`), so a long computation does not
+hold up other pages. The number of turns is
 ``$EXPLORER_PAGE_TURNS`` when set (``0``: no limit), else the number of cores between 2 and 4:
 enough that an engine computing with torch (outside the GIL) leaves a turn for the others.
 """
@@ -24,7 +26,7 @@ import threading
 import time
 from typing import Iterator
 
-__all__ = ["SLOTS", "TURNS", "Turns", "page_turn", "waiting"]
+__all__ = ["SLOTS", "TURNS", "Turns", "page_turn", "set_aside", "holding", "waiting"]
 
 
 def _slots() -> int:
@@ -89,6 +91,14 @@ def waiting() -> int:
     return TURNS.waiting() if TURNS is not None else 0
 
 
+_held = threading.local()  # .turn: whether this thread holds a turn now
+
+
+def holding() -> bool:
+    """True when the current thread holds a turn."""
+    return bool(getattr(_held, "turn", False))
+
+
 @contextlib.contextmanager
 def page_turn(limit_s: float = 600.0) -> Iterator[float]:
     """Hold one of the :data:`SLOTS` turns for a whole page run; yields the seconds waited.
@@ -100,9 +110,28 @@ def page_turn(limit_s: float = 600.0) -> Iterator[float]:
         yield 0.0
         return
     start = time.perf_counter()
-    got = TURNS.acquire(limit_s)
+    _held.turn = TURNS.acquire(limit_s)
     try:
         yield time.perf_counter() - start
     finally:
-        if got:
+        if holding():
             TURNS.release()
+        _held.turn = False
+
+
+@contextlib.contextmanager
+def set_aside(limit_s: float = 600.0) -> Iterator[None]:
+    """Give this run's turn to the next in line while it computes something long (an engine
+    run, a layout, training) or waits for another session to compute it, and take a turn again
+    afterwards (at the back of the line). A turn is for drawing a page, not for computing: two
+    students training models must not keep every other page from opening. Does nothing on a
+    thread without a turn (a fragment rerun, a test)."""
+    if TURNS is None or not holding():
+        yield
+        return
+    TURNS.release()
+    _held.turn = False
+    try:
+        yield
+    finally:
+        _held.turn = TURNS.acquire(limit_s)
