@@ -106,10 +106,9 @@ if big:  # the stack ran on the whole graph; draw a labelled sample of it, witho
     centre = int(view["node"]) if 0 <= int(view["node"]) < graph.n_nodes else None
     drawn = attempt("pick what to draw", sample_view.draw_sample, graph, centre,
                     max_nodes=sample_view.DRAW_NODES, max_edges=sample_view.DRAW_EDGES)
-    st.info(f"{drawn.note} The {LAYERS[view['layer']]} stack ran on the whole graph; above the "
-            "drawing budget the layer-by-layer animation is not drawn (explorer/viz/sample_view.py)."
-            " Centre the sample on a node in the controls. (The receptive-field panel, which draws"
-            " the whole graph, is left out too.)", icon=":material/filter_center_focus:")
+    st.info(f"{drawn.note} The {LAYERS[view['layer']]} stack ran on the whole graph; the "
+            "layer-by-layer animation and the receptive-field panel are drawn only within the "
+            "budget.", icon=":material/filter_center_focus:")
     dkey = cache.key(src.key, "sample", centre)
     spos = attempt("compute the layout", cache.layout, drawn.graph, dkey, "auto", 0)
     st.plotly_chart(attempt("draw the graph", cache.graph_figure, drawn.graph, dkey, spos, "auto/0",
