@@ -7,6 +7,8 @@ from pathlib import Path
 
 import streamlit as st
 
+from explorer.ui.turns import page_turn
+
 # Plotly imports pandas lazily on first use and then looks it up in sys.modules without the import
 # lock: two sessions drawing their first chart at once could see a half-initialised pandas
 # ("partially initialized module 'pandas' has no attribute 'Series'"). An import statement waits
@@ -20,7 +22,7 @@ PAGES = Path(__file__).resolve().parent / "explorer" / "ui" / "pages"
 
 st.set_page_config(page_title="Message Passing Explorer", page_icon=":material/hub:",
                    layout="wide")
-st.navigation({
+pages = st.navigation({
     "Explorer": [
         st.Page(PAGES / "home.py", title="Home", icon=":material/home:", default=True),
         st.Page(PAGES / "graphs.py", title="Graphs", icon=":material/hub:"),
@@ -44,4 +46,8 @@ st.navigation({
     "Your data": [
         st.Page(PAGES / "upload.py", title="Your graph or model", icon=":material/upload_file:"),
     ],
-}).run()
+})
+# whole page runs take turns (a few at a time); a step's panel (a fragment rerun, which does not
+# pass through here) never waits for them: explorer/ui/turns.py
+with page_turn():
+    pages.run()

@@ -9,6 +9,10 @@ Starts the app (``streamlit run``) on 127.0.0.1 on a free port, then:
    detail panel's fragment, see :mod:`explorer.ui.player`);
 2. **churn**: M sessions (default 200) opening a page and closing, one after another.
 
+Before them, as the baseline of the concurrent figures, every scenario runs once alone (one
+session at a time); the concurrent rows also give p50 and p95 as multiples of that baseline's
+median. Every error box is counted and its text printed per page and action (the first few).
+
 Sessions speak Streamlit's websocket protocol directly (:class:`explorer.ui.testing.Session`):
 a headless browser per session is too heavy for a 2-core machine. After every action the
 session's URL query (which the app writes only from that session's state) must equal what that
@@ -97,6 +101,27 @@ def _expected(query: str) -> dict[str, str]:
     return dict(parse_qsl(query, keep_blank_values=True))
 
 
+def _count_errors(report: dict, where: str, errors: list[str]) -> None:
+    """Add a run's error boxes to ``report``, keeping their texts by page and action
+    (``report["texts"]``: where -> {text: count}) so the figures say *which* error it was."""
+    report["errors"] += len(errors)
+    seen = report["texts"].setdefault(where, {})
+    for text in errors:
+        seen[text] = seen.get(text, 0) + 1
+
+
+def _print_texts(report: dict, limit: int = 3) -> None:
+    """The error texts seen, per page and action (the first ``limit`` distinct ones each)."""
+    for where, texts in sorted(report["texts"].items()):
+        if not texts:
+            continue
+        shown = sorted(texts.items(), key=lambda kv: -kv[1])[:limit]
+        for text, count in shown:
+            print(f"    error on {where} (x{count}): {text}")
+        if len(texts) > limit:
+            print(f"    ... and {len(texts) - limit} more distinct texts on {where}")
+
+
 async def _visitor(base: str, index: int, times: dict[str, list[float]], report: dict) -> None:
     from explorer.ui.testing import Session
 
@@ -106,7 +131,7 @@ async def _visitor(base: str, index: int, times: dict[str, list[float]], report:
     try:
         async with Session(base) as s:
             times["open"].append(await s.open(page, query))
-            report["errors"] += len(s.errors)
+            _count_errors(report, f"{page} open", s.errors)
             # the app writes the link back without the settings that equal their defaults:
             # what it wrote must be part of the link, and is then what must stay
             want = s.params()
@@ -129,7 +154,7 @@ async def _visitor(base: str, index: int, times: dict[str, list[float]], report:
                     value = int(want.get("seed", 0)) + i
                     times["set seed"].append(await s.set_int(f"{pid}.seed", value))
                     want = {**want, "seed": str(value)}
-                report["errors"] += len(s.errors)
+                _count_errors(report, f"{page} {action} {i}", s.errors)
                 if s.params() != want:
                     changed = True
                     report["examples"].append((page, want, s.params()))
@@ -139,9 +164,18 @@ async def _visitor(base: str, index: int, times: dict[str, list[float]], report:
         report["failures"].append(f"{page}: {type(e).__name__}: {e}"[:200])
 
 
+async def _alone(base: str) -> tuple[dict, dict]:
+    """Every scenario once, one session at a time: the baseline of the concurrent figures."""
+    times: dict[str, list[float]] = {"open": [], "next": [], "set seed": []}
+    report = {"errors": 0, "changed": 0, "failures": [], "examples": [], "texts": {}}
+    for i in range(len(SCENARIOS)):
+        await _visitor(base, i, times, report)
+    return times, report
+
+
 async def _concurrent(base: str, n: int) -> tuple[dict, dict]:
     times: dict[str, list[float]] = {"open": [], "next": [], "set seed": []}
-    report = {"errors": 0, "changed": 0, "failures": [], "examples": []}
+    report = {"errors": 0, "changed": 0, "failures": [], "examples": [], "texts": {}}
     await asyncio.gather(*(_visitor(base, i, times, report) for i in range(n)))
     return times, report
 
@@ -151,13 +185,13 @@ async def _churn(base: str, n: int, pid: int, every: int) -> tuple[list[float], 
 
     opens: list[float] = []
     memory: list[tuple[int, float]] = []
-    report = {"errors": 0, "changed": 0, "failures": []}
+    report = {"errors": 0, "changed": 0, "failures": [], "texts": {}}
     for i in range(n):
         page, query, _, _ = SCENARIOS[i % len(SCENARIOS)]
         try:
             async with Session(base) as s:
                 opens.append(await s.open(page, query))
-                report["errors"] += len(s.errors)
+                _count_errors(report, f"{page} open", s.errors)
                 report["changed"] += int(not _within(s.params(), _expected(query)))
         except Exception as e:  # noqa: BLE001
             report["errors"] += 1
@@ -167,13 +201,19 @@ async def _churn(base: str, n: int, pid: int, every: int) -> tuple[list[float], 
     return opens, memory, report
 
 
-def _row(name: str, xs: list[float]) -> str:
+def _row(name: str, xs: list[float], base: list[float] | None = None) -> str:
+    """p50/p95/max of ``xs``; with ``base`` (the same action alone) also p50 and p95 as
+    multiples of the baseline's median."""
     if not xs:
         return f"  {name:<10} (none)"
     xs = sorted(xs)
     p95 = xs[min(len(xs) - 1, int(round(0.95 * (len(xs) - 1))))]
-    return (f"  {name:<10} n={len(xs):<4} p50 {statistics.median(xs):6.2f} s   "
+    line = (f"  {name:<10} n={len(xs):<4} p50 {statistics.median(xs):6.2f} s   "
             f"p95 {p95:6.2f} s   max {xs[-1]:6.2f} s")
+    if base:
+        b = statistics.median(base)
+        line += f"   ({statistics.median(xs) / b:.1f}x / {p95 / b:.1f}x the action alone)"
+    return line
 
 
 def run(quick: bool = False, args: argparse.Namespace | None = None) -> int:
@@ -196,10 +236,23 @@ def run(quick: bool = False, args: argparse.Namespace | None = None) -> int:
         # one warm-up visit per scenario, so the figures are of a warm server (cold first
         # runs are the browser benchmark's business)
         t0 = time.perf_counter()
-        asyncio.run(_concurrent(base, len(SCENARIOS)))
+        _, rep0 = asyncio.run(_concurrent(base, len(SCENARIOS)))
         warm = rss_mb(pid)
         print(f"warm-up ({len(SCENARIOS)} sessions, one per scenario) took "
-              f"{time.perf_counter() - t0:.1f} s; RSS {warm:.0f} MB")
+              f"{time.perf_counter() - t0:.1f} s; RSS {warm:.0f} MB; errors: {rep0['errors']}")
+        _print_texts(rep0)
+        from explorer.ui import turns
+
+        print(f"page runs at once: {turns.SLOTS or 'unlimited'} (EXPLORER_PAGE_TURNS); "
+              "a step's fragment rerun never waits for a turn")
+        t0 = time.perf_counter()
+        alone, rep1 = asyncio.run(_alone(base))
+        print(f"\nbaseline: each scenario alone, one session at a time "
+              f"({time.perf_counter() - t0:.1f} s wall):")
+        for name, xs in alone.items():
+            print(_row(name, xs))
+        print(f"  errors: {rep1['errors']}")
+        _print_texts(rep1)
         with Sampler(pid) as sampler:
             t0 = time.perf_counter()
             times, report = asyncio.run(_concurrent(base, sessions))
@@ -208,11 +261,12 @@ def run(quick: bool = False, args: argparse.Namespace | None = None) -> int:
         print(f"\n{sessions} concurrent sessions, each opening a page and stepping "
               f"({wall:.1f} s wall):")
         for name, xs in times.items():
-            print(_row(name, xs))
+            print(_row(name, xs, alone.get(name)))
         print(f"  errors: {report['errors']}   sessions whose state changed unasked: "
               f"{report['changed']} of {sessions}")
         for f in report["failures"][:5]:
             print(f"    failure: {f}")
+        _print_texts(report)
         for page, want, got in report["examples"][:3]:
             print(f"    changed on {page}: wanted {want}, got {got}")
         print(f"  server RSS: during (peak) {sampler.peak:.0f} MB, after {after1:.0f} MB")
@@ -225,11 +279,12 @@ def run(quick: bool = False, args: argparse.Namespace | None = None) -> int:
         after2 = rss_mb(pid)
         print(f"\n{churn} sessions opening a page and closing, one after another "
               f"({wall:.1f} s wall):")
-        print(_row("open", opens))
+        print(_row("open", opens, alone["open"]))
         print(f"  errors: {rep2['errors']}   sessions whose state differed from their link: "
               f"{rep2['changed']}")
         for f in rep2["failures"][:5]:
             print(f"    failure: {f}")
+        _print_texts(rep2)
         print("  server RSS after " + ", ".join(f"{k} sessions: {m:.0f} MB" for k, m in memory)
               + f"; peak {sampler.peak:.0f} MB")
         growth = after2 - after1

@@ -16,6 +16,7 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
+from explorer.seeding import seeded
 from explorer.errors import ModelError
 from explorer.graph import Graph
 from explorer.diagnostics.context import EXACT_PAIRS_LIMIT, SAMPLE_PAIRS, MetricContext
@@ -138,8 +139,7 @@ def depth_sweep(graph: Graph, *, layer: str = "gcn", depth: int = 16, hidden: in
         raise ModelError(f"expected features of shape [{graph.n_nodes}, F], found {list(x.shape)}")
     if not np.isfinite(x).all():
         raise ModelError("the input features contain NaN or inf (or overflow float32); fix them first")
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
+    with seeded(seed, restore=True):  # alone: other threads' draws would change the weights
         model = DeepStack(layer, x.shape[1], hidden, depth, remedy, dropedge_p=dropedge_p,
                           pairnorm_scale=pairnorm_scale, alpha=alpha, lam=lam)
     if weights is not None:

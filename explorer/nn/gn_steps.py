@@ -28,6 +28,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from explorer.seeding import seeded
 from explorer.errors import ModelError
 from explorer.graph import Graph
 from explorer.nn.blocks import GraphNetworkBlock
@@ -116,8 +117,8 @@ def _prepare(graph: Graph, kind: str, layers: int, hidden: int, seed: int, featu
     x_np, notice = default_features(graph, features, seed)
     x_np = check_features(x_np, graph)
     ea_np, _ = edge_features(graph)
-    torch.manual_seed(seed)  # the same seed and order as run_stack: the same weights
-    model = build_model(kind, x_np.shape[1], layers=layers, hidden=hidden, edge_dim=ea_np.shape[1], **opts)
+    with seeded(seed):  # the same seed and order as run_stack: the same weights
+        model = build_model(kind, x_np.shape[1], layers=layers, hidden=hidden, edge_dim=ea_np.shape[1], **opts)
     x = torch.tensor(x_np, dtype=torch.float32)
     ea = torch.tensor(ea_np, dtype=torch.float32)
     return model, x, torch.as_tensor(graph.edge_index), ea, notice

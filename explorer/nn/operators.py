@@ -24,6 +24,7 @@ from typing import Sequence
 
 import numpy as np
 
+from explorer.seeding import seeded
 from explorer.errors import ModelError, TooLargeError
 from explorer.graph import Graph
 
@@ -223,15 +224,13 @@ def operator_layer(graph: Graph, kind: str = "sym_norm", *, hidden: int = 3, see
     Shapes:
         R ``[N, N]``, X ``[N, F]``, Theta ``[F, H]``, bias ``[H]``, Xp ``[N, H]``.
     """
-    import torch
-
     from explorer.nn.features import check_features, default_features
     from explorer.nn.run import build_model
 
     x, notice = default_features(graph, features, seed)
     x = check_features(x, graph)
-    torch.manual_seed(seed)
-    model = build_model("gcn", x.shape[1], layers=1, hidden=hidden)
+    with seeded(seed):  # the seed's weights even while other threads build models
+        model = build_model("gcn", x.shape[1], layers=1, hidden=hidden)
     sd = {k: v.detach().double().numpy() for k, v in model.state_dict().items()}
     theta = sd["convs.0.lin.weight"].T
     R = reference_operator(graph, kind)

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from explorer.seeding import seeded
 from explorer.errors import ModelError
 from explorer.graph import Graph
 from explorer.nn.blocks import MPNN, GNStack
@@ -174,11 +175,11 @@ def run_stack(graph: Graph, *, layer: str = "gcn", layers: int = 2, hidden: int 
                              f"width {spec['in_channels']} or choose another features option")
         layer, layers, hidden, heads = spec["kind"], spec["layers"], spec["hidden"], spec["heads"]
         out_channels = spec["out_channels"]
-    torch.manual_seed(seed)
     ea_np = _edge_features(graph)
-    model = build_model(layer, x_np.shape[1], layers=layers, hidden=hidden, out_channels=out_channels,
-                        heads=heads, residual=residual, readout=readout, edge_dim=ea_np.shape[1],
-                        spec=spec, **layer_opts)
+    with seeded(seed):  # the seed's weights even while other threads build models
+        model = build_model(layer, x_np.shape[1], layers=layers, hidden=hidden, out_channels=out_channels,
+                            heads=heads, residual=residual, readout=readout, edge_dim=ea_np.shape[1],
+                            spec=spec, **layer_opts)
     est = _check_budget(graph, layer, model, layers, hidden, layer_opts.get("fanout"), record_budget) if record else 0
     x = torch.tensor(x_np, dtype=torch.float32)
     ei = torch.as_tensor(graph.edge_index)

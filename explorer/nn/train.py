@@ -15,6 +15,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from explorer.seeding import seeded
 from explorer.errors import ModelError
 from explorer.graph import Graph
 from explorer.nn.features import check_features, default_features
@@ -144,12 +145,12 @@ def train_node_classifier(graph: Graph, *, layer: str = "gcn", hidden: int = 16,
     x = check_features(x, graph)
     mask = stratified_split(y, train_fraction, seed) if train_mask is None else np.asarray(train_mask, bool)
     classes = int(y.max()) + 1
-    torch.manual_seed(seed)
     ea = _edge_features(graph)
     needs_head = layer in ("mpnn", "gn")
-    body = build_model(layer, x.shape[1], layers=layers, hidden=hidden, heads=heads, edge_dim=ea.shape[1],
-                       out_channels=None if needs_head else classes, **layer_opts)
-    model = _Head(body, classes, needs_head, graph_level=False)
+    with seeded(seed):  # the seed's weights even while other threads build models
+        body = build_model(layer, x.shape[1], layers=layers, hidden=hidden, heads=heads, edge_dim=ea.shape[1],
+                           out_channels=None if needs_head else classes, **layer_opts)
+        model = _Head(body, classes, needs_head, graph_level=False)
     ei = torch.as_tensor(graph.edge_index)
     extra = (torch.tensor(ea, dtype=torch.float32) if needs_head else
              None if graph.edge_weight is None else torch.tensor(graph.edge_weight, dtype=torch.float32))
@@ -212,10 +213,10 @@ def train_graph_classifier(graphs: list[Graph] | None = None, labels: np.ndarray
     batch = np.repeat(np.arange(len(graphs)), [g.n_nodes for g in graphs])
     ea = np.concatenate([_edge_features(g) for g in graphs])
     mask = stratified_split(y, train_fraction, seed)
-    torch.manual_seed(seed)
-    body = build_model(layer, xs[0].shape[1], layers=layers, hidden=hidden, readout=readout,
-                       edge_dim=ea.shape[1], **layer_opts)
-    model = _Head(body, int(y.max()) + 1, True, graph_level=True)
+    with seeded(seed):  # the seed's weights even while other threads build models
+        body = build_model(layer, xs[0].shape[1], layers=layers, hidden=hidden, readout=readout,
+                           edge_dim=ea.shape[1], **layer_opts)
+        model = _Head(body, int(y.max()) + 1, True, graph_level=True)
     extra = torch.tensor(ea, dtype=torch.float32) if layer in ("mpnn", "gn") else None
     inputs = (torch.tensor(np.concatenate(xs), dtype=torch.float32), torch.as_tensor(ei), extra,
               torch.as_tensor(batch), len(graphs))

@@ -41,6 +41,7 @@ count the calls; a rerun that changes only the step or the selected node calls n
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import inspect
@@ -54,6 +55,7 @@ from typing import Any, Callable, Hashable
 import numpy as np
 
 from explorer.graph import Graph
+from explorer.ui import turns
 
 __all__ = ["Store", "Budget", "BUDGETS", "STORES", "cached", "estimate_bytes", "samples",
            "sample_graph", "upload_graph", "sample_model", "upload_model", "layout",
@@ -161,12 +163,15 @@ class Store:
         budget: its limits.
         copy: keep a pickle and return a fresh copy on every hit (data); False keeps the object
             itself and returns it shared (read-only resources: torch modules, figures).
+        long: its values can take seconds to compute (engines, layouts, uploads): the page run
+            hands its turn on meanwhile (:func:`explorer.ui.turns.set_aside`).
     """
 
-    def __init__(self, name: str, budget: Budget, *, copy: bool = True) -> None:
+    def __init__(self, name: str, budget: Budget, *, copy: bool = True, long: bool = False) -> None:
         self.name = name
         self.budget = budget
         self.copy = copy
+        self.long = long
         self._lock = threading.Lock()
         self._entries: OrderedDict[Hashable, tuple[float, int, Any]] = OrderedDict()
         self._busy: dict[Hashable, threading.Event] = {}
@@ -222,9 +227,11 @@ class Store:
                     self._busy[key] = threading.Event()
                     self.misses += 1
                     break
-            waiting.wait(600)  # another session computes it; then look again
+            with turns.set_aside():  # idle meanwhile: the next page run may go
+                waiting.wait(600)  # another session computes it; then look again
         try:
-            value = compute()
+            with turns.set_aside() if self.long else contextlib.nullcontext():
+                value = compute()
             if self.copy:
                 payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
                 size = len(payload)
@@ -242,7 +249,8 @@ class Store:
 
 
 #: every store, by name
-STORES: dict[str, Store] = {name: Store(name, b, copy=name not in ("figures", "models"))
+STORES: dict[str, Store] = {name: Store(name, b, copy=name not in ("figures", "models"),
+                                        long=name not in ("inputs", "figures"))
                             for name, b in BUDGETS.items()}
 
 
@@ -369,6 +377,38 @@ def trace_figure(_trace: Any, tkey: str, _pos: np.ndarray, pkey: str, color_by: 
 
     return viz.trace_figure(_trace, _pos, color_by=color_by, selected=selected, step=step,
                             frame_ms=frame_ms, width=width, height=height)
+
+
+@cached("figures")
+def convergence_figure(_trace: Any, tkey: str, _exact: Any, with_exact: bool) -> Any:
+    """A BP run's convergence chart (:func:`explorer.viz.convergence_figure`): it does not
+    depend on the step, so it is built once per run, not on every page run. ``tkey`` names the
+    run (its source, settings and evidence, which also fix the exact marginals). Read-only:
+    shared between sessions."""
+    from explorer import viz
+
+    return viz.convergence_figure(_trace, _exact if with_exact else None)
+
+
+@cached("figures")
+def field_figure(_graph: Graph, key: str, _pos: np.ndarray, pos_key: str, node: int, k: int,
+                 _dist: np.ndarray, title: str) -> Any:
+    """The graph coloured by hops to ``node`` (the receptive-field panel; ``_dist`` is that
+    node's hop distances within ``k``, -1 beyond). Read-only: shared between sessions."""
+    from explorer import viz
+
+    colour = np.where(_dist >= 0, _dist, np.nan).astype(float)
+    return viz.graph_figure(_graph, _pos, color=colour, color_title="hops to node",
+                            selected=int(node), height=420, title=title)
+
+
+@cached("figures")
+def tree_figure(_tree: Any, key: str, node: int, k: int, _labels: Any, _hops: np.ndarray) -> Any:
+    """The computation tree of ``node`` to depth ``k`` (see :func:`explorer.viz.tree_view.tree_figure`).
+    Read-only: shared between sessions."""
+    from explorer.viz.tree_view import tree_figure as build
+
+    return build(_tree, _labels, hops=_hops, height=420)
 
 
 def key(*parts: Any) -> str:

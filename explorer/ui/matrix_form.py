@@ -22,15 +22,14 @@ def gcn_matrices(graph: Graph, *, hidden: int, seed: int, features: str = "auto"
     Shapes:
         R ``[N, N]``, X ``[N, F]``, Theta ``[F, H]``, bias ``[H]``, Xp ``[N, H]``.
     """
-    import torch
-
     from explorer import nn
+    from explorer.seeding import seeded
     from explorer.nn.operators import reference_operator
 
     x, notice = nn.default_features(graph, features, seed)
     x = np.asarray(x, dtype=np.float64)
-    torch.manual_seed(seed)
-    model = nn.build_model("gcn", x.shape[1], layers=1, hidden=hidden)
+    with seeded(seed):  # the seed's weights even while other sessions build models
+        model = nn.build_model("gcn", x.shape[1], layers=1, hidden=hidden)
     sd = {k: v.detach().double().numpy() for k, v in model.state_dict().items()}
     theta = sd["convs.0.lin.weight"].T
     bias = sd.get("convs.0.bias", np.zeros(theta.shape[1]))

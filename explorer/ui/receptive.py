@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 import streamlit as st
 
 from explorer.graph import Graph
@@ -28,9 +27,6 @@ DRAW_LIMIT = 400  #: trees with more nodes are summarised, not drawn
 def receptive_panel(view: Any, graph: Graph, node: int, layers: int) -> None:
     """An expander with the receptive field of ``node`` after k <= ``layers`` rounds and its
     computation tree of depth k."""
-    from explorer import viz
-    from explorer.viz.tree_view import tree_figure
-
     with st.expander("Receptive field and computation tree", expanded=False, icon=":material/account_tree:"):
         st.markdown("After k rounds a node can only know about nodes at most k edges away. Unroll the "
                     "rounds and you get its **computation tree**: the node on top, below it every "
@@ -50,10 +46,8 @@ def receptive_panel(view: Any, graph: Graph, node: int, layers: int) -> None:
         dist = info["dist"]
         left, right = st.columns(2)
         pos = attempt("compute the layout", cache.layout, graph, gkey, "auto", 0)
-        colour = np.where(dist >= 0, dist, np.nan).astype(float)
-        left.plotly_chart(viz.graph_figure(graph, pos, color=colour, color_title="hops to node",
-                                           selected=int(node), height=420,
-                                           title=f"{label} after {k} rounds: {info['field']} nodes"),
+        left.plotly_chart(cache.field_figure(graph, gkey, pos, "auto/0", int(node), k, dist,
+                                             f"{label} after {k} rounds: {info['field']} nodes"),
                           key=f"{view.page}.rf_graph")
         sizes = info["sizes"]
         with right:
@@ -61,8 +55,8 @@ def receptive_panel(view: Any, graph: Graph, node: int, layers: int) -> None:
                 st.info(f"The tree has {sum(sizes)} nodes, too many to draw (limit {DRAW_LIMIT}); "
                         "choose fewer rounds.", icon=":material/account_tree:")
             else:
-                st.plotly_chart(tree_figure(info["tree"], graph.display_labels, hops=dist,
-                                            height=420), key=f"{view.page}.rf_tree")
+                st.plotly_chart(cache.tree_figure(info["tree"], gkey, int(node), k,
+                                                  graph.display_labels, dist), key=f"{view.page}.rf_tree")
         st.dataframe([{"rounds k": d, "receptive field (nodes)": int(info["fields"][d]),
                        "tree level size (walks of length k)": int(sizes[d]),
                        "tree size up to k": int(sum(sizes[:d + 1]))} for d in range(k + 1)],

@@ -95,7 +95,12 @@ def _chart_key(element_id: str) -> str:
 
 
 def chromium() -> str | None:
-    """A Chromium binary to drive with Playwright (``$CHROMIUM`` wins), or None."""
+    """A Chromium binary to drive with Playwright (``$CHROMIUM`` wins), or None.
+
+    ``CHROMIUM=none`` behaves as a machine without one (the browser tests skip with the reason;
+    ``tests/test_setup.py`` uses it to check that they do)."""
+    if os.environ.get("CHROMIUM", "").strip().lower() == "none":
+        return None
     for cand in (os.environ.get("CHROMIUM"), "/usr/lib/chromium/chromium", "/usr/bin/chromium",
                  shutil.which("chromium")):
         if cand and Path(cand).is_file() and os.access(cand, os.X_OK):
@@ -198,6 +203,7 @@ class Session:
         self.fragments: dict[str, str] = {}  # user key -> id of the fragment drawing it
         self.data: dict[str, dict] = {}  # user key -> a custom component's data (small values)
         self.errors: list[str] = []
+        self.tracebacks: list[str] = []  # the stack traces of exception boxes, in order
 
     async def __aenter__(self) -> "Session":
         import websockets
@@ -244,7 +250,8 @@ class Session:
     def _element(self, el: Any, fragment: str = "") -> None:
         kind = el.WhichOneof("type")
         if kind == "exception":
-            self.errors.append(f"exception: {el.exception.message[:200]}")
+            self.errors.append(f"exception {el.exception.type}: {el.exception.message[:200]}")
+            self.tracebacks.append("\n".join(el.exception.stack_trace))
         elif kind == "alert" and el.alert.format == 1:  # ERROR
             self.errors.append(f"error: {el.alert.body[:200]}")
         elif kind is not None:

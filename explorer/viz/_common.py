@@ -38,6 +38,30 @@ BASE_LAYOUT: dict[str, Any] = dict(
 )
 
 
+def styled(fig: Any, **layout: Any) -> Any:
+    """``fig.update_layout(**layout)``, returning ``fig``, with a *named* ``template`` (such as
+    :data:`BASE_LAYOUT`'s) set the way Plotly sets its default template: from the registered,
+    already validated object, without validating and deep-copying it again. A page run builds
+    several figures, and that copy (about 7 ms each) was a quarter of a warm page open; the
+    figure's JSON is the same (``tests/test_viz_styled.py``).
+    """
+    import plotly.io as pio
+
+    name = layout.pop("template", None)
+    fig.update_layout(**layout)
+    if isinstance(name, str) and name in pio.templates:
+        lay = fig.layout
+        before = lay._validate
+        lay._validate = False  # as plotly's BaseFigure._initialize_layout_template does
+        try:
+            lay.template = pio.templates[name]
+        finally:
+            lay._validate = before
+    elif name is not None:
+        fig.update_layout(template=name)
+    return fig
+
+
 def use_webgl(n_nodes: int) -> bool:
     """True when a graph of ``n_nodes`` nodes is drawn with WebGL (above :data:`WEBGL_THRESHOLD`)."""
     return n_nodes > WEBGL_THRESHOLD

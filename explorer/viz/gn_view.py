@@ -18,6 +18,7 @@ import plotly.graph_objects as go
 
 from explorer.errors import TraceError
 from explorer.viz._common import BASE_LAYOUT, HIGHLIGHT, PALETTE, fmt
+from explorer.viz._common import styled  # the base layout, cheaply (see there)
 
 __all__ = ["gn_figure", "sampling_figure", "edge_categories", "global_position", "fmt_row"]
 
@@ -96,7 +97,7 @@ def _framed(traces: list, points: np.ndarray, arrows: list, title: str | None, h
     pad = np.maximum((hi - lo) * 0.08, 0.15)
     ax = dict(visible=False, showgrid=False, zeroline=False)
     fig = go.Figure(traces)
-    fig.update_layout(**dict(BASE_LAYOUT, title=dict(text=title or "", x=0.02), height=height,
+    styled(fig, **dict(BASE_LAYOUT, title=dict(text=title or "", x=0.02), height=height,
                              xaxis=dict(ax, range=[float(lo[0] - pad[0]), float(hi[0] + pad[0])]),
                              yaxis=dict(ax, range=[float(lo[1] - pad[1]), float(hi[1] + pad[1])],
                                         scaleanchor="x", scaleratio=1),

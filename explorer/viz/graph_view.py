@@ -17,6 +17,7 @@ from explorer.viz._common import (BASE_LAYOUT, EDGE_COLOR, FACTOR_COLOR, HIGHLIG
                                   SCALE, check_node, fmt, fmt_vec, node_size, use_webgl)
 from explorer.viz.colors import is_factor
 from explorer.viz.labels import Frame, LabelPlan, plan_node_labels
+from explorer.viz._common import styled  # the base layout, cheaply (see there)
 
 __all__ = ["graph_figure", "node_hover", "edge_lines", "ARROW_AT", "plot_area", "plan_labels",
            "label_trace", "PLAN_WIDTH", "LABEL_MAX"]
@@ -319,6 +320,6 @@ def graph_figure(graph: Any, pos: Any, *, color: Any = None, color_title: str | 
     fig = go.Figure([base["edges"], base["arrows"], base["highlight"], nodes, base["factors"], base["ring"],
                      base["labels"]])
     default = f"{graph.name or 'graph'}: {graph.n_nodes} nodes, {fmt(graph.summary()['edges'])} edges"
-    fig.update_layout(**dict(frame_layout(p, title=title or default, height=height, n=graph.n_nodes,
+    styled(fig, **dict(frame_layout(p, title=title or default, height=height, n=graph.n_nodes,
                                           plan=base["plan"]), margin=margin))
     return fig

@@ -14,6 +14,7 @@ from plotly.subplots import make_subplots
 
 from explorer.errors import TraceError
 from explorer.viz._common import BASE_LAYOUT, PALETTE, fmt
+from explorer.viz._common import styled  # the base layout, cheaply (see there)
 
 __all__ = ["metrics_figure", "heatmaps_figure", "DEFAULT_METRICS", "METRIC_LABELS"]
 
@@ -85,7 +86,7 @@ def metrics_figure(sweeps: Mapping[str, Any], metrics: Sequence[str] = DEFAULT_M
         fig.update_yaxes(type="log" if log_y and m not in _LINEAR else "linear", exponentformat="power",
                          row=r, col=c)
         fig.update_xaxes(title_text="layer" if r == nrows else None, row=r, col=c)
-    fig.update_layout(**dict(BASE_LAYOUT, height=height or 300 * nrows + 80,
+    styled(fig, **dict(BASE_LAYOUT, height=height or 300 * nrows + 80,
                              title=dict(text="Over-smoothing: metrics per layer", x=0.02),
                              margin=dict(l=60, r=20, t=90, b=50),
                              legend=dict(orientation="h", y=1.06, yanchor="bottom", x=1, xanchor="right")))
@@ -152,7 +153,7 @@ def heatmaps_figure(R: Any, X: Any, Theta: Any, Xp: Any, *,
         if selected is not None and c != 3:
             fig.add_shape(type="rect", x0=-0.5, x1=m.shape[1] - 0.5, y0=selected - 0.5, y1=selected + 0.5,
                           line=dict(color="#111", width=2), row=1, col=c)
-    fig.update_layout(**dict(BASE_LAYOUT, height=fig_h,
+    styled(fig, **dict(BASE_LAYOUT, height=fig_h,
                              title=dict(text="Matrix view of one layer", x=0.02),
                              margin=dict(l=50, r=30, t=80, b=40)))
     return fig

@@ -14,6 +14,7 @@ import plotly.graph_objects as go
 
 from explorer.errors import TraceError
 from explorer.viz._common import BASE_LAYOUT, PALETTE
+from explorer.viz._common import styled  # the base layout, cheaply (see there)
 
 __all__ = ["pca_scatter"]
 
@@ -64,7 +65,7 @@ def pca_scatter(pca: Any, layer: int, *, labels: Sequence[str] | None = None,
     fig.update_xaxes(range=[-lim, lim], title_text="PC1", zeroline=True, exponentformat="power")
     fig.update_yaxes(range=[-lim, lim], title_text="PC2", zeroline=True, exponentformat="power",
                      scaleanchor="x", scaleratio=1)
-    fig.update_layout(**dict(BASE_LAYOUT, height=height, title=dict(text=title, x=0.02, font=dict(size=12)),
+    styled(fig, **dict(BASE_LAYOUT, height=height, title=dict(text=title, x=0.02, font=dict(size=12)),
                              margin=dict(l=50, r=10, t=40, b=40), showlegend=classes is not None,
                              legend=dict(orientation="h", y=-0.25)))
     return fig

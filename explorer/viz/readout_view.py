@@ -17,6 +17,7 @@ from plotly.subplots import make_subplots
 from explorer.errors import TraceError
 from explorer.viz._common import BASE_LAYOUT, fmt
 from explorer.viz.graph_view import frame_layout
+from explorer.viz._common import styled  # the base layout, cheaply (see there)
 
 __all__ = ["molecule_figure", "pooling_figure", "ELEMENT_COLORS", "BOND_STYLES"]
 
@@ -89,7 +90,7 @@ def molecule_figure(graph: Any, pos: Any, bond_kinds: Sequence[str], *, title: s
                              textfont=dict(color="white", size=12), showlegend=False,
                              hovertext=list(graph.display_labels), hovertemplate="%{hovertext}<extra></extra>",
                              marker=dict(size=26, color=colors, line=dict(color="white", width=1.5))))
-    fig.update_layout(**frame_layout(p, title=title or graph.name, height=height, n=graph.n_nodes))
+    styled(fig, **frame_layout(p, title=title or graph.name, height=height, n=graph.n_nodes))
     fig.update_layout(legend=dict(orientation="h", x=0, y=-0.02, yanchor="top"))
     return fig
 
@@ -125,6 +126,6 @@ def pooling_figure(states: Any, pooled: Any, *, mode: str, labels: Sequence[str]
                                  texttemplate="%{text}" if small else None, textfont=dict(size=9),
                                  hovertemplate="%{y}, %{x}: %{z:.4g}<extra></extra>"), r, 1)
         fig.update_yaxes(autorange="reversed", type="category", tickfont=dict(size=10), row=r, col=1)
-    fig.update_layout(**dict(BASE_LAYOUT, height=height or min(760, max(360, 22 * n + 160)),
+    styled(fig, **dict(BASE_LAYOUT, height=height or min(760, max(360, 22 * n + 160)),
                              margin=dict(l=90, r=20, t=50, b=30)))
     return fig

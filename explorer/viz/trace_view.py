@@ -19,6 +19,7 @@ from explorer.viz.colors import color_spec, family, is_factor, last_states, stat
 from explorer.viz.glyphs import MESSAGE_FONT, edge_weights, evidence, message_arrows, step_overlay, weight_polygons
 from explorer.viz.graph_view import _check_pos, _scatter, base_traces, frame_layout, node_hover, node_trace
 from explorer.viz.messages import message_values
+from explorer.viz._common import styled  # the base layout, cheaply (see there)
 
 __all__ = ["trace_figure", "ANIMATED_TRACES", "TRACE_NAMES", "HOVER_POINTS"]
 
@@ -263,7 +264,7 @@ def trace_figure(trace: Any, pos: Any, *, color_by: str = "auto", feature: int =
                          hoverinfo="skip", name=f"edge width: {wname}", showlegend=wmax > 0, **polys(start))
     fig = go.Figure([base["edges"], base["arrows"], base["highlight"], msgs, base["factors"], nodes,
                      sel_m, base["ring"], base["labels"], base["evidence"], mtext, early, weights])
-    fig.update_layout(**frame_layout(p, title=_title(trace, start, title), height=height, n=g.n_nodes,
+    styled(fig, **frame_layout(p, title=_title(trace, start, title), height=height, n=g.n_nodes,
                                      plan=base["plan"]))
     fig.update_layout(margin=dict(l=10, r=10, t=100, b=CONTROLS_MARGIN if animate else 10),
                       legend=dict(orientation="h", x=1.0, xanchor="right", y=1.0, yanchor="bottom"))

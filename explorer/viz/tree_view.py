@@ -14,6 +14,7 @@ import plotly.graph_objects as go
 
 from explorer.errors import TraceError
 from explorer.viz._common import BASE_LAYOUT, PALETTE, SCALE
+from explorer.viz._common import styled  # the base layout, cheaply (see there)
 
 __all__ = ["tree_positions", "tree_figure"]
 
@@ -83,7 +84,7 @@ def tree_figure(tree: Any, labels: Sequence[str], *, hops: np.ndarray | None = N
                    hovertemplate="%{hovertext}<extra></extra>"),
     ])
     levels = int(np.max(tree.depth)) if nodes.size else 0
-    fig.update_layout(**dict(BASE_LAYOUT, height=height or 140 + 90 * (levels + 1),
+    styled(fig, **dict(BASE_LAYOUT, height=height or 140 + 90 * (levels + 1),
                              title=dict(text=title or f"Computation tree: {nodes.size} nodes", x=0.02),
                              xaxis=dict(visible=False),
                              yaxis=dict(tickvals=[-d for d in range(levels + 1)],

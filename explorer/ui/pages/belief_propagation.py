@@ -113,7 +113,8 @@ if res.get("converged") and view["updates"] != "tree":
 if res.get("map"):
     st.markdown("**MAP assignment:** " + ", ".join(f"{k}={v}" for k, v in res["map"].items()))
 
-st.plotly_chart(viz.convergence_figure(trace, marginals), key="bp.convergence")
+st.plotly_chart(cache.convergence_figure(trace, tkey, marginals, marginals is not None),
+                key="bp.convergence")
 if view["mode"] == "max" and exact:
     map_panel.map_comparison(trace, exact, fg)
 view.sync()

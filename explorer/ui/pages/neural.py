@@ -9,6 +9,7 @@ from explorer.ui import cache, player, shell, sources
 from explorer.ui.guard import attempt
 from explorer.ui.receptive import receptive_panel
 from explorer.ui.state import View
+from explorer.viz import sample_view
 
 INTRO = """
 A graph neural network layer is one round of message passing with learned functions. Each edge
@@ -85,7 +86,9 @@ if trace.result.get("features_notice"):
     st.caption(trace.result["features_notice"])
 
 gkey = graph.content_hash()
-pos = attempt("compute the layout", cache.layout, graph, gkey, "auto", 0)
+big = sample_view.over_budget(graph, sample_view.DRAW_NODES, sample_view.DRAW_EDGES)
+if not big:
+    pos = attempt("compute the layout", cache.layout, graph, gkey, "auto", 0)
 
 
 def receptive_field(step: int, node: int) -> None:
@@ -96,9 +99,24 @@ def receptive_field(step: int, node: int) -> None:
                    f"from {int(rf[node])} of {graph.n_nodes} nodes (itself included).")
 
 
-player.play(view, trace, cache.key(src.key, *args), pos, gkey, controls,
-            name=f"{src.name}-{view['layer']}", extra=receptive_field)
-receptive_panel(view, graph, int(view["node"]), int(view["layers"]))
+if big:  # the stack ran on the whole graph; draw a labelled sample of it, without the player
+    with controls:
+        st.number_input("Centre on node (index, -1: the busiest)", -1, graph.n_nodes - 1,
+                        key=view.key("node"))
+    centre = int(view["node"]) if 0 <= int(view["node"]) < graph.n_nodes else None
+    drawn = attempt("pick what to draw", sample_view.draw_sample, graph, centre,
+                    max_nodes=sample_view.DRAW_NODES, max_edges=sample_view.DRAW_EDGES)
+    st.info(f"{drawn.note} The {LAYERS[view['layer']]} stack ran on the whole graph; the "
+            "layer-by-layer animation and the receptive-field panel are drawn only within the "
+            "budget.", icon=":material/filter_center_focus:")
+    dkey = cache.key(src.key, "sample", centre)
+    spos = attempt("compute the layout", cache.layout, drawn.graph, dkey, "auto", 0)
+    st.plotly_chart(attempt("draw the graph", cache.graph_figure, drawn.graph, dkey, spos, "auto/0",
+                            drawn.local(centre)), key="nn.drawn", config={"displaylogo": False})
+else:
+    player.play(view, trace, cache.key(src.key, *args), pos, gkey, controls,
+                name=f"{src.name}-{view['layer']}", extra=receptive_field)
+    receptive_panel(view, graph, int(view["node"]), int(view["layers"]))
 
 if graph.y is not None:
     st.subheader("Train it")

@@ -1,0 +1,52 @@
+"""Seeded draws from torch's global generator, one thread at a time.
+
+torch's layers draw their initial weights from one process-wide generator. Seeding it and then
+building a model is deterministic only while no other thread seeds or draws in between; the app
+serves every session from threads of one process, so without a guard one session's model could
+get weights from another session's seed (and a wrong result would then be cached for everyone).
+Every place in the library that seeds torch and builds a model does both inside
+:func:`seeded`, which holds one re-entrant lock for the duration.
+
+>>> import torch
+>>> with seeded(3):
+...     a = torch.rand(2)
+>>> with seeded(3):
+...     b = torch.rand(2)
+>>> bool((a == b).all())
+True
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from typing import Iterator
+
+__all__ = ["seeded", "RNG_LOCK"]
+
+#: held while a thread seeds torch's global generator and draws from it
+RNG_LOCK = threading.RLock()
+
+
+@contextlib.contextmanager
+def seeded(seed: int, *, restore: bool = False) -> Iterator[None]:
+    """Seed torch's global CPU generator with ``seed`` and keep it to this thread until exit.
+
+    Draw only what must come from the global generator inside (a model's initial weights):
+    other threads that build models wait meanwhile. Cost: a lock and ``torch.manual_seed``.
+
+    Args:
+        seed: the seed.
+        restore: put the generator back into the state it had before (as
+            ``torch.random.fork_rng`` does), so code after the block is not affected.
+    """
+    import torch
+
+    with RNG_LOCK:
+        state = torch.get_rng_state() if restore else None
+        torch.manual_seed(seed)
+        try:
+            yield
+        finally:
+            if state is not None:
+                torch.set_rng_state(state)

@@ -1,0 +1,137 @@
+"""Whole page runs take turns; a step's panel never waits for them.
+
+Streamlit runs every session's script in a thread of one process, and Python runs one thread at
+a time (the GIL). When 30 students open pages at once, 30 page runs of about 0.2 s each share
+the interpreter, and a student who presses Next meanwhile waits for a 31st share: the step's
+fragment rerun (the detail panel, a few hundredths of a second of work) took seconds. Here at
+most :data:`SLOTS` whole page runs execute at a time and the others wait, asleep, for a turn
+(first come, first served); fragment reruns do not pass through ``app.py`` and never queue, so
+a step competes with a few runs instead of all of them. The total work is the same; the order
+changes, which also makes the average page open finish sooner (the first in line no longer
+waits for the last).
+
+``app.py`` wraps the page it routes to in :func:`page_turn`; the caches (:mod:`explorer.ui.cache`)
+hand the turn on while an engine computes (:func:`set_aside`), so a long computation does not
+hold up other pages. The number of turns is
+``$EXPLORER_PAGE_TURNS`` when set (``0``: no limit), else the number of cores between 2 and 4:
+enough that an engine computing with torch (outside the GIL) leaves a turn for the others.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import os
+import threading
+import time
+from typing import Iterator
+
+__all__ = ["SLOTS", "TURNS", "Turns", "page_turn", "set_aside", "holding", "waiting"]
+
+
+def _slots() -> int:
+    text = os.environ.get("EXPLORER_PAGE_TURNS", "").strip()
+    if text:
+        try:
+            return max(0, int(text))
+        except ValueError:
+            pass
+    return max(2, min(4, os.cpu_count() or 2))
+
+
+class Turns:
+    """``n`` turns handed out first come, first served.
+
+    Unlike ``threading.Semaphore``, a released turn goes straight to the longest waiter, so a
+    run that arrives later can never take it first (with 30 runs queued, barging let some wait
+    for all the others).
+    """
+
+    def __init__(self, n: int) -> None:
+        self.free = n
+        self._queue: collections.deque[threading.Event] = collections.deque()
+        self._lock = threading.Lock()
+
+    def waiting(self) -> int:
+        """How many runs wait for a turn."""
+        return len(self._queue)
+
+    def acquire(self, timeout: float) -> bool:
+        """Take a turn, waiting at most ``timeout`` seconds; False when none came."""
+        with self._lock:
+            if self.free > 0 and not self._queue:
+                self.free -= 1
+                return True
+            turn = threading.Event()
+            self._queue.append(turn)
+        if turn.wait(timeout):
+            return True
+        with self._lock:
+            if turn.is_set():  # handed over just as the wait ended
+                return True
+            self._queue.remove(turn)
+            return False
+
+    def release(self) -> None:
+        """Give the turn back: to the longest waiter, else to the pool."""
+        with self._lock:
+            if self._queue:
+                self._queue.popleft().set()
+            else:
+                self.free += 1
+
+
+#: whole page runs that may execute at once (0: unlimited)
+SLOTS = _slots()
+TURNS = Turns(SLOTS) if SLOTS else None
+
+
+def waiting() -> int:
+    """How many page runs are waiting for a turn right now."""
+    return TURNS.waiting() if TURNS is not None else 0
+
+
+_held = threading.local()  # .turn: whether this thread holds a turn now
+
+
+def holding() -> bool:
+    """True when the current thread holds a turn."""
+    return bool(getattr(_held, "turn", False))
+
+
+@contextlib.contextmanager
+def page_turn(limit_s: float = 600.0) -> Iterator[float]:
+    """Hold one of the :data:`SLOTS` turns for a whole page run; yields the seconds waited.
+
+    A run that waited ``limit_s`` goes ahead anyway (a turn held that long is a computation
+    that should have its own budget; never a deadlock).
+    """
+    if TURNS is None:
+        yield 0.0
+        return
+    start = time.perf_counter()
+    _held.turn = TURNS.acquire(limit_s)
+    try:
+        yield time.perf_counter() - start
+    finally:
+        if holding():
+            TURNS.release()
+        _held.turn = False
+
+
+@contextlib.contextmanager
+def set_aside(limit_s: float = 600.0) -> Iterator[None]:
+    """Give this run's turn to the next in line while it computes something long (an engine
+    run, a layout, training) or waits for another session to compute it, and take a turn again
+    afterwards (at the back of the line). A turn is for drawing a page, not for computing: two
+    students training models must not keep every other page from opening. Does nothing on a
+    thread without a turn (a fragment rerun, a test)."""
+    if TURNS is None or not holding():
+        yield
+        return
+    TURNS.release()
+    _held.turn = False
+    try:
+        yield
+    finally:
+        _held.turn = TURNS.acquire(limit_s)
