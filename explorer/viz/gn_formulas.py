@@ -13,9 +13,10 @@ from typing import Any
 
 import numpy as np
 
+from explorer.errors import TraceError
 from explorer.viz._common import fmt
 
-__all__ = ["substep_latex", "mpnn_latex", "vec_tex", "mat_tex"]
+__all__ = ["substep_latex", "mpnn_latex", "vec_tex", "mat_tex", "substep_of", "gn_step_latex"]
 
 
 def _tex_text(s: str) -> str:
@@ -108,6 +109,60 @@ def substep_latex(substep: dict[str, Any], graph: Any, *, node: int, edge: int |
                   _two(bold("u") + "'", r"\mathrm{MLP}\big(\bar{" + bold("e") + r"}' \,\|\, \bar{" + bold("v")
                        + r"}' \,\|\, " + bold("u") + r"\big)", vec_tex(out[0]))]
     return lines
+
+
+def substep_of(trace: Any, step: int) -> dict[str, Any]:
+    """Step ``step`` of a ``"gn-block"`` Trace (:mod:`explorer.nn.gn_trace`) as the sub-step dict
+    :func:`substep_latex` reads, its inputs taken from the recorded steps (nothing recomputed).
+
+    Raises:
+        TraceError: the step records no GN sub-step (``extras["gn"]``).
+    """
+    from explorer.nn.gn_steps import SUBSTEPS
+
+    st = trace.steps[step]
+    key = st.extras.get("gn")
+    meta = {k: rest for k, *rest in SUBSTEPS}
+    if key not in meta:
+        raise TraceError(f"step {step} of the {trace.kind!r} trace records no graph-network sub-step "
+                         f"(expected extras['gn'] in {sorted(meta)}, found {key!r})")
+    name, symbol, acts_on, formula = meta[key]
+    g, ex = trace.graph, st.extras
+    u = np.asarray(ex["u"], float)
+    first = step - list(meta).index(key)         # this block's phi_e step
+    v_in = np.asarray(trace.steps[first].states, float)
+    e_new = np.asarray(trace.steps[first].messages, float)
+    if key == "phi_e":
+        ins = {"e": ex["edge_in"], "v_s": v_in[g.senders], "v_r": v_in[g.receivers],
+               "u": np.repeat(u, g.n_edges, axis=0)}
+        out = st.messages
+    elif key == "rho_ev":
+        ins, out = {"e'": e_new}, st.aggregates
+    elif key == "phi_v":
+        ins, out = {"ebar'": st.aggregates, "v": v_in, "u": np.repeat(u, g.n_nodes, axis=0)}, st.states
+    elif key == "rho_eu":
+        ins, out = {"e'": e_new}, ex["ebar_u"]
+    elif key == "rho_vu":
+        ins, out = {"v'": st.states}, ex["vbar_u"]
+    else:
+        ins, out = {"ebar'": ex["ebar_u"], "vbar'": ex["vbar_u"], "u": u}, ex["u_new"]
+    return {"key": key, "name": name, "symbol": symbol, "acts_on": acts_on, "formula": formula,
+            "aggr": ex["aggr"], "inputs": ins, "output": np.asarray(out, float)}
+
+
+def gn_step_latex(trace: Any, step: int, node: int) -> str:
+    """The GN sub-step at ``step`` for ``node`` as one LaTeX block (for the player's panel).
+
+    The sub-step is named as the essay names it (φ for the updates, ρ for the aggregations), then
+    filled in with the recorded numbers: for φᵉ the first edge into ``node`` (every edge's e′ is
+    in the messages table), for ρᵉ→ᵛ and φᵛ the node itself, for the global sub-steps the graph.
+    """
+    sub = substep_of(trace, step)
+    into = np.flatnonzero(trace.graph.receivers == node)
+    edge = int(into[0]) if into.size else None
+    block = trace.steps[step].extras.get("block", 1)
+    head = r"\text{block " + str(block) + r":\ " + sub["name"].replace("→", r"$\to$") + r"}\ \ " + sub["symbol"]
+    return r" \\ ".join([head] + substep_latex(sub, trace.graph, node=node, edge=edge))
 
 
 def mpnn_latex(detail: dict[str, Any], graph: Any, edge_pos: int = 0) -> list[str]:
