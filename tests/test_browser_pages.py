@@ -56,6 +56,7 @@ def _open(page, url, n_charts=1):
 def _shots(page, name):
     """Full-page screenshots at 1280x720 and 1920x1080; no exception or error box at either."""
     ARTIFACTS.mkdir(exist_ok=True)
+    page.mouse.move(1, 1)  # no button tooltip over the page
     for w, h in ((1280, 720), (1920, 1080)):
         page.set_viewport_size({"width": w, "height": h})
         page.wait_for_timeout(700)  # Plotly and the grids re-lay themselves out
@@ -75,17 +76,18 @@ def _close(shown, ref, digits=3):
     return len(shown) == len(ref) and bool(np.all(np.abs(shown - ref) <= 0.6 * 10.0 ** (1 - digits) * np.abs(ref) + 1e-9))
 
 
-def _grid(page, nth, changed_from=None, timeout_s=30.0):
-    """Rows of the nth data grid on the page, read from its accessible table; with
-    ``changed_from``, first wait (polling) until they differ from those rows: the grid
-    redraws a moment after the rest of the rerun."""
+def _grid(page, nth, n_rows, changed_from=None, timeout_s=30.0):
+    """The first ``n_rows`` rows of the nth data grid on the page, read from its accessible
+    table, once it has drawn them (and, with ``changed_from``, once they differ from those
+    rows): the grid redraws a moment after the rest of the rerun, so this polls."""
     import time
 
     table = page.locator("[data-testid='stDataFrame']").nth(nth).locator("table")
     end = time.monotonic() + timeout_s
     while True:
-        rows = [r.locator("td").all_inner_texts() for r in table.locator("tbody tr").all()]
-        if changed_from is None or rows != changed_from or time.monotonic() > end:
+        rows = [r.locator("td").all_inner_texts() for r in table.locator("tbody tr").all()][:n_rows]
+        full = len(rows) == n_rows and all(rows)
+        if (full and (changed_from is None or rows != changed_from)) or time.monotonic() > end:
             return rows
         page.wait_for_timeout(200)
 
@@ -101,7 +103,7 @@ def test_readout_page_numbers_and_relabelling(page, app_url):
     shown = page.locator("[data-testid='stMarkdownContainer'] p", has_text="sum readout").first.inner_text()
     assert f"of {g.n_nodes} node states" in shown
     assert _close(_vec(shown.split(":", 1)[1]), states.sum(0), digits=4), (shown, states.sum(0))
-    before = _grid(page, 0)
+    before = _grid(page, 0, 2)
     page.get_by_role("button", name="Relabel nodes").click()
     page.wait_for_url("**relabel=1**", timeout=30_000)
     page.get_by_text("perm = ").first.wait_for(timeout=30_000)
@@ -110,7 +112,7 @@ def test_readout_page_numbers_and_relabelling(page, app_url):
     perm = np.random.default_rng(1).permutation(g.n_nodes)
     caption = page.get_by_text("perm = ").first.inner_text()
     assert _vec(caption.split("perm =", 1)[1])[:16].astype(int).tolist() == perm[:16].tolist()
-    rows = {r[0]: r for r in _grid(page, 0, changed_from=before)}
+    rows = {r[0]: r for r in _grid(page, 0, 2, changed_from=before)}
     pooled, concat = rows["sum readout"], rows["concatenation (node order)"]
     assert float(pooled[1]) < 1e-5 and pooled[2] == pooled[3]          # unchanged by relabelling
     # the relabelled run's node k is node perm[k]: its concatenation is the states permuted
@@ -165,9 +167,10 @@ def test_gn_block_page_steps_through_the_substeps(page, app_url):
     _settled(page)
     tex = _tex(page, r"\phi^{u}")
     assert _in_tex(tex, out[1]["phi_u"][0]) and _in_tex(tex, out[1]["rho_vu"][0])
-    cell = page.locator("[data-testid='stDataFrame'] table td", has_text="u′ = φᵘ").first
-    cell.wait_for(state="attached", timeout=30_000)  # the global table of the panel
-    u_row = cell.locator("xpath=following-sibling::td[1]").inner_text()
+    glob = page.locator("[data-testid='stMarkdownContainer'] p", has_text="The global vector").first
+    u_row = glob.inner_text().splitlines()[-1]   # "u′ = φᵘ(ē′, v̄′, u): (…)"
+    assert u_row.startswith("u′")
+    u_row = u_row.split(":", 1)[1]
     assert _close(_vec(u_row), out[1]["phi_u"][0])
     _shots(page, "gn_block")
 
@@ -180,7 +183,7 @@ def test_aggregators_page_shuffle_leaves_the_mean(page, app_url):
     g = load_graph("karate")
     x, _ = default_features(g, "random", 0)
     into = g.senders[g.receivers == 0]
-    first = _grid(page, 0)
+    first = _grid(page, 0, 8)
     listed = [r[1] for r in first]
     # the grid draws only the rows in view (virtualised): those are node 0's neighbours, each once
     nbrs = sorted(g.display_labels[s] for s in into)
@@ -190,9 +193,9 @@ def test_aggregators_page_shuffle_leaves_the_mean(page, app_url):
     page.get_by_role("button", name="Shuffle the neighbours").click()
     page.wait_for_url("**shuffle=2**", timeout=30_000)
     page.wait_for_function("() => document.querySelectorAll(\"[data-testid='stDataFrame'] table\").length >= 2")
-    shuffled = [r[3] for r in _grid(page, 0, changed_from=first)]
+    shuffled = [r[3] for r in _grid(page, 0, 8, changed_from=first)]
     assert len(set(shuffled)) == len(shuffled) and set(shuffled) <= set(nbrs)  # same set, new order
-    rows = {r[0]: r for r in _grid(page, 1)}
+    rows = {r[0]: r for r in _grid(page, 1, 3)}
     mean = rows["mean of the messages"]
     assert float(mean[1]) < 1e-5 and mean[2] == mean[3]
     assert _close(_vec(mean[2]), x[into].mean(0)), (mean[2], x[into].mean(0)[:4])

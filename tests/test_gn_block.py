@@ -136,6 +136,7 @@ def test_page_shows_the_library_numbers():
 
     from explorer.ui.testing import app_test, array, charts, trace_named
     from explorer.viz.gn_formulas import vec_tex
+    from explorer.viz.gn_view import fmt_row
 
     at = app_test("gn_block")
     _ok(at)
@@ -144,8 +145,8 @@ def test_page_shows_the_library_numbers():
     latex = [el.value for el in at.get("latex")]
     edge = int(np.flatnonzero(g.receivers == 0)[0])  # the default: node 0, its first incoming edge
     phi_e = d["layers"][0][0]
-    assert any(vec_tex(phi_e["output"][edge]) in s for s in latex)
-    assert any(vec_tex(g.edge_attr[edge]) in s for s in latex)
+    assert any(vec_tex(phi_e["output"][edge], compact=True) in s for s in latex)
+    assert any(vec_tex(g.edge_attr[edge], compact=True) in s for s in latex)
     player = [e for e in at.get("bidi_component") if e.proto.component_name == "mpe_player"]
     assert len(player) == 1
     data = json.loads(player[0].proto.json)
@@ -161,16 +162,17 @@ def test_page_shows_the_library_numbers():
     at.run()
     _ok(at)
     agg = d["layers"][1][1]["output"][0]
-    assert any(vec_tex(agg) in s for s in (el.value for el in at.get("latex")))
+    assert any(vec_tex(agg, compact=True) in s for s in (el.value for el in at.get("latex")))
     v2 = d["layers"][1][2]["output"][0]
     at.session_state["gn.step"] = 8
     at.run()
-    assert any(vec_tex(v2) in s for s in (el.value for el in at.get("latex")))
+    assert any(vec_tex(v2, compact=True) in s for s in (el.value for el in at.get("latex")))
     # the global update of block 1: u' in the formula and in the global table
     at.session_state["gn.step"] = 5
     at.run()
     _ok(at)
     u1 = d["layers"][0][5]["output"][0]
-    assert any(vec_tex(u1) in s for s in (el.value for el in at.get("latex")))
-    table = next(df.value for df in at.dataframe if "global" in df.value.columns)
-    assert list(table["global"])[-1].startswith("u′") and len(table) == 4
+    assert any(vec_tex(u1, compact=True) in s for s in (el.value for el in at.get("latex")))
+    glob = next(m.value for m in at.markdown if m.value.startswith("**The global vector**"))
+    assert len(glob.splitlines()) == 5 and glob.splitlines()[-1].startswith("u′")
+    assert fmt_row(u1, 8) in glob.splitlines()[-1]

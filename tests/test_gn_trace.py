@@ -138,14 +138,11 @@ def test_json_round_trip_keeps_every_number_and_formula():
 
 
 def _shows(latex, ref):
-    """Some ``\\left( ... \\right)`` vector printed in ``latex`` equals ``ref`` to the 3
+    """Some ``\\left( ... \\right)`` vector printed in ``latex`` (a row, plain or smallmatrix) equals ``ref`` to the 3
     significant digits the formula prints (so float32 vs float64 rounding cannot flip it)."""
     ref = np.asarray(ref, float).reshape(-1)
     for body in re.findall(r"\\left\((.*?)\\right\)", latex):
-        try:
-            got = np.array([float(v) for v in body.replace(r"\ ", "").split(",")])
-        except ValueError:
-            continue
+        got = np.array([float(v) for v in re.findall(r"-?\d+(?:\.\d+)?(?:e[-+]?\d+)?", body)])
         if got.shape == ref.shape and np.all(np.abs(got - ref) <= 0.006 * np.abs(ref) + 1e-9):
             return True
     return False

@@ -72,8 +72,8 @@ def substep_panel(step: int, node: int) -> None:
     st.markdown(EXPLAIN[ex["gn"]])
     rows = [("u (read by this block)", ex["u"]), ("ē′ = ρᵉ→ᵘ(E′)", ex.get("ebar_u")),
             ("v̄′ = ρᵛ→ᵘ(V′)", ex.get("vbar_u")), ("u′ = φᵘ(ē′, v̄′, u)", ex.get("u_new"))]
-    st.dataframe([{"global": name, "value": fmt_row(v[0], 8)} for name, v in rows if v is not None],
-                 hide_index=True, key="gn.global")
+    st.markdown("**The global vector**  \n" + "  \n".join(  # lines that wrap in a narrow panel
+        f"{name}: `{fmt_row(v[0], 8)}`" for name, v in rows if v is not None))
 
 
 player.play(view, trace, cache.key(gkey, "gn-block", nl, hidden, seed, aggr), pos, gkey, controls,
