@@ -169,7 +169,7 @@ def gn_step_latex(trace: Any, step: int, node: int) -> str:
     block = trace.steps[step].extras.get("block", 1)
     head = r"\text{block " + str(block) + r":\ " + sub["name"].replace("→", r"$\to$") + r"}\ \ " + sub["symbol"]
     lines = [head] + substep_latex(sub, trace.graph, node=node, edge=edge, compact=True)
-    return r"\small " + r" \\ ".join(lines)
+    return r"\small " + r" \\ ".join(lines).replace(r" \,\|\, ", r"\|")  # narrow: no spaces round ‖
 
 
 def mpnn_latex(detail: dict[str, Any], graph: Any, edge_pos: int = 0) -> list[str]:
