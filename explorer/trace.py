@@ -171,7 +171,8 @@ class Trace:
     Attributes:
         kind: the algorithm, e.g. ``"sum-product"``, ``"max-product"``,
             ``"variable-elimination"``, ``"gcn"``, ``"sage"``, ``"gat"``, ``"gin"``, ``"mpnn"``,
-            ``"gn"``, ``"wl"``.
+            ``"gn"``, ``"gn-block"`` (one step per graph-network sub-step, see
+            :mod:`explorer.nn.gn_trace`), ``"wl"``.
         graph: the graph the messages flow on (for BP, the factor graph drawn as a bipartite
             ``Graph`` whose ``roles`` say ``"variable"`` or ``"factor"``).
         params: everything needed to reproduce the run, including ``"seed"`` (may be ``None``

@@ -129,37 +129,50 @@ def _ok(at):
 
 
 def test_page_shows_the_library_numbers():
+    """The page plays the "gn-block" trace with the standard player: the panel's formula holds
+    the library's sub-step numbers, the figure the edge features and the global node."""
     pytest.importorskip("streamlit")
+    import json
+
     from explorer.ui.testing import app_test, array, charts, trace_named
     from explorer.viz.gn_formulas import vec_tex
+    from explorer.viz.gn_view import fmt_row
 
     at = app_test("gn_block")
     _ok(at)
     g = load_graph("caffeine")
     d = gn_layers(g, layers=2, hidden=4, seed=0)
     latex = [el.value for el in at.get("latex")]
-    edge = int(np.flatnonzero(g.receivers == 0)[0])  # the default: first edge into node 0
+    edge = int(np.flatnonzero(g.receivers == 0)[0])  # the default: node 0, its first incoming edge
     phi_e = d["layers"][0][0]
-    assert any(vec_tex(phi_e["output"][edge]) in s for s in latex)
-    assert any(vec_tex(g.edge_attr[edge]) in s for s in latex)
+    assert any(vec_tex(phi_e["output"][edge], compact=True) in s for s in latex)
+    assert any(vec_tex(g.edge_attr[edge], compact=True) in s for s in latex)
+    player = [e for e in at.get("bidi_component") if e.proto.component_name == "mpe_player"]
+    assert len(player) == 1
+    data = json.loads(player[0].proto.json)
+    assert len(data["labels"]) == 12 and data["labels"][0].startswith("1·φ")
     fig = charts(at)["gn.graph"]
     assert array(trace_named(fig, "global u")["x"])  # the global node is drawn
     assert any(t.get("name") == "e = (0, 0, 1)" for t in fig["data"])  # bond features on the edges
     # MPNN: the new state shown is the module's
     det = mpnn_node_detail(g, 0, step=0, steps=2, hidden=4, seed=0)
     assert any(vec_tex(det["h_new_module"]) in s for s in latex)
-    # step to rho_e->v of block 2: its aggregate at node 0 is shown
-    at.select_slider(key="gn.sub").set_value("2:rho_ev").run()
+    # the chart reaches rho_e->v of block 2: its aggregate at node 0 is in the panel
+    at.session_state["gn.step"] = 7
+    at.run()
     _ok(at)
     agg = d["layers"][1][1]["output"][0]
-    assert any(vec_tex(agg) in s for s in (el.value for el in at.get("latex")))
-    # the next button moves the same setting: block 2, phi_v
-    at.button(key="gn.next").click().run()
-    _ok(at)
-    assert at.select_slider(key="gn.sub").value == "2:phi_v"
+    assert any(vec_tex(agg, compact=True) in s for s in (el.value for el in at.get("latex")))
     v2 = d["layers"][1][2]["output"][0]
-    assert any(vec_tex(v2) in s for s in (el.value for el in at.get("latex")))
-    # the global update
-    at.select_slider(key="gn.sub").set_value("1:phi_u").run()
+    at.session_state["gn.step"] = 8
+    at.run()
+    assert any(vec_tex(v2, compact=True) in s for s in (el.value for el in at.get("latex")))
+    # the global update of block 1: u' in the formula and in the global table
+    at.session_state["gn.step"] = 5
+    at.run()
     _ok(at)
-    assert any(vec_tex(d["layers"][0][5]["output"][0]) in s for s in (el.value for el in at.get("latex")))
+    u1 = d["layers"][0][5]["output"][0]
+    assert any(vec_tex(u1, compact=True) in s for s in (el.value for el in at.get("latex")))
+    glob = next(m.value for m in at.markdown if m.value.startswith("**The global vector**"))
+    assert len(glob.splitlines()) == 5 and glob.splitlines()[-1].startswith("u′")
+    assert fmt_row(u1, 8) in glob.splitlines()[-1]

@@ -323,6 +323,8 @@ def node_update_latex(trace: Any, step: int, node: int) -> str:
     """
     k = check_step(trace, step)
     i = check_node(trace.graph, node)
+    if str(trace.kind) == "gn-block":  # Battaglia's sub-steps: phi and rho with their numbers
+        from explorer.viz.gn_formulas import gn_step_latex; return gn_step_latex(trace, k, i)  # noqa: E702
     fam = family(trace)
     if fam == "bp":
         return _bp(trace, k, i)

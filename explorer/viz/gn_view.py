@@ -106,20 +106,22 @@ def _framed(traces: list, points: np.ndarray, arrows: list, title: str | None, h
     return fig
 
 
-def gn_figure(graph: Any, pos: Any, substep: dict[str, Any], *, node: int, edge: int | None,
-              edge_attr: np.ndarray, node_in: np.ndarray | None = None, title: str | None = None,
-              height: int = 500) -> go.Figure:
+def gn_figure(graph: Any, pos: Any, substep: dict[str, Any] | None, *, node: int, edge: int | None,
+              edge_attr: np.ndarray, node_in: np.ndarray | None = None, u: Any = None,
+              title: str | None = None, height: int = 500) -> go.Figure:
     """The graph, its edge features and the global node, with one GN sub-step highlighted.
 
     Args:
         graph: the :class:`~explorer.graph.Graph`.
         pos: ``[N, 2]`` positions.
         substep: one dict of :func:`explorer.nn.gn_steps.gn_substeps` (its ``key`` chooses what
-            is highlighted; its numbers go into the hover labels).
+            is highlighted; its numbers go into the hover labels), or ``None``: the block's
+            inputs only, nothing highlighted.
         node: the selected node (rho_e->v and phi_v highlight it).
         edge: the selected directed edge (phi_e highlights it), or ``None``.
         edge_attr: ``[E, D]`` the edge features the block read (drawn on the edges).
         node_in: ``[N, F]`` the node states the block read (hover), or ``None``.
+        u: the global vector the block read (hover on the global node), or ``None``.
 
     Raises:
         TraceError: positions, node or edge out of range.
@@ -128,7 +130,7 @@ def gn_figure(graph: Any, pos: Any, substep: dict[str, Any], *, node: int, edge:
     if not 0 <= node < graph.n_nodes or (edge is not None and not 0 <= edge < graph.n_edges):
         raise TraceError(f"expected node in [0, {graph.n_nodes - 1}] and edge in [0, {graph.n_edges - 1}], "
                          f"found node={node}, edge={edge}")
-    key, out = substep["key"], np.asarray(substep["output"])
+    key, out = (substep["key"], np.asarray(substep["output"])) if substep else (None, None)
     labels = list(graph.display_labels)
     g = global_position(p)
     pairs = _pairs(graph)
@@ -193,7 +195,8 @@ def gn_figure(graph: Any, pos: Any, substep: dict[str, Any], *, node: int, edge:
                                                    width=[4 if i in hot_nodes else 1 for i in range(graph.n_nodes)])),
                              hovertext=nhover, hoverinfo="text", showlegend=False))
     hot_u = key in ("phi_u", "rho_eu", "rho_vu")
-    u_text = "u′ = " + fmt_row(out[0]) if key == "phi_u" else "u, the global state"
+    u_text = ("u′ = " + fmt_row(out[0]) if key == "phi_u" else "u, the global state"
+              + ("" if u is None else " = " + fmt_row(u)))
     traces.append(go.Scatter(x=[g[0]], y=[g[1]], mode="markers+text", text=["u"], name="global u",
                              textfont=dict(size=15, color="white"),
                              marker=dict(symbol="hexagon", size=44 if key == "phi_u" else 36,

@@ -1,13 +1,14 @@
-"""Graph-network block: Battaglia's six sub-steps of a block with their numbers, and Gilmer's
-MPNN (the edge network A(e_ij) and the GRU update) at one node."""
+"""Graph-network block: Battaglia's six sub-steps of every block, each a step of the standard
+player with its numbers; the edge features and the global node drawn; Gilmer's MPNN (the edge
+network A(e_ij) and the GRU update) at one node."""
 
 import streamlit as st
 
-from explorer.nn.gn_steps import SUBSTEPS
-from explorer.ui import cache, shell, sources
+from explorer.nn.gn_trace import trace_from_layers
+from explorer.ui import cache, player, shell, sources
 from explorer.ui.guard import attempt
 from explorer.ui.state import View
-from explorer.viz.gn_formulas import mpnn_latex, substep_latex
+from explorer.viz.gn_formulas import mpnn_latex
 from explorer.viz.gn_view import fmt_row, gn_figure
 
 INTRO = """
@@ -15,9 +16,10 @@ A **graph-network block** (Battaglia et al., 2018) is message passing with three
 objects: edges with attributes **e**, nodes with attributes **v**, and one **global** attribute
 **u** for the whole graph. A block runs six sub-steps. Three are *updates* φ, small neural
 networks that compute new attributes; three are *aggregations* ρ, fixed order-free reductions
-(sum, mean or max) that turn a set into one vector. Step through them below: the highlighted
-objects are the ones the sub-step touches, and the formula on the right is filled in with the
-numbers this very block computes.
+(sum, mean or max) that turn a set into one vector. Step through them with the player: each
+sub-step is one step, the edges carry their new attributes as markers (hover for the vectors),
+the node colours follow the node states, and the formula beside the graph is filled in with the
+numbers this very block computes (click a node to see its own).
 """
 EXPLAIN = {
     "phi_e": "Every edge gets a new attribute from its old one, the states of the node it leaves "
@@ -32,15 +34,13 @@ EXPLAIN = {
     "phi_u": "The global state is updated from the two summaries and its old value: one vector "
              "that describes the whole graph.",
 }
-SHORT = {"phi_e": "φᵉ edge update", "rho_ev": "ρᵉ→ᵛ edges → node", "phi_v": "φᵛ node update",
-         "rho_eu": "ρᵉ→ᵘ edges → u", "rho_vu": "ρᵛ→ᵘ nodes → u", "phi_u": "φᵘ global update"}
 SMALL = 40  # nodes: the drawing labels every node and edge feature
 
 names = [n for n in sources.sample_names("graph") if cache.sample_graph(n).n_nodes <= SMALL]
 view = View("gn", {"sample": "caffeine" if "caffeine" in names else names[0], "layers": 2, "hidden": 4,
-                   "aggr": "sum", "seed": 0, "sub": "1:phi_e", "node": 0, "edge": 0, "mpnn_step": 1},
+                   "aggr": "sum", "seed": 0, "edge": 0, "mpnn_step": 1, **player.DEFAULTS},
             choices={"sample": names, "aggr": ("sum", "mean", "max"), "layers": lambda k: 1 <= k <= 3,
-                     "hidden": lambda h: 2 <= h <= 8, "node": lambda i: i >= 0, "edge": lambda e: e >= 0,
+                     "hidden": lambda h: 2 <= h <= 8, "edge": lambda e: e >= 0,
                      "mpnn_step": lambda t: t >= 1})
 controls = shell.frame(view, "Graph-network block", INTRO)
 titles = {s.name: s.title for s in cache.samples("graph")}
@@ -55,78 +55,43 @@ graph = attempt("load the graph", cache.sample_graph, view["sample"])
 gkey = f"sample:{view['sample']}"
 nl, hidden, seed, aggr = int(view["layers"]), int(view["hidden"]), int(view["seed"]), view["aggr"]
 data = attempt("run the graph-network blocks", cache.gn_layers, graph, gkey, nl, hidden, seed, "auto", aggr)
+trace = trace_from_layers(graph, data, {"layer": "gn", "layers": nl, "hidden": hidden, "seed": seed,
+                                        "features": "auto", "aggr": aggr, "layer_opts": {"aggr": aggr}})
 pos = attempt("lay out the graph", cache.layout, graph, gkey, "auto", 0)
 if data["features_notice"]:
     st.caption(data["features_notice"])
 if data["edge_source"] == "constant":
     st.info("This graph has no edge features, so every edge starts with the single feature 1. "
             "Choose *Caffeine* to see bond types as edge features.", icon=":material/info:")
-
-options = [f"{k + 1}:{key}" for k in range(nl) for key, *_ in SUBSTEPS]
-if view["sub"] not in options:
-    view.set("sub", options[0])
 labels = list(graph.display_labels)
-if int(view["node"]) >= graph.n_nodes:
-    view.set("node", 0)
-with controls:
-    st.selectbox("Node", range(graph.n_nodes), key=view.key("node"), format_func=lambda i: labels[i])
-node = int(view["node"])
-into = [int(k) for k in (graph.receivers == node).nonzero()[0]]
-if into and int(view["edge"]) not in into:
-    view.set("edge", into[0])
-with controls:
-    if into:
-        st.selectbox("Edge into the node", into, key=view.key("edge"),
-                     format_func=lambda k: f"{labels[graph.senders[k]]} → {labels[node]}")
-edge = int(view["edge"]) if into else None
 
 
+def substep_panel(step: int, node: int) -> None:
+    """Below the formula in the player's panel: what the sub-step does and the global vector."""
+    ex = trace.steps[step].extras
+    st.markdown(EXPLAIN[ex["gn"]])
+    rows = [("u (read by this block)", ex["u"]), ("ē′ = ρᵉ→ᵘ(E′)", ex.get("ebar_u")),
+            ("v̄′ = ρᵛ→ᵘ(V′)", ex.get("vbar_u")), ("u′ = φᵘ(ē′, v̄′, u)", ex.get("u_new"))]
+    st.markdown("**The global vector**  \n" + "  \n".join(  # lines that wrap in a narrow panel
+        f"{name}: `{fmt_row(v[0], 8)}`" for name, v in rows if v is not None))
 
-def _move(by: int) -> None:
-    """Step the one sub-step setting (the slider shows the same value)."""
-    view.set("sub", options[min(max(options.index(view["sub"]) + by, 0), len(options) - 1)])
 
+player.play(view, trace, cache.key(gkey, "gn-block", nl, hidden, seed, aggr), pos, gkey, controls,
+            name=f"{view['sample']}-gn", extra=substep_panel)
 
-prev_col, slider_col, next_col = st.columns([1, 8, 1], vertical_alignment="bottom")
-prev_col.button("", key="gn.prev", icon=":material/chevron_left:", on_click=_move, args=(-1,),
-                help="Previous sub-step", disabled=view["sub"] == options[0])
-next_col.button("", key="gn.next", icon=":material/chevron_right:", on_click=_move, args=(1,),
-                help="Next sub-step", disabled=view["sub"] == options[-1])
-slider_col.select_slider("Sub-step", options, key=view.key("sub"),
-                         format_func=lambda o: f"block {o.split(':')[0]} · {SHORT[o.split(':')[1]]}")
-layer, key = int(view["sub"].split(":")[0]) - 1, view["sub"].split(":")[1]
-steps = data["layers"][layer]
-sub = next(s for s in steps if s["key"] == key)
-node_in = data["x"] if layer == 0 else next(s for s in data["layers"][layer - 1] if s["key"] == "phi_v")["output"]
-edge_in = data["edge_attr"] if layer == 0 else next(s for s in data["layers"][layer - 1] if s["key"] == "phi_e")["output"]
-left, right = st.columns([1, 1])
-fig = gn_figure(graph, pos, sub, node=node, edge=edge, edge_attr=edge_in, node_in=node_in,
-                title=f"Block {layer + 1}, {SHORT[key]}")
-left.plotly_chart(fig, key="gn.graph")
-left.caption("Diamonds on the edges carry the edge attributes (hover for the numbers, both "
-             "directions); the hexagon **u** is the global attribute, linked to every node.")
+st.subheader("The block's objects: edge features and the global node")
+left, right = st.columns([3, 2])
+left.plotly_chart(gn_figure(graph, pos, None, node=int(view["node"]), edge=None, edge_attr=data["edge_attr"],
+                            node_in=data["x"], u=data["u0"][0], title="What block 1 reads"), key="gn.graph")
 with right:
-    n_idx = [k for k, *_ in SUBSTEPS].index(key)
-    st.markdown(f"**Sub-step {n_idx + 1} of 6: {sub['name']}** (${sub['symbol']}$)")
-    st.markdown(EXPLAIN[key])
-    if key.startswith("phi"):
-        st.caption("Each φ here is a two-layer MLP applied to its inputs laid end to end (‖).")
-    for line in substep_latex(sub, graph, node=node, edge=edge):
-        st.latex(line)
-note = next((s.note for s in cache.samples("graph") if s.name == view["sample"]), "")
-if note:
-    with st.expander("About this graph and its features"):
-        st.markdown(note)
-with st.expander("Every value of this sub-step"):
-    out = sub["output"]
-    if sub["acts_on"] == "edges":
-        rows = [{"edge": f"{labels[graph.senders[k]]} → {labels[graph.receivers[k]]}",
-                 "e'": fmt_row(out[k], 8)} for k in range(graph.n_edges)]
-    elif sub["acts_on"] == "nodes":
-        rows = [{"node": labels[i], "value": fmt_row(out[i], 8)} for i in range(graph.n_nodes)]
-    else:
-        rows = [{"graph": graph.name or "graph", "value": fmt_row(out[0], 8)}]
-    st.dataframe(rows, hide_index=True, key="gn.values")
+    st.markdown("Each diamond is an edge's feature vector **e** (colour = its value; hover for the "
+                "numbers, both directions). The hexagon **u** is the global attribute of the whole "
+                "graph, linked to every node: it starts as the zero vector of width 1 and each "
+                "block's φᵘ replaces it.")
+    note = next((s.note for s in cache.samples("graph") if s.name == view["sample"]), "")
+    if note:
+        with st.expander("About this graph and its features"):
+            st.markdown(note)
 
 st.subheader("Gilmer's MPNN: an edge network and a GRU")
 st.markdown("The message-passing neural network of Gilmer et al. (2017) lets each edge decide "
@@ -136,11 +101,20 @@ st.markdown("The message-passing neural network of Gilmer et al. (2017) lets eac
             "decides, entry by entry, how much of the old state to keep (gate **z**) and how much "
             "to replace by a candidate **n** built from the messages. Same graph, same node, same "
             "width; the MPNN has its own weights (seed above).")
+node = min(int(view["node"]), graph.n_nodes - 1)
+into = [int(k) for k in (graph.receivers == node).nonzero()[0]]
+if into and int(view["edge"]) not in into:
+    view.set("edge", into[0])
 if int(view["mpnn_step"]) > nl:
     view.set("mpnn_step", 1)
 if nl > 1:
     st.select_slider("MPNN step", list(range(1, nl + 1)), key=view.key("mpnn_step"),
                      help="The MPNN runs as many steps as there are blocks; the GRU and A(e) are shared by all.")
+if into:
+    st.selectbox("Edge into the node", into, key=view.key("edge"),
+                 format_func=lambda k: f"{labels[graph.senders[k]]} → {labels[node]}",
+                 help="The edge whose matrix A(e_ij) is written out (the node is the player's).")
+edge = int(view["edge"]) if into else None
 t = int(view["mpnn_step"]) - 1
 detail = attempt("run the MPNN", cache.mpnn_detail, graph, gkey, node, t, nl, hidden, seed, "auto")
 a, b = st.columns([3, 2])
