@@ -5,7 +5,7 @@ import hashlib
 import streamlit as st
 
 from explorer import viz
-from explorer.ui import cache, player, shell, sources
+from explorer.ui import cache, player, shell, smoothing_panel, sources
 from explorer.ui.guard import attempt
 from explorer.ui.receptive import receptive_panel
 from explorer.ui.state import View
@@ -96,8 +96,19 @@ def receptive_field(step: int, node: int) -> None:
                    f"from {int(rf[node])} of {graph.n_nodes} nodes (itself included).")
 
 
+depth = attempt("measure over-smoothing layer by layer", smoothing_panel.from_trace, trace,
+                cache.key(src.key, *args), LAYERS[view["layer"]], int(view["seed"]), "nn", stop=False)
+
+
+def beside(step: int, node: int) -> None:
+    """The panel's extras: the receptive field, then the over-smoothing charts of this run."""
+    receptive_field(step, node)
+    if depth is not None:
+        smoothing_panel.draw(view, depth, step, heading="Over-smoothing by layer")
+
+
 player.play(view, trace, cache.key(src.key, *args), pos, gkey, controls,
-            name=f"{src.name}-{view['layer']}", extra=receptive_field)
+            name=f"{src.name}-{view['layer']}", extra=beside)
 receptive_panel(view, graph, int(view["node"]), int(view["layers"]))
 
 if graph.y is not None:
