@@ -13,9 +13,11 @@ Neural page. Both are computed once per run (cached here), never per step.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
+import numpy as np
 import streamlit as st
 
 from explorer.diagnostics.pca import LayerPCA, layer_pca
@@ -23,7 +25,7 @@ from explorer.diagnostics.probe import layer_accuracies
 from explorer.ui import player
 from explorer.ui.cache import cached
 from explorer.ui.state import View
-from explorer.viz.charts import depth_cursor_figure
+from explorer.viz.charts import _CURSOR_LINEAR as _LINEAR, depth_cursor_figure
 from explorer.viz.panels import METRIC_LABELS
 from explorer.viz.pca_view import pca_scatter
 
@@ -140,19 +142,11 @@ def step_for_click(depth: Depth, selection: Any) -> int | None:
     return depth.steps[depth.layers.index(layer)] if layer in depth.layers else None
 
 
-def _seek(view: View, step: int) -> None:
-    seek = getattr(player, "seek", None)
-    if seek is not None:
-        seek(view, step)
-    else:  # until the player can move its chart from Python: the panel follows alone
-        view.set("step", step)
-
-
 def _clicked(view: View, depth: Depth, chart_key: str) -> None:
     """Chart callback: the clicked layer becomes the step of the graph and the panel."""
     step = step_for_click(depth, st.session_state.get(chart_key))
     if step is not None:
-        _seek(view, step)
+        player.seek(view, step)
 
 
 def draw(view: View, depth: Depth, step: int, *, heading: str = "The collapse by depth") -> None:
@@ -172,14 +166,27 @@ def draw(view: View, depth: Depth, step: int, *, heading: str = "The collapse by
     shown = [m for m in depth.metrics if m not in empty] or depth.metrics[:1]
     fig = depth_cursor_figure(depth.runs, depth.layers[row], shown, cols=1, notes=depth.notes,
                               height=PANEL_PX * len(shown) + 40 + 30 + 30 * len(depth.runs))
-    fig.update_yaxes(nticks=4)         # a narrow column: few labels, none on top of another
+    for p, m in enumerate(shown):      # a narrow column: decades only on a log axis that spans them
+        v = [r[m] for rows in depth.runs.values() for r in rows if r.get(m) is not None and r[m] > 0]
+        if m in _LINEAR or not v:
+            continue
+        if max(v) >= 10 * min(v):
+            decades = math.log10(max(v) / min(v))
+            fig.update_yaxes(dtick=max(1, math.ceil(decades / 3)), row=p + 1, col=1)
+        else:                          # within a decade: three round values, not plotly's minor labels
+            ticks = sorted({float(f"{t:.2g}") for t in np.geomspace(min(v), max(v), 3)})
+            fig.update_yaxes(tickvals=ticks, ticktext=[f"{t:g}" for t in ticks], row=p + 1, col=1)
+    fig.update_yaxes(nticks=4)
+    if len(depth.runs) == 1:           # one run: no legend, and no room kept for it
+        fig.update_layout(showlegend=False, height=fig.layout.height - 30,
+                          margin=dict(fig.layout.margin.to_plotly_json(), t=30))
     # a marker per layer to click; a clicked point keeps its look (no dimming of the others)
     fig.update_traces(mode="lines+markers", marker=dict(size=6), selected=dict(marker=dict(opacity=1)),
                       unselected=dict(marker=dict(opacity=1)))
     fig.update_layout(hovermode="closest", clickmode="event+select")
     chart_key = f"{depth.key}.metrics"
     st.plotly_chart(fig, key=chart_key, on_select=lambda: _clicked(view, depth, chart_key),
-                    selection_mode="points")
+                    selection_mode="points", config={"displayModeBar": False})
     for m in empty:
         st.caption(f"**{METRIC_LABELS.get(m, m)}**: {depth.notes.get(m, 'no value at any layer')}.")
     hint = "Click a layer on a chart to show it on the graph."
