@@ -170,10 +170,10 @@ def draw(view: View, depth: Depth, step: int, *, heading: str = "The collapse by
         v = [r[m] for rows in depth.runs.values() for r in rows if r.get(m) is not None and r[m] > 0]
         if m in _LINEAR or not v:
             continue
-        if max(v) >= 10 * min(v):
-            decades = math.log10(max(v) / min(v))
-            fig.update_yaxes(dtick=max(1, math.ceil(decades / 3)), row=p + 1, col=1)
-        else:                          # within a decade: three round values, not plotly's minor labels
+        decades = math.log10(max(v) / min(v))
+        if decades >= 2.5:
+            fig.update_yaxes(dtick=math.ceil(decades / 3), row=p + 1, col=1)
+        else:                          # a short range: three round values, not plotly's minor labels
             ticks = sorted({float(f"{t:.2g}") for t in np.geomspace(min(v), max(v), 3)})
             fig.update_yaxes(tickvals=ticks, ticktext=[f"{t:g}" for t in ticks], row=p + 1, col=1)
     fig.update_yaxes(nticks=4)

@@ -88,13 +88,11 @@ if len(combos) < len(chosen):
 if len(names) > MAX_LINES:
     notes.append(f"the charts compare the first {MAX_LINES} of the {len(names)} combinations and the "
                  "animated one (pick any in Animate)")
-st.caption(f"Ran on **{shown.device}**. Metrics of layer 0 describe the input features."
+st.caption(f"Ran on **{shown.device}**, animating **{name}**: step k is the output of layer k, "
+           "layer 0 the input features. Nodes are coloured by the first principal component of the layer's "
+           "features on **one colour scale for every layer**: as the layers smooth the features, the "
+           "colours run together. Press Play, or click a layer on a chart beside the graph."
            + "".join(f" Note: {t}." for t in notes))
-st.subheader("The graph, coloured by the features at each depth")
-st.markdown(f"Animating **{name}**; step k is the output of layer k. Nodes are coloured by the first "
-            "principal component of that layer's features, on **one colour scale for every layer**: "
-            "as the layers smooth the features the colours run together. Press Play. Click a layer "
-            "on a chart beside it to jump there.")
 keys = {n: cache.key(src.key, n, *settings) for n in sweeps}
 tkey = keys[name]
 trace = attempt("prepare the per-layer view", cache.sweep_trace, shown, tkey, graph)
