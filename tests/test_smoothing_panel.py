@@ -213,3 +213,37 @@ def test_gcnii_alone_with_another_layer_animates_gcnii():
     at = app_test("oversmoothing", query={"depth": "2", "archs": "sage", "remedies": "gcnii"})
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert at.selectbox(key="smooth.show").options == ["gcn + gcnii"]
+
+
+def _panel_app():
+    """A one-panel app: a 12-node path (nodes 8+ hops apart), a 3-layer GCN, the panel at step 1."""
+    from explorer import nn
+    from explorer.graph import Graph
+    from explorer.ui import player, smoothing_panel
+    from explorer.ui.state import View
+
+    g = Graph.from_edges(12, [(i, i + 1) for i in range(11)])
+    trace = nn.run_stack(g, layer="gcn", layers=3, hidden=4, seed=0)
+    view = View("t", {**player.DEFAULTS})
+    depth = smoothing_panel.from_trace(trace, "path12", "GCN", 0, "t")
+    smoothing_panel.draw(view, depth, 1)
+
+
+def test_madgap_is_drawn_where_far_pairs_exist():
+    from streamlit.testing.v1 import AppTest
+
+    from explorer.graph import Graph
+
+    at = AppTest.from_function(_panel_app).run()
+    assert not at.exception, at.exception
+    fig = charts(at)["t.metrics"]
+    titles = [a["text"] for a in fig["layout"]["annotations"]]
+    assert "MADGap (far − near)" in titles
+    g = Graph.from_edges(12, [(i, i + 1) for i in range(11)])
+    trace = nn.run_stack(g, layer="gcn", layers=3, hidden=4, seed=0, record=False)
+    want = [all_metrics(f, g)["mad_gap"] for f in [trace.graph.x] + list(trace.result["layers"])]
+    assert all(w is not None for w in want)
+    got = array(fig["data"][titles.index("MADGap (far − near)")]["y"])
+    assert np.allclose(got, want, rtol=1e-9)
+    assert {s["x0"] for s in fig["layout"]["shapes"]} == {2}           # step 1 shows layer 2
+    assert not any("MADGap" in c.value for c in at.caption)
