@@ -324,3 +324,39 @@ def test_shared_url_reproduces_the_view(page, app_url):
     assert other.locator(".katex").first.inner_text() == latex
     assert "step=1" in other.url and "mode=max" in other.url
     other.screenshot(path=ARTIFACTS / "shared_url.png")
+
+
+@pytest.fixture(scope="module")
+def seek_url():
+    """A second, small server for the one-page seek app (tests/apps/seek_app.py): the server's
+    seek has no button on the real pages that a test could press without another helper's page."""
+    from explorer.ui.testing import serve
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with serve(ARTIFACTS / "server_seek.log", app=Path(__file__).resolve().parent / "apps"
+               / "seek_app.py") as url:
+        yield url
+
+
+def test_server_seek_moves_the_chart_without_a_page_rerun(page, seek_url):
+    _open_player(page, seek_url)
+    assert page.evaluate(CHART_STEP) == 0
+    # mark the chart's DOM: a whole-page rerun with a new figure would redraw it (new figure id)
+    ready = page.locator(".mpe").get_attribute("data-ready")
+    page.locator(".mpe").evaluate("m => { m.__kept = 1; }")
+    page.get_by_role("button", name="Seek to the last step").click()
+    page.wait_for_function(f"() => ({CHART_STEP})() === 7", timeout=20_000)
+    _settled(page)
+    assert page.evaluate(PANEL_STEP) == 8
+    page.wait_for_url("**step=7**", timeout=20_000)
+    assert page.locator(".mpe").evaluate("m => m.__kept") == 1
+    assert page.locator(".mpe").get_attribute("data-ready") == ready
+    assert page.locator(".mpe-plot").evaluate("gd => gd.dataset.step") == "7"
+    page.get_by_role("button", name="Seek to step 2 (in the body)").click()
+    page.wait_for_function(f"() => ({CHART_STEP})() === 1", timeout=20_000)
+    _settled(page)
+    page.wait_for_url("**step=1**", timeout=20_000)
+    page.locator(".mpe-next").click()  # the chart still owns the step afterwards
+    page.wait_for_url("**step=2**", timeout=20_000)
+    _settled(page)
+    _no_exception(page)

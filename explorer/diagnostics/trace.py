@@ -1,14 +1,20 @@
-"""A depth sweep as a :class:`~explorer.trace.Trace`, so the views can animate it layer by layer.
+"""A depth sweep as a :class:`~explorer.trace.Trace`, and the per-layer diagnostics of any recorded run.
 
 Kind ``"oversmooth"``; one step per layer 0..L. Each step's ``states`` are that layer's node
 features, or their first two principal components when the graph is big (more than
 :data:`STATE_LIMIT` numbers per layer), so a view can colour the graph "by the features at a
 chosen depth". ``extras`` holds the layer's metrics (and ``"pca": True`` when projected). No
 messages are recorded (``edges`` is empty): the GNN pages show the messages of single layers.
+
+The other way round, :func:`trace_layers` reads the node states a recorded neural run passed
+through (its input features, then each layer's output, exactly as the engine recorded them) and
+:func:`trace_metrics` measures them with :func:`~explorer.diagnostics.metrics.all_metrics`, so the
+over-smoothing charts beside an animated GNN show the numbers of the run being played.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -18,7 +24,7 @@ from explorer.graph import Graph
 from explorer.trace import Step, Trace
 from explorer.diagnostics.sweep import SweepResult
 
-__all__ = ["sweep_to_trace", "pca2", "STATE_LIMIT"]
+__all__ = ["sweep_to_trace", "pca2", "STATE_LIMIT", "TraceLayers", "trace_layers", "trace_metrics"]
 
 #: per-layer feature entries (N x width) above which states are projected to 2 dimensions
 STATE_LIMIT = 100_000
@@ -91,3 +97,109 @@ def sweep_to_trace(result: SweepResult, graph: Graph) -> Trace:
     params.setdefault("seed", None)
     return Trace(kind="oversmooth", graph=graph, params=params, steps=tuple(steps),
                  result=result.to_json_dict())
+
+
+@dataclass(frozen=True)
+class TraceLayers:
+    """The node states a recorded run passed through, one entry per layer.
+
+    Attributes:
+        layers: ``[L + 1]`` the layer number of each entry (0 = the input features).
+        steps: the trace step that shows each entry, or ``None`` where no step does (a neural
+            run's input features: its first step is the output of layer 1).
+        features: ``[N, F_k]`` float64 node states per entry; ``None`` for a layer that
+            overflowed (an over-smoothing trace records no states then).
+    """
+
+    layers: list[int]
+    steps: list[int | None]
+    features: list[np.ndarray | None]
+
+    def step_of(self, layer: int) -> int | None:
+        """The step showing ``layer`` (None: no step shows it, or no such layer)."""
+        return self.steps[self.layers.index(layer)] if layer in self.layers else None
+
+    def layer_of(self, step: int) -> int | None:
+        """The layer shown at ``step`` (None for a step without node states, e.g. a readout)."""
+        return self.layers[self.steps.index(step)] if step in self.steps else None
+
+
+def trace_layers(trace: Trace) -> TraceLayers:
+    """The per-layer node states of a recorded run, as the engine recorded them.
+
+    Args:
+        trace: an ``"oversmooth"`` trace (step k is layer k; its states must not be the 2-D
+            projection of a big graph) or a neural stack's trace (``gcn``, ``sage``, ``gat``,
+            ``gin``, ``mpnn``, ``gn``): layer 0 is ``trace.graph.x``, the features the run used,
+            then step k is layer k + 1; steps without node states (a readout) are left out.
+
+    Returns:
+        A :class:`TraceLayers`.
+
+    Raises:
+        ModelError: an over-smoothing trace whose states were projected, a neural trace without
+            input features, or states that are not ``[N, F]``.
+
+    Shapes:
+        features[k]: [N, F_k].
+    """
+    n = trace.graph.n_nodes
+    layers: list[int] = []
+    steps: list[int | None] = []
+    feats: list[np.ndarray | None] = []
+    if trace.kind == "oversmooth":
+        if any(s.extras.get("pca") for s in trace.steps):
+            raise ModelError("this over-smoothing trace keeps only 2 principal components per layer "
+                             "(a big graph); use the sweep's own metrics (SweepResult.layers)")
+        for k, s in enumerate(trace.steps):
+            layers.append(int(s.extras.get("layer", k)))
+            steps.append(k)
+            feats.append(None if s.states is None else np.asarray(s.states, dtype=np.float64))
+    else:
+        if trace.graph.x is None:
+            raise ModelError(f"a {trace.kind!r} trace whose graph has no input features x; record the "
+                             "run with explorer.nn.run_stack, which stores the features it used")
+        layers.append(0), steps.append(None), feats.append(np.asarray(trace.graph.x, dtype=np.float64))
+        for k, s in enumerate(trace.steps):
+            if s.states is None:
+                continue
+            layers.append(len(layers)), steps.append(k)
+            feats.append(np.asarray(s.states, dtype=np.float64))
+    for k, f in zip(layers, feats):
+        if f is not None and (f.ndim != 2 or f.shape[0] != n):
+            raise ModelError(f"layer {k}'s states have shape {list(f.shape)}; expected [{n}, F] "
+                             "(one row per node)")
+    return TraceLayers(layers, steps, feats)
+
+
+def trace_metrics(trace: Trace | TraceLayers, graph: Graph | None = None, *, near: int = 3,
+                  far: int = 8, seed: int = 0) -> list[dict[str, Any]]:
+    """:func:`~explorer.diagnostics.metrics.all_metrics` of every layer a recorded run shows.
+
+    Args:
+        trace: the run (or its :func:`trace_layers`, then ``graph`` is required).
+        graph: the graph the metrics see (default ``trace.graph``).
+        near, far, seed: MADGap's hop thresholds and the pair sample's seed, as in a sweep.
+
+    Returns:
+        ``[{"layer": k, "step": step or None, <METRIC_KEYS>, "survey_measure", ...}, ...]`` in
+        layer order; an overflowed layer has ``"overflow": True`` and ``None`` metrics.
+
+    Raises:
+        ModelError: as :func:`trace_layers`.
+    """
+    from explorer.diagnostics.context import MetricContext
+    from explorer.diagnostics.metrics import METRIC_KEYS, all_metrics
+
+    tl = trace if isinstance(trace, TraceLayers) else trace_layers(trace)
+    g = graph if graph is not None else trace.graph  # type: ignore[union-attr]
+    ctx = MetricContext.build(g, g.n_nodes, seed=seed, near=near, far=far)
+    rows = []
+    for k, step, f in zip(tl.layers, tl.steps, tl.features):
+        if f is None:
+            m: dict[str, Any] = {key: None for key in METRIC_KEYS}
+            m.update(survey_measure=None, pairs_sampled=ctx.pairs_sampled, overflow=True)
+        else:
+            m = all_metrics(f, ctx)
+        rows.append({"layer": k, "step": step, **m})
+    return rows

@@ -7,6 +7,14 @@ Home/End, space, N/P for the next/previous node). Every step it reaches is repor
 where only the detail panel (an ``st.fragment``: step, formula, messages, state) reruns; the step
 and node go to the URL through the page's View. Nothing here sleeps or loops, and a step change
 sends the panel's few elements, never the figure again.
+
+The server can move the chart too: :func:`seek` (``player.seek(view, step)``), called from code
+that runs inside the detail panel's fragment — an ``extra`` callback's widget, e.g. a chart in
+the panel clicked at layer k — sets the View's step and tells the chart to show that step, with
+no full page rerun (the panel's fragment reruns; the chart moves in the browser without reporting
+the step back). Best called from the widget's callback (``on_select=`` / ``on_click=``): the
+panel then runs once, already on the new step. Called in the panel's body, after the panel drew
+another step, it reruns the fragment itself so the panel and the chart agree.
 """
 
 from __future__ import annotations
@@ -22,7 +30,7 @@ from explorer.ui import cache, components, theme
 from explorer.ui.guard import attempt
 from explorer.ui.state import View, lecture_mode
 
-__all__ = ["DEFAULTS", "SPEEDS", "play", "node_picker", "detail_panel", "formula", "exports",
+__all__ = ["DEFAULTS", "SPEEDS", "play", "seek", "node_picker", "detail_panel", "formula", "exports",
            "fmt_vec", "figure_json"]
 
 #: the settings every page that plays a trace adds to its View
@@ -217,22 +225,79 @@ def _take_speed(view: View, chart_key: str) -> None:
         view.set("speed", value)
 
 
+def _take_step(view: View, sync_key: str, n_steps: int) -> None:
+    """Sync callback: the step the chart reached becomes the page's step (before the fragment
+    reruns)."""
+    value = (st.session_state.get(sync_key) or {}).get("step")
+    if value is not None:
+        view.set("step", min(max(int(value), 0), n_steps - 1))
+
+
+def _seek_key(page: str) -> str:
+    return f"_mpe_seek.{page}"
+
+
+def seek(view: View, step: int) -> None:
+    """Move the chart to ``step`` from the server: the View's step (and the URL) and the chart.
+
+    Call it from code that runs inside the detail panel's fragment (an ``extra`` of
+    :func:`play`, or a callback of a widget drawn there). The request travels to the browser
+    with the panel's invisible sync component (``data.seek = {step, nonce}``), which shows the
+    step on the chart without reporting it back. No full page rerun: from a widget callback
+    the fragment runs once, on the new step; from the panel's body, after the panel drew
+    another step, the fragment reruns at once (a whole-page run when the panel is being drawn
+    as part of one, where Streamlit allows no fragment rerun).
+
+    Args:
+        view: the page's View (with :data:`DEFAULTS` among its settings).
+        step: the step index (0-based); clamped to the run's steps by the panel.
+    """
+    step = int(step)
+    if step < 0:
+        raise ValueError(f"player.seek: a step is an index from 0, got {step}")
+    view.set("step", step)
+    ss = st.session_state
+    nonce = ss[f"_mpe_seek_n.{view.page}"] = int(ss.get(f"_mpe_seek_n.{view.page}", 0)) + 1
+    ss[_seek_key(view.page)] = {"step": step, "nonce": nonce}  # sent by the panel's next sync
+    drawn = ss.get(f"_mpe_panel_step.{view.page}")
+    if drawn is not None and drawn != step:  # in the panel's body: it shows another step
+        from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+        ctx = get_script_run_ctx()
+        st.rerun(scope="fragment" if ctx is not None and ctx.fragment_ids_this_run else "app")
+
+
 def _panel(view: View, trace: Trace, exact: Any, extra: Any) -> None:
-    """The detail panel of the current step: reruns alone (a fragment) when the chart steps."""
+    """The detail panel of the current step: reruns alone (a fragment) when the chart steps.
+
+    The invisible sync component is mounted last, so a :func:`seek` made while the panel is
+    drawn travels with it in the same run."""
     n = len(trace.steps)
-    reported = components.sync(f"{view.page}.sync", view.page, int(view["step"]))
-    if reported is not None:
-        view.set("step", min(max(reported, 0), n - 1))
+    sync_key = f"{view.page}.sync"
     k = min(max(int(view["step"]), 0), n - 1)
+    view.set("step", k)
     node = int(view["node"])
-    s = trace.steps[k]
-    st.markdown(f"**Step {k + 1} of {n}** · {s.label or ''}")
-    if s.note:
-        st.caption(s.note)
-    formula(trace, k, node)
-    detail_panel(trace, k, node, exact)
-    if extra is not None:
-        extra(k, node)
+    ss = st.session_state
+    ss[f"_mpe_panel_step.{view.page}"] = k
+    try:
+        s = trace.steps[k]
+        st.markdown(f"**Step {k + 1} of {n}** · {s.label or ''}")
+        if s.note:
+            st.caption(s.note)
+        formula(trace, k, node)
+        detail_panel(trace, k, node, exact)
+        if extra is not None:
+            extra(k, node)
+    finally:
+        ss.pop(f"_mpe_panel_step.{view.page}", None)
+    pending = ss.pop(_seek_key(view.page), None)  # sent once: a later run must not replay it
+    seek_req = None
+    if pending:
+        k = min(max(int(view["step"]), 0), n - 1)
+        view.set("step", k)
+        seek_req = {"step": k, "nonce": int(pending["nonce"])}
+    components.sync(sync_key, view.page, k, seek=seek_req,
+                    on_step=lambda: _take_step(view, sync_key, n))
     view.sync()
 
 

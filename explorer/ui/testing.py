@@ -123,9 +123,10 @@ class ServerURL(str):
 
 @contextlib.contextmanager
 def serve(log_path: Path | None = None, ready_s: float = 60,
-          extra: list[str] | None = None) -> Iterator[ServerURL]:
+          extra: list[str] | None = None, app: Path | None = None) -> Iterator[ServerURL]:
     """Run the app with ``streamlit run`` on a free port; yield its base URL (a ``str`` with
-    the server's ``pid``); always stop it. ``extra``: more ``streamlit run`` options.
+    the server's ``pid``); always stop it. ``extra``: more ``streamlit run`` options; ``app``:
+    another script than app.py (a test's one-page app).
 
     Raises:
         RuntimeError: the server exited or did not answer its health check in ``ready_s``
@@ -133,7 +134,7 @@ def serve(log_path: Path | None = None, ready_s: float = 60,
     """
     port = free_port()
     log_path = log_path or Path(os.environ.get("TMPDIR", "/tmp")) / f"explorer-app-{port}.log"
-    cmd = [sys.executable, "-m", "streamlit", "run", str(APP), "--server.headless", "true",
+    cmd = [sys.executable, "-m", "streamlit", "run", str(app or APP), "--server.headless", "true",
            "--server.address", "127.0.0.1", "--server.port", str(port),
            "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false",
            *(extra or [])]

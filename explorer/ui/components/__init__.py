@@ -4,7 +4,8 @@
            browser: Play/Pause, one speed, one slider, First/Back/Next/Last and the keys. It sets
            the trigger ``node`` when a node is clicked (or N/P pressed) and ``speed``.
 ``sync``   (sync.js) is invisible and lives inside the detail panel's ``st.fragment``; the chart
-           hands it every step change, and its trigger ``step`` reruns only that fragment.
+           hands it every step change, and its trigger ``step`` reruns only that fragment; the
+           other way, its ``seek`` data moves the chart to a step the server chose.
 
 plotly.js comes from the installed plotly package (``plotly/package_data/plotly.min.js``),
 served by Streamlit's component file route, so the app works offline and the browser caches
@@ -56,9 +57,16 @@ def chart(key: str, data: dict[str, Any], *, on_node: Any = None, on_speed: Any 
                   on_speed_change=on_speed or _ignore)
 
 
-def sync(key: str, page: str, step: int) -> int | None:
-    """Mount the invisible step receiver; returns the step the chart reported, or None."""
-    res = _sync(key=key, data={"id": page, "step": int(step)}, height=0,
-                on_step_change=_ignore)
+def sync(key: str, page: str, step: int, *, seek: dict[str, int] | None = None,
+         on_step: Any = None) -> int | None:
+    """Mount the invisible step receiver; returns the step the chart reported, or None.
+
+    ``seek = {"step": k, "nonce": i}`` makes the chart show step ``k`` (once per nonce, without
+    reporting it back): the server-to-chart half of ``player.seek``. ``on_step`` runs (as a
+    callback, before the fragment reruns) when the chart reports a step."""
+    data: dict[str, Any] = {"id": page, "step": int(step)}
+    if seek is not None:
+        data["seek"] = {"step": int(seek["step"]), "nonce": int(seek["nonce"])}
+    res = _sync(key=key, data=data, height=0, on_step_change=on_step or _ignore)
     value = res.step
     return None if value is None else int(value)

@@ -4,6 +4,7 @@
 //         controls, autoplay, loop, keys, height}
 // Every step change calls Plotly.animate (nothing goes to the server to move the chart) and is
 // then reported to the page's sync component (sync.js), which reruns only the detail panel.
+// The server moves the chart through sync.js too (player.seek): P.show(step, false).
 // A click on a node, or the N/P keys, set the trigger "node" (a full rerun: the figure rings it).
 const REG = (window.__mpe = window.__mpe || { players: {}, sync: {}, plotly: null, keysBound: false });
 const SPEEDS = { slow: 1500, normal: 700, fast: 250 };
@@ -105,10 +106,10 @@ function makePlayer(ui) {
       });
     }
   };
-  P.stop = () => {
+  P.stop = (report = true) => {
     if (P.timer) clearTimeout(P.timer);
     P.timer = null;
-    if (P.playing) { P.playing = false; P.render(); P.report(); }
+    if (P.playing) { P.playing = false; P.render(); if (report) P.report(); }
   };
   P.tick = () => {
     if (!P.playing) return;
@@ -196,7 +197,9 @@ export default function (component) {
   const fig = typeof data.fig === "string" ? JSON.parse(data.fig) : data.fig;
   P.n = Math.max(1, (fig.frames || []).length || 1);
   P.gl = (fig.data || []).some((t) => String(t.type || "").endsWith("gl"));
-  P.step = Math.max(0, Math.min(P.n - 1, data.step | 0));
+  const sought = REG.pendingSeek && REG.pendingSeek[data.id];  // a seek that came first
+  if (sought !== undefined) delete REG.pendingSeek[data.id];
+  P.step = Math.max(0, Math.min(P.n - 1, (sought !== undefined ? sought : data.step) | 0));
   P.render();
   loadPlotly(data.plotly_url).then((Plotly) => {
     if (P.figId !== data.fig_id) return;  // a newer figure arrived meanwhile

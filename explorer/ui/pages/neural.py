@@ -5,7 +5,7 @@ import hashlib
 import streamlit as st
 
 from explorer import viz
-from explorer.ui import cache, player, shell, sources
+from explorer.ui import cache, player, shell, smoothing_panel, sources
 from explorer.ui.guard import attempt
 from explorer.ui.receptive import receptive_panel
 from explorer.ui.state import View
@@ -99,6 +99,13 @@ def receptive_field(step: int, node: int) -> None:
                    f"from {int(rf[node])} of {graph.n_nodes} nodes (itself included).")
 
 
+def beside(step: int, node: int) -> None:
+    """The panel's extras: the receptive field, then the over-smoothing charts of this run."""
+    receptive_field(step, node)
+    if depth is not None:
+        smoothing_panel.draw(view, depth, step, heading="Over-smoothing by layer")
+
+
 if big:  # the stack ran on the whole graph; draw a labelled sample of it, without the player
     with controls:
         st.number_input("Centre on node (index, -1: the busiest)", -1, graph.n_nodes - 1,
@@ -114,8 +121,11 @@ if big:  # the stack ran on the whole graph; draw a labelled sample of it, witho
     st.plotly_chart(attempt("draw the graph", cache.graph_figure, drawn.graph, dkey, spos, "auto/0",
                             drawn.local(centre)), key="nn.drawn", config={"displaylogo": False})
 else:
+    depth = attempt("measure over-smoothing layer by layer", smoothing_panel.from_trace, trace,
+                    cache.key(src.key, *args), LAYERS[view["layer"]], int(view["seed"]), "nn",
+                    stop=False)
     player.play(view, trace, cache.key(src.key, *args), pos, gkey, controls,
-                name=f"{src.name}-{view['layer']}", extra=receptive_field)
+                name=f"{src.name}-{view['layer']}", extra=beside)
     receptive_panel(view, graph, int(view["node"]), int(view["layers"]))
 
 if graph.y is not None:
