@@ -192,17 +192,29 @@ def test_selected_node_is_ringed_and_its_incoming_messages_highlighted(bp):
         assert all("→ B" in h for h in tr["hovertext"])
 
 
-def test_webgl_above_300_nodes():
-    for n, kind in ((300, "scatter"), (301, "scattergl")):
+def test_webgl_thresholds_static_and_animated():
+    """Still graphs: SVG up to WEBGL_THRESHOLD nodes, WebGL above (labels always SVG). Trace
+    views: the static edges/arrows follow the same threshold, the traces frames change (and the
+    selection's) stay SVG up to SVG_ANIMATED nodes, so a step needs no WebGL redraw."""
+    from explorer.viz._common import SVG_ANIMATED, WEBGL_THRESHOLD
+
+    static = {"edges", "direction"}
+    for n, still, anim in ((WEBGL_THRESHOLD, "scatter", "scatter"),
+                           (WEBGL_THRESHOLD + 1, "scattergl", "scatter"),
+                           (SVG_ANIMATED + 1, "scattergl", "scattergl")):
         g = random_graph(n, n, seed=0)
         pos = np.random.default_rng(0).uniform(size=(n, 2))
-        d = fig_json(graph_figure(g, pos))
-        assert {tr["type"] for tr in d["data"] if tr.get("name") != "labels"} == {kind}
-        assert [tr["type"] for tr in d["data"] if tr.get("name") == "labels"] == ["scatter"]  # SVG text
+        if n <= WEBGL_THRESHOLD + 1:
+            d = fig_json(graph_figure(g, pos))
+            assert {tr["type"] for tr in d["data"] if tr.get("name") != "labels"} == {still}
+            assert [tr["type"] for tr in d["data"] if tr.get("name") == "labels"] == ["scatter"]
         t = gcn_trace(g, layers=1)
-        d = fig_json(trace_figure(t, pos))
-        assert {tr["type"] for tr in d["data"] if tr.get("name") != "labels"} == {kind}
-        assert [tr["type"] for tr in d["data"] if tr.get("name") == "labels"] == ["scatter"]  # SVG text
+        d = fig_json(trace_figure(t, pos, selected=0))
+        types = {TRACE_NAMES[i]: tr["type"] for i, tr in enumerate(d["data"])}
+        assert types["labels"] == "scatter"  # SVG text
+        assert {types[k] for k in ("edges", "arrows")} == {still}
+        assert {types[TRACE_NAMES[i]] for i in ANIMATED_TRACES} == {anim}
+        assert {types[k] for k in ("highlight", "ring", "factors", "evidence")} == {anim}
 
 
 def test_animation_of_1000_nodes_20_steps_stays_under_2_mb():
