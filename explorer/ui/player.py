@@ -4,9 +4,12 @@ One stepping model (docs/player.md): the chart owns the step. It is a custom com
 (:mod:`explorer.ui.components`) that draws the figure with all its frames once and moves it in
 the browser — Play/Pause, one speed, one slider, First/Back/Next/Last and the keys (←/→,
 Home/End, space, N/P for the next/previous node). Every step it reaches is reported to Python,
-where only the detail panel (an ``st.fragment``: step, formula, messages, state) reruns; the step
-and node go to the URL through the page's View. Nothing here sleeps or loops, and a step change
-sends the panel's few elements, never the figure again.
+where only the detail panel (an ``st.fragment``: node picker, step, formula, messages, state)
+reruns; the step and node go to the URL through the page's View. A node (a click, N/P, or the
+panel's picker) is selected in the browser — ring, incoming edges, its messages at every step,
+from a table sent once with the figure — and reported the same way, so only the panel reruns
+(``play(..., node_in_page=True)`` for a page that draws the node outside the panel). Nothing
+here sleeps or loops, and a step change sends the panel's few elements, never the figure again.
 
 The server can move the chart too: :func:`seek` (``player.seek(view, step)``), called from code
 that runs inside the detail panel's fragment — an ``extra`` callback's widget, e.g. a chart in

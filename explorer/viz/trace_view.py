@@ -60,43 +60,53 @@ def _as(webgl: bool, tr: Any) -> Any:
 SELECT_HOVER = 20_000
 
 
+def _b64(a: Any, dtype: str) -> dict[str, str]:
+    """An array as a base64 typed array (``{"dtype": "f4"|"i4", "bdata"}``), as Plotly encodes them."""
+    import base64
+
+    arr = np.ascontiguousarray(np.asarray(a, dtype={"f4": np.float32, "i4": np.int32}[dtype]).reshape(-1))
+    return {"dtype": dtype, "bdata": base64.b64encode(arr.tobytes()).decode("ascii")}
+
+
 def selection_payload(trace: Any, pos: np.ndarray, mvals: dict[int, np.ndarray], *, size: float,
                       big: bool, scale: float, steps: list[int]) -> dict[str, Any]:
     """What the browser needs to select any node itself (JSON-ready; the player's ``select``).
 
     ``pos`` ``[N, 2]``, ``senders``/``receivers`` ``[E]`` (the ring and the incoming edges),
-    ``ring`` (its marker size, px), and per step the messages sent — ``edges``, ``values`` (the
-    marker colours :func:`trace_figure` uses), ``sizes`` (their marker sizes), ``hover`` and
-    ``text`` (when small enough) — with every edge's marker place ``edge_xy`` and ``angle``:
-    the selected node's messages at step k are the entries whose edge ends at it, drawn as
+    ``ring`` (its marker size, px), every edge's message marker place ``edge_xy`` ``[E, 2]`` and
+    ``angle`` ``[E]``, and per step the messages sent: ``edges`` (left out when the same as the
+    step before), ``values`` (the marker colours :func:`trace_figure` uses, float32: the hover
+    prints 4 digits), ``hover`` and ``text`` when small enough. Marker sizes follow
+    ``size = a + b |value| / scale`` (``wl_size`` for WL). Arrays are base64 typed arrays. The
+    selected node's messages at step k are the entries whose edge ends at it, drawn as
     :func:`trace_figure` draws them for ``selected``.
     """
     g = trace.graph
     lab = g.display_labels
     xy, ang = message_arrows(g, pos, np.arange(g.n_edges))
     total = sum(int(trace.steps[k].n_sent) for k in mvals)
-    wl = family(trace) == "wl"
-    out_steps = []
+    out_steps, prev = [], None
     for k in steps:
         st = trace.steps[k]
-        v = np.asarray(mvals[k], dtype=float)
-        sz = (np.full(v.size, 4.0 if big else 9.0) if wl else
-              (2.0 if big else 8.0) + (5.0 if big else 7.0) * np.abs(np.nan_to_num(v)) / scale)
         e = np.asarray(st.edges, dtype=np.int64)
-        item: dict[str, Any] = {"edges": e.tolist(), "values": [None if not np.isfinite(x) else float(x) for x in v],
-                                "sizes": np.round(sz, 3).tolist()}
+        item: dict[str, Any] = {"values": _b64(mvals[k], "f4")}
+        if prev is None or not np.array_equal(prev, e):
+            item["edges"] = _b64(e, "i4")
+        prev = e
         if total <= SELECT_HOVER:
             rows = as_rows(st.messages)
             item["hover"] = [f"{lab[g.senders[ei]]} → {lab[g.receivers[ei]]} (edge {ei})<br>"
                              f"m = {fmt_vec(rows[j], max_len=8)}" for j, ei in enumerate(e.tolist())]
         if g.n_nodes <= 60:
-            item["text"] = [fmt(x, 3) for x in v]
+            item["text"] = [fmt(x, 3) for x in np.asarray(mvals[k], dtype=float)]
         out_steps.append(item)
-    return {"n": int(g.n_nodes), "pos": np.round(pos, 4).tolist(),
-            "senders": g.senders.tolist(), "receivers": g.receivers.tolist(),
+    return {"n": int(g.n_nodes), "pos": _b64(pos, "f4"), "senders": _b64(g.senders, "i4"),
+            "receivers": _b64(g.receivers, "i4"),
             "labels": None if total <= SELECT_HOVER else list(lab),
-            "ring": float(size * 1.6), "edge_xy": np.round(xy, 5).tolist(),
-            "angle": np.round(ang, 3).tolist(), "steps": out_steps, "max_text": 6}
+            "ring": float(size * 1.6), "edge_xy": _b64(xy, "f4"), "angle": _b64(ang, "f4"),
+            "size_a": 2.0 if big else 8.0, "size_b": 5.0 if big else 7.0, "scale": float(scale),
+            "wl_size": (4.0 if big else 9.0) if family(trace) == "wl" else None,
+            "steps": out_steps, "max_text": 6}
 
 
 def _texts_by_node(trace: Any, pos: np.ndarray, steps: list[int], plan: Any, size: float,

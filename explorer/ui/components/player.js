@@ -36,6 +36,28 @@ const ICONS = {
 };
 const icon = (d) => `<svg viewBox="0 0 24 24" width="1.3em" height="1.3em" aria-hidden="true"><path fill="currentColor" d="${d}"/></svg>`;
 
+// a base64 typed array ({dtype: "f4"|"i4", bdata}) as a Float32Array / Int32Array
+function typed(o) {
+  if (!o || typeof o !== "object" || !o.bdata) return o;
+  const bin = atob(o.bdata), u = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) u[i] = bin.charCodeAt(i);
+  return o.dtype === "i4" ? new Int32Array(u.buffer) : new Float32Array(u.buffer);
+}
+
+function selectPayload(text) {
+  if (!text) return null;
+  const S = JSON.parse(text);
+  if (!S) return null;
+  for (const k of ["pos", "senders", "receivers", "edge_xy", "angle"]) S[k] = typed(S[k]);
+  let edges = null;
+  for (const st of S.steps || []) {
+    st.values = typed(st.values);
+    edges = st.edges ? typed(st.edges) : edges;  // left out: the same edges as the step before
+    st.edges = edges || new Int32Array(0);
+  }
+  return S;
+}
+
 function el(tag, attrs, text) {
   const e = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, v);
@@ -107,9 +129,11 @@ function makePlayer(ui) {
     for (let j = 0; j < st.edges.length; j++) {
       const e = st.edges[j];
       if (S.receivers[e] !== v) continue;
-      out.x.push(S.edge_xy[e][0]); out.y.push(S.edge_xy[e][1]);
-      out.marker.angle.push(S.angle[e]); out.marker.color.push(st.values[j]);
-      out.marker.size.push(st.sizes[j] * P.scale);
+      const val = st.values[j];
+      out.x.push(S.edge_xy[2 * e]); out.y.push(S.edge_xy[2 * e + 1]);
+      out.marker.angle.push(S.angle[e]); out.marker.color.push(val);
+      out.marker.size.push(P.scale * (S.wl_size !== null && S.wl_size !== undefined ? S.wl_size
+        : S.size_a + S.size_b * Math.abs(Number.isFinite(val) ? val : 0) / S.scale));
       out.hovertext.push(st.hover ? st.hover[j]
         : `${S.labels[S.senders[e]]} → ${S.labels[S.receivers[e]]} (edge ${e})`);
       if (st.text) txt.push(st.text[j]);
@@ -123,11 +147,11 @@ function makePlayer(ui) {
       const s = S.senders[e];
       if (S.receivers[e] !== v || s === v) continue;
       const a = Math.min(s, v), b = Math.max(s, v);
-      if (seen.has(a)) continue;  // each pair once (an undirected edge is two directed ones)
-      seen.add(a);
-      hx.push(S.pos[a][0], S.pos[b][0], null); hy.push(S.pos[a][1], S.pos[b][1], null);
+      if (seen.has(a + "," + b)) continue;  // each pair once (an undirected edge is two directed ones)
+      seen.add(a + "," + b);
+      hx.push(S.pos[2 * a], S.pos[2 * b], null); hy.push(S.pos[2 * a + 1], S.pos[2 * b + 1], null);
     }
-    return [{ x: hx, y: hy }, { x: [S.pos[v][0]], y: [S.pos[v][1]] }];
+    return [{ x: hx, y: hy }, { x: [S.pos[2 * v]], y: [S.pos[2 * v + 1]] }];
   };
   P.frame = (k) => {  // frame k with the selected node's messages (and texts) filled in
     const f = P.gd._transitionData && P.gd._transitionData._frameHash[String(k)];
@@ -262,7 +286,7 @@ export default function (component) {
   P.ready = false;
   P.figId = data.fig_id;
   const fig = typeof data.fig === "string" ? JSON.parse(data.fig) : data.fig;
-  P.S = data.select ? JSON.parse(data.select) : null;
+  P.S = selectPayload(data.select);
   P.scale = data.scale || 1;
   P.texts = null;
   const names = (fig.data || []).map((t) => t.name);
