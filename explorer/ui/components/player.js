@@ -305,6 +305,16 @@ export default function (component) {
   if (sought !== undefined) delete REG.pendingSeek[data.id];
   P.step = Math.max(0, Math.min(P.n - 1, (sought !== undefined ? sought : data.step) | 0));
   P.render();
+  if (P.S) {  // drawn with the selection in it, so its legend entry is there from the start
+    const [hl, ring] = P.selStatic();
+    Object.assign(fig.data[P.idx.hl], hl);
+    Object.assign(fig.data[P.idx.ring], ring);
+    if (P.idx.selm !== undefined) {
+      const m = P.selMessages(P.step), t = fig.data[P.idx.selm];
+      Object.assign(t, { x: m.x, y: m.y, hovertext: m.hovertext, text: m.text });
+      t.marker = Object.assign({}, t.marker, m.marker);
+    }
+  }
   loadPlotly(data.plotly_url).then((Plotly) => {
     if (P.figId !== data.fig_id) return;  // a newer figure arrived meanwhile
     const config = { displaylogo: false, responsive: true, scrollZoom: false };
