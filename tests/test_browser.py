@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from explorer.io.samples import load_graph
 from explorer.ui.testing import chromium
 
 pytestmark = pytest.mark.browser
@@ -187,8 +188,11 @@ def test_keys_step_and_the_panel_follows(page, app_url):
     page.keyboard.press("Home")
     _settled(page)
     assert page.evaluate(CHART_STEP) == 0
-    page.keyboard.press("n")  # next node: a full rerun with the node ringed
+    page.keyboard.press("n")  # next node: selected in the browser, the panel reruns
     page.wait_for_url("**node=1**", timeout=30_000)
+    assert page.locator(".mpe").get_attribute("data-node") == "1"
+    page.keyboard.press("p")
+    page.wait_for_function("() => document.querySelector('.mpe').dataset.node === '0'")
     _no_exception(page)
 
 
@@ -303,11 +307,32 @@ def test_clicking_a_node_updates_the_formula_panel(page, app_url):
     gd.evaluate("gd => gd.scrollIntoView({block: 'center'})")  # the whole plot on screen
     x, y = gd.evaluate(where)
     assert 0 <= x <= 1280 and 0 <= y <= 720, (x, y)
+    ready = page.locator(".mpe").get_attribute("data-ready")
+    page.locator(".mpe").evaluate("m => { m.__kept = 1; }")
     page.mouse.move(x, y)
     page.mouse.click(x, y)
     page.wait_for_url("**node=3**", timeout=30_000)
     page.wait_for_function("b => { const k = document.querySelector(\"[data-testid='stMarkdownContainer'] .katex\");"
                            " return k && k.innerText !== b; }", arg=before, timeout=30_000)
+    _settled(page)
+    # selected in the browser: the same figure and DOM (no page rerun, no new figure)
+    assert page.locator(".mpe").get_attribute("data-ready") == ready
+    assert page.locator(".mpe").evaluate("m => m.__kept") == 1
+    assert page.locator(".mpe").get_attribute("data-node") == "3"
+    drawn = gd.evaluate("""gd => { const by = n => gd._fullData.find(t => t.name === n);
+        const nodes = by('nodes'), i = Array.from(nodes.customdata).indexOf(3);
+        const hl = by('incoming edges'), sm = by('messages into selected'), ring = by('selected');
+        return {node: [nodes.x[i], nodes.y[i]], ring: [ring.x[0], ring.y[0]],
+                segments: Array.from(hl.x).filter(v => v === null).length,
+                ends: Array.from(hl.x).filter(v => v !== null).map((x, j) => x),
+                messages: sm.x.length}; }""")
+    g = load_graph("star")
+    senders = {int(s) for s, r in zip(g.senders, g.receivers) if r == 3 and s != 3}
+    assert drawn["ring"] == pytest.approx(drawn["node"], abs=1e-4)
+    assert drawn["segments"] == len(senders)
+    # the browser's messages into node 3 are the panel's rows (the server's message_rows)
+    rows = page.locator("[data-testid='stTable'] tbody tr").count()
+    assert drawn["messages"] == rows > 0
     page.screenshot(path=ARTIFACTS / "node_clicked.png")
 
 

@@ -18,6 +18,7 @@ from explorer.graph import Graph
 from explorer.viz import (ANIMATED_TRACES, TRACE_NAMES, color_modes, decode_array, graph_figure,
                           message_rows, messages_csv, node_update_latex, trace_figure)
 from explorer.viz.messages import MESSAGE_AT
+from explorer.viz.trace_view import DENSE_MARKERS
 from test_viz_traces import bp_chain_trace, brute_marginals, gcn_trace, random_graph, wl_trace
 
 NODES, MSGS, SEL = (TRACE_NAMES.index(n) for n in ("nodes", "messages", "selected_messages"))
@@ -192,29 +193,44 @@ def test_selected_node_is_ringed_and_its_incoming_messages_highlighted(bp):
         assert all("→ B" in h for h in tr["hovertext"])
 
 
-def test_webgl_above_300_nodes():
-    for n, kind in ((300, "scatter"), (301, "scattergl")):
+def test_webgl_thresholds_static_and_animated():
+    """Still graphs: SVG up to WEBGL_THRESHOLD nodes, WebGL above (labels always SVG). Trace
+    views: the static edges/arrows follow the same threshold, the traces frames change (and the
+    selection's) stay SVG up to SVG_ANIMATED nodes, so a step needs no WebGL redraw."""
+    from explorer.viz._common import SVG_ANIMATED, WEBGL_THRESHOLD
+
+    static = {"edges", "direction"}
+    for n, still, anim in ((WEBGL_THRESHOLD, "scatter", "scatter"),
+                           (WEBGL_THRESHOLD + 1, "scattergl", "scatter"),
+                           (SVG_ANIMATED + 1, "scattergl", "scattergl")):
         g = random_graph(n, n, seed=0)
         pos = np.random.default_rng(0).uniform(size=(n, 2))
-        d = fig_json(graph_figure(g, pos))
-        assert {tr["type"] for tr in d["data"] if tr.get("name") != "labels"} == {kind}
-        assert [tr["type"] for tr in d["data"] if tr.get("name") == "labels"] == ["scatter"]  # SVG text
+        if n <= WEBGL_THRESHOLD + 1:
+            d = fig_json(graph_figure(g, pos))
+            assert {tr["type"] for tr in d["data"] if tr.get("name") != "labels"} == {still}
+            assert [tr["type"] for tr in d["data"] if tr.get("name") == "labels"] == ["scatter"]
         t = gcn_trace(g, layers=1)
-        d = fig_json(trace_figure(t, pos))
-        assert {tr["type"] for tr in d["data"] if tr.get("name") != "labels"} == {kind}
-        assert [tr["type"] for tr in d["data"] if tr.get("name") == "labels"] == ["scatter"]  # SVG text
+        d = fig_json(trace_figure(t, pos, selected=0))
+        types = {TRACE_NAMES[i]: tr["type"] for i, tr in enumerate(d["data"])}
+        assert types["labels"] == "scatter"  # SVG text
+        assert {types[k] for k in ("edges", "arrows")} == {still}
+        assert {types[TRACE_NAMES[i]] for i in ANIMATED_TRACES} == {anim}
+        assert {types[k] for k in ("highlight", "ring", "factors", "evidence")} == {anim}
 
 
 def test_animation_of_1000_nodes_20_steps_stays_under_2_mb():
     g = random_graph(1000, 2500, seed=0)
     t = gcn_trace(g, layers=20, hidden=8)
     pos = np.random.default_rng(0).uniform(size=(1000, 2))
-    text = trace_figure(t, pos, selected=5).to_json()
-    print(f"\n1,000 nodes, 5,000 messages per step, 20 frames: {len(text) / 1e6:.2f} MB of figure JSON")
+    fig = trace_figure(t, pos, selected=5, selectable=True)
+    text = fig.to_json()
+    select = json.dumps(fig._mpe_select)  # the player sends both once per page run
+    print(f"\n1,000 nodes, 5,000 messages per step, 20 frames: {len(text) / 1e6:.2f} MB of figure "
+          f"JSON + {len(select) / 1e6:.2f} MB to select nodes in the browser")
     d = json.loads(text)
     assert len(d["frames"]) == 20
-    assert colors(frame_trace(d, 19, MSGS)).size == 2000
-    assert len(text) <= 2_000_000
+    assert colors(frame_trace(d, 19, MSGS)).size == DENSE_MARKERS  # the largest, on a dense graph
+    assert len(text) + len(select) <= 2_000_000
 
 
 # --------------------------------------------------------------------------- static graph view

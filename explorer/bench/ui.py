@@ -5,11 +5,14 @@ Figures (never pass/fail), all from one app server and one Chromium (Playwright)
      from the click until the app is idle again;
   1. Next -> chart updated and Next -> panel updated (ms) on karate and on a 1,000-node graph
      (the player's Next button; the chart animates in the browser, the panel's fragment reruns);
-     aims <= 150 ms (karate) and <= 300 ms (1,000 nodes);
+     aims <= 150 ms (karate) and <= 300 ms (1,000 nodes); then node click -> chart (the ring and
+     the node's incoming edges and messages, drawn in the browser) and click -> panel (the
+     fragment explains the new node), through the chart's click handler (``P.select``);
   2. first chart of every page, cold (first visit after the server started) and warm (second
      visit), the 10x10 Ising model included; aims <= 5 s cold, <= 2 s warm;
-  3. the size of the figure JSON of a 20-step animation of a 1,000-node graph (sent once per
-     page run, never per step); aim <= 2 MB.
+  3. the size of the figure JSON of a 20-step animation of a 1,000-node graph, and of what the
+     browser needs to select nodes itself (both sent once per page run, never per step);
+     aim <= 2 MB together.
 Times are measured inside the page (performance.now) and printed with their ratio to the
 baseline, so a busy machine shows as a slow baseline rather than as a slow player.
 ``--quick`` skips the cold pass and the 1,000-node graph.
@@ -50,6 +53,26 @@ NEXT = """async () => {
       res(performance.now() - t0) : requestAnimationFrame(poll); poll(); });
   return [await chart, await panel];
 }""" % PANEL_STEP
+#: the panel's formula (in the column of the "Step k of N" line)
+PANEL_FORMULA = """() => { const p = [...document.querySelectorAll("[data-testid='stMarkdownContainer'] p")]
+                           .find(p => /^Step \\d+ of \\d+/.test(p.innerText));
+                           const col = p && p.closest("[data-testid='stColumn']");
+                           const k = col && col.querySelector('.katex');
+                           return k ? k.innerText : null; }"""
+#: select the next node as a click on it does (the chart's click handler calls P.select);
+#: resolve [chart ms, panel ms] (chart: Plotly's animated event; panel: its formula changed)
+NODE = """async () => {
+  const P = Object.values(window.__mpe.players).find(p => p.ui.box.isConnected && p.S);
+  const formula = %s;
+  const before = formula();
+  const t0 = performance.now();
+  const late = new Promise(res => setTimeout(() => res(null), 15000));  // a figure, never a hang
+  const chart = new Promise(res => P.gd.once('plotly_animated', () => res(performance.now() - t0)));
+  P.select(P.sel + 1);
+  const panel = new Promise(res => { const poll = () => formula() !== before ?
+      res(performance.now() - t0) : requestAnimationFrame(poll); poll(); });
+  return [await Promise.race([chart, late]), await Promise.race([panel, late])];
+}""" % PANEL_FORMULA
 #: click Reset on a page without a chart; resolve ms until the script ran and the app is idle
 EMPTY = """async () => {
   const app = document.querySelector("[data-testid='stApp']");
@@ -80,8 +103,9 @@ def _graph_file(n: int, folder: Path) -> Path:
     return path
 
 
-def _figure_bytes(n: int, steps: int) -> tuple[int, float]:
-    """Bytes of the player's figure JSON for a ``steps``-layer run on ``n`` nodes."""
+def _figure_bytes(n: int, steps: int) -> tuple[int, int, float]:
+    """Bytes of the player's figure JSON and of its selection payload for a ``steps``-layer
+    run on ``n`` nodes, and the ms to build and encode them."""
     from explorer import nn, viz
     from explorer.diagnostics import random_graph
     from explorer.viz.layout import compute_layout
@@ -90,11 +114,11 @@ def _figure_bytes(n: int, steps: int) -> tuple[int, float]:
     trace = nn.run_stack(g, layer="gcn", layers=steps, hidden=8, seed=0)
     pos = compute_layout(g, "auto", 0)
     t0 = time.perf_counter()
-    fig = viz.trace_figure(trace, pos, selected=0)
-    import plotly.io as pio
+    fig = viz.trace_figure(trace, pos, selectable=True)
+    from explorer.ui.player import figure_json, select_json
 
-    text = pio.to_json(fig, validate=False)
-    return len(text.encode()), (time.perf_counter() - t0) * 1000
+    text, select = figure_json(fig)[0], select_json(fig)
+    return len(text.encode()), len(select.encode()), (time.perf_counter() - t0) * 1000
 
 
 def _first_chart(browser, url: str, path: str) -> float | str:
@@ -112,6 +136,21 @@ def _first_chart(browser, url: str, path: str) -> float | str:
         return f"no chart ({type(e).__name__})"
     finally:
         page.close()
+
+
+def _nodes(page, repeats: int) -> tuple[list[float], list[float]]:
+    """Node click -> chart and -> panel (ms); a side that did not answer in 15 s is left out
+    and reported."""
+    chart, panel, lost = [], [], 0
+    for _ in range(repeats):
+        c, p = page.evaluate(NODE)
+        lost += (c is None) + (p is None)
+        chart += [c] if c is not None else []
+        panel += [p] if p is not None else []
+        page.wait_for_function(IDLE, timeout=60_000)
+    if lost:
+        print(f"  ({lost} node-click measurements did not answer within 15 s)")
+    return chart or [float("nan")], panel or [float("nan")]
 
 
 def _steps(page, repeats: int) -> tuple[list[float], list[float]]:
@@ -154,6 +193,9 @@ def _browser_figures(quick: bool, folder: Path) -> list[str]:
             page.goto(url + "/neural?sample=karate&layers=8")
             c, p = _steps(page, repeats)
             print(_step_line("karate (34 nodes), 8 layers", c, p, base, 150), flush=True)
+            c, p = _nodes(page, repeats)
+            print(_step_line("karate (34 nodes), 8 layers", c, p, base, None, "Node click"),
+                  flush=True)
             if not quick:
                 page.goto(url + "/neural?layers=8")
                 page.locator(".mpe[data-ready]").first.wait_for(state="attached", timeout=180_000)
@@ -165,6 +207,9 @@ def _browser_figures(quick: bool, folder: Path) -> list[str]:
                                        timeout=300_000)
                 c, p = _steps(page, repeats)
                 print(_step_line("1,000 nodes, 8 layers", c, p, base, 300), flush=True)
+                c, p = _nodes(page, repeats)
+                print(_step_line("1,000 nodes, 8 layers", c, p, base, None, "Node click"),
+                      flush=True)
             page.close()
         finally:
             browser.close()
@@ -175,18 +220,21 @@ def _fmt(v: float | str | None) -> str:
     return "     -" if v is None else f"{v:6.2f}" if isinstance(v, float) else f"{v:>6}"
 
 
-def _step_line(what: str, chart: list[float], panel: list[float], base: float, aim: int) -> str:
+def _step_line(what: str, chart: list[float], panel: list[float], base: float, aim: int | None,
+               action: str = "Next") -> str:
     c, p = statistics.median(chart), statistics.median(panel)
-    return (f"Next on {what}: chart {c:.0f} ms, panel {p:.0f} ms (median of {len(chart)}; "
-            f"aim <= {aim} ms; {p / base:.1f}x the empty rerun)")
+    goal = f"aim <= {aim} ms; " if aim else ""
+    return (f"{action} on {what}: chart {c:.0f} ms, panel {p:.0f} ms (median of {len(chart)}; "
+            f"{goal}{p / base:.1f}x the empty rerun)")
 
 
 def run(quick: bool = False) -> int:
     """Print the UI figures; returns 0."""
     n = 300 if quick else 1000
-    size, build = _figure_bytes(n, 20)
-    print(f"figure JSON, 20-step animation of {n} nodes: {size / 1e6:.2f} MB, sent once per page "
-          f"run, never per step (built and encoded in {build:.0f} ms; aim <= 2 MB)")
+    size, select, build = _figure_bytes(n, 20)
+    print(f"figure JSON, 20-step animation of {n} nodes: {size / 1e6:.2f} MB + {select / 1e6:.2f} MB "
+          f"to select nodes in the browser, sent once per page run, never per step (built and "
+          f"encoded in {build:.0f} ms; aim <= 2 MB)")
     with tempfile.TemporaryDirectory() as d:
         for line in _browser_figures(quick, Path(d)):
             print(line)

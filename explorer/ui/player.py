@@ -4,9 +4,12 @@ One stepping model (docs/player.md): the chart owns the step. It is a custom com
 (:mod:`explorer.ui.components`) that draws the figure with all its frames once and moves it in
 the browser — Play/Pause, one speed, one slider, First/Back/Next/Last and the keys (←/→,
 Home/End, space, N/P for the next/previous node). Every step it reaches is reported to Python,
-where only the detail panel (an ``st.fragment``: step, formula, messages, state) reruns; the step
-and node go to the URL through the page's View. Nothing here sleeps or loops, and a step change
-sends the panel's few elements, never the figure again.
+where only the detail panel (an ``st.fragment``: node picker, step, formula, messages, state)
+reruns; the step and node go to the URL through the page's View. A node (a click, N/P, or the
+panel's picker) is selected in the browser — ring, incoming edges, its messages at every step,
+from a table sent once with the figure — and reported the same way, so only the panel reruns
+(``play(..., node_in_page=True)`` for a page that draws the node outside the panel). Nothing
+here sleeps or loops, and a step change sends the panel's few elements, never the figure again.
 
 The server can move the chart too: :func:`seek` (``player.seek(view, step)``), called from code
 that runs inside the detail panel's fragment — an ``extra`` callback's widget, e.g. a chart in
@@ -40,6 +43,11 @@ GRAPH_SHARE = 0.72
 #: the graph column's width (px) at a projector's 1280 x 720 with the sidebar open: labels are
 #: planned for it, so they never collide there and only gain room on a wider screen
 PLAN_PX = 650
+#: up to this many incoming messages the panel lists them as an HTML table; more in a scrolling
+#: grid (st.dataframe's canvas grid costs ~50-100 ms more to paint on every step)
+TABLE_ROWS = 40
+#: lecture mode enlarges markers and their text by this factor
+LECTURE_SCALE = 1.45
 #: animation speed -> milliseconds per frame
 SPEEDS: dict[str, int] = {"slow": 1500, "normal": 700, "fast": 250}
 
@@ -70,9 +78,9 @@ def detail_panel(trace: Trace, step: int, node: int, exact: Any = None) -> None:
     if rows:
         table = [{"from": r["sender"], "to": r["receiver"], "message": fmt_vec(r["values"]),
                   "norm": round(r["norm"], 4)} for r in rows]
-        if lecture_mode() and len(table) <= 12:  # an HTML table: its type grows with the page's
-            st.table(table)
-        else:
+        if len(table) <= TABLE_ROWS:  # a plain HTML table: painted at once (and its type grows
+            st.table(table)           # with the page's in lecture mode)
+        else:  # a hub: the scrolling grid (heavier to paint, but it keeps the panel short)
             st.dataframe(table, hide_index=True, key="player.messages")
     else:
         st.caption(f"No message reached {g.display_labels[node]} in this step.")
@@ -108,7 +116,9 @@ def _png(fig: Any) -> bytes:
 
 
 def exports(page: str, trace: Trace, fig: Any, name: str) -> None:
-    """Download buttons; each file is made only when its button is pressed."""
+    """Download buttons; each file is made only when its button is pressed. ``fig``: a figure,
+    or a function that makes it (then only when the HTML or PNG button is pressed)."""
+    get = fig if callable(fig) else (lambda: fig)
     cols = st.columns(4)
     cols[0].download_button("Trace (JSON)", data=trace.to_json, file_name=f"{name}.trace.json",
                             mime="application/json", on_click="ignore", key=f"{page}.dl_json",
@@ -118,12 +128,12 @@ def exports(page: str, trace: Trace, fig: Any, name: str) -> None:
                             key=f"{page}.dl_csv", icon=":material/table:")
     from explorer.viz.export import figure_html
 
-    cols[2].download_button("Animation (HTML)", data=lambda: figure_html(fig, title=name),
+    cols[2].download_button("Animation (HTML)", data=lambda: figure_html(get(), title=name),
                             file_name=f"{name}.html", mime="text/html", on_click="ignore",
                             key=f"{page}.dl_html", icon=":material/movie:",
                             help="A standalone page with plotly.js inside: plays offline.")
     if viz.find_browser() is not None:
-        cols[3].download_button("Picture (PNG)", data=lambda: _png(fig), file_name=f"{name}.png",
+        cols[3].download_button("Picture (PNG)", data=lambda: _png(get()), file_name=f"{name}.png",
                                 mime="image/png", on_click="ignore", key=f"{page}.dl_png",
                                 icon=":material/image:")
     else:
@@ -188,10 +198,10 @@ def figure_json(fig: Any, *, lecture: bool = False, height: int = 600) -> tuple[
             if isinstance(title, dict):
                 title["font"] = {**(title.get("font") or {}), "size": 24}
             for tr in d.get("data", []):
-                _scale_sizes(tr, 1.45)
+                _scale_sizes(tr, LECTURE_SCALE)
             for fr in d.get("frames", []) or []:
                 for tr in fr.get("data", []):
-                    _scale_sizes(tr, 1.45)
+                    _scale_sizes(tr, LECTURE_SCALE)
         text = pio.to_json(d, validate=False)
         import hashlib
 
@@ -200,23 +210,34 @@ def figure_json(fig: Any, *, lecture: bool = False, height: int = 600) -> tuple[
 
 
 # ---------------------------------------------------------------------- the player
-def node_picker(view: View, trace: Trace) -> int:
-    """The selected node (kept in range): a selectbox among the controls; a click on the chart
-    or the N/P keys set it too (see :func:`_take_node`)."""
+def node_picker(view: View, trace: Trace, on_change: Any = None) -> int:
+    """The selected node (kept in range): a selectbox at the top of the detail panel; a click on
+    the chart or the N/P keys set it too (the chart reports them through the panel's sync)."""
     g = trace.graph
     key = view.key("node")
     st.session_state[key] = min(max(int(st.session_state.get(key, 0)), 0), g.n_nodes - 1)
     labels = g.display_labels
     st.selectbox("Node", range(g.n_nodes), key=key, format_func=lambda i: labels[i],
-                 help="Or click a node in the graph (N / P: next / previous node).")
+                 help="Or click a node in the graph (N / P: next / previous node).",
+                 on_change=on_change)
     return int(st.session_state[key])
 
 
-def _take_node(view: View, chart_key: str, n_nodes: int) -> None:
-    """Chart callback: a clicked node (or N/P) becomes the page's node."""
-    value = (st.session_state.get(chart_key) or {}).get("node")
+def _take_node(view: View, sync_key: str, n_nodes: int, whole_page: bool) -> None:
+    """Sync callback: a node clicked on the chart (or N/P) becomes the page's node; only the
+    panel reruns, unless the page draws the node outside it (``whole_page``)."""
+    value = (st.session_state.get(sync_key) or {}).get("node")
     if value is not None and 0 <= int(value) < n_nodes:
         view.set("node", int(value))
+        if whole_page:
+            st.rerun()
+
+
+def _node_changed(whole_page: bool) -> None:
+    """The panel's node selectbox changed: the panel reruns (the chart follows through the
+    sync); the whole page when it draws the node outside the panel."""
+    if whole_page:
+        st.rerun()
 
 
 def _take_speed(view: View, chart_key: str) -> None:
@@ -267,7 +288,27 @@ def seek(view: View, step: int) -> None:
         st.rerun(scope="fragment" if ctx is not None and ctx.fragment_ids_this_run else "app")
 
 
-def _panel(view: View, trace: Trace, exact: Any, extra: Any) -> None:
+def _select_texts(fig: Any, node: int, lecture: bool) -> dict[str, Any] | None:
+    """The message texts of every step placed for ``node`` (for the chart), or None when the
+    figure's texts do not depend on the selected node."""
+    texts = getattr(fig, "_mpe_texts", None)
+    frames = texts(node) if texts is not None else None
+    if frames is None:
+        return None
+    import copy
+    import json
+
+    from plotly.utils import PlotlyJSONEncoder
+
+    frames = copy.deepcopy(frames)
+    if lecture:
+        for tr in frames:
+            _scale_sizes(tr, LECTURE_SCALE)
+    return {"node": int(node), "frames": json.dumps(frames, cls=PlotlyJSONEncoder)}
+
+
+def _panel(view: View, trace: Trace, exact: Any, extra: Any, fig: Any = None,
+           whole_page: bool = False) -> None:
     """The detail panel of the current step: reruns alone (a fragment) when the chart steps.
 
     The invisible sync component is mounted last, so a :func:`seek` made while the panel is
@@ -276,7 +317,7 @@ def _panel(view: View, trace: Trace, exact: Any, extra: Any) -> None:
     sync_key = f"{view.page}.sync"
     k = min(max(int(view["step"]), 0), n - 1)
     view.set("step", k)
-    node = int(view["node"])
+    node = node_picker(view, trace, on_change=lambda: _node_changed(whole_page))
     ss = st.session_state
     ss[f"_mpe_panel_step.{view.page}"] = k
     try:
@@ -296,16 +337,41 @@ def _panel(view: View, trace: Trace, exact: Any, extra: Any) -> None:
         k = min(max(int(view["step"]), 0), n - 1)
         view.set("step", k)
         seek_req = {"step": k, "nonce": int(pending["nonce"])}
-    components.sync(sync_key, view.page, k, seek=seek_req,
-                    on_step=lambda: _take_step(view, sync_key, n))
+    texts = _select_texts(fig, node, lecture_mode()) if fig is not None else None
+    components.sync(sync_key, view.page, k, seek=seek_req, node=node, texts=texts,
+                    on_step=lambda: _take_step(view, sync_key, n),
+                    on_node=lambda: _take_node(view, sync_key, trace.graph.n_nodes, whole_page))
     view.sync()
 
 
 _fragment_panel = st.fragment(_panel)
 
 
+@cache.cached("figures")
+def player_figure(_trace: Trace, tkey: str, _pos: np.ndarray, pkey: str, color_by: str,
+                  frame_ms: int, width: int, height: int) -> Any:
+    """The player's figure of a run: no node selected in it — the browser rings the node and
+    draws its incoming edges and messages itself (``selectable``), so a click needs no new
+    figure. Read-only: shared between sessions."""
+    return viz.trace_figure(_trace, _pos, color_by=color_by, selected=None, step=0,
+                            frame_ms=frame_ms, width=width, height=height, selectable=True)
+
+
+def select_json(fig: Any) -> str:
+    """The figure's selection payload (``fig._mpe_select``) as JSON text, memoised on it."""
+    memo = getattr(fig, "_mpe_json", None)
+    if memo is None:
+        memo = fig._mpe_json = {}
+    if "select" not in memo:
+        import json
+
+        memo["select"] = json.dumps(getattr(fig, "_mpe_select", None), allow_nan=False)
+    return memo["select"]
+
+
 def play(view: View, trace: Trace, tkey: str, pos: np.ndarray, pkey: str, controls: Any,
-         *, exact: Any = None, name: str = "run", extra: Any = None) -> int:
+         *, exact: Any = None, name: str = "run", extra: Any = None,
+         node_in_page: bool = False) -> int:
     """The whole player for ``trace``; returns the step shown when the page ran.
 
     The graph takes :data:`GRAPH_SHARE` of the main column, the detail panel the rest (below
@@ -319,6 +385,9 @@ def play(view: View, trace: Trace, tkey: str, pos: np.ndarray, pkey: str, contro
         exact: exact marginals for BP belief bars and error curves, when known.
         name: a file-name stem for the exports.
         extra: ``extra(step, node)`` draws more step-dependent content inside the panel.
+        node_in_page: the page draws something of the selected node outside the panel: then a
+            node change reruns the whole page (else only the panel reruns and the chart selects
+            the node in the browser).
     """
     theme.apply()
     n = len(trace.steps)
@@ -330,27 +399,34 @@ def play(view: View, trace: Trace, tkey: str, pos: np.ndarray, pkey: str, contro
         view.set("speed", "normal")
     with controls:
         st.selectbox("Colour nodes by", ["auto", *modes], key=ckey)
-        node = node_picker(view, trace)
+    g = trace.graph
+    node = min(max(int(view["node"]), 0), g.n_nodes - 1)
+    view.set("node", node)
     k = min(max(int(view["step"]), 0), n - 1)
     view.set("step", k)
     lecture = lecture_mode()
     height = theme.graph_height(lecture, pos)
-    fig = attempt("draw the run", cache.trace_figure, trace, tkey, pos, pkey, view["color"], node,
-                  0, SPEEDS["normal"], PLAN_PX, height)
+    fig = attempt("draw the run", player_figure, trace, tkey, pos, pkey, view["color"],
+                  SPEEDS["normal"], PLAN_PX, height)
     text, fig_id = figure_json(fig, lecture=lecture, height=height)
     chart_key = f"{view.page}.chart"
     left, right = st.columns([GRAPH_SHARE, 1 - GRAPH_SHARE], gap="medium")
     with left:
         components.chart(chart_key, {
             "id": view.page, "fig": text, "fig_id": fig_id, "step": k, "node": node,
+            "select": select_json(fig), "scale": LECTURE_SCALE if lecture else 1.0,
             "n_nodes": trace.graph.n_nodes, "labels": [s.label or f"step {i + 1}"
                                                       for i, s in enumerate(trace.steps)],
             "speed": view["speed"], "controls": True, "keys": True, "lecture": lecture,
             "height": height},
-            on_node=lambda: _take_node(view, chart_key, trace.graph.n_nodes),
             on_speed=lambda: _take_speed(view, chart_key))
     with right:
-        _fragment_panel(view, trace, exact, extra)
+        _fragment_panel(view, trace, exact, extra, fig, node_in_page)
+
+    def selected_figure() -> Any:  # the exports ring the node selected when they are made
+        return cache.trace_figure(trace, tkey, pos, pkey, view["color"], int(view["node"]), 0,
+                                  SPEEDS["normal"], PLAN_PX, height)
+
     with st.expander("Export this run", icon=":material/download:"):
-        exports(view.page, trace, fig, name)
+        exports(view.page, trace, selected_figure, name)
     return k

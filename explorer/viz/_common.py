@@ -15,8 +15,17 @@ import numpy as np
 from explorer.errors import TraceError
 from explorer.trace import RAGGED_TYPES, Ragged
 
-#: above this many nodes the views switch to WebGL traces (``scattergl``)
-WEBGL_THRESHOLD = 300
+#: above this many nodes the views draw their static traces (edges, arrows, nodes of a still
+#: graph) with WebGL (``scattergl``). SVG up to here: a software-rendered WebGL canvas (a
+#: projector's laptop, a CI browser) costs seconds per redraw where SVG costs ~0.1 s at 1,000
+#: nodes (``python -m explorer bench ui``)
+WEBGL_THRESHOLD = 2000
+#: an animated trace view keeps the traces its frames change (nodes, messages) in SVG up to this
+#: many nodes, so a step is an in-place update (``redraw: false``) even when its edges are
+#: WebGL; above it every trace is WebGL and a step is a full redraw
+SVG_ANIMATED = 5000
+#: above this many nodes markers shrink and lose their outline (a dense graph)
+DENSE = 300
 #: up to this many nodes the node labels are written next to the nodes
 LABEL_THRESHOLD = 40
 #: qualitative palette for classes, MAP states and WL colours (cycled when more are needed)
@@ -62,18 +71,19 @@ def styled(fig: Any, **layout: Any) -> Any:
     return fig
 
 
-def use_webgl(n_nodes: int) -> bool:
-    """True when a graph of ``n_nodes`` nodes is drawn with WebGL (above :data:`WEBGL_THRESHOLD`)."""
-    return n_nodes > WEBGL_THRESHOLD
+def use_webgl(n_nodes: int, *, animated: bool = False) -> bool:
+    """True when a graph of ``n_nodes`` nodes is drawn with WebGL: above :data:`WEBGL_THRESHOLD`,
+    or, for the traces an animation's frames change (``animated``), above :data:`SVG_ANIMATED`."""
+    return n_nodes > (SVG_ANIMATED if animated else WEBGL_THRESHOLD)
 
 
 def node_size(n_nodes: int) -> float:
     """Marker size in pixels that keeps a graph of ``n_nodes`` readable (big when labelled)."""
     if n_nodes <= LABEL_THRESHOLD:
         return 24.0
-    if n_nodes <= WEBGL_THRESHOLD:
+    if n_nodes <= DENSE:
         return 12.0
-    return max(4.0, 9.0 - 1.5 * math.log10(n_nodes / WEBGL_THRESHOLD) * 3)
+    return max(4.0, 9.0 - 1.5 * math.log10(n_nodes / DENSE) * 3)
 
 
 def fmt(v: Any, digits: int = 4) -> str:

@@ -2,7 +2,8 @@
 
 Edges are ONE line trace with ``None`` separators (never one trace per edge), so a 1,000-node
 graph is a handful of traces. Above :data:`~explorer.viz._common.WEBGL_THRESHOLD` nodes every
-trace is WebGL (``scattergl``). :func:`trace_figure` in :mod:`explorer.viz.trace_view` builds on
+trace but the labels is WebGL (``scattergl``); a trace view keeps its animated traces in SVG up
+to :data:`~explorer.viz._common.SVG_ANIMATED` nodes. :func:`trace_figure` in :mod:`explorer.viz.trace_view` builds on
 the same pieces and animates only the node colours and the message markers.
 """
 
@@ -14,7 +15,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from explorer.viz._common import (BASE_LAYOUT, EDGE_COLOR, FACTOR_COLOR, HIGHLIGHT, LABEL_THRESHOLD,
-                                  SCALE, check_node, fmt, fmt_vec, node_size, use_webgl)
+                                  DENSE, SCALE, check_node, fmt, fmt_vec, node_size, use_webgl)
 from explorer.viz.colors import is_factor
 from explorer.viz.labels import Frame, LabelPlan, plan_node_labels
 from explorer.viz._common import styled  # the base layout, cheaply (see there)
@@ -140,7 +141,7 @@ def plan_labels(graph: Any, pos: np.ndarray, *, size: float, area: tuple[float, 
     pairs = graph.undirected_pairs()
     return plan_node_labels(pos, texts, marker_px=diam, area=area, font=LABEL_FONT if n <= LABEL_THRESHOLD else 12,
                             order=order, edges=pairs if n <= 120 else None, rounds=4 if n <= 120 else 2,
-                            avoid=avoid, inside=not use_webgl(n))
+                            avoid=avoid, inside=n <= DENSE)
 
 
 def label_trace(plan: LabelPlan, hover: list[str], *, font: float) -> go.Scatter:
@@ -219,7 +220,9 @@ def base_traces(graph: Any, pos: np.ndarray, *, selected: int | None = None,
                                hoverinfo="skip", showlegend=False, name="selected")
     else:
         out["ring"] = _scatter(webgl, x=[], y=[], mode="markers", hoverinfo="skip", showlegend=False,
-                               name="selected")
+                               name="selected",  # styled: the browser may fill it (the player)
+                               marker=dict(symbol="circle-open", size=size * 1.6, color=HIGHLIGHT,
+                                           line=dict(width=3, color=HIGHLIGHT)))
     return out
 
 

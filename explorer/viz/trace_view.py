@@ -14,9 +14,10 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
-from explorer.viz._common import HIGHLIGHT, MESSAGE_SCALE, as_rows, check_node, check_step, fmt, fmt_vec
+from explorer.viz._common import (DENSE, HIGHLIGHT, MESSAGE_SCALE, as_rows, check_node, check_step, fmt,
+                                  fmt_vec, use_webgl)
 from explorer.viz.colors import color_spec, family, is_factor, last_states, state_label
-from explorer.viz.glyphs import MESSAGE_FONT, edge_weights, evidence, message_arrows, step_overlay, weight_polygons
+from explorer.viz.glyphs import MAX_TEXTS_SENT, MESSAGE_FONT, edge_weights, evidence, message_arrows, step_overlay, weight_polygons
 from explorer.viz.graph_view import _check_pos, _scatter, base_traces, frame_layout, node_hover, node_trace
 from explorer.viz.messages import message_values
 from explorer.viz._common import styled  # the base layout, cheaply (see there)
@@ -29,6 +30,9 @@ TRACE_NAMES = ("edges", "arrows", "highlight", "messages", "factors", "nodes", "
 #: indices of the traces that frames update: message markers, nodes, the selected node's messages,
 #: the message texts, the earlier (faded) messages and the edge weights (GCN c_ji, GAT attention)
 ANIMATED_TRACES = (3, 5, 6, 10, 11, 12)
+#: message markers per step on a graph of more than DENSE nodes (the largest; the panel and the
+#: CSV have them all): fewer SVG points to repaint on each step
+DENSE_MARKERS = 800
 #: per-point hover text is sent in frames only while (points x frames) stays under this
 HOVER_POINTS = 4_000
 #: pixels from the plot's bottom edge to the Play/Pause row and to the slider (its own row below)
@@ -41,6 +45,88 @@ MIN_WIDTH, BARS_WIDTH = 450, 110
 CHAR_PX = 5.5
 #: the current step's label keeps this colour when the tick labels are hidden
 TEXT_COLOR = "#2a3f5f"
+
+
+def _as(webgl: bool, tr: Any) -> Any:
+    """``tr`` as a WebGL or an SVG scatter trace (same attributes)."""
+    if isinstance(tr, go.Scattergl) == webgl:
+        return tr
+    d = tr.to_plotly_json()
+    d.pop("type", None)
+    return go.Scattergl(**d) if webgl else go.Scatter(**d)
+
+
+#: the browser gets each selected message's hover text with its vector while the run sends at
+#: most this many messages in all (else "sender → receiver (edge e)" and the value)
+SELECT_HOVER = 20_000
+
+
+def _b64(a: Any, dtype: str) -> dict[str, str]:
+    """An array as a base64 typed array (``{"dtype": "f4"|"i4", "bdata"}``), as Plotly encodes them."""
+    import base64
+
+    arr = np.ascontiguousarray(np.asarray(a, dtype={"f4": np.float32, "i4": np.int32}[dtype]).reshape(-1))
+    return {"dtype": dtype, "bdata": base64.b64encode(arr.tobytes()).decode("ascii")}
+
+
+def selection_payload(trace: Any, pos: np.ndarray, mvals: dict[int, np.ndarray], *, size: float,
+                      big: bool, scale: float, steps: list[int]) -> dict[str, Any]:
+    """What the browser needs to select any node itself (JSON-ready; the player's ``select``).
+
+    ``pos`` ``[N, 2]``, ``senders``/``receivers`` ``[E]`` (the ring and the incoming edges),
+    ``ring`` (its marker size, px), every edge's message marker place ``edge_xy`` ``[E, 2]`` and
+    ``angle`` ``[E]``, and per step the messages sent: ``edges`` (left out when the same as the
+    step before), ``values`` (the marker colours :func:`trace_figure` uses, float32: the hover
+    prints 4 digits), ``hover`` and ``text`` when small enough. Marker sizes follow
+    ``size = a + b |value| / scale`` (``wl_size`` for WL). Arrays are base64 typed arrays. The
+    selected node's messages at step k are the entries whose edge ends at it, drawn as
+    :func:`trace_figure` draws them for ``selected``.
+    """
+    g = trace.graph
+    lab = g.display_labels
+    xy, ang = message_arrows(g, pos, np.arange(g.n_edges))
+    total = sum(int(trace.steps[k].n_sent) for k in mvals)
+    out_steps, prev = [], None
+    for k in steps:
+        st = trace.steps[k]
+        e = np.asarray(st.edges, dtype=np.int64)
+        item: dict[str, Any] = {"values": _b64(mvals[k], "f4")}
+        if prev is None or not np.array_equal(prev, e):
+            item["edges"] = _b64(e, "i4")
+        prev = e
+        if total <= SELECT_HOVER:
+            rows = as_rows(st.messages)
+            item["hover"] = [f"{lab[g.senders[ei]]} → {lab[g.receivers[ei]]} (edge {ei})<br>"
+                             f"m = {fmt_vec(rows[j], max_len=8)}" for j, ei in enumerate(e.tolist())]
+        if g.n_nodes <= 60:
+            item["text"] = [fmt(x, 3) for x in np.asarray(mvals[k], dtype=float)]
+        out_steps.append(item)
+    return {"n": int(g.n_nodes), "pos": _b64(pos, "f4"), "senders": _b64(g.senders, "i4"),
+            "receivers": _b64(g.receivers, "i4"),
+            "labels": None if total <= SELECT_HOVER else list(lab),
+            "ring": float(size * 1.6), "edge_xy": _b64(xy, "f4"), "angle": _b64(ang, "f4"),
+            "size_a": 2.0 if big else 8.0, "size_b": 5.0 if big else 7.0, "scale": float(scale),
+            "wl_size": (4.0 if big else 9.0) if family(trace) == "wl" else None,
+            "steps": out_steps, "max_text": 6}
+
+
+def _texts_by_node(trace: Any, pos: np.ndarray, steps: list[int], plan: Any, size: float,
+                   values: Any) -> Any:
+    """``texts(node)``: the message texts of every step placed for ``node`` (messages into it
+    first; in a crowded step only those), or None when no step's texts depend on the node."""
+    g = trace.graph
+    depends = g.n_nodes <= 120 and any(0 < trace.steps[k].n_sent <= MAX_TEXTS_SENT for k in steps)
+    memo: dict[int, list[dict[str, Any]]] = {}
+
+    def texts(node: int) -> list[dict[str, Any]] | None:
+        if not depends:
+            return None
+        node = check_node(g, node)
+        if node not in memo:
+            memo[node] = [step_overlay(trace, pos, k, plan=plan, size=size, selected=node,
+                                       values=values)[0] or dict(x=[], y=[], text=[]) for k in steps]
+        return memo[node]
+    return texts
 
 
 def _pick(values: np.ndarray, limit: int) -> np.ndarray:
@@ -96,8 +182,9 @@ def _controls(trace: Any, start: int, frame_ms: int, redraw: bool) -> dict[str, 
 
 def trace_figure(trace: Any, pos: Any, *, color_by: str = "auto", feature: int = 0, state: int = 0,
                  selected: int | None = None, step: int | None = None, animate: bool = True,
-                 show_messages: bool = True, max_message_markers: int = 2000, frame_ms: int = 700,
-                 title: str | None = None, height: int | None = None, width: int | None = None) -> go.Figure:
+                 show_messages: bool = True, max_message_markers: int | None = None, frame_ms: int = 700,
+                 title: str | None = None, height: int | None = None, width: int | None = None,
+                 selectable: bool = False) -> go.Figure:
     """The graph of ``trace`` coloured by the node states, with the messages of each step.
 
     Args:
@@ -114,10 +201,17 @@ def trace_figure(trace: Any, pos: Any, *, color_by: str = "auto", feature: int =
         max_message_markers: per step, draw at most this many markers: the largest of the step,
             or, when every step sends the same edges, the same subset in every frame (largest on
             average), so frames need not resend positions; the selected node's are always drawn.
+            Default: 2,000, or :data:`DENSE_MARKERS` on a graph of more than ``DENSE`` nodes
+            (each SVG marker is repainted on every step).
         frame_ms: milliseconds per frame for Play (Slow = 3x, Fast = 1/3).
         title: the figure title (default: kind and graph name); the step label and number are
             added below it (the step note is left to the page, see :func:`_title`).
         height: figure height in pixels.
+        selectable: the browser will select nodes itself (the player): the selection traces keep
+            their style and legend while empty, and the figure carries ``fig._mpe_select`` (what
+            the browser needs to ring any node and show its incoming edges and messages, see
+            :func:`selection_payload`) and ``fig._mpe_texts(node)`` (the message texts of every
+            step placed for that node, or None when they do not depend on it).
 
     Returns:
         A ``go.Figure`` with ``len(trace.steps)`` frames named ``"0" .. "S-1"`` (none if not
@@ -134,6 +228,8 @@ def trace_figure(trace: Any, pos: Any, *, color_by: str = "auto", feature: int =
         ``[min(n_sent, max_message_markers)]``.
     """
     g = trace.graph
+    if max_message_markers is None:
+        max_message_markers = 2000 if g.n_nodes <= DENSE else DENSE_MARKERS
     p = _check_pos(g, pos)
     start = check_step(trace, 0 if step is None else step)
     sel = None if selected is None else check_node(g, selected)
@@ -147,7 +243,12 @@ def trace_figure(trace: Any, pos: Any, *, color_by: str = "auto", feature: int =
                        margin=dict(l=10, r=10, t=100, b=CONTROLS_MARGIN if animate else 10),
                        evidence=sorted(ev), avoid=message_arrows(g, p, np.arange(g.n_edges))[0] if show_messages else None,
                        label_text=[f"{lab} = {ev[i]}" if i in ev else lab for i, lab in enumerate(g.display_labels)])
-    webgl, size = base["webgl"], base["size"]
+    size = base["size"]
+    # the traces frames change (and the ones a click restyles) stay SVG up to SVG_ANIMATED nodes:
+    # a step is then an in-place update, even where the static edges are WebGL
+    webgl = use_webgl(g.n_nodes, animated=True)
+    for name in ("highlight", "factors", "evidence", "ring"):
+        base[name] = _as(webgl, base[name])
     steps = range(len(trace.steps)) if animate else [start]
 
     # ---- node hover: static info plus the state vector while the text stays small
@@ -168,7 +269,7 @@ def trace_figure(trace: Any, pos: Any, *, color_by: str = "auto", feature: int =
     mhi = float(finite.max()) if finite.size else 1.0
     mhi = mhi if mhi > mlo else mlo + 1.0
     scale = max(abs(mlo), abs(mhi))
-    big = g.n_nodes > 300
+    big = g.n_nodes > DENSE
     mtitle = f"message m(x = {state_label(trace, state)})" if spec.mode in ("belief", "entropy", "map") else "message norm"
     n_markers = sum(min(v.size, max_message_markers) for v in mvals.values())
     msg_hover = n_markers <= HOVER_POINTS
@@ -231,7 +332,8 @@ def trace_figure(trace: Any, pos: Any, *, color_by: str = "auto", feature: int =
     msgs = _scatter(webgl, mode="markers", name="messages", showlegend=show_messages,
                     hovertemplate=mtemplate, **m0)
     msgs.update(marker=msg_marker)
-    sel_m = _scatter(webgl, mode="markers+text", name="messages into selected", showlegend=sel is not None,
+    sel_m = _scatter(webgl, mode="markers+text", name="messages into selected",
+                     showlegend=sel is not None or (selectable and show_messages),
                      textposition="top center", textfont=dict(size=11, color=HIGHLIGHT),
                      hovertemplate="%{hovertext}<br>" + mtitle + ": %{marker.color:.4g}<extra></extra>",
                      **sel_markers(start))
@@ -258,7 +360,7 @@ def trace_figure(trace: Any, pos: Any, *, color_by: str = "auto", feature: int =
     wts = {k: edge_weights(trace, k) for k in steps}
     wmax = max((float(np.max(w[0])) for w in wts.values() if w is not None), default=0.0)
     wname = next((w[1] for w in wts.values() if w is not None), "")
-    wmax = 0.0 if webgl else wmax  # widths only on SVG graphs (the polygons would outweigh a big graph)
+    wmax = 0.0 if g.n_nodes > DENSE else wmax  # widths only on SVG graphs (the polygons would outweigh a big graph)
     polys = lambda k: weight_polygons(trace, p, k, frame=base["plan"].frame, size=size, wmax=wmax)  # noqa: E731
     weights = _scatter(webgl, mode="lines", fill="toself", fillcolor="rgba(31,119,180,0.30)", line=dict(width=0),
                          hoverinfo="skip", name=f"edge width: {wname}", showlegend=wmax > 0, **polys(start))
@@ -268,6 +370,12 @@ def trace_figure(trace: Any, pos: Any, *, color_by: str = "auto", feature: int =
                                      plan=base["plan"]))
     fig.update_layout(margin=dict(l=10, r=10, t=100, b=CONTROLS_MARGIN if animate else 10),
                       legend=dict(orientation="h", x=1.0, xanchor="right", y=1.0, yanchor="bottom"))
+    if selectable:
+        fig._mpe_select = selection_payload(trace, p, mvals, size=size, big=big, scale=scale,
+                                            steps=list(steps)) if show_messages else \
+            selection_payload(trace, p, {}, size=size, big=big, scale=scale, steps=[])
+        fig._mpe_texts = _texts_by_node(trace, p, list(steps), base["plan"], size, message_value) \
+            if show_messages else (lambda node: None)
     if not animate:
         return fig
     cls = go.Scattergl if webgl else go.Scatter

@@ -1,11 +1,14 @@
 """The browser half of the player: two Streamlit custom components (v2) and the plotly.js route.
 
 ``chart``  (player.js/.css) draws a Plotly figure with all its frames once and steps it in the
-           browser: Play/Pause, one speed, one slider, First/Back/Next/Last and the keys. It sets
-           the trigger ``node`` when a node is clicked (or N/P pressed) and ``speed``.
+           browser: Play/Pause, one speed, one slider, First/Back/Next/Last and the keys. A
+           clicked node (or N/P) is selected in the browser (ring, incoming edges, messages);
+           it sets the trigger ``speed``.
 ``sync``   (sync.js) is invisible and lives inside the detail panel's ``st.fragment``; the chart
-           hands it every step change, and its trigger ``step`` reruns only that fragment; the
-           other way, its ``seek`` data moves the chart to a step the server chose.
+           hands it every step change and selected node, and its triggers ``step`` and
+           ``node`` rerun only that fragment; the other way, its ``seek`` data moves the chart
+           to a step the server chose, ``node`` selects a node chosen in the panel, ``texts``
+           brings the selected node's message texts.
 
 plotly.js comes from the installed plotly package (``plotly/package_data/plotly.min.js``),
 served by Streamlit's component file route, so the app works offline and the browser caches
@@ -50,23 +53,30 @@ def _ignore() -> None:
     from the component's result or from session state."""
 
 
-def chart(key: str, data: dict[str, Any], *, on_node: Any = None, on_speed: Any = None) -> Any:
-    """Mount the chart component; returns its result (``.node``, ``.speed``: the triggers)."""
+def chart(key: str, data: dict[str, Any], *, on_speed: Any = None) -> Any:
+    """Mount the chart component; returns its result (``.speed``: the trigger)."""
     return _chart(key=key, data={**data, "plotly_url": plotly_url}, width="stretch",
-                  height="content", on_node_change=on_node or _ignore,
-                  on_speed_change=on_speed or _ignore)
+                  height="content", on_speed_change=on_speed or _ignore)
 
 
 def sync(key: str, page: str, step: int, *, seek: dict[str, int] | None = None,
-         on_step: Any = None) -> int | None:
+         node: int | None = None, texts: dict[str, Any] | None = None, on_step: Any = None,
+         on_node: Any = None) -> int | None:
     """Mount the invisible step receiver; returns the step the chart reported, or None.
 
     ``seek = {"step": k, "nonce": i}`` makes the chart show step ``k`` (once per nonce, without
-    reporting it back): the server-to-chart half of ``player.seek``. ``on_step`` runs (as a
-    callback, before the fragment reruns) when the chart reports a step."""
+    reporting it back): the server-to-chart half of ``player.seek``. ``node``: the page's
+    selected node (the chart selects it when the server changed it); ``texts``: that node's
+    message texts per step (``{"node", "frames"}``). ``on_step`` / ``on_node`` run (as
+    callbacks, before the fragment reruns) when the chart reports a step / a clicked node."""
     data: dict[str, Any] = {"id": page, "step": int(step)}
+    if node is not None:
+        data["node"] = int(node)
+    if texts is not None:
+        data["texts"] = texts
     if seek is not None:
         data["seek"] = {"step": int(seek["step"]), "nonce": int(seek["nonce"])}
-    res = _sync(key=key, data=data, height=0, on_step_change=on_step or _ignore)
+    res = _sync(key=key, data=data, height=0, on_step_change=on_step or _ignore,
+                on_node_change=on_node or _ignore)
     value = res.step
     return None if value is None else int(value)

@@ -1,12 +1,16 @@
 // The trace player: one Plotly figure with its frames, drawn once, stepped in the browser.
 //
 // data = {id, fig (JSON text), fig_id, step, node, n_nodes, labels[], speed, plotly_url,
-//         controls, autoplay, loop, keys, height}
+//         controls, autoplay, loop, keys, height, select (JSON text), scale}
 // Every step change calls Plotly.animate (nothing goes to the server to move the chart) and is
 // then reported to the page's sync component (sync.js), which reruns only the detail panel.
 // The server moves the chart through sync.js too (player.seek): P.show(step, false).
-// A click on a node, or the N/P keys, set the trigger "node" (a full rerun: the figure rings it).
+// A click on a node, or the N/P keys, select it here: the ring, its incoming edges and its
+// messages of every step are drawn from data.select (sent once with the figure); the node is then
+// reported to sync.js like a step (only the panel reruns), and the panel's sync brings back the
+// node's message texts (placed on the server) and any node chosen in the panel.
 const REG = (window.__mpe = window.__mpe || { players: {}, sync: {}, plotly: null, keysBound: false });
+REG.syncNode = REG.syncNode || {};
 const SPEEDS = { slow: 1500, normal: 700, fast: 250 };
 
 function loadPlotly(url) {
@@ -31,6 +35,28 @@ const ICONS = {
   next: "M10 6 8.59 7.41 13.17 12l-4.58 4.59L10 18l6-6z", last: "M6 18l8.5-6L6 6v12zM16 6v12h2V6h-2z",
 };
 const icon = (d) => `<svg viewBox="0 0 24 24" width="1.3em" height="1.3em" aria-hidden="true"><path fill="currentColor" d="${d}"/></svg>`;
+
+// a base64 typed array ({dtype: "f4"|"i4", bdata}) as a Float32Array / Int32Array
+function typed(o) {
+  if (!o || typeof o !== "object" || !o.bdata) return o;
+  const bin = atob(o.bdata), u = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) u[i] = bin.charCodeAt(i);
+  return o.dtype === "i4" ? new Int32Array(u.buffer) : new Float32Array(u.buffer);
+}
+
+function selectPayload(text) {
+  if (!text) return null;
+  const S = JSON.parse(text);
+  if (!S) return null;
+  for (const k of ["pos", "senders", "receivers", "edge_xy", "angle"]) S[k] = typed(S[k]);
+  let edges = null;
+  for (const st of S.steps || []) {
+    st.values = typed(st.values);
+    edges = st.edges ? typed(st.edges) : edges;  // left out: the same edges as the step before
+    st.edges = edges || new Int32Array(0);
+  }
+  return S;
+}
 
 function el(tag, attrs, text) {
   const e = document.createElement(tag);
@@ -73,7 +99,8 @@ function build(root) {
 
 function makePlayer(ui) {
   const P = { ui, gd: ui.plot, step: 0, n: 1, playing: false, timer: null, data: null, figId: null,
-              ready: false, pending: null, triggers: null };
+              ready: false, pending: null, triggers: null, sel: 0, S: null, idx: {}, texts: null,
+              scale: 1 };
 
   P.report = () => {
     const f = REG.sync[P.data.id];
@@ -93,6 +120,73 @@ function makePlayer(ui) {
     P.gd.dataset.step = String(P.step);
     P.ui.box.dataset.step = String(P.step);
   };
+  // ---- selection, drawn in the browser from data.select (see trace_view.selection_payload)
+  P.selMessages = (k) => {  // the selected node's messages at step k (the "messages into selected" trace)
+    const S = P.S, v = P.sel, st = S && S.steps && S.steps[k];
+    const out = { x: [], y: [], hovertext: [], text: [], marker: { color: [], size: [], angle: [] } };
+    if (!st || v === null || v < 0) return out;
+    const txt = [];
+    for (let j = 0; j < st.edges.length; j++) {
+      const e = st.edges[j];
+      if (S.receivers[e] !== v) continue;
+      const val = st.values[j];
+      out.x.push(S.edge_xy[2 * e]); out.y.push(S.edge_xy[2 * e + 1]);
+      out.marker.angle.push(S.angle[e]); out.marker.color.push(val);
+      out.marker.size.push(P.scale * (S.wl_size !== null && S.wl_size !== undefined ? S.wl_size
+        : S.size_a + S.size_b * Math.abs(Number.isFinite(val) ? val : 0) / S.scale));
+      out.hovertext.push(st.hover ? st.hover[j]
+        : `${S.labels[S.senders[e]]} → ${S.labels[S.receivers[e]]} (edge ${e})`);
+      if (st.text) txt.push(st.text[j]);
+    }
+    if (st.text && out.x.length <= S.max_text) out.text = txt;
+    return out;
+  };
+  P.selStatic = () => {  // the ring and the incoming edges of the selected node
+    const S = P.S, v = P.sel, hx = [], hy = [], seen = new Set();
+    for (let e = 0; e < S.receivers.length; e++) {
+      const s = S.senders[e];
+      if (S.receivers[e] !== v || s === v) continue;
+      const a = Math.min(s, v), b = Math.max(s, v);
+      if (seen.has(a + "," + b)) continue;  // each pair once (an undirected edge is two directed ones)
+      seen.add(a + "," + b);
+      hx.push(S.pos[2 * a], S.pos[2 * b], null); hy.push(S.pos[2 * a + 1], S.pos[2 * b + 1], null);
+    }
+    return [{ x: hx, y: hy }, { x: [S.pos[2 * v]], y: [S.pos[2 * v + 1]] }];
+  };
+  P.frame = (k) => {  // frame k with the selected node's messages (and texts) filled in
+    const f = P.gd._transitionData && P.gd._transitionData._frameHash[String(k)];
+    if (!f || !P.S || P.idx.selm === undefined) return String(k);
+    const data = f.data.slice(), traces = f.traces;
+    const at = (i) => traces.indexOf(i);
+    if (at(P.idx.selm) >= 0) data[at(P.idx.selm)] = Object.assign({ type: data[at(P.idx.selm)].type }, P.selMessages(k));
+    const T = P.texts;
+    if (T && T.node === P.sel && T.frames[k] && at(P.idx.text) >= 0)
+      data[at(P.idx.text)] = Object.assign({ type: data[at(P.idx.text)].type }, T.frames[k]);
+    return { name: String(k), data, traces };
+  };
+  P.select = (v, report = true) => {
+    if (!P.S) return;
+    v = ((v | 0) % P.S.n + P.S.n) % P.S.n;
+    const changed = v !== P.sel;
+    P.sel = v;
+    P.gd.dataset.node = String(v);
+    P.ui.box.dataset.node = String(v);
+    if (report && changed) { const f = REG.syncNode[P.data.id]; if (f) f(v); }
+    if (!P.ready || !window.Plotly) return;
+    const [hl, ring] = P.selStatic();
+    const fr = P.frame(P.step);
+    const data = [hl, ring], traces = [P.idx.hl, P.idx.ring];
+    if (typeof fr === "object") { data.push(...fr.data); traces.push(...fr.traces); }
+    window.Plotly.animate(P.gd, [{ data, traces }], {
+      mode: "immediate", frame: { duration: 0, redraw: P.gl }, transition: { duration: 0 },
+    });
+  };
+  P.setTexts = (T) => {  // the selected node's message texts per step, placed by the server
+    if (!T || T.node !== P.sel) return;
+    if (P.texts && P.texts.node === T.node && P.texts.raw === T.frames) return;
+    P.texts = { node: T.node, raw: T.frames, frames: JSON.parse(T.frames) };
+    if (P.ready) P.show(P.step, false);
+  };
   P.show = (k, report = true) => {
     k = Math.max(0, Math.min(P.n - 1, k | 0));
     const changed = k !== P.step;
@@ -100,8 +194,9 @@ function makePlayer(ui) {
     if (report && changed) P.report();  // first: the panel's round trip overlaps the redraw
     P.render();
     if (P.ready && window.Plotly) {
-      // SVG traces update in place (redraw: false, ~5x faster); WebGL ones need a redraw
-      window.Plotly.animate(P.gd, [String(k)], {
+      // SVG traces update in place (redraw: false: ~0.1 s at 1,000 nodes); WebGL ones need a
+      // redraw (seconds on a software-rendered canvas)
+      window.Plotly.animate(P.gd, [P.frame(k)], {
         mode: "immediate", frame: { duration: 0, redraw: P.gl }, transition: { duration: 0 },
       });
     }
@@ -134,11 +229,7 @@ function makePlayer(ui) {
     else if (a === "next") P.show(P.step + 1);
     else if (a === "last") P.show(P.n - 1);
   };
-  P.node = (delta) => {
-    const n = P.data.n_nodes || 0;
-    if (!n || !P.triggers) return;
-    P.triggers("node", (((P.data.node || 0) + delta) % n + n) % n);
-  };
+  P.node = (delta) => { if (P.S) P.select(P.sel + delta); };
   ui.bar.addEventListener("click", (e) => {
     const b = e.target.closest("button[data-act]");
     if (b) P.act(b.dataset.act);
@@ -195,12 +286,35 @@ export default function (component) {
   P.ready = false;
   P.figId = data.fig_id;
   const fig = typeof data.fig === "string" ? JSON.parse(data.fig) : data.fig;
+  P.S = selectPayload(data.select);
+  P.scale = data.scale || 1;
+  P.texts = null;
+  const names = (fig.data || []).map((t) => t.name);
+  P.idx = { hl: names.indexOf("incoming edges"), ring: names.indexOf("selected"),
+            selm: names.indexOf("messages into selected"), text: names.indexOf("message values") };
+  if (P.S && [P.idx.hl, P.idx.ring].some((i) => i < 0)) P.S = null;
+  if (P.idx.selm < 0) P.idx.selm = undefined;
+  if (P.idx.text < 0) P.idx.text = undefined;
+  P.sel = Math.max(0, data.node | 0);
   P.n = Math.max(1, (fig.frames || []).length || 1);
-  P.gl = (fig.data || []).some((t) => String(t.type || "").endsWith("gl"));
+  // a redraw only when a trace the frames change is WebGL (static WebGL edges under SVG nodes
+  // and messages keep the in-place update)
+  const animated = new Set(((fig.frames || [])[0] || {}).traces || (fig.data || []).map((_, i) => i));
+  P.gl = (fig.data || []).some((t, i) => animated.has(i) && String(t.type || "").endsWith("gl"));
   const sought = REG.pendingSeek && REG.pendingSeek[data.id];  // a seek that came first
   if (sought !== undefined) delete REG.pendingSeek[data.id];
   P.step = Math.max(0, Math.min(P.n - 1, (sought !== undefined ? sought : data.step) | 0));
   P.render();
+  if (P.S) {  // drawn with the selection in it, so its legend entry is there from the start
+    const [hl, ring] = P.selStatic();
+    Object.assign(fig.data[P.idx.hl], hl);
+    Object.assign(fig.data[P.idx.ring], ring);
+    if (P.idx.selm !== undefined) {
+      const m = P.selMessages(P.step), t = fig.data[P.idx.selm];
+      Object.assign(t, { x: m.x, y: m.y, hovertext: m.hovertext, text: m.text });
+      t.marker = Object.assign({}, t.marker, m.marker);
+    }
+  }
   loadPlotly(data.plotly_url).then((Plotly) => {
     if (P.figId !== data.fig_id) return;  // a newer figure arrived meanwhile
     const config = { displaylogo: false, responsive: true, scrollZoom: false };
@@ -216,9 +330,12 @@ export default function (component) {
           const pt = ev && ev.points && ev.points[0];
           if (!pt || pt.customdata === undefined || pt.customdata === null) return;
           const cd = Array.isArray(pt.customdata) ? pt.customdata[0] : pt.customdata;
-          if (P.triggers && Number.isInteger(Number(cd))) P.triggers("node", Number(cd));
+          if (Number.isInteger(Number(cd))) P.select(Number(cd));
         });
       }
+      const pendingTexts = REG.pendingTexts && REG.pendingTexts[data.id];
+      if (pendingTexts) { delete REG.pendingTexts[data.id]; if (pendingTexts.node === P.sel) P.texts = { node: pendingTexts.node, raw: pendingTexts.frames, frames: JSON.parse(pendingTexts.frames) }; }
+      if (P.S) P.select(P.sel, false);
       P.show(P.step, false);
       P.gd.dataset.ready = "1";
       P.ui.box.dataset.ready = data.fig_id;

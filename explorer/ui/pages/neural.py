@@ -125,7 +125,8 @@ else:
                     cache.key(src.key, *args), LAYERS[view["layer"]], int(view["seed"]), "nn",
                     stop=False)
     player.play(view, trace, cache.key(src.key, *args), pos, gkey, controls,
-                name=f"{src.name}-{view['layer']}", extra=beside)
+                name=f"{src.name}-{view['layer']}", extra=beside,
+                node_in_page=True)  # the receptive-field panel below follows the node
     receptive_panel(view, graph, int(view["node"]), int(view["layers"]))
 
 if graph.y is not None:
