@@ -125,7 +125,7 @@ PAGES = {  # url path -> (query, plotly charts at least, has a player)
     "belief_propagation": ("?sample=asia", 1, True),
     "clique_tree": ("?sample=asia", 0, True),
     "neural": ("?layer=gat", 0, True),
-    "gn_block": ("", 1, False),
+    "gn_block": ("", 1, True),
     "aggregators": ("", 1, False),
     "matrix": ("", 1, False),
     "readout": ("", 2, False),
@@ -140,10 +140,6 @@ PAGES = {  # url path -> (query, plotly charts at least, has a player)
 def test_every_page_renders_without_an_exception_box(page, app_url, path, size):
     query, n_charts, has_player = PAGES[path]
     page.set_viewport_size(dict(zip(("width", "height"), SIZES[size])))
-    if path == "oversmoothing" and size != "720p":
-        # a second visit replays the cached sweep, which fails until issue 10's progress fix
-        # lands (CacheReplayClosureError); another seed keeps this test about the layout
-        query += "&seed=1"
     page.goto(f"{app_url}/{path}{query}")
     expect(page.locator("h1").first).to_be_visible(timeout=60_000)
     if n_charts:
