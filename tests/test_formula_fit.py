@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from explorer.viz import node_update_latex
-from explorer.viz.mathfit import WIDTH_EM, lines_of, width_em
+from explorer.viz.mathfit import LECTURE, WIDTH_EM, lines_of, width_em
 from latex_numbers import close, shows, vectors
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
@@ -37,11 +37,11 @@ def bp_runs():
     from explorer.pgm import load_model, run_bp
 
     return {(name, mode): run_bp(load_model(name), mode=mode, max_iter=3)
-            for name in ("asia", "chain_bn") for mode in ("sum", "max")}
+            for name in ("asia", "chain_bn", "sachs") for mode in ("sum", "max")}
 
 
 def _fits(tex: str, width: float = WIDTH_EM) -> None:
-    assert tex.startswith(r"\footnotesize\begin{aligned}&") and tex.endswith(r"\end{aligned}")
+    assert tex.startswith((r"\footnotesize\begin{aligned}&", r"\small\begin{aligned}&")) and tex.endswith(r"\end{aligned}\kern0.2em")
     assert tex.count(r"\begin{aligned}") == 1, "one environment: every \\\\ is inside it"
     for line in lines_of(tex):
         assert width_em(line) <= width, (round(width_em(line), 1), line)
@@ -67,6 +67,7 @@ def test_neural_formulas_fit_and_print_the_recorded_vectors(karate_runs, layer):
         st = t.steps[1]                           # layer 2: dense messages (layer 1's are one-hot)
         tex = node_update_latex(t, 1, node)
         _fits(tex)
+        _fits(node_update_latex(t, 1, node, lecture=True), LECTURE[0])
         vecs = vectors(tex)
         inc = [j for j, e in enumerate(st.edges) if g.receivers[e] == node]
         expect = []
@@ -101,7 +102,8 @@ def test_first_layer_one_hot_messages_say_where_their_one_is(karate_runs):
         assert int(n) == m.size and np.flatnonzero(m).tolist() == [int(where)] and m[int(where)] == 1
 
 
-@pytest.mark.parametrize("model,mode", [("asia", "sum"), ("asia", "max"), ("chain_bn", "sum"), ("chain_bn", "max")])
+@pytest.mark.parametrize("model,mode", [("asia", "sum"), ("asia", "max"), ("chain_bn", "sum"), ("chain_bn", "max"),
+                                        ("sachs", "sum")])
 def test_bp_formulas_fit_and_print_messages_product_and_belief(bp_runs, model, mode):
     t = bp_runs[(model, mode)]
     g = t.graph
@@ -109,6 +111,7 @@ def test_bp_formulas_fit_and_print_messages_product_and_belief(bp_runs, model, m
         for i in range(g.n_nodes):
             tex = node_update_latex(t, k, i)
             _fits(tex)
+            _fits(node_update_latex(t, k, i, lecture=True), LECTURE[0])
             vecs = vectors(tex)
             latest = _latest(t, k, i)
             if g.roles[i] == "factor":
@@ -149,3 +152,58 @@ def test_ve_clique_and_wl_formulas_fit_and_print_the_tables():
     tex = node_update_latex(w, 0, 33)                         # 17 neighbours: the multiset is cut
     _fits(tex)
     assert r"\dots" in tex and "HASH" in tex
+
+
+# --------------------------------------------------------------------------- in the browser
+#: pages whose formulas are the widest of their kind (hubs, the longest factor names, max mode;
+#: SAGE and MPNN write the same lines as GIN and GCN, and every kind is checked by estimate above)
+PAGES = ["neural?sample=karate&layer=gcn&node=33", "belief_propagation?sample=sachs&mode=max&node=14&step=1",
+         "neural?sample=karate&layer=gat&heads=2&node=0", "belief_propagation?sample=asia&node=13&step=2",
+         "neural?sample=karate&layer=gin&node=0", "variable_elimination?n=8&k=3&step=3"]
+#: (viewport, lecture mode, pages): every page at the projector's size, a few at the others
+SETUPS = {"720p": ((1280, 720), False, PAGES), "1080p": ((1920, 1080), False, PAGES[:2]),
+          "lecture_720p": ((1280, 720), True, PAGES[:3])}
+MEASURE = """() => [...document.querySelectorAll("[data-testid='stColumn'] .katex-display")].map(e => {
+    const panel = e.closest("[data-testid='stColumn']") || e.parentElement;
+    return {sw: e.scrollWidth, cw: e.clientWidth, right: e.getBoundingClientRect().right,
+            edge: panel.getBoundingClientRect().right, text: e.innerText.slice(0, 40)}; })"""
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from explorer.ui.testing import chromium
+
+    path = chromium()
+    if path is None:
+        pytest.skip("no Chromium found (install Debian's `chromium` package or set $CHROMIUM)")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    with sync_api.sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=path, headless=True)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("setup", list(SETUPS))
+def test_no_formula_line_is_wider_than_the_panel(browser, app_url, setup):
+    (w, h), lecture, pages = SETUPS[setup]
+    ctx = browser.new_context(viewport={"width": w, "height": h})
+    page = ctx.new_page()
+    warnings = []
+    page.on("console", lambda m: warnings.append(m.text) if "KaTeX" in m.text or "newLine" in m.text else None)
+    try:
+        for path in pages:
+            page.goto(f"{app_url}/{path}" + ("&lecture=1" if lecture else ""))
+            page.wait_for_selector(".mpe[data-ready]", state="attached", timeout=90_000)
+            page.wait_for_selector("[data-testid='stColumn'] .katex-display", timeout=60_000)
+            page.wait_for_timeout(300)
+            shown = page.evaluate(MEASURE)
+            assert shown, f"no formula on {path}"
+            for f in shown:  # the formula neither scrolls nor runs past its column
+                assert f["sw"] <= f["cw"] and f["right"] <= f["edge"] + 1, (setup, path, f)
+        page.screenshot(path=ARTIFACTS / f"formula_{setup}.png")
+    finally:
+        ctx.close()
+    assert not warnings, warnings

@@ -8,7 +8,7 @@ vector keeps as many entries as fit on a line, ``[a, b, …, z]``; more than :da
 incoming messages are shortened with "+ … (k more)".
 
     BP variable  b_i(x) ∝ Π_f μ_{f→i}(x)          (latest message on each incoming edge)
-    BP factor    μ_{f→i}(x_i) = Σ (or max) over the other variables of f(x) Π μ_{j→f}(x_j),
+    BP factor    μ_{f→i}(x_i) = Σ (or max) over the other variables of f(x) Π_{j≠i} μ_{j→f}(x_j),
                  the factor's name written once (f = P(B | A)) so lines stay short
     GCN          x'_i = Σ_{j ∈ N(i) ∪ {i}} c_ji Θx_j + b      (c_ji from extras "coefficients")
     SAGE         x'_i = W_l · agg_j x_j + W_r x_i (+ b)
@@ -32,7 +32,7 @@ import numpy as np
 from explorer.errors import TraceError
 from explorer.viz._common import as_rows, check_node, check_step, fmt
 from explorer.viz.colors import family, last_states
-from explorer.viz.mathfit import INDENT_EM, WIDTH_EM, aligned, fit_vector, latex_vector, width_em
+from explorer.viz.mathfit import INDENT_EM, LECTURE, SIZE, WIDTH_EM, aligned, fit_vector, latex_vector, width_em
 from explorer.viz.messages import incoming, latest_incoming
 
 __all__ = ["node_update_latex", "latex_vector", "clique_message", "clique_back_message", "MAX_TERMS",
@@ -49,7 +49,8 @@ def _t(label: Any) -> str:
     return r"\text{" + "".join(_ESC.get(c, c) for c in str(label)) + "}"
 
 
-_GREEK = {"tau": r"\tau", "mu": r"\mu", "phi": r"\phi", "psi": r"\psi", "alpha": r"\alpha"}
+_GREEK = {g: "\\" + g for g in ("tau", "mu", "phi", "psi", "alpha", "beta", "gamma", "delta", "lambda",
+                                 "pi", "eta", "nu", "xi", "sigma", "theta", "omega")}
 _VAR = re.compile(r"^([A-Za-z]+)(\d+)$")
 _SUB = re.compile(r"^([A-Za-z]+)_([^()]+)(?:\((.*)\))?$")
 
@@ -99,9 +100,9 @@ class _Fit:
 
 
 def _words(text: str) -> list[str]:
-    """A sentence as one text chunk per word (so it can wrap; the space inside the text, since
-    math mode drops spaces between chunks)."""
-    return [_t(w if j == 0 else " " + w) for j, w in enumerate(text.split())]
+    """A remark as one text chunk per word (so it can wrap), each with its space before it
+    inside the text (math mode drops the spaces between chunks)."""
+    return [_t(" " + w) for w in text.split()]
 
 
 def _row(values: Any, i: int) -> np.ndarray | None:
@@ -120,7 +121,7 @@ def _bp(trace: Any, k: int, i: int, fit: _Fit) -> list[list[str]]:
         sent = np.flatnonzero(g.senders[st.edges] == i)
         out = [[rf"f = {_cpd(lab[i])}"],
                [rf"\mu_{{f\to v}}(x_v) \propto {op}_{{x \setminus x_v}} f(x)",
-                r"\prod_{u \in N(f) \setminus v} \mu_{u \to f}(x_u)"]]
+                r"\prod_{u \ne v} \mu_{u \to f}(x_u)"]]
         for e, (_, m) in latest.items():
             out.append([fit.vec(rf"\mu_{{{_cpd(lab[g.senders[e]])}\to f}} = ", m)])
         rows = as_rows(st.messages)
@@ -128,7 +129,7 @@ def _bp(trace: Any, k: int, i: int, fit: _Fit) -> list[list[str]]:
             e = int(st.edges[j])
             out.append([fit.vec(rf"\mu_{{f\to {_cpd(lab[g.receivers[e]])}}} = ", rows[j])])
         if not sent.size:
-            out.append(_words(f"(no message from {lab[i]} in this step)"))
+            out.append([_t("(no message from"), _cpd(lab[i]), *_words("in this step)")])
         return out
     belief = _row(last_states(trace, k), i)
     names = [rf"\mu_{{{_cpd(lab[g.senders[e]])}\to {_cpd(lab[i])}}}" for e in latest]
@@ -140,7 +141,7 @@ def _bp(trace: Any, k: int, i: int, fit: _Fit) -> list[list[str]]:
         vecs = fit.terms([fit.vec("", m, reserve=r"\odot ") for m in msgs], r"\odot")
         out.append(["= " + vecs[0], *vecs[1:], fit.vec("= ", prod)])
     if belief is not None:
-        out.append([fit.vec(r"\propto ", belief), r"\text{(normalised, recorded)}"])
+        out.append([fit.vec(r"\propto ", belief), *_words("(normalised, recorded)")])
     return out
 
 
@@ -304,7 +305,7 @@ def _clique(trace: Any, k: int, i: int, fit: _Fit) -> list[list[str]]:
     rule = [rf"\propto {op}_{{{over}}}\ \psi_{{{a}}}", rf"\prod_{{k \in N({a}) \setminus {b}}} \mu_{{k\to {a}}}"]
     out = [[*_set_chunks(rf"C_{{{a}}} = ", _clique_vars(lab[snd])),
             *_set_chunks(rf"\to C_{{{b}}} = ", _clique_vars(lab[rcv]))],
-           [*_set_chunks("S = ", sep), rf"\text{{({ex['pass']})}}"]]
+           [*_set_chunks("S = ", sep), *_words(f"({ex['pass']})")]]
     if ex["pass"] == "collect":  # the sender has heard only from its children: a plain message
         out.append([rf"\mu_{{{a}\to {b}}}(S)", *rule])
         inputs = {int(g.senders[e_]): m for e_, (_, m) in latest_incoming(trace, k, snd).items()
@@ -315,34 +316,37 @@ def _clique(trace: Any, k: int, i: int, fit: _Fit) -> list[list[str]]:
             out.append(_words(f"(C{a} has heard from no other neighbour)"))
         out.append([fit.vec(rf"\mu_{{{a}\to {b}}} = ", table), *_words("(recorded, scaled to sum 1)")])
     else:  # Hugin: the new separator potential, divided by the one the collect pass left there
-        out += [[rf"\phi^{{*}}_{{S}} \propto {op}_{{{over}}}\ \beta_{{{a}}}", r"\text{(recorded)}",
+        out += [[rf"\phi^{{*}}_{{S}} \propto {op}_{{{over}}}\ \beta_{{{a}}}", *_words("(recorded)"),
                  fit.vec("= ", table)],
                 [rf"\phi_{{S}} = \mu_{{{b}\to {a}}}", *_words("(the collect message)"),
                  fit.vec("= ", clique_back_message(trace, k))],
-                [rf"\mu_{{{a}\to {b}}} = \phi^{{*}}_{{S}} / \phi_{{S}}", r"\text{(0/0 = 0)}", *rule,
+                [rf"\mu_{{{a}\to {b}}} = \phi^{{*}}_{{S}} / \phi_{{S}}", *_words("(0/0 = 0)"), *rule,
                  fit.vec("= ", clique_message(trace, k))]]
     if i not in (snd, rcv):
-        out.append([rf"\text{{(C{i + 1}: not in this step)}}"])
+        out.append([_t(f"(C{i + 1}: not in this step)")])
     return out
 
 
 _FAMILIES = {"bp": _bp, "wl": _wl, "ve": _ve, "clique": _clique}
 
 
-def node_update_latex(trace: Any, step: int, node: int, *, width: float = WIDTH_EM) -> str:
+def node_update_latex(trace: Any, step: int, node: int, *, width: float | None = None,
+                      lecture: bool = False) -> str:
     r"""The update of ``node`` at ``step`` as LaTeX (for ``st.latex``), with the recorded numbers,
-    wrapped to fit a panel ``width`` em wide (see :mod:`explorer.viz.mathfit`).
+    wrapped to fit the player's panel (see :mod:`explorer.viz.mathfit`).
 
     Args:
         trace: a recorded run.
         step: index into ``trace.steps`` (negative counts from the end).
         node: the node (for VE, any node: the step's elimination is shown).
-        width: the width budget in em of the formula's size (the default fits the player's
-            panel at 1280 x 720); vectors are shortened to ``[a, b, …, z]`` to fit it.
+        width: the width budget in em of the formula's size (default: the panel at 1280 x 720,
+            :data:`~explorer.viz.mathfit.WIDTH_EM`); vectors are shortened to ``[a, b, …, z]``
+            to fit it.
+        lecture: drawn in lecture mode (a wider panel, larger type: ``\small``, 17.5 em).
 
     Returns:
-        ``\footnotesize\begin{aligned}&…\\&…\end{aligned}``: one left-aligned block, lines
-        broken between terms (:func:`explorer.viz.mathfit.lines_of` splits it).
+        ``ootnotesizeegin{aligned}&…\&…\end{aligned}\kern0.2em``: one left-aligned block,
+        lines broken between terms (:func:`explorer.viz.mathfit.lines_of` splits it).
 
     Raises:
         TraceError: when ``step`` or ``node`` is out of range.
@@ -351,5 +355,7 @@ def node_update_latex(trace: Any, step: int, node: int, *, width: float = WIDTH_
     i = check_node(trace.graph, node)
     if str(trace.kind) == "gn-block":  # Battaglia's sub-steps: phi and rho with their numbers
         from explorer.viz.gn_formulas import gn_step_latex; return gn_step_latex(trace, k, i)  # noqa: E702
+    w, size = LECTURE if lecture else (WIDTH_EM, SIZE)
+    w = w if width is None else width
     build = _FAMILIES.get(family(trace), _neural)
-    return aligned(build(trace, k, i, _Fit(width)), width)
+    return aligned(build(trace, k, i, _Fit(w)), w, size)

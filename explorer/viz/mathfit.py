@@ -12,7 +12,7 @@ estimate where it matters: no rendered line is wider than the panel.
     fit_vector(values, room)      ``[a, b, …, z]`` with as many entries as fit in ``room`` em
     aligned(statements, width)    statements of unbreakable chunks as one ``aligned`` block
 
-Output is ``\\footnotesize\\begin{aligned}&…\\\\&\\quad …\\end{aligned}``: ``\\\\`` inside an
+Output is ``\\footnotesize\\begin{aligned}&…\\\\&\\quad …\\end{aligned}\\kern0.2em``: ``\\\\`` inside an
 environment (a bare one in display mode makes KaTeX warn "newLineInDisplayMode"), every line
 left-aligned at the same column, continuation lines indented by a quad.
 """
@@ -26,6 +26,7 @@ import numpy as np
 from explorer.viz._common import fmt
 
 __all__ = ["width_em", "fit_vector", "aligned", "lines_of", "latex_vector", "WIDTH_EM", "SIZE", "SIZE_SCALE",
+           "LECTURE",
            "INDENT"]
 
 #: the size command the formulas are drawn at, and its scale against KaTeX's normal size
@@ -34,6 +35,12 @@ SIZE, SIZE_SCALE = r"\footnotesize", 0.8
 #: KaTeX's display font there 19.4 px x 0.8 = 15.5 px, so 15.5 em; a little is kept back for
 #: the estimate's error
 WIDTH_EM = 14.5
+#: lecture mode (sidebar folded, type enlarged): the panel is ~324 px at 1280 x 720 and KaTeX's
+#: font 19.2 px; at ``\small`` (17.3 px) that is 18.7 em. ``(width, size)`` for :func:`aligned`
+LECTURE = (17.5, r"\small")
+#: after the block: KaTeX ends each column with a 2 px spacer (``.vlist-s``) that pokes out of
+#: the formula's box, so the panel would scroll by 2 px; a small kern takes it inside
+_PAD = r"\kern0.2em"
 #: what a continuation line starts with, and its width
 INDENT, INDENT_EM = r"\quad ", 1.0
 
@@ -60,15 +67,24 @@ _ZERO = {"left", "right", "big", "Big", "bigg", "Bigg", "bigl", "bigr", "Bigl", 
          "displaystyle", "textstyle", "footnotesize", "small", "normalsize", "limits", "nolimits"}
 
 
+#: math italic capitals, with the italic correction where a bracket follows them
+_CAPS = {"X": 0.88, "P": 0.78, "N": 0.88, "C": 0.78, "S": 0.68, "W": 1.05, "H": 0.9, "G": 0.8,
+         "F": 0.76, "K": 0.9, "M": 1.0, "R": 0.76, "T": 0.72, "V": 0.78, "Y": 0.78, "Z": 0.72}
+
+
 def _char(c: str, text: bool) -> float:
     if c.isdigit():
         return 0.5
     if c.isalpha():
+        if c == "f" and not text:  # the italic f leans out of its box
+            return 0.6
         if c in "ijlft" or (text and c in "r"):
             return 0.35 if not text else 0.3
         if c in "mwMW":
-            return 0.85
-        return 0.72 if c.isupper() else 0.52
+            return 0.85 if not (text or c.islower()) else 1.05 if c == "W" else 0.85
+        if c.isupper():  # math italic capitals are wide (X 0.85, N 0.8, P 0.64 + its slant)
+            return 0.72 if text else _CAPS.get(c, 0.8)
+        return 0.52
     if c in "+":
         return _BIN
     if c in "-":
@@ -222,10 +238,15 @@ def fit_vector(values: Any, room: float, *, digits: int = 3, max_len: int = 8) -
 
 def _lines(chunks: Sequence[str], width: float) -> list[str]:
     """Greedy packing: each chunk goes on the current line while the line stays within
-    ``width`` em, else it starts a new, indented line."""
+    ``width`` em, else it starts a new, indented line; a chunk wider than a line by itself
+    (``= [a, b, c]`` with long numbers) is first broken before its vector."""
     lines: list[str] = []
     cur, cur_w = "", 0.0
-    for c in chunks:
+    split: list[str] = []
+    for c in chunks:  # a chunk too wide even for a line of its own breaks before its vector
+        at = c.find(r"\left[")
+        split += [c[:at], c[at:]] if at > 0 and width_em(c) > width - INDENT_EM else [c]
+    for c in split:
         w = width_em(c)
         if cur and cur_w + w > width:
             lines.append(cur)
@@ -237,20 +258,20 @@ def _lines(chunks: Sequence[str], width: float) -> list[str]:
     return lines
 
 
-def aligned(statements: Sequence[Sequence[str]], width: float = WIDTH_EM) -> str:
-    """Statements (each a list of unbreakable chunks, a chunk starting with its operator:
-    ``"= [..]"``, ``"+ 0.1\\,x_2"``) as one left-aligned ``aligned`` block at :data:`SIZE`,
+def aligned(statements: Sequence[Sequence[str]], width: float = WIDTH_EM, size: str = SIZE) -> str:
+    r"""Statements (each a list of unbreakable chunks, a chunk starting with its operator:
+    ``"= [..]"``, ``"+ 0.1\,x_2"``) as one left-aligned ``aligned`` block at ``size``,
     every line within ``width`` em where a chunk allows it.
 
     Example:
-        >>> aligned([["a = 1", "+ 2"], ["b = 3"]], width=20)
-        '\\\\footnotesize\\\\begin{aligned}&a = 1 + 2 \\\\\\\\ &b = 3\\\\end{aligned}'
+        >>> print(aligned([["a = 1", "+ 2"], ["b = 3"]], width=20))
+        \footnotesize\begin{aligned}&a = 1 + 2 \\ &b = 3\end{aligned}\kern0.2em
     """
     rows = [line for s in statements for line in _lines([c for c in s if c], width)]
-    return SIZE + r"\begin{aligned}&" + r" \\ &".join(rows) + r"\end{aligned}"
+    return size + r"\begin{aligned}&" + r" \\ &".join(rows) + r"\end{aligned}" + _PAD
 
 
 def lines_of(tex: str) -> list[str]:
     """The lines of a block made by :func:`aligned` (the inverse of its joining)."""
-    body = tex.removeprefix(SIZE).removeprefix(r"\begin{aligned}&").removesuffix(r"\end{aligned}")
+    body = tex.split(r"\begin{aligned}&", 1)[-1].removesuffix(_PAD).removesuffix(r"\end{aligned}")
     return body.split(r" \\ &")
