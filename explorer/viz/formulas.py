@@ -2,11 +2,13 @@
 
 Every number printed is read from the Trace (messages, aggregates, states, coefficients and
 attention stored by the engines); nothing is recomputed except the element-wise product of a
-BP belief, shown before normalisation. Short vectors are printed in full, long ones as
-``[a, b, c, …, z]``; more than :data:`MAX_TERMS` incoming messages are shortened with "+ … (k more)".
+BP belief, shown before normalisation. The formula is wrapped to fit the player's narrow panel
+(:mod:`explorer.viz.mathfit`): each statement is a list of chunks broken between terms, and a
+vector keeps as many entries as fit on a line, ``[a, b, …, z]``; more than :data:`MAX_TERMS`
+incoming messages are shortened with "+ … (k more)".
 
     BP variable  b_i(x) ∝ Π_f μ_{f→i}(x)          (latest message on each incoming edge)
-    BP factor    μ_{f→i}(x_i) = Σ (or max) over the other variables of f(x) Π μ_{j→f}(x_j),
+    BP factor    μ_{f→i}(x_i) = Σ (or max) over the other variables of f(x) Π_{j≠i} μ_{j→f}(x_j),
                  the factor's name written once (f = P(B | A)) so lines stay short
     GCN          x'_i = Σ_{j ∈ N(i) ∪ {i}} c_ji Θx_j + b      (c_ji from extras "coefficients")
     SAGE         x'_i = W_l · agg_j x_j + W_r x_i (+ b)
@@ -30,14 +32,14 @@ import numpy as np
 from explorer.errors import TraceError
 from explorer.viz._common import as_rows, check_node, check_step, fmt
 from explorer.viz.colors import family, last_states
+from explorer.viz.mathfit import INDENT_EM, LECTURE, SIZE, WIDTH_EM, aligned, fit_vector, latex_vector, width_em
 from explorer.viz.messages import incoming, latest_incoming
 
-__all__ = ["node_update_latex", "latex_vector", "clique_message", "clique_back_message", "MAX_TERMS"]
+__all__ = ["node_update_latex", "latex_vector", "clique_message", "clique_back_message", "MAX_TERMS",
+           "math_name"]
 
 #: incoming messages written out one by one before "+ … (k more)"
 MAX_TERMS = 5
-#: terms per line of a long sum or product (vectors of up to 5 numbers each)
-TERMS_PER_LINE = 2
 _ESC = {"\\": r"\backslash ", "_": r"\_", "{": r"\{", "}": r"\}", "#": r"\#", "$": r"\$",
         "%": r"\%", "&": r"\&", "~": r"\sim ", "^": r"\^{}"}
 
@@ -47,13 +49,14 @@ def _t(label: Any) -> str:
     return r"\text{" + "".join(_ESC.get(c, c) for c in str(label)) + "}"
 
 
-_GREEK = {"tau": r"\tau", "mu": r"\mu", "phi": r"\phi", "psi": r"\psi", "alpha": r"\alpha"}
+_GREEK = {g: "\\" + g for g in ("tau", "mu", "phi", "psi", "alpha", "beta", "gamma", "delta", "lambda",
+                                 "pi", "eta", "nu", "xi", "sigma", "theta", "omega")}
 _VAR = re.compile(r"^([A-Za-z]+)(\d+)$")
 _SUB = re.compile(r"^([A-Za-z]+)_([^()]+)(?:\((.*)\))?$")
 
 
 def math_name(label: Any) -> str:
-    """A name as math: ``X1`` -> ``X_{1}``, ``tau_X1(X2)`` -> ``\tau_{X_{1}}(X_{2})``, and a
+    r"""A name as math: ``X1`` -> ``X_{1}``, ``tau_X1(X2)`` -> ``\tau_{X_{1}}(X_{2})``, and a
     word -> ``\text{word}``.
 
     Example:
@@ -73,29 +76,33 @@ def math_name(label: Any) -> str:
     return _t(t)
 
 
-def latex_vector(values: Any, *, max_len: int = 5, digits: int = 3) -> str:
-    """``[a, b, c]`` in LaTeX; longer than ``max_len`` it keeps the ends with "…"."""
-    a = np.asarray(values).reshape(-1)
-    nz = np.flatnonzero(a)
-    if a.size > max_len and nz.size <= 2:  # e.g. one-hot features: say where the non-zeros are
-        parts = [rf"[{j}]{{=}}{fmt(a[j], digits)}" for j in nz]
-        return rf"\mathbf{{0}}_{{{a.size}}}" + (r"\text{ except }" + r",\ ".join(parts) if parts else "")
-    items = [fmt(v, digits) for v in a]
-    if len(items) > max_len:
-        items = items[: max_len - 2] + [r"\dots"] + items[-1:]
-    items = [i.replace("e-", r"\mathrm{e}{-}").replace("e+", r"\mathrm{e}{+}") for i in items]
-    return r"\left[" + r",\ ".join(items) + r"\right]"
+class _Fit:
+    """Chunks sized for one width budget (em): a vector is cut to what fits on a line of its own
+    (after the indent of a continuation line) together with the text around it."""
+
+    def __init__(self, width: float) -> None:
+        self.width = width
+
+    def vec(self, prefix: str, values: Any, suffix: str = "", *, reserve: str = "", max_len: int = 8) -> str:
+        """``prefix [vector] suffix``; ``reserve``: text that will stand before it (an operator)."""
+        room = self.width - INDENT_EM - width_em(prefix + reserve) - width_em(suffix)
+        return prefix + fit_vector(values, room, max_len=max_len) + suffix
+
+    @staticmethod
+    def terms(parts: list[str], op: str = "+") -> list[str]:
+        """``a``, ``+ b``, ``+ c``, …: at most :data:`MAX_TERMS` terms, then "… (k more)"."""
+        if not parts:
+            return ["0"]
+        out = [parts[0]] + [f"{op} {p}" for p in parts[1:MAX_TERMS]]
+        if len(parts) > MAX_TERMS:
+            out.append(rf"{op} \dots\ (\text{{{len(parts) - MAX_TERMS} more}})")
+        return out
 
 
-def _terms(parts: list[str], op: str = " + ") -> str:
-    """Terms joined by ``op``, a new line every :data:`TERMS_PER_LINE` (so no line runs off a
-    1280 px page), at most :data:`MAX_TERMS` of them."""
-    if len(parts) > MAX_TERMS:
-        parts = parts[:MAX_TERMS] + [rf"\dots\ (\text{{{len(parts) - MAX_TERMS} more}})"]
-    if not parts:
-        return "0"
-    chunks = [op.join(parts[i:i + TERMS_PER_LINE]) for i in range(0, len(parts), TERMS_PER_LINE)]
-    return (r" \\ \quad " + op.strip() + " ").join(chunks)
+def _words(text: str) -> list[str]:
+    """A remark as one text chunk per word (so it can wrap), each with its space before it
+    inside the text (math mode drops the spaces between chunks)."""
+    return [_t(" " + w) for w in text.split()]
 
 
 def _row(values: Any, i: int) -> np.ndarray | None:
@@ -103,7 +110,7 @@ def _row(values: Any, i: int) -> np.ndarray | None:
     return rows[i] if rows else None
 
 
-def _bp(trace: Any, k: int, i: int) -> str:
+def _bp(trace: Any, k: int, i: int, fit: _Fit) -> list[list[str]]:
     g = trace.graph
     lab = g.display_labels
     roles = g.roles or ("variable",) * g.n_nodes
@@ -112,32 +119,33 @@ def _bp(trace: Any, k: int, i: int) -> str:
         op = r"\max" if trace.kind == "max-product" else r"\sum"
         st = trace.steps[k]
         sent = np.flatnonzero(g.senders[st.edges] == i)
-        lines = [rf"f = {_cpd(lab[i])}",
-                 rf"\mu_{{f\to v}}(x_v) \propto {op}_{{x \setminus x_v}} f(x)"
-                 rf"\prod_{{u \in N(f) \setminus v}} \mu_{{u \to f}}(x_u)"]
+        out = [[rf"f = {_cpd(lab[i])}"],
+               [rf"\mu_{{f\to v}}(x_v) \propto {op}_{{x \setminus x_v}} f(x)",
+                r"\prod_{u \ne v} \mu_{u \to f}(x_u)"]]
         for e, (_, m) in latest.items():
-            lines.append(rf"\mu_{{{_cpd(lab[g.senders[e]])}\to f}} = {latex_vector(m)}")
+            out.append([fit.vec(rf"\mu_{{{_cpd(lab[g.senders[e]])}\to f}} = ", m)])
         rows = as_rows(st.messages)
         for j in sent[:MAX_TERMS]:
             e = int(st.edges[j])
-            lines.append(rf"\mu_{{f\to {_cpd(lab[g.receivers[e]])}}} = {latex_vector(rows[j])}")
+            out.append([fit.vec(rf"\mu_{{f\to {_cpd(lab[g.receivers[e]])}}} = ", rows[j])])
         if not sent.size:
-            lines.append(rf"\text{{(no message from {lab[i]} in this step)}}")
-        return r" \\ ".join(lines)
+            out.append([_t("(no message from"), _cpd(lab[i]), *_words("in this step)")])
+        return out
     belief = _row(last_states(trace, k), i)
     names = [rf"\mu_{{{_cpd(lab[g.senders[e]])}\to {_cpd(lab[i])}}}" for e in latest]
-    vecs = [latex_vector(m) for _, m in latest.values()]
-    prod = np.prod(np.stack([m for _, m in latest.values()]), axis=0) if latest else None
-    head = rf"b_{{{_cpd(lab[i])}}}(x) \propto " + (_terms(names, r" \odot ") if names else "1")
-    body = [head]
-    if vecs:
-        body.append(r"= " + _terms(vecs, r" \odot ") + " = " + latex_vector(prod))
+    msgs = [m for _, m in latest.values()]
+    head = rf"b_{{{_cpd(lab[i])}}}(x) \propto"
+    out = [[head, *fit.terms(names, r"\odot")] if names else [head + " 1"]]
+    if msgs:
+        prod = np.prod(np.stack(msgs), axis=0)
+        vecs = fit.terms([fit.vec("", m, reserve=r"\odot ") for m in msgs], r"\odot")
+        out.append(["= " + vecs[0], *vecs[1:], fit.vec("= ", prod)])
     if belief is not None:
-        body.append(r"\propto " + latex_vector(belief) + r"\quad\text{(normalised, recorded)}")
-    return r" \\ ".join(body)
+        out.append([fit.vec(r"\propto ", belief), *_words("(normalised, recorded)")])
+    return out
 
 
-def _neural(trace: Any, k: int, i: int) -> str:
+def _neural(trace: Any, k: int, i: int, fit: _Fit) -> list[list[str]]:
     g = trace.graph
     st = trace.steps[k]
     lab = g.display_labels
@@ -145,60 +153,67 @@ def _neural(trace: Any, k: int, i: int) -> str:
     xi = rf"x_{{{_cpd(lab[i])}}}"
     if st.messages is None and st.states is None:
         ro = st.extras.get("readout")
-        return (rf"\text{{{st.label or 'readout'}}}:\ h_G = \text{{{st.extras.get('mode', 'readout')}}}_i\, x_i"
-                + (f" = {latex_vector(ro)}" if ro is not None else ""))
+        head = rf"\text{{{st.label or 'readout'}}}:\ h_G = \text{{{st.extras.get('mode', 'readout')}}}_i\, x_i"
+        return [[head] + ([fit.vec("= ", ro)] if ro is not None else [])]
     inc = incoming(trace, k, i)
     msgs = as_rows(st.messages)
     send = [g.senders[st.edges[j]] for j in inc]
     agg, new = _row(st.aggregates, i), _row(st.states, i)
     loop = st.extras.get("self_loop_messages")
-    lines: list[str] = []
+    out: list[list[str]] = []
     if kind == "gcn":
         coef = np.asarray(st.extras.get("coefficients", []), dtype=float).reshape(-1)
         selfw = st.extras.get("self_loop_weight")
         sym = [rf"{fmt(np.asarray(selfw).reshape(-1)[i], 3)}\,\Theta {xi}"] if selfw is not None else []
         sym += [rf"{fmt(coef[j], 3) if coef.size else 'c'}\,\Theta x_{{{_cpd(lab[s])}}}" for j, s in zip(inc, send)]
-        lines.append(rf"{xi}' = \sum_{{j \in N(i) \cup \{{i\}}}} c_{{ji}}\,\Theta x_j + b = " + _terms(sym) + " + b")
+        terms = fit.terms(sym)
+        out.append([rf"{xi}' = \sum_{{j \in N(i) \cup \{{i\}}}} c_{{ji}}\,\Theta x_j", "+ b",
+                    "= " + terms[0], *terms[1:], "+ b"])
     elif kind == "sage":
         aggr = (trace.params.get("layer_opts") or {}).get("aggr", "mean")
-        lines.append(rf"{xi}' = W_l\,\mathrm{{{aggr}}}_{{j \in N(i)}} x_j + W_r\,{xi} + b")
+        out.append([rf"{xi}' = W_l\,\mathrm{{{aggr}}}_{{j \in N(i)}} x_j", rf"+ W_r\,{xi}", "+ b"])
     elif kind == "gat":
         att = np.asarray(st.extras.get("attention", np.zeros((0, 1))), dtype=float)
         att = att.reshape(att.shape[0], -1) if att.size else att
         selfa = st.extras.get("self_loop_attention")
-        lines.append(rf"{xi}' = \Big\Vert_h \sum_{{j \in N(i) \cup \{{i\}}}} \alpha^h_{{ji}}\, W^h x_j + b")
-        sym = [rf"{latex_vector(np.asarray(selfa)[i])}\, W {xi}"] if selfa is not None else []
+        out.append([rf"{xi}' = \Big\Vert_h \sum_{{j \in N(i) \cup \{{i\}}}} \alpha^h_{{ji}}\, W^h x_j", "+ b"])
+        sym = [fit.vec("", np.asarray(selfa)[i], rf"\, W {xi}", reserve="+ ", max_len=4)] if selfa is not None else []
         for j, s in zip(inc, send):
-            a = latex_vector(att[j]) if att.size else r"\alpha"
-            sym.append(rf"{a}\, W x_{{{_cpd(lab[s])}}}")
-        lines.append(r"\alpha^{h=1..H}:\ " + _terms(sym))
+            w = rf"\, W x_{{{_cpd(lab[s])}}}"
+            sym.append(fit.vec("", att[j], w, reserve="+ ", max_len=4) if att.size else r"\alpha" + w)
+        out.append([r"\alpha^{h=1..H}:", *fit.terms(sym)])
     elif kind == "gin":
         eps = (trace.params.get("layer_opts") or {}).get("eps", 0.0)
-        lines.append(rf"{xi}' = \mathrm{{MLP}}\big((1 + {fmt(eps)})\,{xi} + \sum_{{j \in N(i)}} x_j\big)")
+        out.append([rf"{xi}' = \mathrm{{MLP}}\big((1 + {fmt(eps)})\,{xi}", r"+ \sum_{j \in N(i)} x_j\big)"])
     else:
-        lines.append(rf"{xi}' = \gamma\big({xi},\ \sum_{{j \in N(i)}} m_{{ji}}\big)")
-    terms = [latex_vector(np.asarray(loop)[i]) + r"_{\text{self}}"] if loop is not None else []
-    terms += [latex_vector(msgs[j]) for j in inc]
+        out.append([rf"{xi}' = \gamma\big({xi},", r"\sum_{j \in N(i)} m_{ji}\big)"])
+    terms = [fit.vec("", np.asarray(loop)[i], r"_{\text{self}}", reserve="+ ")] if loop is not None else []
+    terms += [fit.vec("", msgs[j], reserve="+ ") for j in inc]
     if terms:
-        lines.append(r"\text{messages: } " + _terms(terms))
+        out.append([r"\text{messages:}", *fit.terms(terms)])
     if agg is not None:
-        lines.append(rf"a_{{{_cpd(lab[i])}}} = {latex_vector(agg)}")
+        out.append([fit.vec(rf"a_{{{_cpd(lab[i])}}} = ", agg)])
     if new is not None:
-        lines.append(rf"{xi}' = {latex_vector(new)}")
-    return r" \\ ".join(lines)
+        out.append([fit.vec(rf"{xi}' = ", new)])
+    return out
 
 
-def _wl(trace: Any, k: int, i: int) -> str:
+def _wl(trace: Any, k: int, i: int, fit: _Fit) -> list[list[str]]:
     from explorer.viz.colors import node_values
 
     g = trace.graph
-    lab = g.display_labels
+    ci = _cpd(g.display_labels[i])
     new = node_values(trace, k, "color")
     old = node_values(trace, k - 1, "color") if k > 0 else np.zeros(g.n_nodes)
     nb = sorted(int(old[s]) for s in g.neighbors(i))
-    multiset = r"\{\!\{" + ", ".join(str(c) for c in nb[:12]) + (r", \dots" if len(nb) > 12 else "") + r"\}\!\}"
-    return (rf"c'_{{{_cpd(lab[i])}}} = \mathrm{{HASH}}\big(c_{{{_cpd(lab[i])}}},\ \{{\!\{{c_j : j \in N(i)\}}\!\}}\big)"
-            rf" = \mathrm{{HASH}}\big({int(old[i])},\ {multiset}\big) = {int(new[i])}")
+    room = fit.width - INDENT_EM - 2.0
+    shown = len(nb)  # as many neighbour colours as fit on a line, then "…"
+    while shown > 1 and width_em(", ".join(map(str, nb[:shown])) + r", \dots") > room:
+        shown -= 1
+    multiset = (r"\{\!\{" + ", ".join(str(c) for c in nb[:shown])
+                + (r", \dots" if shown < len(nb) else "") + r"\}\!\}")
+    return [[rf"c'_{{{ci}}} = \mathrm{{HASH}}\big(c_{{{ci}}},", r"\{\!\{c_j : j \in N(i)\}\!\}\big)",
+             rf"= \mathrm{{HASH}}\big({int(old[i])},", multiset + r"\big)", rf"= {int(new[i])}"]]
 
 
 def _cpd(label: Any) -> str:
@@ -210,21 +225,24 @@ def _cpd(label: Any) -> str:
     return f"P({math_name(m.group(1))}{given})"
 
 
-def _ve(trace: Any, k: int, i: int) -> str:
+def _ve(trace: Any, k: int, i: int, fit: _Fit) -> list[list[str]]:
     st = trace.steps[k]
     ex = st.extras
     nf = ex.get("new_factor") or {}
     x = ex.get("variable", "?")
-    parts = r"\,".join(_cpd(f) for f in ex.get("factors_combined", []))
-    scope = ", ".join(math_name(s) for s in nf.get("scope", []))
+    parts = [_cpd(f) for f in ex.get("factors_combined", [])] or ["1"]
     op = r"\max" if trace.params.get("mode") == "max" else r"\sum"
     table = nf.get("table")
-    line = rf"{math_name(nf.get('label', 'tau'))} = {op}_{{{math_name(x)}}} {parts}"
-    if table is not None:
-        line += " = " + latex_vector(np.asarray(table), max_len=8)
+    out = [[math_name(nf.get("label", "tau")), rf"= {op}_{{{math_name(x)}}} {parts[0]}",
+            *(r"\," + p for p in parts[1:])]
+           + ([fit.vec("= ", np.asarray(table))] if table is not None else [])]
+    if nf.get("scope"):
+        out.append([r"\text{scope: }\{" + ", ".join(math_name(s) for s in nf["scope"]) + r"\}"])
     ops = ex.get("ops") or {}
-    extra = r",\ ".join(rf"\text{{{k_}}} = {v}" for k_, v in ops.items())
-    return line + (rf" \\ \text{{scope: }}\{{{scope}\}}" if scope else "") + (rf" \\ {extra}" if extra else "")
+    if ops:
+        out.append([rf"\text{{{k_}}} = {v}" + (r"," if j < len(ops) - 1 else "")
+                     for j, (k_, v) in enumerate(ops.items())])
+    return out
 
 
 def _clique_vars(label: Any) -> list[str]:
@@ -234,6 +252,14 @@ def _clique_vars(label: Any) -> list[str]:
 
 def _set(names: Any) -> str:
     return r"\{" + r",\ ".join(math_name(v) for v in names) + r"\}"
+
+
+def _set_chunks(prefix: str, names: Any) -> list[str]:
+    """``prefix {a, b, c}`` as one chunk per member, so a long set can wrap."""
+    items = [math_name(v) for v in names] or [""]
+    out = [f"{m}," for m in items[:-1]] + [items[-1] + r"\}"]
+    out[0] = prefix + r"\{" + out[0]
+    return out
 
 
 def clique_back_message(trace: Any, step: int) -> np.ndarray:
@@ -263,7 +289,7 @@ def clique_message(trace: Any, step: int) -> np.ndarray:
     return r / r.sum() if r.sum() > 0 else r
 
 
-def _clique(trace: Any, k: int, i: int) -> str:
+def _clique(trace: Any, k: int, i: int, fit: _Fit) -> list[list[str]]:
     g = trace.graph
     st = trace.steps[k]
     ex = st.extras
@@ -276,47 +302,51 @@ def _clique(trace: Any, k: int, i: int) -> str:
     a, b = snd + 1, rcv + 1  # the cliques as the page numbers them
     over = _set(summed) if summed else r"\varnothing"
     table = np.asarray(ex["table"], dtype=float).reshape(-1)
-    w = 6  # numbers per vector: the panel beside the chart is narrow
-    lines = [rf"C_{{{a}}} = {_set(_clique_vars(lab[snd]))}",
-             rf"\to C_{{{b}}} = {_set(_clique_vars(lab[rcv]))}",
-             rf"S = {_set(sep)}\ \text{{({ex['pass']})}}"]
+    rule = [rf"\propto {op}_{{{over}}}\ \psi_{{{a}}}", rf"\prod_{{k \in N({a}) \setminus {b}}} \mu_{{k\to {a}}}"]
+    out = [[*_set_chunks(rf"C_{{{a}}} = ", _clique_vars(lab[snd])),
+            *_set_chunks(rf"\to C_{{{b}}} = ", _clique_vars(lab[rcv]))],
+           [*_set_chunks("S = ", sep), *_words(f"({ex['pass']})")]]
     if ex["pass"] == "collect":  # the sender has heard only from its children: a plain message
-        lines.append(rf"\mu_{{{a}\to {b}}}(S) \propto {op}_{{{over}}}\ "
-                     rf"\psi_{{{a}}} \prod_{{k \in N({a}) \setminus {b}}} \mu_{{k\to {a}}}")
+        out.append([rf"\mu_{{{a}\to {b}}}(S)", *rule])
         inputs = {int(g.senders[e_]): m for e_, (_, m) in latest_incoming(trace, k, snd).items()
                   if int(g.senders[e_]) != rcv}
         for s_, m in sorted(inputs.items()):
-            lines.append(rf"\mu_{{{s_ + 1}\to {a}}} = {latex_vector(m, max_len=w)}")
+            out.append([fit.vec(rf"\mu_{{{s_ + 1}\to {a}}} = ", m)])
         if not inputs:
-            lines.append(rf"\text{{(C{a} has heard from no other neighbour)}}")
-        lines += [rf"\mu_{{{a}\to {b}}} = {latex_vector(table, max_len=w)}",
-                  r"\quad\text{(recorded, scaled to sum 1)}"]
+            out.append(_words(f"(C{a} has heard from no other neighbour)"))
+        out.append([fit.vec(rf"\mu_{{{a}\to {b}}} = ", table), *_words("(recorded, scaled to sum 1)")])
     else:  # Hugin: the new separator potential, divided by the one the collect pass left there
-        back = clique_back_message(trace, k)
-        ratio = clique_message(trace, k)
-        lines += [rf"\phi^{{*}}_{{S}} \propto {op}_{{{over}}}\ \beta_{{{a}}}\quad\text{{(recorded)}}",
-                  rf"\quad = {latex_vector(table, max_len=w)}",
-                  rf"\phi_{{S}} = \mu_{{{b}\to {a}}}\quad\text{{(the collect message)}}",
-                  rf"\quad = {latex_vector(back, max_len=w)}",
-                  rf"\mu_{{{a}\to {b}}} = \phi^{{*}}_{{S}} / \phi_{{S}}\quad\text{{(0/0 = 0)}}",
-                  rf"\quad \propto {op}_{{{over}}}\ "
-                  rf"\psi_{{{a}}} \prod_{{k \in N({a}) \setminus {b}}} \mu_{{k\to {a}}}",
-                  rf"\quad = {latex_vector(ratio, max_len=w)}"]
+        out += [[rf"\phi^{{*}}_{{S}} \propto {op}_{{{over}}}\ \beta_{{{a}}}", *_words("(recorded)"),
+                 fit.vec("= ", table)],
+                [rf"\phi_{{S}} = \mu_{{{b}\to {a}}}", *_words("(the collect message)"),
+                 fit.vec("= ", clique_back_message(trace, k))],
+                [rf"\mu_{{{a}\to {b}}} = \phi^{{*}}_{{S}} / \phi_{{S}}", *_words("(0/0 = 0)"), *rule,
+                 fit.vec("= ", clique_message(trace, k))]]
     if i not in (snd, rcv):
-        lines.append(rf"\text{{(C{i + 1}: not in this step)}}")
-    return r" \\ ".join(lines)
+        out.append([_t(f"(C{i + 1}: not in this step)")])
+    return out
 
 
-def node_update_latex(trace: Any, step: int, node: int) -> str:
-    """The update of ``node`` at ``step`` as LaTeX (for ``st.latex``), with the recorded numbers.
+_FAMILIES = {"bp": _bp, "wl": _wl, "ve": _ve, "clique": _clique}
+
+
+def node_update_latex(trace: Any, step: int, node: int, *, width: float | None = None,
+                      lecture: bool = False) -> str:
+    r"""The update of ``node`` at ``step`` as LaTeX (for ``st.latex``), with the recorded numbers,
+    wrapped to fit the player's panel (see :mod:`explorer.viz.mathfit`).
 
     Args:
         trace: a recorded run.
         step: index into ``trace.steps`` (negative counts from the end).
         node: the node (for VE, any node: the step's elimination is shown).
+        width: the width budget in em of the formula's size (default: the panel at 1280 x 720,
+            :data:`~explorer.viz.mathfit.WIDTH_EM`); vectors are shortened to ``[a, b, …, z]``
+            to fit it.
+        lecture: drawn in lecture mode (a wider panel, larger type: ``\small``, 17.5 em).
 
     Returns:
-        LaTeX source; lines are separated by ``\\\\``.
+        ``ootnotesizeegin{aligned}&…\&…\end{aligned}\kern0.2em``: one left-aligned block,
+        lines broken between terms (:func:`explorer.viz.mathfit.lines_of` splits it).
 
     Raises:
         TraceError: when ``step`` or ``node`` is out of range.
@@ -325,13 +355,7 @@ def node_update_latex(trace: Any, step: int, node: int) -> str:
     i = check_node(trace.graph, node)
     if str(trace.kind) == "gn-block":  # Battaglia's sub-steps: phi and rho with their numbers
         from explorer.viz.gn_formulas import gn_step_latex; return gn_step_latex(trace, k, i)  # noqa: E702
-    fam = family(trace)
-    if fam == "bp":
-        return _bp(trace, k, i)
-    if fam == "wl":
-        return _wl(trace, k, i)
-    if fam == "ve":
-        return _ve(trace, k, i)
-    if fam == "clique":
-        return _clique(trace, k, i)
-    return _neural(trace, k, i)
+    w, size = LECTURE if lecture else (WIDTH_EM, SIZE)
+    w = w if width is None else width
+    build = _FAMILIES.get(family(trace), _neural)
+    return aligned(build(trace, k, i, _Fit(w)), w, size)

@@ -21,15 +21,44 @@ from explorer.viz.labels import Frame, LabelPlan, plan_node_labels
 from explorer.viz._common import styled  # the base layout, cheaply (see there)
 
 __all__ = ["graph_figure", "node_hover", "edge_lines", "ARROW_AT", "plot_area", "plan_labels",
-           "label_trace", "PLAN_WIDTH", "LABEL_MAX"]
+           "label_trace", "colorbar", "bars_below", "PLAN_WIDTH", "LABEL_MAX", "BAR_ROW", "BARS_PX"]
 
 #: figure width (px) the labels are planned for when the caller does not say (a projector at
 #: 1280 x 720 with the graph as the hero); a wider figure only gives the labels more room
 PLAN_WIDTH = 1280
 #: up to this many nodes the labels are placed (beyond, hover only)
 LABEL_MAX = 400
-#: room (px) a colour bar with its ticks and title takes on the right of the plot
-BARS_PX = 100
+#: room (px) vertical colour bars take beside the plot, and the height of the row under it that
+#: horizontal ones take: a figure puts its bars where they cost the graph least (:func:`bars_below`)
+BARS_PX, BAR_ROW = 100, 56
+
+
+def bars_below(pos: Any, area: tuple[float, float]) -> bool:
+    """Whether colour bars cost the graph less in a row under the plot than in a column beside it.
+
+    An equal-aspect graph is bound by the width or by the height of the plot ``area`` (px): a
+    wide layout (a chain, a layered network) has height to spare, a square one (a grid, karate
+    on a wide screen) width; the bars go where the room is.
+    """
+    p = np.asarray(pos, dtype=float).reshape(-1, 2)
+    span = np.maximum(np.ptp(p, 0), 1e-9) if len(p) > 1 else np.ones(2)
+    w, h = area
+    return min(w / span[0], (h - BAR_ROW) / span[1]) > min((w - BARS_PX) / span[0], h / span[1])
+
+
+def colorbar(title: str, *, below: bool, slot: int = 0, of: int = 1, **kw: Any) -> dict[str, Any]:
+    """A thin colour bar: flat in the row under the plot (``below``; two share it, left and
+    right) or upright beside it (two share its height, top and bottom). ``slot`` of ``of``."""
+    if below:
+        left = of == 2 and slot == 0
+        return dict(title=dict(text=title, side="top", font=dict(size=12)), orientation="h",
+                    x=0.0 if left else 1.0, xanchor="left" if left else "right", y=0.0, yanchor="top",
+                    ypad=6, len=0.46 if of == 2 else 0.5, thickness=8, tickfont=dict(size=10),
+                    outlinewidth=0, **kw)
+    where = {} if of == 1 else dict(y=1.0, yanchor="top") if slot == 0 else dict(y=0.0, yanchor="bottom")
+    return dict(title=dict(text=title, side="right"), thickness=12, len=0.8 if of == 1 else 0.46, **where, **kw)
+
+
 #: text halos (CSS text-shadow) for labels inside and beside a node
 HALO_DARK, HALO_LIGHT = "0px 0px 2px #000, 0px 0px 2px #000", "0px 0px 3px #fff, 0px 0px 3px #fff"
 #: the ring around an observed variable
@@ -232,8 +261,9 @@ WEBGL_LINES = 300
 def node_trace(graph: Any, pos: np.ndarray, values: np.ndarray | None, *, webgl: bool, size: float,
                title: str, cmin: float | None = None, cmax: float | None = None,
                colorscale: Any = SCALE, tickvals: list | None = None, ticktext: list | None = None,
-               hovertext: list[str] | None = None) -> go.Scatter | go.Scattergl:
-    """The non-factor nodes as one marker trace coloured by ``values`` (``[N]``, NaN = grey)."""
+               hovertext: list[str] | None = None, bar: dict[str, Any] | None = None) -> go.Scatter | go.Scattergl:
+    """The non-factor nodes as one marker trace coloured by ``values`` (``[N]``, NaN = grey);
+    ``bar``: where its colour bar goes (:func:`colorbar`'s ``below``, ``slot``, ``of``)."""
     fac = is_factor(graph)
     idx = np.flatnonzero(~fac)
     n = graph.n_nodes
@@ -245,8 +275,7 @@ def node_trace(graph: Any, pos: np.ndarray, values: np.ndarray | None, *, webgl:
     else:
         v = np.asarray(values, dtype=float)[idx]
         marker.update(color=v, colorscale=colorscale, cmin=cmin, cmax=cmax, showscale=True,
-                      colorbar=dict(title=dict(text=title, side="right"), thickness=14, len=0.8,
-                                    tickvals=tickvals, ticktext=ticktext))
+                      colorbar=colorbar(title, tickvals=tickvals, ticktext=ticktext, **(bar or {"below": False})))
         template = "%{hovertext}<br>" + title + ": %{marker.color:.4g}<extra></extra>"
     text = [graph.display_labels[i] for i in idx]  # drawn by the labels trace; kept for hover
     return _scatter(webgl, x=pos[idx, 0], y=pos[idx, 1], mode="markers", text=text,
@@ -314,12 +343,16 @@ def graph_figure(graph: Any, pos: Any, *, color: Any = None, color_title: str | 
             raise TraceError(f"expected one colour value per node ({graph.n_nodes}), found {color.size}")
     inc = np.flatnonzero(graph.receivers == selected) if selected is not None else None
     margin = dict(BASE_LAYOUT["margin"], b=40 if is_factor(graph).any() else 10)
+    below = color is not None and bars_below(p, plot_area(width or PLAN_WIDTH, height or default_height(graph.n_nodes),
+                                                          margin))
+    margin["b"] += BAR_ROW if below else 0
     base = base_traces(graph, p, selected=selected, highlight_edges=inc, width=width, height=height,
-                       margin=margin, bars_px=BARS_PX if color is not None else 0.0)
+                       margin=margin, bars_px=BARS_PX if color is not None and not below else 0.0)
     finite = color[np.isfinite(color)] if color is not None else np.zeros(0)
     lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
     nodes = node_trace(graph, p, color, webgl=base["webgl"], size=base["size"],
-                       title=color_title or "value", cmin=lo, cmax=hi if hi > lo else lo + 1)
+                       title=color_title or "value", cmin=lo, cmax=hi if hi > lo else lo + 1,
+                       bar={"below": below})
     fig = go.Figure([base["edges"], base["arrows"], base["highlight"], nodes, base["factors"], base["ring"],
                      base["labels"]])
     default = f"{graph.name or 'graph'}: {graph.n_nodes} nodes, {fmt(graph.summary()['edges'])} edges"

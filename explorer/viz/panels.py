@@ -16,7 +16,7 @@ from explorer.errors import TraceError
 from explorer.viz._common import BASE_LAYOUT, PALETTE, fmt
 from explorer.viz._common import styled  # the base layout, cheaply (see there)
 
-__all__ = ["metrics_figure", "heatmaps_figure", "DEFAULT_METRICS", "METRIC_LABELS"]
+__all__ = ["metrics_figure", "heatmaps_figure", "picked_row", "DEFAULT_METRICS", "METRIC_LABELS", "PICK_MAX"]
 
 #: default panels: the energy with the feature norm beside it (an energy can fall because X does)
 DEFAULT_METRICS = ("dirichlet_energy", "feature_norm", "mad", "effective_rank")
@@ -31,8 +31,12 @@ METRIC_LABELS = {
     "feature_norm": "feature norm ‖X‖_F",
     "mean_cosine_similarity": "mean cosine similarity",
 }
-#: figure width (px) the heatmap cells are sized for, and a digit's width at the 9 px cell font
-PLAN_WIDTH, CHAR_PX = 1280, 5.5
+#: figure width (px) the heatmap cells are sized for — the main column at 1280 x 720 with the
+#: sidebar open — and a digit's width at the 9 px cell font
+PLAN_WIDTH, CHAR_PX = 900, 5.5
+#: up to this many nodes every cell of R carries an invisible point, so a click on a row of R
+#: selects that node (Plotly heatmaps themselves report no selection)
+PICK_MAX = 150
 #: metrics that can be zero or negative: drawn on a linear axis
 _LINEAR = frozenset({"mad_gap", "mean_cosine_similarity"})
 
@@ -150,6 +154,14 @@ def heatmaps_figure(R: Any, X: Any, Theta: Any, Xp: Any, *,
         fig.update_yaxes(autorange="reversed", type="category", showticklabels=c in (1, 3),
                          tickfont=dict(size=9), row=1, col=c)
         fig.update_xaxes(type="category", tickfont=dict(size=9), row=1, col=c)
+        if c == 1 and n <= PICK_MAX:  # the rows of R as click targets: one see-through square a cell
+            rr, cc = np.divmod(np.arange(n * m.shape[1]), m.shape[1])
+            fig.add_trace(go.Scatter(
+                x=[str(j) for j in cc], y=[rows_lab[i] for i in rr], mode="markers", name="rows of R",
+                marker=dict(symbol="square", size=max(4.0, min(cell_w, cell_h)), color="rgba(0,0,0,0)"),
+                customdata=np.c_[rr, m.reshape(-1)], showlegend=False,
+                hovertemplate=f"{nm}[%{{y}}, %{{x}}] = %{{customdata[1]:.4g}}<br>click: node %{{y}}<extra></extra>"),
+                1, 1)
         if selected is not None and c != 3:
             fig.add_shape(type="rect", x0=-0.5, x1=m.shape[1] - 0.5, y0=selected - 0.5, y1=selected + 0.5,
                           line=dict(color="#111", width=2), row=1, col=c)
@@ -157,3 +169,21 @@ def heatmaps_figure(R: Any, X: Any, Theta: Any, Xp: Any, *,
                              title=dict(text="Matrix view of one layer", x=0.02),
                              margin=dict(l=50, r=30, t=80, b=40)))
     return fig
+
+
+def picked_row(selection: Any) -> int | None:
+    """The node of a click on a row of R: the ``customdata`` row of the first selected point of
+    the "rows of R" trace in a Streamlit selection state (``{"selection": {"points": [...]}}``),
+    or None when nothing (or something else) was picked.
+
+    Example:
+        >>> picked_row({"selection": {"points": [{"curve_number": 1, "customdata": {"0": 5, "1": 0.2}}]}})
+        5
+    """
+    sel = (selection or {}).get("selection") or {}
+    for p in sel.get("points") or []:
+        data = p.get("customdata")  # [row, value]; a typed array arrives as {"0": row, "1": value}
+        row = data.get("0") if isinstance(data, dict) else data[0] if isinstance(data, (list, tuple)) and data else None
+        if row is not None and p.get("curve_number") == 1:
+            return int(row)
+    return None

@@ -18,7 +18,8 @@ from explorer.viz._common import (DENSE, HIGHLIGHT, MESSAGE_SCALE, as_rows, chec
                                   fmt_vec, use_webgl)
 from explorer.viz.colors import color_spec, family, is_factor, last_states, state_label
 from explorer.viz.glyphs import MAX_TEXTS_SENT, MESSAGE_FONT, edge_weights, evidence, message_arrows, step_overlay, weight_polygons
-from explorer.viz.graph_view import _check_pos, _scatter, base_traces, frame_layout, node_hover, node_trace
+from explorer.viz.graph_view import (BAR_ROW, BARS_PX, PLAN_WIDTH, _check_pos, _scatter, bars_below, base_traces,
+                                    colorbar, default_height, frame_layout, node_hover, node_trace, plot_area)
 from explorer.viz.messages import message_values
 from explorer.viz._common import styled  # the base layout, cheaply (see there)
 
@@ -35,7 +36,8 @@ ANIMATED_TRACES = (3, 5, 6, 10, 11, 12)
 DENSE_MARKERS = 800
 #: per-point hover text is sent in frames only while (points x frames) stays under this
 HOVER_POINTS = 4_000
-#: pixels from the plot's bottom edge to the Play/Pause row and to the slider (its own row below)
+#: pixels from the plot's bottom edge to the Play/Pause row and to the slider (its own row below);
+#: both move down by :data:`~explorer.viz.graph_view.BAR_ROW` when the colour bars lie under the plot
 BUTTONS_PAD, SLIDER_PAD = 6, 44
 #: bottom margin that holds both rows (slider: current value, rail, tick labels)
 CONTROLS_MARGIN = SLIDER_PAD + 86
@@ -149,7 +151,7 @@ def _title(trace: Any, k: int, title: str | None) -> str:
     return f"{head}<br><sup>{label} ({k + 1}/{len(trace.steps)})</sup>"
 
 
-def _controls(trace: Any, start: int, frame_ms: int, redraw: bool) -> dict[str, Any]:
+def _controls(trace: Any, start: int, frame_ms: int, redraw: bool, under: int = 0) -> dict[str, Any]:
     def go_to(names: list | None, ms: int) -> dict[str, Any]:
         return dict(frame=dict(duration=ms, redraw=redraw), transition=dict(duration=0),
                     mode="immediate", fromcurrent=True)
@@ -166,16 +168,16 @@ def _controls(trace: Any, start: int, frame_ms: int, redraw: bool) -> dict[str, 
     # inside the chart, and hide them all when they would run into each other in a narrow chart
     label_px = CHAR_PX * max(len(s["label"]) for s in steps)
     side = max(8.0, label_px / 2)
-    rail = MIN_WIDTH - BARS_WIDTH - 2 * side
+    rail = MIN_WIDTH - (0 if under else BARS_WIDTH) - 2 * side
     fits = len(steps) == 1 or rail / (len(steps) - 1) >= label_px + 6
     font = dict(size=11) if fits else dict(size=11, color="rgba(0,0,0,0)")
     side = side if fits else 12.0
     # two rows under the plot, so nothing overlaps at any width: the buttons, then the slider
     return dict(
         updatemenus=[dict(type="buttons", direction="left", showactive=False, x=0.0, y=0.0,
-                          xanchor="left", yanchor="top", pad=dict(t=BUTTONS_PAD, r=4), buttons=buttons)],
+                          xanchor="left", yanchor="top", pad=dict(t=BUTTONS_PAD + under, r=4), buttons=buttons)],
         sliders=[dict(active=start, steps=steps, x=0.0, len=1.0, y=0.0, yanchor="top",
-                      pad=dict(t=SLIDER_PAD, b=4, l=side, r=side), font=font,
+                      pad=dict(t=SLIDER_PAD + under, b=4, l=side, r=side), font=font,
                       currentvalue=dict(prefix="step: ", xanchor="right", font=dict(size=13, color=TEXT_COLOR)))],
     )
 
@@ -236,11 +238,13 @@ def trace_figure(trace: Any, pos: Any, *, color_by: str = "auto", feature: int =
     spec = color_spec(trace, color_by, feature=feature, state=state)
     var_idx = np.flatnonzero(~is_factor(g))
     ev = evidence(trace)
-    bars = 110 if show_messages and family(trace) != "wl" else 100
+    n_bars = 2 if show_messages and family(trace) != "wl" else 1  # colour bars where they cost least
+    below = bars_below(p, plot_area(width or PLAN_WIDTH, height or default_height(g.n_nodes), dict(t=100, b=10)))
+    under = BAR_ROW if below else 0
     base = base_traces(g, p, selected=sel,
                        highlight_edges=np.flatnonzero(g.receivers == sel) if sel is not None else None,
-                       width=width, height=height, bars_px=bars,
-                       margin=dict(l=10, r=10, t=100, b=CONTROLS_MARGIN if animate else 10),
+                       width=width, height=height, bars_px=0 if below else BARS_PX + 10 * (n_bars - 1),
+                       margin=dict(l=10, r=10, t=100, b=(CONTROLS_MARGIN if animate else 10) + under),
                        evidence=sorted(ev), avoid=message_arrows(g, p, np.arange(g.n_edges))[0] if show_messages else None,
                        label_text=[f"{lab} = {ev[i]}" if i in ev else lab for i, lab in enumerate(g.display_labels)])
     size = base["size"]
@@ -317,17 +321,15 @@ def trace_figure(trace: Any, pos: Any, *, color_by: str = "auto", feature: int =
 
     nodes = node_trace(g, p, spec.values[start], webgl=webgl, size=size, title=spec.title,
                        cmin=spec.cmin, cmax=spec.cmax, colorscale=spec.colorscale,
-                       tickvals=spec.tickvals, ticktext=spec.ticktext, hovertext=None)
-    if show_messages and family(trace) != "wl":  # two colour bars: nodes in the upper half, messages in the lower half
-        nodes.update(marker_colorbar=dict(y=1.0, yanchor="top", len=0.5))
+                       tickvals=spec.tickvals, ticktext=spec.ticktext, hovertext=None,
+                       bar=dict(below=below, slot=0, of=n_bars))
     nodes.update(**dict(nodes_update(start), hovertext=hover(start)))
     mtemplate = ("%{hovertext}<br>" if msg_hover else "") + mtitle + ": %{marker.color:.4g}<extra></extra>"
     wl = family(trace) == "wl"
     msg_marker = dict(colorscale=spec.colorscale if wl else MESSAGE_SCALE, cmin=spec.cmin if wl else mlo,
                       cmax=spec.cmax if wl else mhi, line=dict(width=0.5, color="#555"), opacity=0.75 if big else 1,
                       symbol="triangle-up", showscale=show_messages and bool(finite.size) and not wl,
-                      colorbar=dict(title=dict(text=mtitle, side="right"), y=0.0, yanchor="bottom", thickness=12,
-                                    len=0.45))
+                      colorbar=colorbar(mtitle, below=below, slot=1, of=n_bars))
     m0 = markers(start, None) if show_messages else dict(x=[], y=[])
     msgs = _scatter(webgl, mode="markers", name="messages", showlegend=show_messages,
                     hovertemplate=mtemplate, **m0)
@@ -368,7 +370,7 @@ def trace_figure(trace: Any, pos: Any, *, color_by: str = "auto", feature: int =
                      sel_m, base["ring"], base["labels"], base["evidence"], mtext, early, weights])
     styled(fig, **frame_layout(p, title=_title(trace, start, title), height=height, n=g.n_nodes,
                                      plan=base["plan"]))
-    fig.update_layout(margin=dict(l=10, r=10, t=100, b=CONTROLS_MARGIN if animate else 10),
+    fig.update_layout(margin=dict(l=10, r=10, t=100, b=(CONTROLS_MARGIN if animate else 10) + under),
                       legend=dict(orientation="h", x=1.0, xanchor="right", y=1.0, yanchor="bottom"))
     if selectable:
         fig._mpe_select = selection_payload(trace, p, mvals, size=size, big=big, scale=scale,
@@ -388,5 +390,5 @@ def trace_figure(trace: Any, pos: Any, *, color_by: str = "auto", feature: int =
         frames.append(go.Frame(name=str(k), data=data, traces=list(ANIMATED_TRACES),
                                layout=dict(title=dict(text=_title(trace, k, title)))))
     fig.frames = frames
-    fig.update_layout(**_controls(trace, start, frame_ms, redraw=True))
+    fig.update_layout(**_controls(trace, start, frame_ms, redraw=True, under=under))
     return fig

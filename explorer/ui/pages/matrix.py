@@ -9,6 +9,7 @@ from explorer.ui import cache, shell, sources
 from explorer.ui.guard import attempt
 from explorer.ui.player import fmt_vec
 from explorer.ui.state import View
+from explorer.viz.panels import picked_row
 
 INTRO = """
 A message-passing layer can also be written as matrix products. Stack the node feature vectors
@@ -48,19 +49,35 @@ labels = list(graph.display_labels)
 st.latex(OPERATOR_LATEX[kind] + r",\qquad X' = R\,X\,\Theta")
 fig = attempt("draw the heatmaps", viz.heatmaps_figure, m["R"], m["X"], m["Theta"], m["Xp"],
               node_labels=labels, selected=node)
-st.plotly_chart(fig, key="matrix.heatmaps")
+
+
+def _pick_row() -> None:
+    """A click on a row of R selects that node (the graph and the message form follow)."""
+    row = picked_row(st.session_state.get("matrix.heatmaps"))
+    if row is not None and 0 <= row < graph.n_nodes:
+        view.set("node", row)
+
+
+st.plotly_chart(fig, key="matrix.heatmaps", on_select=_pick_row, selection_mode="points")
+st.caption("Click a row of R to pick its node: the graph below rings it and highlights the edges "
+           "of that row's non-zeros (the messages the node adds up).")
 if m["notice"]:
     st.caption(m["notice"])
 
 msg = m["messages"]
 diff = float(np.abs(msg["aggregates"] - m["Xp"]).max()) if m["Xp"].size else 0.0
 st.subheader(f"Node {labels[node]}: matrix row against messages")
-st.markdown("Row of R (the weight of each message this node adds up):")
-st.code(operator_formula(m["R"], node, labels), language=None)
-left, right = st.columns(2)
-left.markdown(f"**Matrix form** (R X Θ)[{labels[node]}]  \n`{fmt_vec(m['Xp'][node])}`")
-right.markdown(f"**Message form** (sum of the messages below)  \n"
-               f"`{fmt_vec(msg['aggregates'][node])}`")
+pic, form = st.columns([1, 1], gap="medium")
+with pic:  # row i of R is non-zero exactly on i's incoming edges (and the diagonal)
+    pos = attempt("compute the layout", cache.layout, graph, src.key, "auto", 0)
+    gfig = attempt("draw the graph", cache.graph_figure, graph, src.key, pos, "auto/0", node, False)
+    st.plotly_chart(gfig, key="matrix.graph")
+with form:
+    st.markdown("Row of R (the weight of each message this node adds up):")
+    st.code(operator_formula(m["R"], node, labels), language=None)
+    st.markdown(f"**Matrix form** (R X Θ)[{labels[node]}]  \n`{fmt_vec(m['Xp'][node])}`")
+    st.markdown(f"**Message form** (sum of the messages below)  \n"
+                f"`{fmt_vec(msg['aggregates'][node])}`")
 if diff < 1e-9:
     st.success(f"The two agree for every node: largest difference {diff:.1e} (float64 "
                "rounding).", icon=":material/check_circle:")
