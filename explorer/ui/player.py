@@ -100,7 +100,7 @@ def detail_panel(trace: Trace, step: int, node: int, exact: Any = None) -> None:
 def formula(trace: Trace, step: int, node: int) -> None:
     """The node's update at ``step`` as a formula with the recorded numbers (full width)."""
     latex = attempt("write the update formula", viz.node_update_latex, trace, step, node,
-                    stop=False)
+                    lecture=lecture_mode(), stop=False)
     if latex:
         st.latex(latex)
 
