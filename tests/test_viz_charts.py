@@ -91,8 +91,11 @@ def test_metrics_one_line_per_run_and_log_axes():
 def test_heatmaps_show_the_matrices_and_check_shapes():
     rng = np.random.default_rng(0)
     r, x, th = rng.random((5, 5)), rng.normal(size=(5, 3)), rng.normal(size=(3, 2))
-    d = data(heatmaps_figure(r, x, th, r @ x @ th))
-    assert [tr["type"] for tr in d] == ["heatmap"] * 4
+    every = data(heatmaps_figure(r, x, th, r @ x @ th))
+    d = [tr for tr in every if tr["type"] == "heatmap"]  # the rest: R's see-through click targets
+    assert len(d) == 4
+    assert all(tr["type"] == "scatter" for tr in every if tr["type"] != "heatmap")
+    np.testing.assert_array_equal(np.array(decode_array(d[0]["z"]), dtype=float).reshape(5, 5), r)
     np.testing.assert_array_equal(np.array(decode_array(d[3]["z"]), dtype=float).reshape(5, 2), r @ x @ th)
     with pytest.raises(TraceError, match="chain"):
         heatmaps_figure(r, x, th, np.zeros((4, 2)))
