@@ -338,9 +338,20 @@ def _panel(view: View, trace: Trace, exact: Any, extra: Any, fig: Any = None,
         view.set("step", k)
         seek_req = {"step": k, "nonce": int(pending["nonce"])}
     texts = _select_texts(fig, node, lecture_mode()) if fig is not None else None
-    components.sync(sync_key, view.page, k, seek=seek_req, node=node, texts=texts,
-                    on_step=lambda: _take_step(view, sync_key, n),
-                    on_node=lambda: _take_node(view, sync_key, trace.graph.n_nodes, whole_page))
+    reported = components.sync(sync_key, view.page, k, seek=seek_req, node=node, texts=texts,
+                               on_step=lambda: _take_step(view, sync_key, n),
+                               on_node=lambda: _take_node(view, sync_key, trace.graph.n_nodes,
+                                                          whole_page))
+    if seek_req is None and reported is not None and 0 <= reported < n and reported != k:
+        # the callback found no value in session state (a client that sends only the trigger,
+        # not the component's whole state): take the step from the result and draw it now
+        view.set("step", reported)
+        view.sync()
+        from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+        ctx = get_script_run_ctx()
+        in_fragment = ctx is not None and bool(ctx.fragment_ids_this_run)
+        st.rerun(scope="fragment" if in_fragment and not whole_page else "app")
     view.sync()
 
 
