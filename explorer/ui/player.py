@@ -351,7 +351,8 @@ def _panel(view: View, trace: Trace, exact: Any, extra: Any, fig: Any = None,
 
         ctx = get_script_run_ctx()
         in_fragment = ctx is not None and bool(ctx.fragment_ids_this_run)
-        st.rerun(scope="fragment" if in_fragment and not whole_page else "app")
+        if in_fragment:  # a step only changes the panel: never a whole-page rerun for it
+            st.rerun(scope="fragment")
     view.sync()
 
 
