@@ -207,3 +207,21 @@ def test_no_formula_line_is_wider_than_the_panel(browser, app_url, setup):
     finally:
         ctx.close()
     assert not warnings, warnings
+
+
+@pytest.mark.parametrize("n", range(2, 21))
+def test_the_chain_sum_above_the_elimination_page_wraps_and_keeps_every_term(n):
+    """The naive sum P(X_n) = Σ…Σ P(X_1) Π P(X_t+1 | X_t): every line within the page's width
+    (it scrolled at n = 8 before), and, read back, exactly the sums X_{n-1}..X_1 in that order
+    and the factors P(X_1), P(X_2|X_1), …, P(X_n|X_{n-1})."""
+    import re
+
+    from explorer.viz.mathfit import PAGE_WIDTH_EM, chain_sum_latex, lines_of, width_em
+
+    tex = chain_sum_latex(n)
+    assert all(width_em(line) <= PAGE_WIDTH_EM for line in lines_of(tex))
+    sums = [int(t) for t in re.findall(r"\\sum_\{X_\{(\d+)\}\}", tex)]
+    assert sums == list(range(n - 1, 0, -1))
+    pairs = [(int(a), int(b)) for a, b in re.findall(r"P\(X_\{(\d+)\}\\mid X_\{(\d+)\}\)", tex)]
+    assert pairs == [(t + 1, t) for t in range(1, n)]
+    assert tex.count("P(X_1)") == 1 and f"P(X_{{{n}}}) =" in tex

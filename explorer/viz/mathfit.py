@@ -275,3 +275,23 @@ def lines_of(tex: str) -> list[str]:
     """The lines of a block made by :func:`aligned` (the inverse of its joining)."""
     body = tex.split(r"\begin{aligned}&", 1)[-1].removesuffix(_PAD).removesuffix(r"\end{aligned}")
     return body.split(r" \\ &")
+
+
+#: width (em) of the full-width formula above the Variable elimination page's chain: the main
+#: column is about 900 px at 1280x720 with the sidebar open, ~19 px per em at display size
+PAGE_WIDTH_EM = 40.0
+
+
+def chain_sum_latex(n: int, width: float = PAGE_WIDTH_EM) -> str:
+    r"""The naive marginal of a chain, ``P(X_n) = \sum_{X_{n-1}} … \sum_{X_1} P(X_1)
+    P(X_2 | X_1) …``, wrapped between sums and factors so a chain of any length stays within
+    ``width`` em (the page's column), at display size.
+
+    >>> chain_sum_latex(2)
+    '\\begin{aligned}&P(X_{2}) = \\sum_{X_{1}} P(X_1) \\,P(X_{2}\\mid X_{1})\\end{aligned}\\kern0.2em'
+    """
+    if n < 2:
+        raise ValueError(f"a chain has at least 2 variables, got n={n}")
+    chunks = [rf"P(X_{{{n}}}) ="] + [rf"\sum_{{X_{{{t}}}}}" for t in range(n - 1, 0, -1)]
+    chunks += [r"P(X_1)"] + [rf"\,P(X_{{{t + 1}}}\mid X_{{{t}}})" for t in range(1, n)]
+    return aligned([chunks], width=width, size="")

@@ -7,6 +7,7 @@ from explorer.pgm.chain import MAX_K, MAX_N
 from explorer.ui import cache, player, shell, ve_panels
 from explorer.ui.guard import attempt
 from explorer.ui.state import View
+from explorer.viz.mathfit import chain_sum_latex
 
 INTRO = """
 A chain of random variables X1 → X2 → … → Xn, each depending only on the one before it. To get
@@ -30,9 +31,7 @@ with controls:
 n, k = int(view["n"]), int(view["k"])
 demo = attempt("run the chain demo", cache.chain_demo, n, k)
 
-sums = "".join(rf"\sum_{{X_{t}}}" for t in range(n - 1, 0, -1))
-terms = r"P(X_1)" + "".join(rf"\,P(X_{t + 1}\mid X_{t})" for t in range(1, n))
-st.latex(rf"P(X_{n}) = {sums} {terms}")
+st.latex(chain_sum_latex(n))
 st.markdown(f"**P(X{n})** = " + ", ".join(f"P(X{n}={s}) = {p:.4f}" for s, p in demo["p_last"].items())
             + (f" — the naive sum over all {demo['naive']['terms']:,} assignments gives the same "
                "numbers." if demo["naive_checked"] else f" — the naive sum would add "
