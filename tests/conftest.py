@@ -4,6 +4,9 @@
 2-core machine torch's default thread pool makes them 10-20x slower, so those modules pin torch
 to one thread for their duration and restore it afterwards.
 
+``browser``: one headless Chromium per module (skipped, with the reason, where Chromium or
+Playwright is missing).
+
 ``app_url``: one real ``streamlit run app.py`` on a free port for the browser tests of the whole
 session (health-checked, always stopped; its log goes to tests/artifacts/server.log). A module
 may define its own fixture of the same name; this one is used otherwise.
@@ -23,6 +26,24 @@ def torch_one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(old)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """One headless Chromium per test module (Playwright), or a skip that says what is missing."""
+    from explorer.ui.testing import chromium
+
+    path = chromium()
+    if path is None:
+        pytest.skip("no Chromium found at /usr/bin/chromium (install Debian's `chromium` package, "
+                    "e.g. `make browser`, or set $CHROMIUM)")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    with sync_api.sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=path, headless=True)
+        try:
+            yield b
+        finally:
+            b.close()
 
 
 @pytest.fixture(scope="session")

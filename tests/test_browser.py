@@ -39,16 +39,6 @@ PANEL_STEP = """() => { const p = [...document.querySelectorAll("[data-testid='s
 CHART_STEP = "() => { const m = document.querySelector('.mpe'); return m ? Number(m.dataset.step) : null; }"
 
 
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True)
-        try:
-            yield b
-        finally:
-            b.close()
-
-
 @pytest.fixture
 def page(browser):
     ctx = browser.new_context(viewport={"width": 1280, "height": 720})

@@ -14,14 +14,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from explorer.ui.testing import chromium
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = chromium()
-if CHROMIUM is None:
-    pytest.skip("no Chromium found at /usr/bin/chromium (install Debian's `chromium` package, "
-                "e.g. `make browser`, or set $CHROMIUM)", allow_module_level=True)
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 expect = sync_api.expect
 
@@ -35,15 +30,12 @@ NUMBER = r"-?\d+(?:\.\d+)?(?:e[-+]?\d+)?"
 
 
 @pytest.fixture(scope="module")
-def page():
-    with sync_api.sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True)
-        ctx = b.new_context(viewport={"width": 1280, "height": 720})
-        try:
-            yield ctx.new_page()
-        finally:
-            ctx.close()
-            b.close()
+def page(browser):
+    ctx = browser.new_context(viewport={"width": 1280, "height": 720})
+    try:
+        yield ctx.new_page()
+    finally:
+        ctx.close()
 
 
 def _open(page, url, n_charts=1):

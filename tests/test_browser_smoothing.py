@@ -8,7 +8,7 @@ panel's is its "Step k of N" line and the heading "cursor at layer L" above the 
 import pytest
 
 from tests.test_browser import (ARTIFACTS, CHART_STEP, PANEL_STEP, _no_exception,  # noqa: F401
-                                _open_player, browser, page)
+                                _open_player, page)
 
 pytestmark = pytest.mark.browser
 

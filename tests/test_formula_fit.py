@@ -169,22 +169,6 @@ MEASURE = """() => [...document.querySelectorAll("[data-testid='stColumn'] .kate
             edge: panel.getBoundingClientRect().right, text: e.innerText.slice(0, 40)}; })"""
 
 
-@pytest.fixture(scope="module")
-def browser():
-    from explorer.ui.testing import chromium
-
-    path = chromium()
-    if path is None:
-        pytest.skip("no Chromium found (install Debian's `chromium` package or set $CHROMIUM)")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-    with sync_api.sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=path, headless=True)
-        try:
-            yield b
-        finally:
-            b.close()
-
-
 @pytest.mark.browser
 @pytest.mark.parametrize("setup", list(SETUPS))
 def test_no_formula_line_is_wider_than_the_panel(browser, app_url, setup):

@@ -72,34 +72,28 @@ def test_the_graph_rings_the_node_and_highlights_its_rows_non_zeros():
 
 
 @pytest.mark.browser
-def test_a_click_on_a_row_of_r_selects_its_node(app_url):
-    from explorer.ui.testing import chromium
-
-    if chromium() is None:
-        pytest.skip("no Chromium found (install Debian's `chromium` package or set $CHROMIUM)")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-    with sync_api.sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=chromium(), headless=True)
-        try:
-            page = b.new_page(viewport={"width": 1280, "height": 720})
-            page.goto(f"{app_url}/matrix?sample=karate&node=0")
-            page.wait_for_selector("[class*='st-key-matrix-heatmaps'] .js-plotly-plot .nsewdrag", timeout=90_000)
-            page.wait_for_timeout(500)
-            heat = page.locator("[class*='st-key-matrix-heatmaps'] .js-plotly-plot").first
-            heat.evaluate("gd => gd.scrollIntoView({block: 'center'})")
-            x, y = heat.evaluate("""gd => { const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
-                const r = gd.querySelector('.nsewdrag').getBoundingClientRect();
-                const row = gd._fullData[1].y[5 * 34];                  // the label of row 5
-                return [r.left + xa.d2p('7'), r.top + ya.d2p(row)]; }""")
-            page.mouse.move(x, y)
-            page.mouse.click(x, y)
-            page.wait_for_url("**node=5**", timeout=30_000)
-            page.wait_for_function("""() => { const g = document.querySelector("[class*='st-key-matrix-graph'] .js-plotly-plot");
-                const t = g && g._fullData.find(t => t.name === 'selected');
-                const n = g && g._fullData.find(t => t.name === 'nodes');
-                if (!t || !n) return false; const k = [...n.customdata].indexOf(5);
-                return t.x[0] === n.x[k] && t.y[0] === n.y[k]; }""", timeout=30_000)
-            page.screenshot(path=ARTIFACTS / "matrix_row_clicked.png")
-            assert page.locator("[data-testid='stException']").count() == 0
-        finally:
-            b.close()
+def test_a_click_on_a_row_of_r_selects_its_node(browser, app_url):
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    try:
+        page = context.new_page()
+        page.goto(f"{app_url}/matrix?sample=karate&node=0")
+        page.wait_for_selector("[class*='st-key-matrix-heatmaps'] .js-plotly-plot .nsewdrag", timeout=90_000)
+        page.wait_for_timeout(500)
+        heat = page.locator("[class*='st-key-matrix-heatmaps'] .js-plotly-plot").first
+        heat.evaluate("gd => gd.scrollIntoView({block: 'center'})")
+        x, y = heat.evaluate("""gd => { const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+            const r = gd.querySelector('.nsewdrag').getBoundingClientRect();
+            const row = gd._fullData[1].y[5 * 34];                  // the label of row 5
+            return [r.left + xa.d2p('7'), r.top + ya.d2p(row)]; }""")
+        page.mouse.move(x, y)
+        page.mouse.click(x, y)
+        page.wait_for_url("**node=5**", timeout=30_000)
+        page.wait_for_function("""() => { const g = document.querySelector("[class*='st-key-matrix-graph'] .js-plotly-plot");
+            const t = g && g._fullData.find(t => t.name === 'selected');
+            const n = g && g._fullData.find(t => t.name === 'nodes');
+            if (!t || !n) return false; const k = [...n.customdata].indexOf(5);
+            return t.x[0] === n.x[k] && t.y[0] === n.y[k]; }""", timeout=30_000)
+        page.screenshot(path=ARTIFACTS / "matrix_row_clicked.png")
+        assert page.locator("[data-testid='stException']").count() == 0
+    finally:
+        context.close()
