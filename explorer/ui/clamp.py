@@ -116,3 +116,13 @@ def observe(view: View, fg: Any, variables: Sequence[int], *, setting: str = "ev
             st.button("Clear", key=f"{view.page}.observe.{i}.clear", disabled=now is None,
                       icon=":material/backspace:", on_click=_clamp, args=(view, setting, var, None),
                       help=f"Forget the observation of {var}")
+
+
+def stop_after_failed_run(view: View, fg: Any, evidence: dict[int, int], heading: str) -> None:
+    """End a page run whose engine refused the evidence (P(evidence) = 0, …): its message is
+    already shown; offer the observed variables' buttons so the user can change or clear one,
+    keep every setting in the link, and stop."""
+    if evidence:
+        observe(view, fg, sorted(evidence), heading=heading)
+    view.sync()
+    st.stop()

@@ -65,11 +65,8 @@ args = (view["mode"], view["updates"], float(view["damping"]), float(view["tol"]
         int(view["max_iter"]), int(view["seed"]), ev, bool(view["logdomain"]))
 trace = attempt("run belief propagation", cache.bp_trace, fg, src.key, *args, stop=False)
 if trace is None:  # e.g. evidence of probability 0: the message is shown, the evidence kept
-    if evidence:
-        clamp.observe(view, fg, sorted(evidence),
-                      heading="Change or clear an observation, and BP runs again:")
-    view.sync()
-    st.stop()
+    clamp.stop_after_failed_run(view, fg, evidence,
+                                "Change or clear an observation, and BP runs again:")
 exact, skipped = attempt("compute the exact marginals", cache.exact_within_budget, fg, src.key,
                          ev, stop=False) or (None, None)
 if skipped:

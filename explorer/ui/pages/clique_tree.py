@@ -57,11 +57,8 @@ mode = view["mode"]
 run = attempt("build and calibrate the clique tree", cache.clique_tree_run, fg, src.key, ev, mode,
               stop=False)
 if run is None:  # e.g. evidence of probability 0: the message is shown, the evidence kept
-    if evidence:
-        clamp.observe(view, fg, sorted(evidence),
-                      heading="Change or clear an observation, and the tree is calibrated again:")
-    view.sync()
-    st.stop()
+    clamp.stop_after_failed_run(view, fg, evidence,
+                                "Change or clear an observation, and the tree is calibrated again:")
 tree, trace = run["tree"], run["trace"]
 res = trace.result
 
