@@ -6,7 +6,6 @@ then presses the panel's state button. Oracles: brute-force enumeration of the j
 here with the evidence as indices; the sample defaults and ``pgm.run_bp`` for the damping demo.
 """
 
-import json
 
 import numpy as np
 import pytest
@@ -15,15 +14,7 @@ pytest.importorskip("streamlit")
 
 from explorer import pgm  # noqa: E402
 from explorer.ui import clamp  # noqa: E402
-from explorer.ui.testing import app_test, array, charts  # noqa: E402
-
-
-def player(at):
-    els = [e for e in at.get("bidi_component") if e.proto.component_name == "mpe_player"]
-    assert len(els) == 1, f"expected one player, found {len(els)}"
-    data = json.loads(els[0].proto.json)
-    data["figure"] = json.loads(data.pop("fig"))
-    return data
+from explorer.ui.testing import app_test, array, charts, player_data as player  # noqa: E402
 
 
 def trace_of(at, name):

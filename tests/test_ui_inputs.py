@@ -4,7 +4,6 @@ Oracles: brute-force enumeration (``pgm.brute_force``), ``pgm.run_bp`` called di
 UAI ``.evid`` reader called directly. The SBM generator's page tests are in tests/test_ui_sbm.py.
 """
 
-import json
 
 import numpy as np
 import pytest
@@ -12,15 +11,7 @@ import pytest
 pytest.importorskip("streamlit")
 
 from explorer import pgm  # noqa: E402
-from explorer.ui.testing import app_test, array  # noqa: E402
-
-
-def player(at):
-    els = [e for e in at.get("bidi_component") if e.proto.component_name == "mpe_player"]
-    assert len(els) == 1, f"expected one player, found {len(els)}"
-    data = json.loads(els[0].proto.json)
-    data["figure"] = json.loads(data.pop("fig"))
-    return data
+from explorer.ui.testing import app_test, array, player_data as player  # noqa: E402
 
 
 def last_beliefs(at):

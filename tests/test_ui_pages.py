@@ -15,22 +15,7 @@ pytest.importorskip("streamlit")
 
 from explorer import pgm  # noqa: E402
 from explorer.io import load_graph  # noqa: E402
-from explorer.ui.testing import app_test, array, charts, trace_named  # noqa: E402
-
-
-def player(at):
-    """What the page handed the chart component: its data, with the figure JSON parsed.
-
-    The player (explorer/ui/components) is a custom component, not a plotly_chart; its data
-    travels as JSON in the element's proto.
-    """
-    import json
-
-    els = [e for e in at.get("bidi_component") if e.proto.component_name == "mpe_player"]
-    assert len(els) == 1, f"expected one player, found {len(els)}"
-    data = json.loads(els[0].proto.json)
-    data["figure"] = json.loads(data.pop("fig"))
-    return data
+from explorer.ui.testing import app_test, array, charts, trace_named, player_data as player  # noqa: E402
 
 
 def step_to(at, page, k):

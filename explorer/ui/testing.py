@@ -21,7 +21,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any, Iterator
 
-__all__ = ["ROOT", "APP", "app_test", "figure_json", "charts", "array", "trace_named", "serve", "ServerURL", "chromium", "free_port"]
+__all__ = ["ROOT", "APP", "app_test", "figure_json", "charts", "player_data", "array", "trace_named", "serve", "ServerURL", "chromium", "free_port"]
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "app.py"
@@ -64,6 +64,19 @@ def charts(at: Any) -> dict[str, dict[str, Any]]:
         key = getattr(el.proto, "id", "") or str(i)
         out[_chart_key(key) or str(i)] = figure_json(el)
     return out
+
+
+def player_data(at: Any) -> dict[str, Any]:
+    """What an AppTest page handed the player's chart component: its data, with the figure JSON
+    parsed (``["figure"]``). The player is a custom component, not a plotly_chart; its data
+    travels as JSON in the element's proto. Exactly one player must be on the page."""
+    import json
+
+    els = [e for e in at.get("bidi_component") if e.proto.component_name == "mpe_player"]
+    assert len(els) == 1, f"expected one player, found {len(els)}"
+    data = json.loads(els[0].proto.json)
+    data["figure"] = json.loads(data.pop("fig"))
+    return data
 
 
 def array(obj: Any) -> list:
