@@ -25,7 +25,8 @@ from explorer.io import load_graph  # noqa: E402
 from explorer.ui.testing import app_test, array, charts  # noqa: E402
 from tests.test_ui_pages import player  # noqa: E402
 
-NN_PANELS = ["dirichlet_energy", "feature_norm", "numerical_rank", "mean_cosine_similarity", "accuracy"]
+NN_PANELS = ["dirichlet_energy", "feature_norm", "mad_gap", "numerical_rank", "mean_cosine_similarity",
+             "accuracy"]
 LINEAR = {"mad_gap", "mean_cosine_similarity", "accuracy"}
 
 
@@ -90,8 +91,9 @@ def test_oversmooth_trace_layers_and_the_projection_refused(graph):
 # ---------------------------------------------------------------------- the Neural page
 @pytest.fixture(scope="module")
 def neural(graph):
-    """The Neural page (gcn, 4 layers, hidden 4, seed 0), first on step 0, then on step 2."""
-    at = app_test("neural", query={"sample": "karate", "layers": "4"})
+    """The Neural page (gcn, 4 layers, hidden 4, seed 0) with the Over-smoothing panel, first on
+    step 0, then on step 2."""
+    at = app_test("neural", query={"sample": "karate", "layers": "4", "panel": "smoothing"})
     assert not at.exception and not at.error, (at.exception, [e.value for e in at.error])
     first = charts(at)
     at.session_state["nn.step"] = 2
@@ -105,7 +107,20 @@ def reference(graph):
     """The same stack run again here, measured layer by layer by the library's all_metrics."""
     trace = nn.run_stack(graph, layer="gcn", layers=4, hidden=4, seed=0, record=False)
     feats = [trace.graph.x] + list(trace.result["layers"])
-    return feats, [all_metrics(f, graph) for f in feats]
+    rows = [all_metrics(f, graph) for f in feats]
+    # MADGap on karate (diameter 5, no 8-hop pair): remote >= 4 hops, near 1..2 hops, by the
+    # paper's formula on networkx's all-pairs distances
+    import networkx as nx
+
+    from tests.test_diag_metrics import ref_mad
+
+    G = nx.Graph(list(zip(graph.senders.tolist(), graph.receivers.tolist())))
+    sp = dict(nx.all_pairs_shortest_path_length(G))
+    d = np.array([[sp[i][j] for j in range(graph.n_nodes)] for i in range(graph.n_nodes)])
+    for r, f in zip(rows, feats):
+        assert r["mad_gap"] is None                          # the library default: no 8-hop pair
+        r["mad_gap"] = ref_mad(f, d >= 4) - ref_mad(f, (d >= 1) & (d <= 2))
+    return feats, rows
 
 
 def test_neural_panel_shows_the_runs_metrics(neural, reference, graph):
@@ -114,7 +129,8 @@ def test_neural_panel_shows_the_runs_metrics(neural, reference, graph):
     feats, ref = reference
     titles = [a["text"] for a in fig["layout"]["annotations"]]
     assert titles[:len(NN_PANELS)] == ["Dirichlet energy E (Rusch et al.)", "feature norm ‖X‖_F",
-                                       "numerical rank", "mean cosine similarity", "linear-probe accuracy"]
+                                       "MADGap (far − near)", "numerical rank",
+                                       "mean cosine similarity", "linear-probe accuracy"]
     acc = layer_accuracies(feats, graph.y, 0)
     assert len(fig["data"]) == len(NN_PANELS)
     for t, m in zip(fig["data"], NN_PANELS):
@@ -124,9 +140,11 @@ def test_neural_panel_shows_the_runs_metrics(neural, reference, graph):
         got = np.array([np.nan if v is None else v for v in array(t["y"])], float)
         assert np.allclose(got, want, rtol=1e-6, equal_nan=True), m
         assert array(t["x"]) == [0, 1, 2, 3, 4]
-    # karate's diameter is 5: MADGap has no value; the panel says why instead of an empty chart
-    assert all(r["mad_gap"] is None for r in ref)
-    assert any("MADGap" in c.value and "8+ hops apart" in c.value for c in at.caption)
+    # karate's diameter is 5: MADGap's thresholds are scaled to it, and the caption says so
+    assert any("at least 4 hops apart" in c.value and "(1–2 hops)" in c.value and "diameter 5" in c.value
+               for c in at.caption)
+    mg = fig["data"][NN_PANELS.index("mad_gap")]
+    assert "MADGap (remote ≥ 4 hops, near ≤ 2)" in mg["hovertemplate"]
 
 
 def test_neural_cursor_and_pca_follow_the_step(neural, reference, graph):
@@ -150,7 +168,7 @@ def test_neural_cursor_and_pca_follow_the_step(neural, reference, graph):
 
 @pytest.mark.parametrize("kind", ["sage", "gat", "gin", "mpnn", "gn"])
 def test_every_layer_kind_gets_the_panel(kind):
-    at = app_test("neural", query={"sample": "karate", "layer": kind, "layers": "3"})
+    at = app_test("neural", query={"sample": "karate", "layer": kind, "layers": "3", "panel": "smoothing"})
     assert not at.exception and not at.error, [e.value for e in at.error]
     n = len(player(at)["labels"])
     at.session_state["nn.step"] = n - 1                  # gn: the readout step, no node states
@@ -246,4 +264,6 @@ def test_madgap_is_drawn_where_far_pairs_exist():
     got = array(fig["data"][titles.index("MADGap (far − near)")]["y"])
     assert np.allclose(got, want, rtol=1e-9)
     assert {s["x0"] for s in fig["layout"]["shapes"]} == {2}           # step 1 shows layer 2
-    assert not any("MADGap" in c.value for c in at.caption)
+    assert not any("no value" in c.value for c in at.caption)
+    assert any(c.value.startswith("MADGap = MAD of remote pairs (at least 8 hops apart) − MAD of "
+                                  "near pairs (1–3 hops).") for c in at.caption)    # Chen's own
