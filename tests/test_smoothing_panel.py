@@ -267,3 +267,102 @@ def test_madgap_is_drawn_where_far_pairs_exist():
     assert not any("no value" in c.value for c in at.caption)
     assert any(c.value.startswith("MADGap = MAD of remote pairs (at least 8 hops apart) − MAD of "
                                   "near pairs (1–3 hops).") for c in at.caption)    # Chen's own
+
+
+# ---------------------------------------------------------------------- beside the graph (layout)
+def test_neural_panel_choice_is_kept_in_the_view_and_the_link():
+    at = app_test("neural", query={"sample": "karate", "layers": "3"})
+    assert not at.exception and not at.error
+    assert "nn.metrics" not in charts(at)                       # the default: Messages
+    assert at.segmented_control(key="nn.panel").value == "messages"
+    assert at.latex and not any(e.label.startswith("This step's node") for e in at.expander)
+    at.segmented_control(key="nn.panel").set_value("smoothing").run()
+    assert not at.exception
+    assert "nn.metrics" in charts(at) and "nn.pca" in charts(at)
+    assert at.query_params.get("panel") in ("smoothing", ["smoothing"])   # a shared link keeps it
+    folded = next(e for e in at.expander if e.label.startswith("This step's node"))
+    assert folded.latex and folded.selectbox(key="nn.node")      # formula and picker folded below
+    at.segmented_control(key="nn.panel").set_value("messages").run()
+    assert "nn.metrics" not in charts(at) and "panel" not in at.query_params
+
+
+def test_oversmoothing_panel_leads_with_the_charts():
+    """Over-smoothing page: under the step line come the heading, the scatter and the charts;
+    the note, node picker, formula and messages fold into an expander below them."""
+    at = app_test("oversmoothing", query={"sample": "karate", "depth": "3", "remedies": "none"})
+    assert not at.exception and not at.error
+    md = [m.value for m in at.markdown]
+    step = next(i for i, v in enumerate(md) if v.startswith("**Step 1 of 4**"))
+    assert md[step + 1].startswith("**The collapse by depth** · cursor at layer 0")
+    folded = next(e for e in at.expander if e.label.startswith("This step's node"))
+    assert folded.selectbox(key="smooth.node") and folded.latex
+
+
+def _layer0_app():
+    """A one-panel app: a neural run's panel on step 2, then a click on layer 0 (the callback
+    the metric chart calls, with the selection plotly reports), then drawn again."""
+    import streamlit as st
+
+    from explorer import nn
+    from explorer.graph import Graph
+    from explorer.ui import player, smoothing_panel
+    from explorer.ui.state import View
+
+    g = Graph.from_edges(6, [(i, i + 1) for i in range(5)])
+    trace = nn.run_stack(g, layer="gcn", layers=3, hidden=4, seed=0)
+    view = View("t", {**player.DEFAULTS})
+    depth = smoothing_panel.from_trace(trace, "path6", "GCN", 0, "t")
+    if not st.session_state.get("clicked"):
+        view.set("step", 2)
+        st.session_state["fake.metrics"] = {"selection": {"points": [{"x": 0, "y": 1.0}]}}
+        smoothing_panel._clicked(view, depth, "fake.metrics")
+        st.session_state["clicked"] = True
+    st.session_state["seek"] = st.session_state.get("_mpe_seek.t")
+    smoothing_panel.draw(view, depth, int(view["step"]))
+
+
+def test_a_click_on_layer_0_shows_the_input_features_and_says_so():
+    from streamlit.testing.v1 import AppTest
+
+    from explorer.graph import Graph
+    from explorer.diagnostics.pca import layer_pca
+
+    at = AppTest.from_function(_layer0_app).run()
+    assert not at.exception, at.exception
+    assert at.session_state["t.step"] == 0                        # the graph: its first step
+    assert at.session_state["seek"]["step"] == 0                  # sent to the chart
+    assert any(m.value.startswith("**The collapse by depth** · cursor at layer 0") for m in at.markdown)
+    assert any("Layer 0 is the input features: no step of the graph shows them" in c.value
+               for c in at.caption)
+    figs = charts(at)
+    assert {s["x0"] for s in figs["t.metrics"]["layout"]["shapes"]} == {0}
+    g = Graph.from_edges(6, [(i, i + 1) for i in range(5)])
+    x = nn.run_stack(g, layer="gcn", layers=3, hidden=4, seed=0).graph.x
+    want = layer_pca([x]).scores[0]
+    got = figs["t.pca"]["data"][0]
+    assert np.allclose(array(got["x"]), want[:, 0]) and np.allclose(array(got["y"]), want[:, 1])
+    # the graph moves on (Next): the hold is dropped and the cursor follows the step again
+    at.session_state["t.step"] = 1
+    at.run()
+    assert {s["x0"] for s in charts(at)["t.metrics"]["layout"]["shapes"]} == {2}
+    assert not any("Layer 0 is the input features: no step" in c.value for c in at.caption)
+
+
+def test_the_cursor_figure_of_a_layer_is_the_figure_built_for_it(graph):
+    """Each layer's chart is the run's base chart with the cursor moved: it must equal the chart
+    depth_cursor_figure builds for that layer, in its cursor lines and in everything else."""
+    from explorer.ui import smoothing_panel as sp
+    from explorer.viz.charts import depth_cursor_figure
+
+    trace = nn.run_stack(graph, layer="gcn", layers=4, hidden=4, seed=0)
+    depth = sp.from_trace(trace, "karate-gcn4", "GCN", 0, "k")
+    for row in (0, 3, 4):
+        got = sp._cursor_figure.__wrapped__(depth, "", row, False).to_dict()
+        base = sp._cursor_base.__wrapped__(depth, "", False)
+        direct = depth_cursor_figure(depth.runs, depth.layers[row], depth.metrics, cols=1).to_dict()
+        assert [(s["x0"], s["x1"]) for s in got["layout"]["shapes"]] == \
+               [(s["x0"], s["x1"]) for s in direct["layout"]["shapes"]]
+        assert got["layout"]["meta"] == {"cursor": depth.layers[row]}
+        assert got["data"] == base["data"]
+        strip = lambda d: {k: v for k, v in d["layout"].items() if k not in ("shapes", "meta")}  # noqa: E731
+        assert strip(got) == strip(base)
