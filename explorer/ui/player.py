@@ -32,6 +32,7 @@ from explorer.trace import Trace
 from explorer.ui import cache, components, theme
 from explorer.ui.guard import attempt
 from explorer.ui.state import View, lecture_mode
+from explorer.viz.notes import note_markdown
 
 __all__ = ["DEFAULTS", "SPEEDS", "play", "seek", "node_picker", "detail_panel", "formula", "exports",
            "fmt_vec", "figure_json"]
@@ -319,8 +320,8 @@ def _details(view: View, trace: Trace, k: int, exact: Any, whole_page: bool,
     node = (node_picker(view, trace, on_change=lambda: _node_changed(whole_page)) if picker
             else min(max(int(view["node"]), 0), trace.graph.n_nodes - 1))
     s = trace.steps[k]
-    if s.note:
-        st.caption(s.note)
+    if s.note:  # the engine's plain-text note, its pseudo-math (tau_X1(X2), P(X2|X1)) as math
+        st.caption(note_markdown(s.note))
     formula(trace, k, node)
     detail_panel(trace, k, node, exact)
     return node
