@@ -112,3 +112,23 @@ def test_clicking_layer_0_on_the_neural_page_shows_the_input_features(page, app_
     assert title.startswith("layer 0:")
     page.screenshot(path=str(ARTIFACTS / "smoothing-click-layer0.png"))
     _no_exception(page)
+
+
+@pytest.mark.parametrize("size", ["720p", "1080p"])
+def test_lecture_colour_bars_do_not_take_the_graphs_height(page, app_url, size):
+    """Lecture mode plans karate's figure for the ~860 px column the collapsed sidebar leaves: its
+    colour bars stand beside the graph (spare width) instead of in a row under it, which took
+    ~45 px (~10 %) of the plot area's height."""
+    from tests.test_browser import SIZES
+
+    w, h = SIZES[size]
+    page.set_viewport_size({"width": w, "height": h})
+    _open_player(page, f"{app_url}/neural?sample=karate&lecture=1")
+    got = page.locator(".mpe-plot").evaluate("""gd => { const L = gd._fullLayout;
+        return {H: L.height, t: L._size.t, b: L._size.b, mb: L.margin.b, plotH: L._size.h,
+                bars: gd._fullData.filter(t => t.marker && t.marker.showscale)
+                                  .map(t => t.marker.colorbar.orientation)}; }""")
+    assert got["bars"] and set(got["bars"]) == {"v"}, got
+    assert got["b"] <= got["mb"] + 1, got                      # no row pushed under the plot
+    assert got["plotH"] >= got["H"] - got["t"] - got["mb"] - 1, got
+    _no_exception(page)

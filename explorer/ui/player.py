@@ -44,6 +44,11 @@ GRAPH_SHARE = 0.72
 #: the graph column's width (px) at a projector's 1280 x 720 with the sidebar open: labels are
 #: planned for it, so they never collide there and only gain room on a wider screen
 PLAN_PX = 650
+#: the same in lecture mode: the sidebar is collapsed, so the graph column is ~860 px wide at
+#: 1280 x 720. Planned at that width, a layout bound by the height (karate) gets its colour bars
+#: in a column beside it, where the width is spare, instead of a row under it that took ~45 px
+#: (~10 %) of the graph's height
+LECTURE_PLAN_PX = 840
 #: up to this many incoming messages the panel lists them as an HTML table; more in a scrolling
 #: grid (st.dataframe's canvas grid costs ~50-100 ms more to paint on every step)
 TABLE_ROWS = 40
@@ -452,8 +457,9 @@ def play(view: View, trace: Trace, tkey: str, pos: np.ndarray, pkey: str, contro
     view.set("step", k)
     lecture = lecture_mode()
     height = theme.graph_height(lecture, pos)
+    plan = LECTURE_PLAN_PX if lecture else PLAN_PX
     fig = attempt("draw the run", player_figure, trace, tkey, pos, pkey, view["color"],
-                  SPEEDS["normal"], PLAN_PX, height)
+                  SPEEDS["normal"], plan, height)
     text, fig_id = figure_json(fig, lecture=lecture, height=height)
     chart_key = f"{view.page}.chart"
     left, right = st.columns([GRAPH_SHARE, 1 - GRAPH_SHARE], gap="medium")
@@ -471,7 +477,7 @@ def play(view: View, trace: Trace, tkey: str, pos: np.ndarray, pkey: str, contro
 
     def selected_figure() -> Any:  # the exports ring the node selected when they are made
         return cache.trace_figure(trace, tkey, pos, pkey, view["color"], int(view["node"]), 0,
-                                  SPEEDS["normal"], PLAN_PX, height)
+                                  SPEEDS["normal"], plan, height)
 
     with st.expander("Export this run", icon=":material/download:"):
         exports(view.page, trace, selected_figure, name)
