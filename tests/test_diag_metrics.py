@@ -286,3 +286,11 @@ def test_adapted_mad_gap_on_karate_against_dense_hops():
     rows = trace_metrics(TraceLayers([0], [0], [x]), g, adapt_hops=True)
     assert rows[0]["mad_gap"] == pytest.approx(want, rel=1e-12)
     assert trace_metrics(TraceLayers([0], [0], [x]), g)[0]["mad_gap"] is None
+
+
+def test_adapted_context_keeps_its_thresholds_on_another_device():
+    ctx = MetricContext.build(Graph.from_networkx(nx.karate_club_graph()), adapt=True)
+    moved = ctx.to("meta")                    # a device move rebuilds the context positionally
+    assert moved.hop_thresholds() == ctx.hop_thresholds() == {"near": 2, "far": 4, "adapted": True,
+                                                               "diameter": 5}
+    assert moved.hops is ctx.hops and str(moved.directed_s.device) == "meta"
