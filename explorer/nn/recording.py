@@ -156,10 +156,11 @@ def _or_rounds(n: int, s: np.ndarray, r: np.ndarray, depth: int) -> list[np.ndar
             both[:, :n], both[:, n:] = delta, reach
             per = max(1, _CHUNK // max(w, 1))             # columns gathered at once
             nxt = np.empty((w, n), np.uint64)
+            ends = np.append(ptr, idx.size)
             a = 0
             while a < n:                                  # whole nodes per chunk (one at least)
-                b = max(int(np.searchsorted(ptr, ptr[a] + per, side="right")) - 1, a + 1)
-                e0, e1 = int(ptr[a]), int(ptr[b]) if b < n else idx.size
+                b = max(int(np.searchsorted(ends, ends[a] + per, side="right")) - 1, a + 1)
+                e0, e1 = int(ends[a]), int(ends[b])
                 got = buf[2 * w * n:2 * w * n + w * (e1 - e0)].reshape(w, e1 - e0)
                 np.take(both, idx[e0:e1], axis=1, out=got, mode="clip")   # idx < 2N by construction
                 np.bitwise_or.reduceat(got, ptr[a:b] - e0, axis=1, out=nxt[:, a:b])
