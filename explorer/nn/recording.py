@@ -276,8 +276,10 @@ def field_extras(graph: Graph, depth: int, *, work_limit: int | None = None,
             sets = None
             if n <= set_limit:           # = [field_members(bits, i) for i in range(n)]
                 bits = np.ascontiguousarray(cols.T)
-                flags = np.unpackbits(bits.view(np.uint8), axis=1, bitorder="little")[:, :n]
-                members = _read_only(np.nonzero(flags)[1])     # row by row, each row sorted
+                # bytes of 0/1 viewed as bool (flatnonzero's fast path), row by row; the
+                # padding bits past N are never set
+                flags = np.unpackbits(bits.view(np.uint8), axis=1, bitorder="little").view(bool)
+                members = _read_only(np.flatnonzero(flags) % flags.shape[1])   # rows sorted
                 ends = np.cumsum(sizes).tolist()
                 sets = [members[a:b] for a, b in zip([0] + ends[:-1], ends)]   # read-only views
             rows.append((sizes, sets))
