@@ -161,7 +161,9 @@ def _or_rounds(n: int, s: np.ndarray, r: np.ndarray, depth: int) -> list[np.ndar
             while a < n:                                  # whole nodes per chunk (one at least)
                 b = max(int(np.searchsorted(ends, ends[a] + per, side="right")) - 1, a + 1)
                 e0, e1 = int(ends[a]), int(ends[b])
-                got = buf[2 * w * n:2 * w * n + w * (e1 - e0)].reshape(w, e1 - e0)
+                m = w * (e1 - e0)     # more than the buffer holds when one node's run is longer
+                got = (buf[2 * w * n:2 * w * n + m] if 2 * w * n + m <= buf.size
+                       else np.empty(m, np.uint64)).reshape(w, e1 - e0)
                 np.take(both, idx[e0:e1], axis=1, out=got, mode="clip")   # idx < 2N by construction
                 np.bitwise_or.reduceat(got, ptr[a:b] - e0, axis=1, out=nxt[:, a:b])
                 a = b
