@@ -107,6 +107,12 @@ def test_fields_in_the_trace_and_refused_work(monkeypatch):
         assert [a.tolist() for a in t.steps[k].extras["receptive_field_sets"]] == \
             [oracle(g, i, k + 1) for i in range(40)]
     assert t.result["receptive_fields_notice"] is None
+    import pickle
+    from explorer.trace import Trace
+    for back in (Trace.from_json(t.to_json()), pickle.loads(pickle.dumps(t))):  # the sets travel
+        for k in range(3):
+            assert [a.tolist() for a in back.steps[k].extras["receptive_field_sets"]] == \
+                [oracle(g, i, k + 1) for i in range(40)]
     assert receptive_fields(g, 3, work_limit=recording.rf_work(g, 3) - 1) is None
     assert receptive_fields(g, 3, work_limit=recording.rf_work(g, 3)) is not None
     monkeypatch.setattr(recording, "RF_WORK_LIMIT", 0)

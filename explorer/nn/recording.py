@@ -44,6 +44,7 @@ import numpy as np
 
 from explorer.errors import ModelError, TooLargeError
 from explorer.graph import Graph
+from explorer.trace import Ragged
 
 __all__ = ["receptive_fields", "receptive_field", "field_sizes", "field_members", "rf_work", "rf_budget",
            "estimate_trace_bytes", "check_trace_budget", "neighbourhood_sample", "RF_WORK_LIMIT",
@@ -257,10 +258,12 @@ def _read_only(a: np.ndarray) -> np.ndarray:
 def field_extras(graph: Graph, depth: int, *, work_limit: int | None = None,
                  set_limit: int = 300) -> list[dict[str, Any]] | None:
     """Per round k = 1..depth, the Trace extras of the receptive fields: ``"receptive_field"``
-    ``int64 [N]`` field sizes and, when N <= ``set_limit``, ``"receptive_field_sets"`` (``[N]``
-    sorted node-id arrays); ``None`` when :func:`rf_work` passes ``work_limit`` (as
-    :func:`receptive_fields`). Cached per graph (see the module docstring); each call returns
-    fresh dicts and lists of the shared read-only arrays."""
+    ``int64 [N]`` field sizes and, when N <= ``set_limit``, ``"receptive_field_sets"`` (a
+    :class:`~explorer.trace.Ragged` of ``N`` rows, row i node i's sorted field: it reads like a
+    list of arrays, from one buffer instead of an array per node); ``None`` when :func:`rf_work`
+    passes ``work_limit`` (as :func:`receptive_fields`). Cached per graph (see the module
+    docstring); each call returns fresh dicts and Ragged objects over the shared read-only
+    arrays."""
     if rf_work(graph, depth) > (RF_WORK_LIMIT if work_limit is None else work_limit):
         return None
     s, r, n = graph.senders, graph.receivers, graph.n_nodes
@@ -282,8 +285,9 @@ def field_extras(graph: Graph, depth: int, *, work_limit: int | None = None,
                 # padding bits past N are never set
                 flags = np.unpackbits(bits.view(np.uint8), axis=1, bitorder="little").view(bool)
                 members = _read_only(np.flatnonzero(flags) % flags.shape[1])   # rows sorted
-                ends = np.cumsum(sizes).tolist()
-                sets = [members[a:b] for a, b in zip([0] + ends[:-1], ends)]   # read-only views
+                offsets = np.zeros(n + 1, np.int64)
+                np.cumsum(sizes, out=offsets[1:])
+                sets = (members, _read_only(offsets))     # row i = node i's sorted field
             rows.append((sizes, sets))
         if not (s.flags.writeable or r.flags.writeable):     # edges that cannot change
             with _RF_LOCK:
@@ -294,8 +298,8 @@ def field_extras(graph: Graph, depth: int, *, work_limit: int | None = None,
     out = []
     for sizes, sets in rows:
         ex: dict[str, Any] = {"receptive_field": sizes}
-        if sets is not None:
-            ex["receptive_field_sets"] = list(sets)
+        if sets is not None:             # one Ragged per call over the shared read-only arrays
+            ex["receptive_field_sets"] = Ragged.trusted(*sets)
         out.append(ex)
     return out
 
