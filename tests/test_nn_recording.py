@@ -70,6 +70,34 @@ def test_fields_gathered_in_small_chunks_equal_bfs_oracle(monkeypatch):
             assert ex[k]["receptive_field"].tolist() == want
 
 
+def test_fields_from_threads_sharing_the_gather_buffer_equal_bfs_oracle(monkeypatch):
+    # rounds gather into one shared buffer when no other thread holds it, else into their own:
+    # threads computing fields at once (the app's sessions) must each get their graph's fields
+    import threading
+    monkeypatch.setattr(recording, "_CHUNK", 64)        # several gathers per round
+    graphs = [random_graph(n, e, seed, hub=hub) for n, e, seed, hub in
+              [(130, 200, 5, True), (70, 300, 8, False), (65, 300, 4, False), (150, 900, 6, False)]]
+    want = [[[len(oracle(g, i, k + 1)) for i in range(g.n_nodes)] for k in range(3)] for g in graphs]
+    got: dict = {}
+    errors: list = []
+
+    def work(j: int) -> None:
+        try:
+            for _ in range(5):
+                got.setdefault(j, []).append([field_sizes(b).tolist() for b in receptive_fields(graphs[j], 3)])
+        except Exception as e:          # a thread's exception would not fail the test by itself
+            errors.append(e)
+
+    threads = [threading.Thread(target=work, args=(j,)) for j in range(len(graphs))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    for j in range(len(graphs)):
+        assert len(got[j]) == 5 and all(sizes == want[j] for sizes in got[j])
+
+
 def test_fields_in_the_trace_and_refused_work(monkeypatch):
     g = random_graph(40, 90, 7)
     t = run_stack(g, layer="gcn", layers=3, hidden=4)
@@ -79,6 +107,12 @@ def test_fields_in_the_trace_and_refused_work(monkeypatch):
         assert [a.tolist() for a in t.steps[k].extras["receptive_field_sets"]] == \
             [oracle(g, i, k + 1) for i in range(40)]
     assert t.result["receptive_fields_notice"] is None
+    import pickle
+    from explorer.trace import Trace
+    for back in (Trace.from_json(t.to_json()), pickle.loads(pickle.dumps(t))):  # the sets travel
+        for k in range(3):
+            assert [a.tolist() for a in back.steps[k].extras["receptive_field_sets"]] == \
+                [oracle(g, i, k + 1) for i in range(40)]
     assert receptive_fields(g, 3, work_limit=recording.rf_work(g, 3) - 1) is None
     assert receptive_fields(g, 3, work_limit=recording.rf_work(g, 3)) is not None
     monkeypatch.setattr(recording, "RF_WORK_LIMIT", 0)

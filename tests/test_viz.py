@@ -408,3 +408,33 @@ def test_formulas_fit_a_1280_px_page():
     for t, k, n in cases:
         for line in node_update_latex(t, k, n).split(r" \\ "):
             assert _rendered_chars(line) <= 80, line       # about 800 px at KaTeX's 1.21em of 16 px
+
+
+def test_selected_messages_are_labelled_once_with_state_names(bp):
+    """A step whose messages are written on the graph (small vectors, not a crowd) labels the
+    selected node's incoming messages with their state names and adds no second, shorter number
+    at their arrowheads; a step of wide vectors (no labels) keeps the number, a 3-digit L2 norm."""
+    from explorer.viz.glyphs import labelled_step, message_labels
+
+    fig = trace_figure(bp, BP_POS, selected=None, selectable=True)
+    node = 1  # B: hears fAB and fBC
+    for k, item in enumerate(fig._mpe_select["steps"]):
+        assert labelled_step(bp, k) and "text" not in item
+        texts = fig._mpe_texts(node)[k]
+        inc = [j for j, e in enumerate(bp.steps[k].edges) if bp.graph.receivers[e] == node]
+        _, _, placed = message_labels(bp, bp.graph, BP_POS, k, first=[node])
+        assert set(texts["text"]) == set(placed)
+        read = [[(a.split(" ")[0], float(a.split(" ")[1])) for a in t.split("<br>")] for t in placed]
+        found = 0
+        for j in inc:  # a label reads back as the recorded message: state names, values (2 digits)
+            m = np.asarray(bp.steps[k].messages[j], float)
+            found += any([n for n, _ in r] == [str(i) for i in range(m.size)]
+                         and np.allclose([v for _, v in r], m, atol=0.006) for r in read)
+        assert found >= min(len(inc), 1)
+    wide = gcn_trace(random_graph(12, 20, seed=3), layers=1, hidden=8, seed=0)  # 8 > SMALL: no labels
+    pos = np.random.default_rng(1).uniform(size=(12, 2))
+    fig = trace_figure(wide, pos, selected=None, selectable=True)
+    item = fig._mpe_select["steps"][0]
+    assert not labelled_step(wide, 0)
+    norms = [np.linalg.norm(m) for m in wide.steps[0].messages]
+    assert item["text"] == [f"{x:.3g}" for x in norms]

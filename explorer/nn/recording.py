@@ -9,9 +9,11 @@ bits a sender *gained* in the last round can add anything new to its receivers, 
 The first round sets one bit per edge; each later one costs at most ``E * ceil(N/64)`` word
 operations (vectorised, never a Python loop over nodes or edges), against ``E * N`` for a
 boolean product. Internally the bitsets are word-major (``[ceil(N/64), N]``, a column per node):
-a round gathers the senders' columns edge by edge (edges sorted by receiver once) and ORs each
-receiver's contiguous run with one ``reduceat`` along rows -- about twice as fast as the
-node-major layout, whose reduction runs across rows. Exact fields of every node grow with
+a round gathers, node by node, the node's own column and its senders' gains (edges sorted by
+receiver once) and ORs each node's contiguous run with one ``reduceat`` along rows, which
+gives every node's new field at once -- about twice as fast as the node-major layout, whose
+reduction runs across rows. The gathers go into one buffer kept between calls (fresh memory
+for them page-faulted more than the rounds' own work on a 1,000-node graph). Exact fields of every node grow with
 ``E * N`` while the layers grow with ``E * d``, so on large graphs they would cost more than
 the run they annotate: ``run_stack`` computes them while their work (:func:`rf_work`) stays
 within :func:`rf_budget` -- always up to :data:`RF_FLOOR` words (a few ms: every graph a page
@@ -34,6 +36,7 @@ and says how many layers fit and how large a :func:`neighbourhood_sample` would 
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import threading
 from collections import OrderedDict
@@ -43,6 +46,7 @@ import numpy as np
 
 from explorer.errors import ModelError, TooLargeError
 from explorer.graph import Graph
+from explorer.trace import Ragged
 
 __all__ = ["receptive_fields", "receptive_field", "field_sizes", "field_members", "rf_work", "rf_budget",
            "estimate_trace_bytes", "check_trace_budget", "neighbourhood_sample", "RF_WORK_LIMIT",
@@ -54,7 +58,7 @@ RF_WORK_LIMIT = 20_000_000
 RF_FLOOR = 2_000_000
 #: beyond the floor, fields may cost this share of the run (its recorded numbers, in words)
 RF_SHARE = 0.25
-_CHUNK = 1 << 21     # most words gathered at once by a round (16 MiB)
+_CHUNK = 1 << 18     # most words gathered at once by a round (2 MiB)
 
 
 def _words(n: int) -> int:
@@ -78,9 +82,55 @@ def _bit(j: np.ndarray) -> np.ndarray:
     return np.left_shift(np.uint64(1), (j & 63).astype(np.uint64))
 
 
+#: the gather buffer :func:`_or_rounds` reuses between calls (at most _CHUNK words plus the
+#: fields of two rounds are kept): fresh memory for it on every call cost more page faults than
+#: the rounds' own work on a 1,000-node graph
+_SCRATCH: list[np.ndarray] = [np.empty(0, np.uint64)]
+_SCRATCH_LOCK = threading.Lock()
+_SCRATCH_KEEP = 1 << 20          # words (8 MiB): larger buffers are not kept
+
+
+@contextlib.contextmanager
+def _scratch(size: int):
+    """A ``uint64`` buffer of at least ``size`` words: the shared one when no other thread
+    holds it (kept when at most :data:`_SCRATCH_KEEP` words), else a fresh one."""
+    if not _SCRATCH_LOCK.acquire(blocking=False):
+        yield np.empty(size, np.uint64)
+        return
+    try:
+        if _SCRATCH[0].size < size:
+            buf = np.empty(size, np.uint64)
+            if size <= _SCRATCH_KEEP:
+                _SCRATCH[0] = buf
+        else:
+            buf = _SCRATCH[0]
+        yield buf
+    finally:
+        _SCRATCH_LOCK.release()
+
+
+def _segments(n: int, es: np.ndarray, er: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Gather order of a round: per node i (all N, in order) one segment, ``N + i`` (its own
+    column of ``[delta | reach]``) then the senders of its edges (``es``, ``er`` sorted by
+    receiver). Returns ``(idx [E + N], ptr [N])`` with ptr the segments' starts."""
+    deg = np.bincount(er, minlength=n)
+    ptr = np.zeros(n, np.int64)
+    np.cumsum(deg[:-1] + 1, out=ptr[1:])
+    idx = np.empty(es.size + n, np.int64)
+    own = np.zeros(idx.size, bool)
+    own[ptr] = True
+    idx[own] = np.arange(n, 2 * n)
+    idx[~own] = es
+    return idx, ptr
+
+
 def _or_rounds(n: int, s: np.ndarray, r: np.ndarray, depth: int) -> list[np.ndarray]:
     """The fields after 1..depth rounds, **word-major**: ``uint64 [ceil(N/64), N]``, column i
-    holding node i's field (each round gathers whole columns, and reduces contiguous runs)."""
+    holding node i's field (each round gathers whole columns, and reduces contiguous runs).
+
+    Round k >= 2 gathers, per node, its own column of the previous fields and the gains
+    ``delta`` of its senders, and ORs each node's run with one ``reduceat``: the result is the
+    new fields of every node at once (no copy of the old ones to OR into)."""
     w = _words(n)
     i = np.arange(n)
     reach = np.zeros((w, n), np.uint64)
@@ -96,28 +146,34 @@ def _or_rounds(n: int, s: np.ndarray, r: np.ndarray, depth: int) -> list[np.ndar
     delta, reach = nxt ^ reach, nxt
     order = np.argsort(r.astype(np.uint16) if n <= 1 << 16 else r, kind="stable")
     ss, rr = s[order], r[order]                  # edges grouped by receiver
-    for k in range(depth - 1):
-        active = delta.any(axis=0)
-        es, er = ss, rr
-        if not active.all():                     # only senders that gained bits add anything
-            keep = active[ss]
-            es, er = ss[keep], rr[keep]
-        nxt = reach.copy()
-        if es.size:
-            starts = np.flatnonzero(np.r_[True, er[1:] != er[:-1]])
-            per = max(1, _CHUNK // max(w, 1))    # edges gathered at once
-            g0 = 0
-            while g0 < starts.size:
-                e0 = starts[g0]
-                g1 = max(int(np.searchsorted(starts, e0 + per, side="right")), g0 + 1)
-                e1 = starts[g1] if g1 < starts.size else es.size
-                got = np.take(delta, es[e0:e1], axis=1)
-                nxt[:, er[starts[g0:g1]]] |= np.bitwise_or.reduceat(got, starts[g0:g1] - e0, axis=1)
-                g0 = g1
-        if k < depth - 2:                        # the last round's gains are never used
-            delta = nxt ^ reach
-        reach = nxt
-        out.append(reach)
+    full = None
+    with _scratch(w * (2 * n + min(ss.size + n, max(1, _CHUNK // max(w, 1))))) as buf:
+        for k in range(depth - 1):
+            keep = delta.any(axis=0)[ss]         # only senders that gained bits add anything
+            if keep.all():
+                full = full or _segments(n, ss, rr)
+                idx, ptr = full
+            else:
+                idx, ptr = _segments(n, ss[keep], rr[keep])
+            both = buf[:2 * w * n].reshape(w, 2 * n)      # gains, then own fields
+            both[:, :n], both[:, n:] = delta, reach
+            per = max(1, _CHUNK // max(w, 1))             # columns gathered at once
+            nxt = np.empty((w, n), np.uint64)
+            ends = np.append(ptr, idx.size)
+            a = 0
+            while a < n:                                  # whole nodes per chunk (one at least)
+                b = max(int(np.searchsorted(ends, ends[a] + per, side="right")) - 1, a + 1)
+                e0, e1 = int(ends[a]), int(ends[b])
+                m = w * (e1 - e0)     # more than the buffer holds when one node's run is longer
+                got = (buf[2 * w * n:2 * w * n + m] if 2 * w * n + m <= buf.size
+                       else np.empty(m, np.uint64)).reshape(w, e1 - e0)
+                np.take(both, idx[e0:e1], axis=1, out=got, mode="clip")   # idx < 2N by construction
+                np.bitwise_or.reduceat(got, ptr[a:b] - e0, axis=1, out=nxt[:, a:b])
+                a = b
+            if k < depth - 2:                    # the last round's gains are never used
+                delta = nxt ^ reach
+            reach = nxt
+            out.append(reach)
     return out
 
 
@@ -204,10 +260,12 @@ def _read_only(a: np.ndarray) -> np.ndarray:
 def field_extras(graph: Graph, depth: int, *, work_limit: int | None = None,
                  set_limit: int = 300) -> list[dict[str, Any]] | None:
     """Per round k = 1..depth, the Trace extras of the receptive fields: ``"receptive_field"``
-    ``int64 [N]`` field sizes and, when N <= ``set_limit``, ``"receptive_field_sets"`` (``[N]``
-    sorted node-id arrays); ``None`` when :func:`rf_work` passes ``work_limit`` (as
-    :func:`receptive_fields`). Cached per graph (see the module docstring); each call returns
-    fresh dicts and lists of the shared read-only arrays."""
+    ``int64 [N]`` field sizes and, when N <= ``set_limit``, ``"receptive_field_sets"`` (a
+    :class:`~explorer.trace.Ragged` of ``N`` rows, row i node i's sorted field: it reads like a
+    list of arrays, from one buffer instead of an array per node); ``None`` when :func:`rf_work`
+    passes ``work_limit`` (as :func:`receptive_fields`). Cached per graph (see the module
+    docstring); each call returns fresh dicts and Ragged objects over the shared read-only
+    arrays."""
     if rf_work(graph, depth) > (RF_WORK_LIMIT if work_limit is None else work_limit):
         return None
     s, r, n = graph.senders, graph.receivers, graph.n_nodes
@@ -225,8 +283,13 @@ def field_extras(graph: Graph, depth: int, *, work_limit: int | None = None,
             sets = None
             if n <= set_limit:           # = [field_members(bits, i) for i in range(n)]
                 bits = np.ascontiguousarray(cols.T)
-                flags = np.unpackbits(bits.view(np.uint8), axis=1, bitorder="little")[:, :n]
-                sets = [_read_only(np.flatnonzero(f)) for f in flags]
+                # bytes of 0/1 viewed as bool (flatnonzero's fast path), row by row; the
+                # padding bits past N are never set
+                flags = np.unpackbits(bits.view(np.uint8), axis=1, bitorder="little").view(bool)
+                members = _read_only(np.flatnonzero(flags) % flags.shape[1])   # rows sorted
+                offsets = np.zeros(n + 1, np.int64)
+                np.cumsum(sizes, out=offsets[1:])
+                sets = (members, _read_only(offsets))     # row i = node i's sorted field
             rows.append((sizes, sets))
         if not (s.flags.writeable or r.flags.writeable):     # edges that cannot change
             with _RF_LOCK:
@@ -237,8 +300,8 @@ def field_extras(graph: Graph, depth: int, *, work_limit: int | None = None,
     out = []
     for sizes, sets in rows:
         ex: dict[str, Any] = {"receptive_field": sizes}
-        if sets is not None:
-            ex["receptive_field_sets"] = list(sets)
+        if sets is not None:             # one Ragged per call over the shared read-only arrays
+            ex["receptive_field_sets"] = Ragged.trusted(*sets)
         out.append(ex)
     return out
 

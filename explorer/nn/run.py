@@ -151,7 +151,8 @@ def run_stack(graph: Graph, *, layer: str = "gcn", layers: int = 2, hidden: int 
     Returns:
         A :class:`Trace`; one step per layer (messages, aggregates, states = the layer output
         before the next ReLU, extras as in the module docstring plus ``"receptive_field"``
-        ``[N]`` sizes and, for small graphs, ``"receptive_field_sets"``), then a readout step.
+        ``[N]`` sizes and, for small graphs, ``"receptive_field_sets"``, a Ragged of each
+        node's sorted field), then a readout step.
         ``result``: ``"output"`` ``[N, d]``, ``"layers"`` (states per layer), ``"readout"``
         ``[d]`` or ``None``, ``"features_notice"``, ``"receptive_fields_notice"`` (why the
         fields were not computed, or ``None``).

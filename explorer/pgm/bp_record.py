@@ -56,6 +56,7 @@ class _Oscillation:
         self.thr = threshold
         self.size = size
         self.ring: list[np.ndarray | None] = [None] * OSC_WINDOW
+        self.codes: list[np.ndarray | None] = [None] * OSC_WINDOW    # per slot, once tested
         self.k = 0
         self.sizes: list[float] = []
         self.flag = False
@@ -66,6 +67,7 @@ class _Oscillation:
         """``d`` = current - previous probabilities (kept, not copied, for the next
         :data:`OSC_WINDOW` pushes); returns max |d|."""
         self.ring[self.k % OSC_WINDOW] = d
+        self.codes[self.k % OSC_WINDOW] = None
         self.k += 1
         size = float(max(d.max(initial=0.0), -d.min(initial=0.0)))
         self.sizes = (self.sizes + [size])[-OSC_WINDOW:]
@@ -73,9 +75,16 @@ class _Oscillation:
         self.flag = (len(self.sizes) == OSC_WINDOW and size > self.thr
                      and max(self.sizes[half:]) >= 0.5 * max(self.sizes[:half]))
         if self.flag:
-            up = np.logical_or.reduce([r > self.thr for r in self.ring])
-            down = np.logical_or.reduce([r < -self.thr for r in self.ring])
-            self.flag = bool(np.any(up & down))
+            # per entry and slot a code: 1 = rose by more than the threshold, 2 = fell; an
+            # entry oscillates when the OR of its codes over the window is 3. A slot's code is
+            # computed once (a run that keeps passing the size tests adds one per step, not
+            # eight comparisons of every slot)
+            for j, r in enumerate(self.ring):
+                if self.codes[j] is None:
+                    c = np.greater(r, self.thr).view(np.uint8)
+                    c |= np.less(r, -self.thr).view(np.uint8) << 1
+                    self.codes[j] = c
+            self.flag = bool((np.bitwise_or.reduce(self.codes) == 3).any())
         return size
 
     def observe(self, p: np.ndarray, keep: bool = False) -> float:

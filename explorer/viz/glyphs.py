@@ -147,6 +147,17 @@ def earlier_messages(trace: Any, step: int) -> tuple[np.ndarray, np.ndarray]:
     return edges, np.array([last[e] for e in edges.tolist()], dtype=np.int64)
 
 
+def labelled_step(trace: Any, step: int) -> bool:
+    """Whether :func:`message_labels` writes the messages of ``step`` as texts on the graph (small
+    vectors, a step that is not a crowd of more than :data:`MAX_TEXTS_SENT`, at most 120 nodes):
+    the messages into the selected node then get their labels first, with state names, and no
+    second, shorter number at their arrowheads."""
+    st = trace.steps[check_step(trace, step)]
+    if st.messages is None or not st.n_sent or st.n_sent > MAX_TEXTS_SENT or trace.graph.n_nodes > 120:
+        return False
+    return max((r.size for r in as_rows(st.messages)), default=0) <= SMALL
+
+
 def message_labels(trace: Any, graph: Any, pos: np.ndarray, step: int, *, frame: Frame | None = None,
                    obstacles: np.ndarray | None = None, first: Sequence[int] = (), limit: int | None = None,
                    names: Sequence[list[str] | None] | None = None) -> tuple[np.ndarray, np.ndarray, list[str]]:

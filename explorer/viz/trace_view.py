@@ -17,7 +17,7 @@ import plotly.graph_objects as go
 from explorer.viz._common import (DENSE, HIGHLIGHT, MESSAGE_SCALE, as_rows, check_node, check_step, fmt,
                                   fmt_vec, use_webgl)
 from explorer.viz.colors import color_spec, family, is_factor, last_states, state_label
-from explorer.viz.glyphs import MAX_TEXTS_SENT, MESSAGE_FONT, edge_weights, evidence, message_arrows, step_overlay, weight_polygons
+from explorer.viz.glyphs import MAX_TEXTS_SENT, MESSAGE_FONT, labelled_step, edge_weights, evidence, message_arrows, step_overlay, weight_polygons
 from explorer.viz.graph_view import (BAR_ROW, BARS_PX, PLAN_WIDTH, _check_pos, _scatter, bars_below, base_traces,
                                     colorbar, default_height, frame_layout, node_hover, node_trace, plot_area)
 from explorer.viz.messages import message_values
@@ -100,7 +100,7 @@ def selection_payload(trace: Any, pos: np.ndarray, mvals: dict[int, np.ndarray],
             rows = as_rows(st.messages)
             item["hover"] = [f"{lab[g.senders[ei]]} → {lab[g.receivers[ei]]} (edge {ei})<br>"
                              f"m = {fmt_vec(rows[j], max_len=8)}" for j, ei in enumerate(e.tolist())]
-        if g.n_nodes <= 60:
+        if g.n_nodes <= 60 and not labelled_step(trace, k):
             item["text"] = [fmt(x, 3) for x in np.asarray(mvals[k], dtype=float)]
         out_steps.append(item)
     return {"n": int(g.n_nodes), "pos": _b64(pos, "f4"), "senders": _b64(g.senders, "i4"),
@@ -303,7 +303,7 @@ def trace_figure(trace: Any, pos: Any, *, color_by: str = "auto", feature: int =
             lab = g.display_labels
             out["hovertext"] = [f"{lab[g.senders[ei]]} → {lab[g.receivers[ei]]} (edge {ei})<br>"
                                 f"m = {fmt_vec(rows[j], max_len=8)}" for j, ei in zip(keep, e)]
-        if only is not None and g.n_nodes <= 60 and len(keep) <= 6:
+        if only is not None and g.n_nodes <= 60 and len(keep) <= 6 and not labelled_step(trace, k):
             out["text"] = [fmt(x, 3) for x in v]
         return out
 
