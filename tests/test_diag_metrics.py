@@ -233,3 +233,64 @@ def test_bad_shapes_raise_clear_errors():
         dirichlet_energy(np.ones((3, 2)), np.array([0, 1, 2]))
     with pytest.raises(ModelError, match="outside the valid range"):
         dirichlet_energy(np.ones((3, 2)), np.array([[0], [5]]))
+
+
+# ---------------------------------------------------------------- MADGap thresholds adapted to the graph
+@pytest.mark.parametrize("G, near, far, diameter", [
+    (nx.path_graph(6), 2, 4, 5),             # D = 5: remote 4..5 hops, near 1..2 (3 hops: neither)
+    (nx.karate_club_graph(), 2, 4, 5),       # the shipped sample: D = 5, no 8-hop pair
+    (nx.star_graph(5), 1, 2, 2),             # D = 2: leaves are 2 apart, near = adjacent
+    (nx.cycle_graph(6), 1, 3, 3),            # D = 3
+    (nx.path_graph(7), 2, 4, 6),             # D = 6
+    (nx.path_graph(8), 3, 5, 7),             # D = 7: near keeps Chen's 3
+    (nx.complete_graph(5), 1, 2, 1),         # D = 1: far = 2 > D, so still no remote pair
+])
+def test_adaptive_thresholds_by_hand(G, near, far, diameter):
+    from explorer.diagnostics.hops import adaptive_thresholds
+
+    g = Graph.from_networkx(G)
+    assert nx.diameter(G) == diameter
+    t = hop_table(g.senders, g.receivers, g.n_nodes, cap=8)
+    assert adaptive_thresholds(t) == (near, far, diameter)
+    # the formula as documented: far = max(2, ceil(D/2) + 1), near = max(1, min(3, far - 2))
+    assert far == max(2, math.ceil(diameter / 2) + 1) and near == max(1, min(3, far - 2))
+
+
+def test_adaptive_thresholds_keep_chen_where_a_pair_is_8_hops_apart():
+    from explorer.diagnostics.hops import adaptive_thresholds
+
+    for G in (nx.path_graph(9), nx.disjoint_union(nx.path_graph(3), nx.path_graph(3))):
+        g = Graph.from_networkx(G)           # D = 8, or two components (unreachable = remote)
+        t = hop_table(g.senders, g.receivers, g.n_nodes, cap=8)
+        assert adaptive_thresholds(t) == (3, 8, None)
+        ctx = MetricContext.build(g, adapt=True)
+        assert ctx.hop_thresholds() == {"near": 3, "far": 8, "adapted": False, "diameter": None}
+    with pytest.raises(ModelError, match="near < far"):
+        adaptive_thresholds(t, near=4, far=4)
+
+
+def test_adapted_mad_gap_on_karate_against_dense_hops():
+    """karate has no 8-hop pair: the library default gives no MADGap; adapted (remote >= 4 hops,
+    near 1..2 hops) it equals the paper formula on networkx's all-pairs distances."""
+    G = nx.karate_club_graph()
+    g = Graph.from_networkx(G)
+    x = np.random.default_rng(9).standard_normal((g.n_nodes, 5))
+    assert all_metrics(x, g)["mad_gap"] is None                       # the default: no far pair
+    sp = dict(nx.all_pairs_shortest_path_length(G))
+    d = np.array([[sp[i][j] for j in range(34)] for i in range(34)])
+    want = ref_mad(x, d >= 4) - ref_mad(x, (d >= 1) & (d <= 2))
+    ctx = MetricContext.build(g, adapt=True)
+    assert ctx.hop_thresholds() == {"near": 2, "far": 4, "adapted": True, "diameter": 5}
+    assert all_metrics(x, ctx)["mad_gap"] == pytest.approx(want, rel=1e-12)
+    from explorer.diagnostics.trace import trace_metrics, TraceLayers
+    rows = trace_metrics(TraceLayers([0], [0], [x]), g, adapt_hops=True)
+    assert rows[0]["mad_gap"] == pytest.approx(want, rel=1e-12)
+    assert trace_metrics(TraceLayers([0], [0], [x]), g)[0]["mad_gap"] is None
+
+
+def test_adapted_context_keeps_its_thresholds_on_another_device():
+    ctx = MetricContext.build(Graph.from_networkx(nx.karate_club_graph()), adapt=True)
+    moved = ctx.to("meta")                    # a device move rebuilds the context positionally
+    assert moved.hop_thresholds() == ctx.hop_thresholds() == {"near": 2, "far": 4, "adapted": True,
+                                                               "diameter": 5}
+    assert moved.hops is ctx.hops and str(moved.directed_s.device) == "meta"

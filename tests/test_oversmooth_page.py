@@ -17,9 +17,9 @@ from explorer.ui.testing import app_test, array, charts  # noqa: E402
 from tests.test_ui_pages import player  # noqa: E402
 
 QUERY = {"depth": "4", "archs": "gcn,gin", "remedies": "none"}
-PANELS = ["dirichlet_energy", "feature_norm", "mad", "effective_rank", "numerical_rank",
+PANELS = ["dirichlet_energy", "feature_norm", "mad", "mad_gap", "effective_rank", "numerical_rank",
           "mean_cosine_similarity", "accuracy"]       # karate has classes: the probe panel too
-# (no MADGap panel on karate: no pair is far enough apart; a caption says so, see below)
+# (MADGap on karate: no pair is 8 hops apart, so its thresholds are scaled to the diameter, 5)
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +30,7 @@ def graph():
 @pytest.fixture(scope="module")
 def sweeps(graph):
     return {f"{a} + none": depth_sweep(graph, layer=a, depth=4, hidden=16, remedy="none", device="cpu",
-                                       seed=0, keep_features=True) for a in ("gcn", "gin")}
+                                       seed=0, keep_features=True, adapt_hops=True) for a in ("gcn", "gin")}
 
 
 @pytest.fixture(scope="module")
@@ -115,7 +115,7 @@ def test_metrics_shown_equal_the_sweeps(page, sweeps, graph):
     at, _ = page
     fig = charts(at)["smooth.metrics"]
     titles = [a["text"] for a in fig["layout"]["annotations"]][:len(PANELS)]
-    assert "MADGap (far − near)" not in titles and "numerical rank" in titles
+    assert "MADGap (far − near)" in titles and "numerical rank" in titles
     assert "mean cosine similarity" in titles and "linear-probe accuracy" in titles
     assert [t["name"] for t in fig["data"]] == [n for n in sweeps for _ in PANELS]
     for j, (name, sw) in enumerate(sweeps.items()):
@@ -128,9 +128,23 @@ def test_metrics_shown_equal_the_sweeps(page, sweeps, graph):
             got = np.array([np.nan if v is None else v for v in array(t["y"])], float)
             assert np.allclose(got, want, equal_nan=True, rtol=1e-12), (name, m)
             assert array(t["x"]) == list(range(5))
-    # karate's diameter is 5: no pair is 8 hops apart, so MADGap has no value: no empty chart,
-    # a caption says why
-    assert all(d["mad_gap"] is None for sw in sweeps.values() for d in sw.layers)
+    # karate's diameter is 5: no pair is 8 hops apart, so MADGap's thresholds are scaled to it
+    # (remote >= 4 hops, near 1..2): the values against the paper's formula on networkx's hops
+    import networkx as nx
+
+    from tests.test_diag_metrics import ref_mad
+
+    G = nx.Graph(list(zip(graph.senders.tolist(), graph.receivers.tolist())))
+    sp = dict(nx.all_pairs_shortest_path_length(G))
+    d = np.array([[sp[i][j] for j in range(graph.n_nodes)] for i in range(graph.n_nodes)])
+    for j, (name, sw) in enumerate(sweeps.items()):
+        assert sw.params["mad_gap_hops"] == {"near": 2, "far": 4, "adapted": True, "diameter": 5}
+        t = fig["data"][j * len(PANELS) + PANELS.index("mad_gap")]
+        want = [ref_mad(f, d >= 4) - ref_mad(f, (d >= 1) & (d <= 2)) for f in sw.features]
+        assert np.allclose(array(t["y"]), want, rtol=1e-9), name
+        assert "MADGap (remote ≥ 4 hops, near ≤ 2)" in t["hovertemplate"]
     assert len(fig["layout"]["annotations"]) == len(PANELS)
-    assert ("**MADGap (far − near)**: no value: no two nodes are 8+ hops apart on this graph."
-            in [c.value for c in at.caption])
+    assert any(c.value.startswith("MADGap = MAD of remote pairs (at least 4 hops apart) − MAD of near "
+                                  "pairs (1–2 hops).") and "diameter 5" in c.value for c in at.caption)
+    plain = depth_sweep(graph, layer="gcn", depth=1, hidden=4, device="cpu", seed=0)
+    assert plain.params["mad_gap_hops"]["far"] == 8 and all(r["mad_gap"] is None for r in plain.layers)

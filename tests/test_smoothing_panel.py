@@ -25,7 +25,8 @@ from explorer.io import load_graph  # noqa: E402
 from explorer.ui.testing import app_test, array, charts  # noqa: E402
 from tests.test_ui_pages import player  # noqa: E402
 
-NN_PANELS = ["dirichlet_energy", "feature_norm", "numerical_rank", "mean_cosine_similarity", "accuracy"]
+NN_PANELS = ["dirichlet_energy", "feature_norm", "mad_gap", "numerical_rank", "mean_cosine_similarity",
+             "accuracy"]
 LINEAR = {"mad_gap", "mean_cosine_similarity", "accuracy"}
 
 
@@ -90,8 +91,9 @@ def test_oversmooth_trace_layers_and_the_projection_refused(graph):
 # ---------------------------------------------------------------------- the Neural page
 @pytest.fixture(scope="module")
 def neural(graph):
-    """The Neural page (gcn, 4 layers, hidden 4, seed 0), first on step 0, then on step 2."""
-    at = app_test("neural", query={"sample": "karate", "layers": "4"})
+    """The Neural page (gcn, 4 layers, hidden 4, seed 0) with the Over-smoothing panel, first on
+    step 0, then on step 2."""
+    at = app_test("neural", query={"sample": "karate", "layers": "4", "panel": "smoothing"})
     assert not at.exception and not at.error, (at.exception, [e.value for e in at.error])
     first = charts(at)
     at.session_state["nn.step"] = 2
@@ -105,7 +107,20 @@ def reference(graph):
     """The same stack run again here, measured layer by layer by the library's all_metrics."""
     trace = nn.run_stack(graph, layer="gcn", layers=4, hidden=4, seed=0, record=False)
     feats = [trace.graph.x] + list(trace.result["layers"])
-    return feats, [all_metrics(f, graph) for f in feats]
+    rows = [all_metrics(f, graph) for f in feats]
+    # MADGap on karate (diameter 5, no 8-hop pair): remote >= 4 hops, near 1..2 hops, by the
+    # paper's formula on networkx's all-pairs distances
+    import networkx as nx
+
+    from tests.test_diag_metrics import ref_mad
+
+    G = nx.Graph(list(zip(graph.senders.tolist(), graph.receivers.tolist())))
+    sp = dict(nx.all_pairs_shortest_path_length(G))
+    d = np.array([[sp[i][j] for j in range(graph.n_nodes)] for i in range(graph.n_nodes)])
+    for r, f in zip(rows, feats):
+        assert r["mad_gap"] is None                          # the library default: no 8-hop pair
+        r["mad_gap"] = ref_mad(f, d >= 4) - ref_mad(f, (d >= 1) & (d <= 2))
+    return feats, rows
 
 
 def test_neural_panel_shows_the_runs_metrics(neural, reference, graph):
@@ -114,7 +129,8 @@ def test_neural_panel_shows_the_runs_metrics(neural, reference, graph):
     feats, ref = reference
     titles = [a["text"] for a in fig["layout"]["annotations"]]
     assert titles[:len(NN_PANELS)] == ["Dirichlet energy E (Rusch et al.)", "feature norm ‖X‖_F",
-                                       "numerical rank", "mean cosine similarity", "linear-probe accuracy"]
+                                       "MADGap (far − near)", "numerical rank",
+                                       "mean cosine similarity", "linear-probe accuracy"]
     acc = layer_accuracies(feats, graph.y, 0)
     assert len(fig["data"]) == len(NN_PANELS)
     for t, m in zip(fig["data"], NN_PANELS):
@@ -124,9 +140,11 @@ def test_neural_panel_shows_the_runs_metrics(neural, reference, graph):
         got = np.array([np.nan if v is None else v for v in array(t["y"])], float)
         assert np.allclose(got, want, rtol=1e-6, equal_nan=True), m
         assert array(t["x"]) == [0, 1, 2, 3, 4]
-    # karate's diameter is 5: MADGap has no value; the panel says why instead of an empty chart
-    assert all(r["mad_gap"] is None for r in ref)
-    assert any("MADGap" in c.value and "8+ hops apart" in c.value for c in at.caption)
+    # karate's diameter is 5: MADGap's thresholds are scaled to it, and the caption says so
+    assert any("at least 4 hops apart" in c.value and "(1–2 hops)" in c.value and "diameter 5" in c.value
+               for c in at.caption)
+    mg = fig["data"][NN_PANELS.index("mad_gap")]
+    assert "MADGap (remote ≥ 4 hops, near ≤ 2)" in mg["hovertemplate"]
 
 
 def test_neural_cursor_and_pca_follow_the_step(neural, reference, graph):
@@ -150,7 +168,7 @@ def test_neural_cursor_and_pca_follow_the_step(neural, reference, graph):
 
 @pytest.mark.parametrize("kind", ["sage", "gat", "gin", "mpnn", "gn"])
 def test_every_layer_kind_gets_the_panel(kind):
-    at = app_test("neural", query={"sample": "karate", "layer": kind, "layers": "3"})
+    at = app_test("neural", query={"sample": "karate", "layer": kind, "layers": "3", "panel": "smoothing"})
     assert not at.exception and not at.error, [e.value for e in at.error]
     n = len(player(at)["labels"])
     at.session_state["nn.step"] = n - 1                  # gn: the readout step, no node states
@@ -246,4 +264,105 @@ def test_madgap_is_drawn_where_far_pairs_exist():
     got = array(fig["data"][titles.index("MADGap (far − near)")]["y"])
     assert np.allclose(got, want, rtol=1e-9)
     assert {s["x0"] for s in fig["layout"]["shapes"]} == {2}           # step 1 shows layer 2
-    assert not any("MADGap" in c.value for c in at.caption)
+    assert not any("no value" in c.value for c in at.caption)
+    assert any(c.value.startswith("MADGap = MAD of remote pairs (at least 8 hops apart) − MAD of "
+                                  "near pairs (1–3 hops).") for c in at.caption)    # Chen's own
+
+
+# ---------------------------------------------------------------------- beside the graph (layout)
+def test_neural_panel_choice_is_kept_in_the_view_and_the_link():
+    at = app_test("neural", query={"sample": "karate", "layers": "3"})
+    assert not at.exception and not at.error
+    assert "nn.metrics" not in charts(at)                       # the default: Messages
+    assert at.segmented_control(key="nn.panel").value == "messages"
+    assert at.latex and not any(e.label.startswith("This step's node") for e in at.expander)
+    at.segmented_control(key="nn.panel").set_value("smoothing").run()
+    assert not at.exception
+    assert "nn.metrics" in charts(at) and "nn.pca" in charts(at)
+    assert at.query_params.get("panel") in ("smoothing", ["smoothing"])   # a shared link keeps it
+    folded = next(e for e in at.expander if e.label.startswith("This step's node"))
+    assert folded.latex and folded.selectbox(key="nn.node")      # formula and picker folded below
+    at.segmented_control(key="nn.panel").set_value("messages").run()
+    assert "nn.metrics" not in charts(at) and "panel" not in at.query_params
+
+
+def test_oversmoothing_panel_leads_with_the_charts():
+    """Over-smoothing page: under the step line come the heading, the scatter and the charts;
+    the note, node picker, formula and messages fold into an expander below them."""
+    at = app_test("oversmoothing", query={"sample": "karate", "depth": "3", "remedies": "none"})
+    assert not at.exception and not at.error
+    md = [m.value for m in at.markdown]
+    step = next(i for i, v in enumerate(md) if v.startswith("**Step 1 of 4**"))
+    assert md[step + 1].startswith("**The collapse by depth** · cursor at layer 0")
+    folded = next(e for e in at.expander if e.label.startswith("This step's node"))
+    assert folded.selectbox(key="smooth.node") and folded.latex
+
+
+def _layer0_app():
+    """A one-panel app: a neural run's panel on step 2, then a click on layer 0 (the callback
+    the metric chart calls, with the selection plotly reports), then drawn again."""
+    import streamlit as st
+
+    from explorer import nn
+    from explorer.graph import Graph
+    from explorer.ui import player, smoothing_panel
+    from explorer.ui.state import View
+
+    g = Graph.from_edges(6, [(i, i + 1) for i in range(5)])
+    trace = nn.run_stack(g, layer="gcn", layers=3, hidden=4, seed=0)
+    view = View("t", {**player.DEFAULTS})
+    depth = smoothing_panel.from_trace(trace, "path6", "GCN", 0, "t")
+    if not st.session_state.get("clicked"):
+        view.set("step", 2)
+        st.session_state["fake.metrics"] = {"selection": {"points": [{"x": 0, "y": 1.0}]}}
+        smoothing_panel._clicked(view, depth, "fake.metrics")
+        st.session_state["clicked"] = True
+    st.session_state["seek"] = st.session_state.get("_mpe_seek.t")
+    smoothing_panel.draw(view, depth, int(view["step"]))
+
+
+def test_a_click_on_layer_0_shows_the_input_features_and_says_so():
+    from streamlit.testing.v1 import AppTest
+
+    from explorer.graph import Graph
+    from explorer.diagnostics.pca import layer_pca
+
+    at = AppTest.from_function(_layer0_app).run()
+    assert not at.exception, at.exception
+    assert at.session_state["t.step"] == 0                        # the graph: its first step
+    assert at.session_state["seek"]["step"] == 0                  # sent to the chart
+    assert any(m.value.startswith("**The collapse by depth** · cursor at layer 0") for m in at.markdown)
+    assert any("Layer 0 is the input features: no step of the graph shows them" in c.value
+               for c in at.caption)
+    figs = charts(at)
+    assert {s["x0"] for s in figs["t.metrics"]["layout"]["shapes"]} == {0}
+    g = Graph.from_edges(6, [(i, i + 1) for i in range(5)])
+    x = nn.run_stack(g, layer="gcn", layers=3, hidden=4, seed=0).graph.x
+    want = layer_pca([x]).scores[0]
+    got = figs["t.pca"]["data"][0]
+    assert np.allclose(array(got["x"]), want[:, 0]) and np.allclose(array(got["y"]), want[:, 1])
+    # the graph moves on (Next): the hold is dropped and the cursor follows the step again
+    at.session_state["t.step"] = 1
+    at.run()
+    assert {s["x0"] for s in charts(at)["t.metrics"]["layout"]["shapes"]} == {2}
+    assert not any("Layer 0 is the input features: no step" in c.value for c in at.caption)
+
+
+def test_the_cursor_figure_of_a_layer_is_the_figure_built_for_it(graph):
+    """Each layer's chart is the run's base chart with the cursor moved: it must equal the chart
+    depth_cursor_figure builds for that layer, in its cursor lines and in everything else."""
+    from explorer.ui import smoothing_panel as sp
+    from explorer.viz.charts import depth_cursor_figure
+
+    trace = nn.run_stack(graph, layer="gcn", layers=4, hidden=4, seed=0)
+    depth = sp.from_trace(trace, "karate-gcn4", "GCN", 0, "k")
+    for row in (0, 3, 4):
+        got = sp._cursor_figure.__wrapped__(depth, "", row, False).to_dict()
+        base = sp._cursor_base.__wrapped__(depth, "", False)
+        direct = depth_cursor_figure(depth.runs, depth.layers[row], depth.metrics, cols=1).to_dict()
+        assert [(s["x0"], s["x1"]) for s in got["layout"]["shapes"]] == \
+               [(s["x0"], s["x1"]) for s in direct["layout"]["shapes"]]
+        assert got["layout"]["meta"] == {"cursor": depth.layers[row]}
+        assert got["data"] == base["data"]
+        strip = lambda d: {k: v for k, v in d["layout"].items() if k not in ("shapes", "meta")}  # noqa: E731
+        assert strip(got) == strip(base)

@@ -1,4 +1,4 @@
-"""``python -m explorer bench [bp|exact|gnn|oversmooth|ui|serve]``: speed and memory figures.
+"""``python -m explorer bench [bp|exact|gnn|oversmooth|ui|serve|panel]``: speed and memory figures.
 
 Benchmarks print figures and ratios against a baseline run *in the same process*; they never
 pass or fail (the test suite has no timed assertions). Each topic lives in its own module
@@ -6,7 +6,8 @@ pass or fail (the test suite has no timed assertions). Each topic lives in its o
 parsed arguments, for ``--sessions`` and ``--churn``).
 
 ``bench`` with no topic runs :data:`DEFAULT_TOPICS`; the heavy topics in :data:`EXPLICIT_ONLY`
-(``serve``: a server and 230 sessions, minutes on 2 cores) run only when named.
+(``serve``: a server and 230 sessions, minutes on 2 cores; ``panel``: the server's CPU time
+per player step) run only when named.
 """
 
 from __future__ import annotations
@@ -15,9 +16,9 @@ import argparse
 import importlib
 import inspect
 
-TOPICS = ("bp", "exact", "gnn", "oversmooth", "ui", "serve")
+TOPICS = ("bp", "exact", "gnn", "oversmooth", "ui", "serve", "panel")
 #: topics that run only when named on the command line
-EXPLICIT_ONLY = ("serve",)
+EXPLICIT_ONLY = ("serve", "panel")
 DEFAULT_TOPICS = tuple(t for t in TOPICS if t not in EXPLICIT_ONLY)
 
 

@@ -64,6 +64,10 @@ class MetricContext:
         anchors, partners: ``[R]``, ``[C]`` int64 numpy node ids of the all-pairs plan.
         exact: True when the plan is every pair (R = C = N).
         seed, near, far: the plan's seed and MADGap thresholds.
+        diameter: ``None`` when ``near``/``far`` are the thresholds asked for; the graph's
+            diameter (over the plan's pairs) when they were scaled to it because no pair is
+            ``far`` hops apart (``build(..., adapt=True)``, see
+            :func:`~explorer.diagnostics.hops.adaptive_thresholds`).
     """
 
     n_nodes: int
@@ -79,6 +83,7 @@ class MetricContext:
     seed: int
     near: int
     far: int
+    diameter: int | None = None
     _hops: HopTable | None = None
     _classes: torch.Tensor | None = None
     _senders: np.ndarray | None = None
@@ -87,8 +92,8 @@ class MetricContext:
     @classmethod
     def build(cls, graph_or_edge_index: GraphLike, n_nodes: int | None = None, *,
               device: torch.device | str = "cpu", exact_pairs_limit: int = EXACT_PAIRS_LIMIT,
-              sample_pairs: int = SAMPLE_PAIRS, seed: int = 0, near: int = 3, far: int = 8
-              ) -> "MetricContext":
+              sample_pairs: int = SAMPLE_PAIRS, seed: int = 0, near: int = 3, far: int = 8,
+              adapt: bool = False) -> "MetricContext":
         """Clean the edges, choose the pair plan (exact or seeded sample).
 
         Args:
@@ -100,6 +105,9 @@ class MetricContext:
                 many partners, each drawn without replacement).
             seed: seed of the sample.
             near, far: MADGap thresholds (the hop table is capped at ``far``).
+            adapt: when no pair of the plan is ``far`` hops apart (nor unreachable), scale
+                ``near``/``far`` to the graph's diameter so MADGap has a value (the hop table is
+                computed here, once); see :func:`~explorer.diagnostics.hops.adaptive_thresholds`.
 
         Raises:
             ModelError: for edges naming nodes outside ``[0, N)`` or ``near >= far``.
@@ -130,9 +138,20 @@ class MetricContext:
             exact = False
         dev = torch.device(device)
         t = lambda a: torch.as_tensor(a, dtype=torch.int64).to(dev)  # noqa: E731
-        return cls(n, t(ds), t(dr), t(pu), t(pv), bool(symmetric),
-                   torch.as_tensor(deg).to(dev), anchors, partners, exact, int(seed), int(near),
-                   int(far), None, None, s, r)
+        ctx = cls(n, t(ds), t(dr), t(pu), t(pv), bool(symmetric),
+                  torch.as_tensor(deg).to(dev), anchors, partners, exact, int(seed), int(near),
+                  int(far), None, None, None, s, r)
+        if adapt:
+            from explorer.diagnostics.hops import adaptive_thresholds
+
+            ctx.near, ctx.far, ctx.diameter = adaptive_thresholds(ctx.hops, int(near), int(far))
+        return ctx
+
+    def hop_thresholds(self) -> dict[str, int | bool | None]:
+        """MADGap's thresholds as reported with the metrics: ``{"near", "far", "adapted",
+        "diameter"}`` (near pairs: 1..near hops; remote: at least far hops or unreachable)."""
+        return {"near": self.near, "far": self.far, "adapted": self.diameter is not None,
+                "diameter": self.diameter}
 
     @property
     def hops(self) -> HopTable:
@@ -163,5 +182,5 @@ class MetricContext:
         return MetricContext(self.n_nodes, self.directed_s.to(dev), self.directed_r.to(dev),
                              self.pair_u.to(dev), self.pair_v.to(dev), self.symmetric,
                              self.aug_degree.to(dev), self.anchors, self.partners, self.exact,
-                             self.seed, self.near, self.far, self._hops, None, self._senders,
-                             self._receivers)
+                             self.seed, self.near, self.far, self.diameter, self._hops, None,
+                             self._senders, self._receivers)

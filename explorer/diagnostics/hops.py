@@ -5,6 +5,14 @@ MADGap only needs to know whether a pair is *near* (at most ``near`` hops, defau
 ``0 .. cap-1`` are exact and the value ``cap`` means "``cap`` hops or more, **or unreachable**".
 Pairs in different connected components therefore count as far (their distance is infinite).
 
+**Adapted thresholds.** Chen et al.'s remote pairs (8+ hops) do not exist on a small graph
+(karate's diameter is 5), so MADGap would never have a value there. :func:`adaptive_thresholds`
+keeps ``(near, far)`` when some measured pair is ``far`` hops apart (or unreachable) and
+otherwise scales them to the graph's diameter D (the largest hop count among the measured pairs):
+remote = at least ``max(2, ceil(D / 2) + 1)`` hops (the far half of the graph), near = 1 to
+``max(1, min(near, far - 2))`` hops, so one hop count between the two sets belongs to neither
+where the graph allows it, as 4..7 hops do in the paper's setting.
+
 Distances are taken on the *undirected* version of the graph (an edge in either direction joins
 two nodes), as Chen et al. measure "hops" on the graph's topology.
 
@@ -22,7 +30,7 @@ import numpy as np
 
 from explorer.errors import ModelError
 
-__all__ = ["HopTable", "hop_table", "as_hop_table"]
+__all__ = ["HopTable", "hop_table", "as_hop_table", "adaptive_thresholds"]
 
 _WORDS_PER_BLOCK = 1 << 22   # gathered uint64 words per chunk (32 MB)
 
@@ -131,3 +139,32 @@ def as_hop_table(hops: "HopTable | np.ndarray", far: int) -> HopTable:
     capped = np.where(bad, far, np.minimum(np.where(bad, 0, d), far)).astype(np.int16)
     idx = np.arange(d.shape[0], dtype=np.int64)
     return HopTable(idx, idx.copy(), capped, int(far))
+
+
+def adaptive_thresholds(hops: HopTable, near: int = 3, far: int = 8) -> tuple[int, int, int | None]:
+    """MADGap's ``(near, far)`` for this graph, and the diameter they were scaled to.
+
+    ``(near, far, None)`` when some pair of the table is at least ``far`` hops apart or
+    unreachable (the thresholds as given, Chen et al.'s 3 and 8 by default). Otherwise, with D the
+    largest hop count in the table (every distance is exact then, since all are below the cap):
+    ``far' = max(2, ceil(D / 2) + 1)`` and ``near' = max(1, min(near, far' - 2))``, returned as
+    ``(near', far', D)``. A graph of diameter 1 (complete) gets ``far' = 2`` and still no remote
+    pair: MADGap has no value there, as it should.
+
+    >>> import numpy as np
+    >>> t = hop_table(np.arange(5), np.arange(1, 6), 6)         # the path 0-1-2-3-4-5, D = 5
+    >>> adaptive_thresholds(t)
+    (2, 4, 5)
+
+    Raises:
+        ModelError: for ``near >= far`` or a table capped below ``far``.
+    """
+    if not 0 <= int(near) < int(far):
+        raise ModelError(f"MADGap needs 0 <= near < far (got near={near}, far={far})")
+    t = as_hop_table(hops, int(far))
+    d = t.dist
+    if (d >= int(far)).any():
+        return int(near), int(far), None
+    diameter = int(d.max()) if d.size else 0
+    new_far = max(2, -(-diameter // 2) + 1)
+    return max(1, min(int(near), new_far - 2)), new_far, diameter

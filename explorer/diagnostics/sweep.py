@@ -96,7 +96,7 @@ def depth_sweep(graph: Graph, *, layer: str = "gcn", depth: int = 16, hidden: in
                 dropedge_p: float = 0.5, pairnorm_scale: float = 1.0, alpha: float = 0.1,
                 lam: float = 0.5, max_depth: int = MAX_DEPTH, x: np.ndarray | None = None,
                 exact_pairs_limit: int = EXACT_PAIRS_LIMIT, sample_pairs: int = SAMPLE_PAIRS,
-                near: int = 3, far: int = 8) -> SweepResult:
+                near: int = 3, far: int = 8, adapt_hops: bool = False) -> SweepResult:
     """Run a ``depth``-layer stack on ``graph`` and measure every metric after every layer.
 
     Args:
@@ -116,6 +116,9 @@ def depth_sweep(graph: Graph, *, layer: str = "gcn", depth: int = 16, hidden: in
         x: ``[N, F]`` features overriding the graph's.
         exact_pairs_limit, sample_pairs, near, far: see
             :func:`~explorer.diagnostics.metrics.all_metrics`.
+        adapt_hops: scale MADGap's ``near``/``far`` to the graph's diameter when no pair is
+            ``far`` hops apart (:func:`~explorer.diagnostics.hops.adaptive_thresholds`); the
+            thresholds used are ``result.params["mad_gap_hops"]``.
 
     Returns:
         A :class:`SweepResult` with L + 1 layer dicts.
@@ -150,7 +153,8 @@ def depth_sweep(graph: Graph, *, layer: str = "gcn", depth: int = 16, hidden: in
     ew = None if graph.edge_weight is None else torch.from_numpy(graph.edge_weight.astype(np.float32)).to(dev)
     gen = torch.Generator().manual_seed(seed + 1)
     ctx = MetricContext.build(graph, graph.n_nodes, device=dev, exact_pairs_limit=exact_pairs_limit,
-                              sample_pairs=sample_pairs, seed=seed, near=near, far=far)
+                              sample_pairs=sample_pairs, seed=seed, near=near, far=far,
+                              adapt=adapt_hops)
     feats: list[np.ndarray] | None = [x.copy()] if keep_features else None
     layers = [{"layer": 0, **all_metrics(xt, ctx, near=near, far=far)}]
     overflow = layers[0]["overflow"]
@@ -175,5 +179,5 @@ def depth_sweep(graph: Graph, *, layer: str = "gcn", depth: int = 16, hidden: in
               "n_nodes": graph.n_nodes, "n_edges": graph.n_edges, "in_features": int(x.shape[1]),
               "features_notice": notice, "weights": "given" if weights is not None else "random",
               "pairs": "exact" if ctx.exact else f"sampled ({ctx.pairs_sampled} pairs, seed {seed})",
-              "mad_gap_hops": {"near": near, "far": far}}
+              "mad_gap_hops": ctx.hop_thresholds()}
     return SweepResult(device=str(dev), layers=layers, features=feats, params=params)

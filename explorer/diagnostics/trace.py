@@ -172,14 +172,18 @@ def trace_layers(trace: Trace) -> TraceLayers:
     return TraceLayers(layers, steps, feats)
 
 
-def trace_metrics(trace: Trace | TraceLayers, graph: Graph | None = None, *, near: int = 3,
-                  far: int = 8, seed: int = 0) -> list[dict[str, Any]]:
+def trace_metrics(trace: Trace | TraceLayers, graph: Any = None, *, near: int = 3,
+                  far: int = 8, seed: int = 0, adapt_hops: bool = False) -> list[dict[str, Any]]:
     """:func:`~explorer.diagnostics.metrics.all_metrics` of every layer a recorded run shows.
 
     Args:
         trace: the run (or its :func:`trace_layers`, then ``graph`` is required).
-        graph: the graph the metrics see (default ``trace.graph``).
-        near, far, seed: MADGap's hop thresholds and the pair sample's seed, as in a sweep.
+        graph: the graph the metrics see (default ``trace.graph``), or a prepared
+            :class:`~explorer.diagnostics.context.MetricContext` (which keeps its own
+            thresholds: ``ctx.hop_thresholds()`` says which were used).
+        near, far, seed, adapt_hops: MADGap's hop thresholds (scaled to the graph's diameter
+            when ``adapt_hops`` and no pair is ``far`` hops apart) and the pair sample's seed, as
+            in a sweep.
 
     Returns:
         ``[{"layer": k, "step": step or None, <METRIC_KEYS>, "survey_measure", ...}, ...]`` in
@@ -193,7 +197,7 @@ def trace_metrics(trace: Trace | TraceLayers, graph: Graph | None = None, *, nea
 
     tl = trace if isinstance(trace, TraceLayers) else trace_layers(trace)
     g = graph if graph is not None else trace.graph  # type: ignore[union-attr]
-    ctx = MetricContext.build(g, g.n_nodes, seed=seed, near=near, far=far)
+    ctx = MetricContext.build(g, g.n_nodes, seed=seed, near=near, far=far, adapt=adapt_hops)
     rows = []
     for k, step, f in zip(tl.layers, tl.steps, tl.features):
         if f is None:

@@ -20,7 +20,7 @@ are plain, thread-safe, process-wide LRU stores (:class:`Store`) that never touc
 - two sessions asking for the same missing key compute it once (the second waits);
 - an exception is never cached.
 
-Budgets (per store; the sum bounds what the caches can pin, about 0.9 GB):
+Budgets (per store; the sum bounds what the caches can pin, about 0.95 GB):
 
 ==============  =======  =========  ==========  ======
 store           entries  bytes      one entry   ttl
@@ -29,6 +29,7 @@ inputs          64       64 MB      16 MB       none
 uploads         16       96 MB      24 MB       2 h
 layouts         256      32 MB      8 MB        2 h
 figures         48       192 MB     32 MB       1 h
+steps           512      48 MB      2 MB        1 h
 runs            64       256 MB     32 MB       1 h
 sweeps          16       128 MB     32 MB       1 h
 models          8        64 MB      16 MB       1 h
@@ -81,6 +82,9 @@ BUDGETS: dict[str, Budget] = {
     "uploads": Budget(16, 96 * MB, 24 * MB, ttl=2 * 3600),
     "layouts": Budget(256, 32 * MB, 8 * MB, ttl=2 * 3600),
     "figures": Budget(48, 192 * MB, 32 * MB, ttl=3600),
+    # small per-step figures of a panel (the over-smoothing scatter and cursor charts): many
+    # entries, each a few kB, kept apart so stepping a deep run never evicts a player figure
+    "steps": Budget(512, 48 * MB, 2 * MB, ttl=3600),
     "runs": Budget(64, 256 * MB, 32 * MB, ttl=3600),
     "sweeps": Budget(16, 128 * MB, 32 * MB, ttl=3600),
     "models": Budget(8, 64 * MB, 16 * MB, ttl=3600),
@@ -249,7 +253,7 @@ class Store:
 
 
 #: every store, by name
-STORES: dict[str, Store] = {name: Store(name, b, copy=name not in ("figures", "models"),
+STORES: dict[str, Store] = {name: Store(name, b, copy=name not in ("figures", "steps", "models"),
                                         long=name not in ("inputs", "figures"))
                             for name, b in BUDGETS.items()}
 
@@ -560,7 +564,8 @@ def wl_pair(_a: Graph, _b: Graph, source: str) -> tuple[list, bool]:
 @cached("sweeps")
 def sweep(_graph: Graph, source: str, layer: str, depth: int, hidden: int, remedy: str,
           device: str, seed: int, _progress: Callable[[int, int], None] | None = None) -> Any:
-    """An over-smoothing depth sweep with the features of every layer kept.
+    """An over-smoothing depth sweep with the features of every layer kept, MADGap's hop
+    thresholds scaled to the graph when no pair is 8 hops apart (``params["mad_gap_hops"]``).
 
     ``_progress(done, total)`` is called while the sweep runs, never on a cache hit; it may
     update a Streamlit element the page created (this cache does not record element calls).
@@ -569,7 +574,7 @@ def sweep(_graph: Graph, source: str, layer: str, depth: int, hidden: int, remed
 
     return diagnostics.depth_sweep(_graph, layer=layer, depth=depth, hidden=hidden, remedy=remedy,
                                    device=device, seed=seed, progress=_progress,
-                                   keep_features=True)
+                                   keep_features=True, adapt_hops=True)
 
 
 @cached("models")

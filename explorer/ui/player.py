@@ -32,6 +32,7 @@ from explorer.trace import Trace
 from explorer.ui import cache, components, theme
 from explorer.ui.guard import attempt
 from explorer.ui.state import View, lecture_mode
+from explorer.viz.notes import note_markdown
 
 __all__ = ["DEFAULTS", "SPEEDS", "play", "seek", "node_picker", "detail_panel", "formula", "exports",
            "fmt_vec", "figure_json"]
@@ -43,6 +44,11 @@ GRAPH_SHARE = 0.72
 #: the graph column's width (px) at a projector's 1280 x 720 with the sidebar open: labels are
 #: planned for it, so they never collide there and only gain room on a wider screen
 PLAN_PX = 650
+#: the same in lecture mode: the sidebar is collapsed, so the graph column is ~860 px wide at
+#: 1280 x 720. Planned at that width, a layout bound by the height (karate) gets its colour bars
+#: in a column beside it, where the width is spare, instead of a row under it that took ~45 px
+#: (~10 %) of the graph's height
+LECTURE_PLAN_PX = 840
 #: up to this many incoming messages the panel lists them as an HTML table; more in a scrolling
 #: grid (st.dataframe's canvas grid costs ~50-100 ms more to paint on every step)
 TABLE_ROWS = 40
@@ -307,9 +313,34 @@ def _select_texts(fig: Any, node: int, lecture: bool) -> dict[str, Any] | None:
     return {"node": int(node), "frames": json.dumps(frames, cls=PlotlyJSONEncoder)}
 
 
+#: the expander that holds the node picker, note, formula and messages when a page's own view
+#: leads the panel (``play(..., lead=...)``)
+FOLDED_LABEL = "This step's node: update, formula and messages"
+
+
+def _details(view: View, trace: Trace, k: int, exact: Any, whole_page: bool,
+             picker: bool) -> int:
+    """The step's note, the node's formula and its messages (and the node picker when
+    ``picker``); returns the node shown."""
+    node = (node_picker(view, trace, on_change=lambda: _node_changed(whole_page)) if picker
+            else min(max(int(view["node"]), 0), trace.graph.n_nodes - 1))
+    s = trace.steps[k]
+    if s.note:  # the engine's plain-text note, its pseudo-math (tau_X1(X2), P(X2|X1)) as math
+        st.caption(note_markdown(s.note))
+    formula(trace, k, node)
+    detail_panel(trace, k, node, exact)
+    return node
+
+
 def _panel(view: View, trace: Trace, exact: Any, extra: Any, fig: Any = None,
-           whole_page: bool = False) -> None:
+           whole_page: bool = False, lead: Any = None) -> None:
     """The detail panel of the current step: reruns alone (a fragment) when the chart steps.
+
+    Top to bottom: the node picker, "Step k of N", the step's note, the node's formula and
+    messages, then ``extra``. With a ``lead`` that draws (it returns True), the page's own
+    step-dependent view comes right under the step line and the node picker, note, formula and
+    messages fold into an expander below it: at 1280 x 720 the lead then stands beside the
+    graph without scrolling.
 
     The invisible sync component is mounted last, so a :func:`seek` made while the panel is
     drawn travels with it in the same run."""
@@ -317,16 +348,19 @@ def _panel(view: View, trace: Trace, exact: Any, extra: Any, fig: Any = None,
     sync_key = f"{view.page}.sync"
     k = min(max(int(view["step"]), 0), n - 1)
     view.set("step", k)
-    node = node_picker(view, trace, on_change=lambda: _node_changed(whole_page))
+    node = min(max(int(view["node"]), 0), trace.graph.n_nodes - 1)
     ss = st.session_state
     ss[f"_mpe_panel_step.{view.page}"] = k
     try:
         s = trace.steps[k]
+        if lead is None:
+            node = node_picker(view, trace, on_change=lambda: _node_changed(whole_page))
         st.markdown(f"**Step {k + 1} of {n}** · {s.label or ''}")
-        if s.note:
-            st.caption(s.note)
-        formula(trace, k, node)
-        detail_panel(trace, k, node, exact)
+        if lead is not None and lead(k, node):
+            with st.expander(FOLDED_LABEL, icon=":material/function:"):
+                node = _details(view, trace, k, exact, whole_page, picker=True)
+        else:
+            node = _details(view, trace, k, exact, whole_page, picker=lead is not None)
         if extra is not None:
             extra(k, node)
     finally:
@@ -383,7 +417,7 @@ def select_json(fig: Any) -> str:
 
 def play(view: View, trace: Trace, tkey: str, pos: np.ndarray, pkey: str, controls: Any,
          *, exact: Any = None, name: str = "run", extra: Any = None,
-         node_in_page: bool = False) -> int:
+         node_in_page: bool = False, lead: Any = None) -> int:
     """The whole player for ``trace``; returns the step shown when the page ran.
 
     The graph takes :data:`GRAPH_SHARE` of the main column, the detail panel the rest (below
@@ -397,6 +431,11 @@ def play(view: View, trace: Trace, tkey: str, pos: np.ndarray, pkey: str, contro
         exact: exact marginals for BP belief bars and error curves, when known.
         name: a file-name stem for the exports.
         extra: ``extra(step, node)`` draws more step-dependent content inside the panel.
+        lead: ``lead(step, node) -> bool`` draws the page's own step-dependent view at the top
+            of the panel (under the step line, inside the fragment, so it follows every step);
+            when it returns True the node picker, note, formula and messages fold into an
+            expander below it (:data:`FOLDED_LABEL`); when False (it drew nothing that needs
+            the room, e.g. only a choice of view) the panel is the usual one below it.
         node_in_page: the page draws something of the selected node outside the panel: then a
             node change reruns the whole page (else only the panel reruns and the chart selects
             the node in the browser).
@@ -418,8 +457,9 @@ def play(view: View, trace: Trace, tkey: str, pos: np.ndarray, pkey: str, contro
     view.set("step", k)
     lecture = lecture_mode()
     height = theme.graph_height(lecture, pos)
+    plan = LECTURE_PLAN_PX if lecture else PLAN_PX
     fig = attempt("draw the run", player_figure, trace, tkey, pos, pkey, view["color"],
-                  SPEEDS["normal"], PLAN_PX, height)
+                  SPEEDS["normal"], plan, height)
     text, fig_id = figure_json(fig, lecture=lecture, height=height)
     chart_key = f"{view.page}.chart"
     left, right = st.columns([GRAPH_SHARE, 1 - GRAPH_SHARE], gap="medium")
@@ -433,11 +473,11 @@ def play(view: View, trace: Trace, tkey: str, pos: np.ndarray, pkey: str, contro
             "height": height},
             on_speed=lambda: _take_speed(view, chart_key))
     with right:
-        _fragment_panel(view, trace, exact, extra, fig, node_in_page)
+        _fragment_panel(view, trace, exact, extra, fig, node_in_page, lead)
 
     def selected_figure() -> Any:  # the exports ring the node selected when they are made
         return cache.trace_figure(trace, tkey, pos, pkey, view["color"], int(view["node"]), 0,
-                                  SPEEDS["normal"], PLAN_PX, height)
+                                  SPEEDS["normal"], plan, height)
 
     with st.expander("Export this run", icon=":material/download:"):
         exports(view.page, trace, selected_figure, name)

@@ -277,7 +277,8 @@ _CURSOR_LINEAR = frozenset({"mad_gap", "mean_cosine_similarity", "accuracy"})
 
 def depth_cursor_figure(runs: Mapping[str, Sequence[Mapping[str, Any]]], layer: int,
                         metrics: Sequence[str] = CURSOR_METRICS, *, cols: int = 2,
-                        notes: Mapping[str, str] | None = None, height: int | None = None) -> go.Figure:
+                        notes: Mapping[str, str] | None = None, height: int | None = None,
+                        hover_names: Mapping[str, str] | None = None) -> go.Figure:
     """Each metric against depth, one line per run, with a vertical cursor at ``layer``.
 
     Args:
@@ -289,6 +290,8 @@ def depth_cursor_figure(runs: Mapping[str, Sequence[Mapping[str, Any]]], layer: 
         notes: ``{metric: text}`` written in a panel that has no value at any layer (why not);
             default "no value at any layer".
         height: figure height in pixels.
+        hover_names: ``{metric: name}`` shown in the hover instead of the metric's key (e.g.
+            MADGap with the hop thresholds it used).
 
     Returns:
         A figure whose cursor is one dashed ``line`` shape per panel at ``x = layer``; a
@@ -315,7 +318,8 @@ def depth_cursor_figure(runs: Mapping[str, Sequence[Mapping[str, Any]]], layer: 
                 y = np.where(y > 0, y, np.nan)
             fig.add_trace(go.Scatter(x=x, y=y, name=name, legendgroup=name, showlegend=p == 0,
                                      mode="lines", line=dict(color=PALETTE[j % len(PALETTE)], width=2),
-                                     hovertemplate=f"{name}<br>layer %{{x}}<br>{m}: %{{y:.4g}}<extra></extra>"),
+                                     hovertemplate=f"{name}<br>layer %{{x}}<br>{(hover_names or {}).get(m, m)}: "
+                                                   "%{y:.4g}<extra></extra>"),
                           row=p // cols + 1, col=p % cols + 1)
     cursor = []  # one dashed line per panel, as add_vline draws it (added at once: 10x cheaper)
     for p, m in enumerate(metrics):

@@ -23,10 +23,14 @@ ones PyTorch Geometric computes with the same weights.
 LAYERS = {"gcn": "GCN", "sage": "GraphSAGE", "gat": "GAT", "gin": "GIN",
           "mpnn": "MPNN (edge network)", "gn": "Graph network block"}
 FEATURES = ["auto", "x", "constant", "degree", "identity", "random"]
+#: what the panel beside the graph shows (kept in the View, so a shared link keeps it)
+PANELS = {"messages": "Messages", "smoothing": "Over-smoothing"}
 
 view = View("nn", {"sample": "karate", "layer": "gcn", "layers": 2, "hidden": 4, "heads": 2,
-                   "seed": 0, "features": "auto", "weights": False, **player.DEFAULTS},
+                   "seed": 0, "features": "auto", "weights": False, "panel": "messages",
+                   **player.DEFAULTS},
             choices={"sample": sources.sample_choice("graph"), "layer": list(LAYERS),
+                     "panel": list(PANELS),
                      "features": FEATURES, "layers": lambda n: 1 <= n <= 20,
                      "hidden": lambda n: 1 <= n <= 64, "heads": lambda n: 1 <= n <= 8})
 
@@ -99,11 +103,28 @@ def receptive_field(step: int, node: int) -> None:
                    f"from {int(rf[node])} of {graph.n_nodes} nodes (itself included).")
 
 
-def beside(step: int, node: int) -> None:
-    """The panel's extras: the receptive field, then the over-smoothing charts of this run."""
-    receptive_field(step, node)
-    if depth is not None:
-        smoothing_panel.draw(view, depth, step, heading="Over-smoothing by layer")
+def _take_panel() -> None:
+    """The panel choice changed (inside the panel's fragment): keep it, so the URL has it."""
+    value = st.session_state.get(view.key("panel"))
+    if value in PANELS:
+        view.set("panel", value)
+
+
+def lead(step: int, node: int) -> bool:
+    """The panel's choice, Messages | Over-smoothing; with Over-smoothing the scatter and the
+    charts of this run come first, beside the graph (the node's update folds below them)."""
+    st.segmented_control("Beside the graph", list(PANELS), key=view.key("panel"),
+                         format_func=PANELS.get, required=True, label_visibility="collapsed",
+                         on_change=_take_panel)
+    if view["panel"] != "smoothing":
+        return False
+    depth = attempt("measure over-smoothing layer by layer", smoothing_panel.from_trace, trace,
+                    cache.key(src.key, *args), LAYERS[view["layer"]], int(view["seed"]), "nn",
+                    stop=False)   # measured once per run, the first time the panel is opened
+    if depth is None:
+        return False
+    smoothing_panel.draw(view, depth, step, heading="Over-smoothing by layer")
+    return True
 
 
 if big:  # the stack ran on the whole graph; draw a labelled sample of it, without the player
@@ -121,11 +142,8 @@ if big:  # the stack ran on the whole graph; draw a labelled sample of it, witho
     st.plotly_chart(attempt("draw the graph", cache.graph_figure, drawn.graph, dkey, spos, "auto/0",
                             drawn.local(centre)), key="nn.drawn", config={"displaylogo": False})
 else:
-    depth = attempt("measure over-smoothing layer by layer", smoothing_panel.from_trace, trace,
-                    cache.key(src.key, *args), LAYERS[view["layer"]], int(view["seed"]), "nn",
-                    stop=False)
     player.play(view, trace, cache.key(src.key, *args), pos, gkey, controls,
-                name=f"{src.name}-{view['layer']}", extra=beside,
+                name=f"{src.name}-{view['layer']}", extra=receptive_field, lead=lead,
                 node_in_page=True)  # the receptive-field panel below follows the node
     receptive_panel(view, graph, int(view["node"]), int(view["layers"]))
 

@@ -100,6 +100,13 @@ gkey = graph.content_hash()
 pos = attempt("compute the layout", cache.layout, graph, gkey, "auto", 0)
 depth = attempt("project each layer and probe it", smoothing_panel.from_sweeps, sweeps, name, keys,
                 graph, int(view["seed"]), "smooth")
-player.play(view, trace, tkey, pos, gkey, controls, name=f"{src.name}-oversmoothing",
-            extra=lambda step, node: smoothing_panel.draw(view, depth, step))
+
+
+def lead(step: int, node: int) -> bool:
+    """The scatter and the charts first in the panel, beside the graph; the node's update below."""
+    smoothing_panel.draw(view, depth, step)
+    return True
+
+
+player.play(view, trace, tkey, pos, gkey, controls, name=f"{src.name}-oversmoothing", lead=lead)
 view.sync()
