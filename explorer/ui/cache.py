@@ -62,7 +62,7 @@ __all__ = ["Store", "Budget", "BUDGETS", "STORES", "cached", "estimate_bytes", "
            "sample_graph", "upload_graph", "sample_model", "upload_model", "layout",
            "graph_figure", "clear", "stats", "exact_cost", "exact_within_budget",
            "EXACT_BUDGET", "belief_figure", "attention_figure", "update_latex",
-           "heatmaps_figure", "degree_figure"]
+           "heatmaps_figure", "degree_figure", "chain_cost_figure"]
 
 MB = 1 << 20
 
@@ -458,6 +458,15 @@ def heatmaps_figure(_m: dict, key: str, _labels: list, selected: int) -> Any:
 
     return viz.heatmaps_figure(_m["R"], _m["X"], _m["Theta"], _m["Xp"], node_labels=_labels,
                                selected=selected)
+
+
+@cached("panels")
+def chain_cost_figure(_series: dict, k: int, n_max: int, current: int) -> Any:
+    """The elimination page's k^n against n·k² chart (:func:`explorer.viz.ve_charts.cost_series_figure`)
+    of ``chain_costs(k, n_max)`` (``_series``) with chain length ``current`` marked."""
+    from explorer.viz import ve_charts
+
+    return ve_charts.cost_series_figure(_series, current=current)
 
 
 @cached("figures")
