@@ -22,6 +22,7 @@ another step, it reruns the fragment itself so the panel and the chart agree.
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import numpy as np
@@ -308,7 +309,7 @@ def seek(view: View, step: int) -> None:
 
 #: how many selected nodes' message texts a figure keeps encoded (:func:`_select_texts`)
 TEXTS_MEMO = 32
-_texts_lock = __import__("threading").Lock()
+_texts_lock = threading.Lock()
 
 
 def _select_texts(fig: Any, node: int, lecture: bool) -> dict[str, Any] | None:
