@@ -328,12 +328,12 @@ def run(quick: bool = False, args: argparse.Namespace | None = None) -> int:
         if getattr(args, "alone", False):
             return 0
         with Sampler(pid) as sampler:
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), cpu_s(pid)
             times, report = asyncio.run(_concurrent(base, sessions))
-            wall = time.perf_counter() - t0
+            wall, cpu_used = time.perf_counter() - t0, cpu_s(pid) - c0
         after1 = rss_mb(pid)
         print(f"\n{sessions} concurrent sessions, each opening a page and stepping "
-              f"({wall:.1f} s wall):")
+              f"({wall:.1f} s wall, {cpu_used:.1f} s of server CPU: what the queue is made of):")
         for name, xs in times.items():
             print(_row(name, xs, alone.get(name)))
         print(f"  errors: {report['errors']}   sessions whose state changed unasked: "
