@@ -44,6 +44,11 @@ def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
     parser.add_argument("--churn", type=_positive, default=None,
                         help="serve: sessions opened and closed in turn (default 200; 20 with "
                              "--quick)")
+    parser.add_argument("--alone", action="store_true",
+                        help="serve: only the baseline (each scenario alone) with the server's "
+                             "CPU per action; no concurrent or churn phase")
+    parser.add_argument("--repeat", type=_positive, default=None,
+                        help="serve: rounds of the baseline (default 1)")
 
 
 def run(args: argparse.Namespace) -> int:

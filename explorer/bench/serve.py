@@ -11,7 +11,11 @@ Starts the app (``streamlit run``) on 127.0.0.1 on a free port, then:
 
 Before them, as the baseline of the concurrent figures, every scenario runs once alone (one
 session at a time); the concurrent rows also give p50 and p95 as multiples of that baseline's
-median. Every error box is counted and its text printed per page and action (the first few).
+median. The baseline also prints the **server CPU per action** per scenario: the server process's
+user + system CPU seconds (``/proc/PID/stat``, all its threads) read before and after each action
+of the lone session. Unlike wall time it does not move with other load on the machine, and with N
+sessions stepping at once on C cores it is what sets the queue (N x CPU per step / C).
+``--alone`` runs only the baseline (seconds, not minutes), with ``--repeat R`` rounds of it. Every error box is counted and its text printed per page and action (the first few).
 
 Sessions speak Streamlit's websocket protocol directly (:class:`explorer.ui.testing.Session`):
 a headless browser per session is too heavy for a 2-core machine. After every action the
@@ -50,6 +54,25 @@ SCENARIOS: list[tuple[str, str, str, int]] = [
 PAGE_ID = {"belief_propagation": "bp", "neural": "nn", "variable_elimination": "ve",
            "expressiveness": "wl", "oversmoothing": "smooth", "graphs": "graphs",
            "matrix": "matrix"}
+
+
+def cpu_s(pid: int) -> float:
+    """User + system CPU seconds process ``pid`` has used so far, all threads (Linux /proc;
+    psutil elsewhere; NaN when neither can say)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        import os
+
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        pass
+    try:
+        import psutil
+
+        t = psutil.Process(pid).cpu_times()
+        return t.user + t.system
+    except Exception:  # noqa: BLE001 - CPU is a figure, not a requirement
+        return float("nan")
 
 
 def rss_mb(pid: int) -> float:
@@ -122,15 +145,34 @@ def _print_texts(report: dict, limit: int = 3) -> None:
             print(f"    ... and {len(texts) - limit} more distinct texts on {where}")
 
 
-async def _visitor(base: str, index: int, times: dict[str, list[float]], report: dict) -> None:
+#: seconds to wait after an action before reading the server's CPU (work after the run's
+#: "finished" message, e.g. sending the last deltas, belongs to the action)
+SETTLE_S = 0.05
+
+
+async def _visitor(base: str, index: int, times: dict[str, list[float]], report: dict,
+                   cpu: dict | None = None) -> None:
+    """One session of scenario ``index``: open, then step. ``cpu`` (the lone baseline only):
+    ``{"pid": server pid, "rows": {}}``; each action's server CPU seconds go to
+    ``cpu["rows"][index][action]``."""
     from explorer.ui.testing import Session
 
     page, query, action, count = SCENARIOS[index % len(SCENARIOS)]
     pid = PAGE_ID[page]
     link = _expected(query)
+
+    async def act(name: str, coro: Any) -> None:
+        if cpu is None:
+            times[name].append(await coro)
+            return
+        c0 = cpu_s(cpu["pid"])
+        times[name].append(await coro)
+        await asyncio.sleep(SETTLE_S)
+        cpu["rows"].setdefault(index, {}).setdefault(name, []).append(cpu_s(cpu["pid"]) - c0)
+
     try:
         async with Session(base) as s:
-            times["open"].append(await s.open(page, query))
+            await act("open", s.open(page, query))
             _count_errors(report, f"{page} open", s.errors)
             # the app writes the link back without the settings that equal their defaults:
             # what it wrote must be part of the link, and is then what must stay
@@ -148,11 +190,11 @@ async def _visitor(base: str, index: int, times: dict[str, list[float]], report:
                     n_steps = len(s.data.get(chart, {}).get("labels", ())) or count + 1
                     if i >= n_steps:
                         break  # the run's last step
-                    times["next"].append(await s.trigger(sync, "step", i))
+                    await act("next", s.trigger(sync, "step", i))
                     want = {**want, "step": str(i)}
                 else:
                     value = int(want.get("seed", 0)) + i
-                    times["set seed"].append(await s.set_int(f"{pid}.seed", value))
+                    await act("set seed", s.set_int(f"{pid}.seed", value))
                     want = {**want, "seed": str(value)}
                 _count_errors(report, f"{page} {action} {i}", s.errors)
                 if s.params() != want:
@@ -164,13 +206,39 @@ async def _visitor(base: str, index: int, times: dict[str, list[float]], report:
         report["failures"].append(f"{page}: {type(e).__name__}: {e}"[:200])
 
 
-async def _alone(base: str) -> tuple[dict, dict]:
-    """Every scenario once, one session at a time: the baseline of the concurrent figures."""
+async def _alone(base: str, pid: int, repeat: int = 1) -> tuple[dict, dict, dict]:
+    """Every scenario ``repeat`` times, one session at a time: the baseline of the concurrent
+    figures, with the server's CPU seconds per action per scenario (``{index: {action: [s]}}``)."""
     times: dict[str, list[float]] = {"open": [], "next": [], "set seed": []}
     report = {"errors": 0, "changed": 0, "failures": [], "examples": [], "texts": {}}
-    for i in range(len(SCENARIOS)):
-        await _visitor(base, i, times, report)
-    return times, report
+    cpu: dict = {"pid": pid, "rows": {}}
+    for _ in range(repeat):
+        for i in range(len(SCENARIOS)):
+            await _visitor(base, i, times, report, cpu)
+    return times, report, cpu["rows"]
+
+
+def _cpu_table(rows: dict) -> list[str]:
+    """The baseline's server CPU per action, one line per scenario (median ms over its actions),
+    then the mean over scenarios per action."""
+    lines = [f"  {'scenario':<62} {'open':>8} {'step':>8}  (server CPU ms, median; n)"]
+    per: dict[str, list[float]] = {"open": [], "step": []}
+    for i, (page, query, _, _) in enumerate(SCENARIOS):
+        got = rows.get(i, {})
+        cells = []
+        for col, names in (("open", ("open",)), ("step", ("next", "set seed"))):
+            xs = [x for n in names for x in got.get(n, [])]
+            if xs:
+                m = statistics.median(xs) * 1000
+                per[col].append(m)
+                cells.append(f"{m:6.0f}/{len(xs)}")
+            else:
+                cells.append(f"{'-':>8}")
+        lines.append(f"  {(page + ' ' + query)[:62]:<62} {cells[0]:>8} {cells[1]:>8}")
+    lines.append(f"  {'mean over scenarios':<62} "
+                 + " ".join(f"{statistics.fmean(per[c]) if per[c] else float('nan'):8.0f}"
+                            for c in ("open", "step")))
+    return lines
 
 
 async def _concurrent(base: str, n: int) -> tuple[dict, dict]:
@@ -245,21 +313,27 @@ def run(quick: bool = False, args: argparse.Namespace | None = None) -> int:
 
         print(f"page runs at once: {turns.SLOTS or 'unlimited'} (EXPLORER_PAGE_TURNS); "
               "a step's fragment rerun never waits for a turn")
+        repeat = getattr(args, "repeat", None) or 1
         t0 = time.perf_counter()
-        alone, rep1 = asyncio.run(_alone(base))
-        print(f"\nbaseline: each scenario alone, one session at a time "
+        alone, rep1, cpu = asyncio.run(_alone(base, pid, repeat))
+        print(f"\nbaseline: each scenario alone, one session at a time, {repeat} round(s) "
               f"({time.perf_counter() - t0:.1f} s wall):")
         for name, xs in alone.items():
             print(_row(name, xs))
         print(f"  errors: {rep1['errors']}")
         _print_texts(rep1)
+        print("server CPU per action (user + system of the server process, one session alone):")
+        for line in _cpu_table(cpu):
+            print(line)
+        if getattr(args, "alone", False):
+            return 0
         with Sampler(pid) as sampler:
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), cpu_s(pid)
             times, report = asyncio.run(_concurrent(base, sessions))
-            wall = time.perf_counter() - t0
+            wall, cpu_used = time.perf_counter() - t0, cpu_s(pid) - c0
         after1 = rss_mb(pid)
         print(f"\n{sessions} concurrent sessions, each opening a page and stepping "
-              f"({wall:.1f} s wall):")
+              f"({wall:.1f} s wall, {cpu_used:.1f} s of server CPU: what the queue is made of):")
         for name, xs in times.items():
             print(_row(name, xs, alone.get(name)))
         print(f"  errors: {report['errors']}   sessions whose state changed unasked: "

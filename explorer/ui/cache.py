@@ -20,7 +20,7 @@ are plain, thread-safe, process-wide LRU stores (:class:`Store`) that never touc
 - two sessions asking for the same missing key compute it once (the second waits);
 - an exception is never cached.
 
-Budgets (per store; the sum bounds what the caches can pin, about 0.95 GB):
+Budgets (per store; the sum bounds what the caches can pin, about 1.05 GB):
 
 ==============  =======  =========  ==========  ======
 store           entries  bytes      one entry   ttl
@@ -30,6 +30,7 @@ uploads         16       96 MB      24 MB       2 h
 layouts         256      32 MB      8 MB        2 h
 figures         48       192 MB     32 MB       1 h
 steps           512      48 MB      2 MB        1 h
+panels          1024     64 MB      2 MB        1 h
 runs            64       256 MB     32 MB       1 h
 sweeps          16       128 MB     32 MB       1 h
 models          8        64 MB      16 MB       1 h
@@ -61,7 +62,8 @@ from explorer.ui import turns
 __all__ = ["Store", "Budget", "BUDGETS", "STORES", "cached", "estimate_bytes", "samples",
            "sample_graph", "upload_graph", "sample_model", "upload_model", "layout",
            "graph_figure", "clear", "stats", "exact_cost", "exact_within_budget",
-           "EXACT_BUDGET"]
+           "EXACT_BUDGET", "belief_figure", "attention_figure", "update_latex",
+           "heatmaps_figure", "degree_figure", "chain_cost_figure"]
 
 MB = 1 << 20
 
@@ -85,6 +87,9 @@ BUDGETS: dict[str, Budget] = {
     # small per-step figures of a panel (the over-smoothing scatter and cursor charts): many
     # entries, each a few kB, kept apart so stepping a deep run never evicts a player figure
     "steps": Budget(512, 48 * MB, 2 * MB, ttl=3600),
+    # what the player's detail panel draws per (run, step, node): small and many, kept apart so
+    # stepping never evicts a run's big figures from "figures"
+    "panels": Budget(1024, 64 * MB, 2 * MB, ttl=3600),
     "runs": Budget(64, 256 * MB, 32 * MB, ttl=3600),
     "sweeps": Budget(16, 128 * MB, 32 * MB, ttl=3600),
     "models": Budget(8, 64 * MB, 16 * MB, ttl=3600),
@@ -253,8 +258,8 @@ class Store:
 
 
 #: every store, by name
-STORES: dict[str, Store] = {name: Store(name, b, copy=name not in ("figures", "steps", "models"),
-                                        long=name not in ("inputs", "figures"))
+STORES: dict[str, Store] = {name: Store(name, b, copy=name not in ("figures", "steps", "models", "panels"),
+                                        long=name not in ("inputs", "figures", "steps", "panels"))
                             for name, b in BUDGETS.items()}
 
 
@@ -413,6 +418,68 @@ def tree_figure(_tree: Any, key: str, node: int, k: int, _labels: Any, _hops: np
     from explorer.viz.tree_view import tree_figure as build
 
     return build(_tree, _labels, hops=_hops, height=420)
+
+
+# ---------------------------------------------------------------------- the detail panel
+# A step of the player reruns only its detail panel; what that panel draws depends on the run,
+# the step and the node alone, so it is built once per (run, step, node) and shared between
+# sessions (read-only), instead of on every step of every session (issue 10: a step under load).
+@cached("panels")
+def belief_figure(_trace: Any, tkey: str, step: int, node: int, _exact: Any,
+                  exact_key: tuple[str, ...] | None) -> Any:
+    """The belief bars of ``node`` at ``step`` (:func:`explorer.viz.belief_bars`) of the run
+    named ``tkey``; ``exact_key``: the node's exact marginal, each value exactly (``float.hex``; None: not known),
+    so a run drawn with and without the exact answer never share an entry."""
+    from explorer import viz
+
+    return viz.belief_bars(_trace, step, node, _exact)
+
+
+@cached("panels")
+def attention_figure(_trace: Any, tkey: str, step: int, node: int) -> Any:
+    """GAT attention into ``node`` at ``step`` (:func:`explorer.viz.attention_figure`) of the
+    run named ``tkey``."""
+    from explorer import viz
+
+    return viz.attention_figure(_trace, step, node)
+
+
+@cached("panels")
+def update_latex(_trace: Any, tkey: str, step: int, node: int, lecture: bool) -> str:
+    """The node's update formula at ``step`` (:func:`explorer.viz.node_update_latex`) of the
+    run named ``tkey``."""
+    from explorer import viz
+
+    return viz.node_update_latex(_trace, step, node, lecture=lecture)
+
+
+@cached("panels")
+def heatmaps_figure(_m: dict, key: str, _labels: list, selected: int) -> Any:
+    """The matrix page's heatmaps of R, X, Θ and X' (:func:`explorer.viz.heatmaps_figure`)
+    with ``selected``'s row marked; ``key`` names the matrices (source, operator, width, seed).
+    One per selected node, so kept with the panels. Read-only: shared between sessions."""
+    from explorer import viz
+
+    return viz.heatmaps_figure(_m["R"], _m["X"], _m["Theta"], _m["Xp"], node_labels=_labels,
+                               selected=selected)
+
+
+@cached("panels")
+def chain_cost_figure(_series: dict, k: int, n_max: int, current: int) -> Any:
+    """The elimination page's k^n against n·k² chart (:func:`explorer.viz.ve_charts.cost_series_figure`)
+    of ``chain_costs(k, n_max)`` (``_series``) with chain length ``current`` marked."""
+    from explorer.viz import ve_charts
+
+    return ve_charts.cost_series_figure(_series, current=current)
+
+
+@cached("figures")
+def degree_figure(_graph: Graph, key: str) -> Any:
+    """The graphs page's degree histogram (:func:`explorer.ui.graph_info.degree_figure`) of the
+    graph named ``key``. Read-only: shared between sessions."""
+    from explorer.ui import graph_info
+
+    return graph_info.degree_figure(_graph)
 
 
 def key(*parts: Any) -> str:

@@ -22,6 +22,7 @@ another step, it reruns the fragment itself so the panel and the chart agree.
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import numpy as np
@@ -75,9 +76,12 @@ def _row(values: Any, i: int) -> np.ndarray | None:
     return np.asarray(values[i], dtype=float)
 
 
-def detail_panel(trace: Trace, step: int, node: int, exact: Any = None) -> None:
+def detail_panel(trace: Trace, step: int, node: int, exact: Any = None,
+                 tkey: str | None = None) -> None:
     """The node's incoming messages, aggregate and new state at ``step``; for BP its belief bars
-    against the exact marginal; for GAT the attention per head."""
+    against the exact marginal; for GAT the attention per head. With ``tkey`` (a cache key
+    naming the run, as :func:`play` has) the charts are built once per (run, step, node) and
+    shared (:func:`explorer.ui.cache.belief_figure`); without it, on every call."""
     g = trace.graph
     s = trace.steps[step]
     rows = viz.message_rows(trace, step, node)
@@ -98,15 +102,30 @@ def detail_panel(trace: Trace, step: int, node: int, exact: Any = None) -> None:
     roles = g.roles or ()
     is_var = not roles or str(roles[node]).lower() != "factor"
     if trace.kind in ("sum-product", "max-product") and is_var and state is not None:
-        st.plotly_chart(viz.belief_bars(trace, step, node, exact), key="player.beliefs")
+        if tkey is None:
+            fig = viz.belief_bars(trace, step, node, exact)
+        else:
+            from explorer.viz.charts import exact_vector
+
+            ev = exact_vector(exact, trace, node)
+            fig = cache.belief_figure(trace, tkey, step, node, exact,
+                                      None if ev is None else tuple(float(v).hex() for v in ev))
+        st.plotly_chart(fig, key="player.beliefs")
     if "attention" in s.extras:
-        st.plotly_chart(viz.attention_figure(trace, step, node), key="player.attention")
+        fig = (viz.attention_figure(trace, step, node) if tkey is None
+               else cache.attention_figure(trace, tkey, step, node))
+        st.plotly_chart(fig, key="player.attention")
 
 
-def formula(trace: Trace, step: int, node: int) -> None:
-    """The node's update at ``step`` as a formula with the recorded numbers (full width)."""
-    latex = attempt("write the update formula", viz.node_update_latex, trace, step, node,
-                    lecture=lecture_mode(), stop=False)
+def formula(trace: Trace, step: int, node: int, tkey: str | None = None) -> None:
+    """The node's update at ``step`` as a formula with the recorded numbers (full width); with
+    ``tkey`` (naming the run) built once per (run, step, node) and shared."""
+    if tkey is None:
+        latex = attempt("write the update formula", viz.node_update_latex, trace, step, node,
+                        lecture=lecture_mode(), stop=False)
+    else:
+        latex = attempt("write the update formula", cache.update_latex, trace, tkey, step, node,
+                        lecture_mode(), stop=False)
     if latex:
         st.latex(latex)
 
@@ -294,23 +313,50 @@ def seek(view: View, step: int) -> None:
         st.rerun(scope="fragment" if ctx is not None and ctx.fragment_ids_this_run else "app")
 
 
+#: how many selected nodes' message texts a figure keeps encoded (:func:`_select_texts`)
+TEXTS_MEMO = 32
+_texts_lock = threading.Lock()
+
+
 def _select_texts(fig: Any, node: int, lecture: bool) -> dict[str, Any] | None:
     """The message texts of every step placed for ``node`` (for the chart), or None when the
-    figure's texts do not depend on the selected node."""
+    figure's texts do not depend on the selected node.
+
+    Encoded once per (figure, node, lecture) and kept on the (cached, shared, never mutated)
+    figure for the :data:`TEXTS_MEMO` nodes used last: a step keeps the node, so it neither
+    copies nor re-encodes them."""
     texts = getattr(fig, "_mpe_texts", None)
-    frames = texts(node) if texts is not None else None
-    if frames is None:
+    if texts is None:
         return None
-    import copy
-    import json
+    mkey = (int(node), bool(lecture))
+    with _texts_lock:
+        memo = getattr(fig, "_mpe_texts_memo", None)
+        if memo is None:
+            from collections import OrderedDict
 
-    from plotly.utils import PlotlyJSONEncoder
+            memo = fig._mpe_texts_memo = OrderedDict()
+        if mkey in memo:
+            memo.move_to_end(mkey)
+            return memo[mkey]
+    frames = texts(node)
+    if frames is None:
+        out = None
+    else:
+        import copy
+        import json
 
-    frames = copy.deepcopy(frames)
-    if lecture:
-        for tr in frames:
-            _scale_sizes(tr, LECTURE_SCALE)
-    return {"node": int(node), "frames": json.dumps(frames, cls=PlotlyJSONEncoder)}
+        from plotly.utils import PlotlyJSONEncoder
+
+        frames = copy.deepcopy(frames)
+        if lecture:
+            for tr in frames:
+                _scale_sizes(tr, LECTURE_SCALE)
+        out = {"node": int(node), "frames": json.dumps(frames, cls=PlotlyJSONEncoder)}
+    with _texts_lock:
+        memo[mkey] = out
+        while len(memo) > TEXTS_MEMO:
+            memo.popitem(last=False)
+    return out
 
 
 #: the expander that holds the node picker, note, formula and messages when a page's own view
@@ -319,7 +365,7 @@ FOLDED_LABEL = "This step's node: update, formula and messages"
 
 
 def _details(view: View, trace: Trace, k: int, exact: Any, whole_page: bool,
-             picker: bool) -> int:
+             picker: bool, tkey: str | None = None) -> int:
     """The step's note, the node's formula and its messages (and the node picker when
     ``picker``); returns the node shown."""
     node = (node_picker(view, trace, on_change=lambda: _node_changed(whole_page)) if picker
@@ -327,13 +373,13 @@ def _details(view: View, trace: Trace, k: int, exact: Any, whole_page: bool,
     s = trace.steps[k]
     if s.note:  # the engine's plain-text note, its pseudo-math (tau_X1(X2), P(X2|X1)) as math
         st.caption(note_markdown(s.note))
-    formula(trace, k, node)
-    detail_panel(trace, k, node, exact)
+    formula(trace, k, node, tkey)
+    detail_panel(trace, k, node, exact, tkey)
     return node
 
 
 def _panel(view: View, trace: Trace, exact: Any, extra: Any, fig: Any = None,
-           whole_page: bool = False, lead: Any = None) -> None:
+           whole_page: bool = False, lead: Any = None, tkey: str | None = None) -> None:
     """The detail panel of the current step: reruns alone (a fragment) when the chart steps.
 
     Top to bottom: the node picker, "Step k of N", the step's note, the node's formula and
@@ -358,9 +404,9 @@ def _panel(view: View, trace: Trace, exact: Any, extra: Any, fig: Any = None,
         st.markdown(f"**Step {k + 1} of {n}** · {s.label or ''}")
         if lead is not None and lead(k, node):
             with st.expander(FOLDED_LABEL, icon=":material/function:"):
-                node = _details(view, trace, k, exact, whole_page, picker=True)
+                node = _details(view, trace, k, exact, whole_page, picker=True, tkey=tkey)
         else:
-            node = _details(view, trace, k, exact, whole_page, picker=lead is not None)
+            node = _details(view, trace, k, exact, whole_page, picker=lead is not None, tkey=tkey)
         if extra is not None:
             extra(k, node)
     finally:
@@ -473,7 +519,9 @@ def play(view: View, trace: Trace, tkey: str, pos: np.ndarray, pkey: str, contro
             "height": height},
             on_speed=lambda: _take_speed(view, chart_key))
     with right:
-        _fragment_panel(view, trace, exact, extra, fig, node_in_page, lead)
+        # the panel's charts and formula are cached per (run, step, node): the page's id joins
+        # the run's key, so two pages whose keys happen to read alike never share an entry
+        _fragment_panel(view, trace, exact, extra, fig, node_in_page, lead, f"{view.page}|{tkey}")
 
     def selected_figure() -> Any:  # the exports ring the node selected when they are made
         return cache.trace_figure(trace, tkey, pos, pkey, view["color"], int(view["node"]), 0,

@@ -18,7 +18,6 @@ import streamlit as st
 
 from explorer.ui import cache
 from explorer.ui.guard import attempt
-from explorer.viz import ve_charts
 
 __all__ = ["complete", "cost_section", "two_pass_section", "tree_section", "message_rows",
            "clique_rows", "CHART_N", "TREE_EVIDENCE"]
@@ -71,7 +70,8 @@ def clique_rows(trace: Any, fg: Any) -> list[dict]:
 def cost_section(n: int, k: int, demo: dict) -> None:
     """k^n against n·k² for every chain length up to :data:`CHART_N`, log scale."""
     series = attempt("count the costs", cache.chain_costs, k, max(CHART_N, n))
-    st.plotly_chart(ve_charts.cost_series_figure(series, current=n), key="ve.cost_series")
+    fig = attempt("draw the costs", cache.chain_cost_figure, series, k, max(CHART_N, n), n)
+    st.plotly_chart(fig, key="ve.cost_series")
     naive = demo["naive"]
     checked = ("an enumeration of every assignment counted the same numbers"
                if demo.get("naive_checked") else

@@ -59,7 +59,7 @@ st.plotly_chart(fig, key="graphs.chart", config={"displaylogo": False})
 
 left, right = st.columns([1, 2])
 with left:
-    st.plotly_chart(graph_info.degree_figure(graph), key="graphs.degrees")
+    st.plotly_chart(cache.degree_figure(graph, src.key), key="graphs.degrees")
 with right:
     st.markdown("**Nodes**" + (" (first 500)" if graph.n_nodes > 500 else ""))
     st.dataframe(graph_info.node_rows(graph), hide_index=True, height=260)

@@ -3,7 +3,6 @@
 import numpy as np
 import streamlit as st
 
-from explorer import viz
 from explorer.nn.operators import OPERATOR_LATEX, OPERATOR_NAMES, OPERATORS, operator_formula
 from explorer.ui import cache, shell, sources
 from explorer.ui.guard import attempt
@@ -47,8 +46,8 @@ kind, hidden, seed, node = view["operator"], int(view["hidden"]), int(view["seed
 m = attempt("build the matrices", cache.operator_layer, graph, src.key, kind, hidden, seed, "auto")
 labels = list(graph.display_labels)
 st.latex(OPERATOR_LATEX[kind] + r",\qquad X' = R\,X\,\Theta")
-fig = attempt("draw the heatmaps", viz.heatmaps_figure, m["R"], m["X"], m["Theta"], m["Xp"],
-              node_labels=labels, selected=node)
+fig = attempt("draw the heatmaps", cache.heatmaps_figure, m,
+              cache.key(src.key, kind, hidden, seed, "auto"), labels, node)
 
 
 def _pick_row() -> None:
