@@ -25,7 +25,8 @@ Figures (never pass/fail), all from one app server and one Chromium (Playwright)
      aim <= 2 MB together.
 Times are measured inside the page (performance.now) and printed with their ratio to the
 baseline, so a busy machine shows as a slow baseline rather than as a slow player.
-``--quick`` skips the cold pass and the 1,000-node graph.
+``--quick`` skips the cold pass (so its "first visit" row is the server's first, with cold caches)
+and the 1,000-node graph.
 """
 
 from __future__ import annotations
