@@ -8,14 +8,25 @@ Figures (never pass/fail), all from one app server and one Chromium (Playwright)
      aims <= 150 ms (karate) and <= 300 ms (1,000 nodes); then node click -> chart (the ring and
      the node's incoming edges and messages, drawn in the browser) and click -> panel (the
      fragment explains the new node), through the chart's click handler (``P.select``);
-  2. first chart of every page, cold (first visit after the server started) and warm (second
-     visit), the 10x10 Ising model included; aims <= 5 s cold, <= 2 s warm;
+  2. first chart of every page, the 10x10 Ising model included, from ``goto`` until a Plotly chart
+     (the player's or a ``st.plotly_chart``) has drawn, at 1280x720; aims <= 5 s cold, <= 2 s
+     warm. Three rows: "cold" (a first visit right after the server started: its caches are
+     empty), "first visit" (a new browser context, so no HTTP cache: a student opening the page
+     for the first time, the server's caches warm) and "returning" (a second visit in that same
+     context, with the browser's cache: a student reopening the page). Then the phases of the
+     warm first visit, in ms from ``goto``, read inside the page: the HTML in, the websocket
+     open (Streamlit's JS loaded and running), the page script's run (start and end), the first
+     chart element mounted, the first chart drawn; then the player's own marks (player.js):
+     its element mounted, Plotly ready to it (its plotly.min.js loaded and run, or Streamlit's
+     copy, which a st.plotly_chart on the page has put on ``window``), its figure drawn, and
+     the player ready (frames added, the step shown);
   3. the size of the figure JSON of a 20-step animation of a 1,000-node graph, and of what the
      browser needs to select nodes itself (both sent once per page run, never per step);
      aim <= 2 MB together.
 Times are measured inside the page (performance.now) and printed with their ratio to the
 baseline, so a busy machine shows as a slow baseline rather than as a slow player.
-``--quick`` skips the cold pass and the 1,000-node graph.
+``--quick`` skips the cold pass (so its "first visit" row is the server's first, with cold caches)
+and the 1,000-node graph.
 """
 
 from __future__ import annotations
@@ -121,21 +132,92 @@ def _figure_bytes(n: int, steps: int) -> tuple[int, int, float]:
     return len(text.encode()), len(select.encode()), (time.perf_counter() - t0) * 1000
 
 
-def _first_chart(browser, url: str, path: str) -> float | str:
-    """Seconds from ``goto`` to a drawn chart (a fresh page), or why there was none."""
-    page = browser.new_page(viewport={"width": 1280, "height": 720})
+#: in-page marks (performance.now(), ms from the navigation) of a first chart's phases
+MARKS = r"""
+(() => {
+  const T = window.__mpeBench = {};
+  const mark = (k) => { if (!(k in T)) T[k] = performance.now(); };
+  const WS = window.WebSocket;
+  window.WebSocket = class extends WS { constructor(...a) { super(...a);
+    this.addEventListener('open', () => mark('ws_open')); } };
+  const look = () => {
+    const app = document.querySelector("[data-testid='stApp']");
+    const state = app && app.dataset.testScriptState;
+    if (state === 'running') mark('run_start');
+    if (state === 'notRunning' && T.run_start !== undefined) mark('run_end');
+    if (document.querySelector(".mpe, [data-testid='stPlotlyChart']")) mark('chart_el');
+    if (document.querySelector('.js-plotly-plot .main-svg')) mark('drawn');
+    if (document.querySelector('.mpe[data-ready]')) mark('player');
+  };
+  new MutationObserver(look).observe(document, {subtree: true, childList: true, attributes: true});
+})();
+"""
+#: (key, column title) of the phases printed for the warm first visit
+PHASES = [("html", "html"), ("ws_open", "ws open"), ("run_start", "run"), ("run_end", "run end"),
+          ("chart_el", "chart el"), ("drawn", "drawn"), ("mpe:mount", "player el"),
+          ("mpe:plotly", "Plotly"), ("mpe:drawn", "pl drawn"), ("player", "pl ready")]
+
+
+def _visit(context, url: str, path: str) -> tuple[float | str, dict[str, float]]:
+    """Seconds from ``goto`` to a drawn chart in a new page of ``context`` (or why there was
+    none), and the page's phase marks (ms from the navigation)."""
+    page = context.new_page()
     try:
         t0 = time.perf_counter()
         page.goto(url + path)
         page.locator(f"{DRAWN}, {FAILED}").first.wait_for(state="visible", timeout=120_000)
         took = time.perf_counter() - t0
         if page.locator(FAILED).count():
-            return "page error"
-        return took
+            return "page error", {}
+        try:  # the player, where the page has one, may draw after a st.plotly_chart
+            page.locator(".mpe[data-ready]").first.wait_for(state="attached", timeout=5_000)
+        except Exception:  # noqa: BLE001 - a page without a player
+            pass
+        marks = page.evaluate("""() => { const at = (n) => { const e = performance.getEntriesByName(n);
+            return e.length ? {[n]: e[0].startTime} : {}; };
+            return Object.assign({html: performance.getEntriesByType('navigation')[0].responseEnd},
+                                 window.__mpeBench || {}, at('mpe:mount'), at('mpe:plotly'),
+                                 at('mpe:drawn')); }""")
+        return took, marks
     except Exception as e:  # noqa: BLE001 - a figure, not a test: report and go on
-        return f"no chart ({type(e).__name__})"
+        return f"no chart ({type(e).__name__})", {}
     finally:
         page.close()
+
+
+def _context(browser):
+    ctx = browser.new_context(viewport={"width": 1280, "height": 720})
+    ctx.add_init_script(MARKS)
+    return ctx
+
+
+def first_charts(browser, url: str, cold: bool = True) -> None:
+    """Print the first chart of every page: cold, first visit and returning visitor (seconds),
+    then the phases of the first visit (ms from ``goto``)."""
+    rows: dict[str, list] = {label: [] for label, _ in PAGES}
+    phases = {}
+    if cold:
+        for label, path in PAGES:
+            ctx = _context(browser)
+            rows[label].append(_visit(ctx, url, path)[0])
+            ctx.close()
+    for label, path in PAGES:
+        ctx = _context(browser)  # a new context: no HTTP cache, a first-time visitor
+        took, phases[label] = _visit(ctx, url, path)
+        again, _ = _visit(ctx, url, path)  # the same context: the browser's cache, a return
+        rows[label] += [took, again]
+        ctx.close()
+    print("first chart per page (s)            cold  first  return   (aims: <= 5 s cold, "
+          "<= 2 s warm)")
+    for label, _ in PAGES:
+        vals = ([None] if not cold else []) + rows[label]
+        print(f"  {label:<32} {' '.join(_fmt(v) for v in vals)}", flush=True)
+    print("phases of the first visit (ms from goto): " + ", ".join(t for _, t in PHASES))
+    print(f"  {'':<32} " + " ".join(f"{t:>9}" for _, t in PHASES))
+    for label, _ in PAGES:
+        m = phases[label]
+        print(f"  {label:<32} " + " ".join(f"{m[k]:9.0f}" if k in m else f"{'-':>9}"
+                                           for k, _ in PHASES), flush=True)
 
 
 def _nodes(page, repeats: int) -> tuple[list[float], list[float]]:
@@ -179,11 +261,7 @@ def _browser_figures(quick: bool, folder: Path) -> list[str]:
     with serve(folder / "server.log") as url, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=exe, headless=True)
         try:
-            cold = {} if quick else {label: _first_chart(browser, url, path) for label, path in PAGES}
-            warm = {label: _first_chart(browser, url, path) for label, path in PAGES}
-            print("first chart per page (s)          cold   warm   (aims: <= 5 s cold, <= 2 s warm)")
-            for label, _ in PAGES:
-                print(f"  {label:<32} {_fmt(cold.get(label))} {_fmt(warm[label])}", flush=True)
+            first_charts(browser, url, cold=not quick)
             page = browser.new_page(viewport={"width": 1280, "height": 720})
             page.goto(url + "/upload")
             page.get_by_text("Reset to defaults").first.wait_for(timeout=60_000)

@@ -19,9 +19,17 @@ from typing import Any
 
 import streamlit as st
 
+from explorer.ui import components
 from explorer.ui.state import View, global_changed, lecture_mode
 
-__all__ = ["frame", "show_rejected", "LECTURE_CSS"]
+__all__ = ["frame", "show_rejected", "LECTURE_CSS", "EARLY_PLOTLY"]
+
+#: the pages (``View.page``) whose first chart is the player and that draw no st.plotly_chart:
+#: their frame starts loading plotly.js at once (``components.preload``), so its download and
+#: parse overlap the page's run and Streamlit's lazy chunks. The other player pages draw a
+#: st.plotly_chart too, whose Plotly (Streamlit's own) the player uses; a second early copy
+#: would only compete with it (tests/test_ui_pages.py checks these pages draw none).
+EARLY_PLOTLY = frozenset({"home", "wl"})
 
 #: larger type and buttons for a projector; plain CSS on Streamlit's stable test ids
 LECTURE_CSS = """
@@ -56,6 +64,8 @@ def frame(view: View, title: str, intro: str) -> Any:
     Returns:
         A Streamlit container (the sidebar, or an expander in lecture mode).
     """
+    if view.page in EARLY_PLOTLY:
+        components.preload()
     lecture = lecture_mode()
     if lecture:
         st.html(LECTURE_CSS)

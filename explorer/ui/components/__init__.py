@@ -10,19 +10,23 @@
            to a step the server chose, ``node`` selects a node chosen in the panel, ``texts``
            brings the selected node's message texts.
 
-plotly.js comes from the installed plotly package (``plotly/package_data/plotly.min.js``),
-served by Streamlit's component file route, so the app works offline and the browser caches
-the 4.6 MB file; the chart loads it once per page. See docs/player.md for the design.
+plotly.js comes from the installed plotly package (``plotly/package_data/plotly.min.js``), so
+the app works offline: copied into the app's ``static/`` folder and served by Streamlit's
+static route (with an ETag and Last-Modified, so the browser keeps the 4.8 MB file and a
+returning visitor usually does not download it again), or, where that is not possible, by Streamlit's
+component file route (no cache headers). The chart loads it once per tab. See docs/player.md.
 """
 
 from __future__ import annotations
 
+import json
+import os
 from pathlib import Path
 from typing import Any
 
 import streamlit as st
 
-__all__ = ["chart", "sync", "plotly_url"]
+__all__ = ["chart", "sync", "preload", "plotly_url"]
 
 _HERE = Path(__file__).resolve().parent
 
@@ -31,11 +35,52 @@ def _read(name: str) -> str:
     return (_HERE / name).read_text(encoding="utf-8")
 
 
+def _static_copy(folder: Path, version: str) -> str | None:
+    """The app-static URL of plotly.min.js, copied (once per plotly version) into the app's
+    ``static/`` folder, or None where that is not possible.
+
+    Streamlit serves ``static/`` next to the main script (``server.enableStaticServing``) with
+    an ETag and Last-Modified, so the browser keeps the file for a while (heuristic freshness:
+    a tenth of the time since Last-Modified; the route answers a revalidation with the whole
+    file, not a 304); its component route sends ``Cache-Control: public`` with neither, so
+    every page view downloaded the 4.8 MB again (and the server gzipped it again). The name
+    carries plotly's version, so an upgrade is a new URL. The copy keeps the installed file's
+    time (``copy2``), which is what Last-Modified says."""
+    import shutil
+
+    from streamlit import config
+    from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    if not config.get_option("server.enableStaticServing") or ctx is None:
+        return None
+    root = Path(ctx.main_script_path).resolve().parent
+    if root != _HERE.parents[2]:  # another script (a test's one-page app): its own static/
+        return None
+    name = f"plotly-{version}.min.js"
+    target = root / "static" / name
+    try:
+        src = folder / "plotly.min.js"
+        if not target.is_file() or target.stat().st_size != src.stat().st_size:
+            target.parent.mkdir(exist_ok=True)
+            tmp = target.with_suffix(f".{os.getpid()}.tmp")
+            shutil.copy2(src, tmp)
+            os.replace(tmp, target)  # atomic: a concurrent request never sees half a file
+    except OSError:  # a read-only checkout: the component route still works
+        return None
+    return f"app/static/{name}"
+
+
 def _plotly_route() -> str:
-    """The URL (relative to the app's base) of the plotly.min.js shipped with plotly."""
+    """The URL (relative to the app's base) of the plotly.min.js shipped with plotly: the
+    app's static copy where possible (cached by the browser), else Streamlit's component
+    file route (downloaded on every page view)."""
     import plotly
 
     folder = Path(plotly.__file__).resolve().parent / "package_data"
+    static = _static_copy(folder, plotly.__version__)
+    if static:
+        return static
     import streamlit.components.v1 as v1
 
     assets = v1.declare_component("plotlyjs", path=str(folder))
@@ -57,6 +102,30 @@ def chart(key: str, data: dict[str, Any], *, on_speed: Any = None) -> Any:
     """Mount the chart component; returns its result (``.speed``: the trigger)."""
     return _chart(key=key, data={**data, "plotly_url": plotly_url}, width="stretch",
                   height="content", on_speed_change=on_speed or _ignore)
+
+
+def preload() -> None:
+    """Start loading plotly.js in the browser now, as the page's first elements are drawn,
+    rather than when the chart component mounts (after the page's work and Streamlit's lazy
+    chunks); player.js then awaits the same promise (``window.__mpe.plotly``), so the file is
+    requested once per tab. For pages that draw no ``st.plotly_chart``: where one is drawn,
+    Streamlit loads its own Plotly and the player uses that copy, and an early second copy
+    would only compete with it for the CPU (``shell.EARLY_PLOTLY``)."""
+    url = json.dumps(plotly_url)
+    # the element is hidden with its container, so it leaves no gap above the page's title
+    st.html(f"""<style>[data-testid="stElementContainer"]:has(script[data-mpe-plotly])
+  {{ display: none; }}</style><script data-mpe-plotly>(() => {{
+  const R = (window.__mpe = window.__mpe || {{ players: {{}}, sync: {{}}, plotly: null, keysBound: false }});
+  if (window.Plotly || R.plotly) return;
+  R.plotly = new Promise((resolve, reject) => {{
+    const s = document.createElement("script");
+    s.src = {url}; s.async = true;
+    s.onload = () => (window.Plotly ? resolve(window.Plotly) : reject(new Error("no Plotly")));
+    s.onerror = () => {{ R.plotly = null; reject(new Error("could not load plotly.js from " + {url})); }};
+    document.head.appendChild(s);
+  }});
+  R.plotly.catch(() => {{}});  // the player says so if it cannot draw
+}})();</script>""", unsafe_allow_javascript=True)
 
 
 def sync(key: str, page: str, step: int, *, seek: dict[str, int] | None = None,

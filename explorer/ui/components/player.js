@@ -28,6 +28,11 @@ function loadPlotly(url) {
   return REG.plotly;
 }
 
+// the first mount, Plotly ready and first draw of this page view, for `python -m explorer bench ui`
+const mark = (name) => {
+  try { if (!performance.getEntriesByName(name).length) performance.mark(name); } catch (e) { /* no marks */ }
+};
+
 // icons as SVG paths (no icon font needed, so they render on any machine)
 const ICONS = {
   first: "M6 6h2v12H6zm3.5 6 8.5 6V6z", back: "M15.41 7.41 14 6l-6 6 6 6 1.41-1.41L10.83 12z",
@@ -315,10 +320,13 @@ export default function (component) {
       t.marker = Object.assign({}, t.marker, m.marker);
     }
   }
+  mark("mpe:mount");
   loadPlotly(data.plotly_url).then((Plotly) => {
+    mark("mpe:plotly");
     if (P.figId !== data.fig_id) return;  // a newer figure arrived meanwhile
     const config = { displaylogo: false, responsive: true, scrollZoom: false };
     return Plotly.react(P.gd, fig.data, fig.layout, config).then(() => {
+      mark("mpe:drawn");
       if (P.figId !== data.fig_id) return;
       return Plotly.addFrames(P.gd, fig.frames || []);
     }).then(() => {
