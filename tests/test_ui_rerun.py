@@ -72,6 +72,27 @@ def test_oversmoothing_twice_and_stepping_after_a_hit():
     assert second.query_params["node"] == "2"
 
 
+def test_neural_smoothing_panel_twice_in_a_second_session_and_stepping():
+    """The Neural page's Over-smoothing panel (cached per run and layer): a rerun after the hit and
+    a second visitor show the same numbers, a step keeps the panel, and the link keeps both."""
+    q = {"sample": "karate", "layers": "3", "panel": "smoothing"}
+    first = app_test("neural", query=q)
+    _ok(first)
+    shown = _numbers(first)
+    assert any("cursor at layer 1" in m for m in shown[1])  # the panel leads, at step 1 (layer 1)
+    first.run()
+    _ok(first)
+    assert _numbers(first) == shown
+    second = app_test("neural", query=q)
+    _ok(second)
+    assert _numbers(second) == shown
+    second.session_state["nn.step"] = 2  # what the chart reports when it reaches step 2
+    second.run()
+    _ok(second)
+    assert any("cursor at layer 3" in m for m in [m.value for m in second.markdown])
+    assert second.query_params["panel"] == "smoothing" and second.query_params["step"] == "2"
+
+
 def test_train_twice_and_in_a_second_session():
     q = {"sample": "karate", "layers": "2"}
     at = app_test("neural", query=q)

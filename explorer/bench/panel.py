@@ -16,7 +16,6 @@ about the other processes than about the panel. Linux only (``/proc``). Figures,
 from __future__ import annotations
 
 import asyncio
-import os
 import tempfile
 from pathlib import Path
 
@@ -30,13 +29,8 @@ CASES = [
 BASELINE = ("Variable elimination, chain of 5 (baseline)", "variable_elimination", "", "ve.sync", 8)
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of process ``pid`` so far (Linux)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 async def _rounds(url, pid: int, page: str, query: str, key: str, n: int, rounds: int) -> list[float]:
+    from explorer.bench.serve import cpu_s
     from explorer.ui.testing import Session
 
     out = []
@@ -45,12 +39,12 @@ async def _rounds(url, pid: int, page: str, query: str, key: str, n: int, rounds
         if s.errors:
             raise RuntimeError(f"{page}: {s.errors[0]}")
         for _ in range(rounds):
-            c0 = cpu_seconds(pid)
+            c0 = cpu_s(pid)
             for i in list(range(1, n)) + [0]:
                 await s.trigger(key, "step", i)
                 if s.errors:
                     raise RuntimeError(f"{page} step {i}: {s.errors[0]}")
-            out.append(1000 * (cpu_seconds(pid) - c0) / n)
+            out.append(1000 * (cpu_s(pid) - c0) / n)
     return out
 
 

@@ -224,6 +224,12 @@ def _lecture_fonts(fig: Any) -> None:
     fig.update_layout(legend_font_size=size)
 
 
+def _empty(depth: Depth) -> list[str]:
+    """The metrics with no value at any layer of any run (a caption says why instead of a chart)."""
+    return [m for m in depth.metrics
+            if all(r.get(m) is None for rows in depth.runs.values() for r in rows)]
+
+
 @cached("steps")
 def _pca_figure(_depth: Depth, dkey: str, row: int, lecture: bool) -> Any:
     """The scatter of layer row ``row`` (built once per run, layer and mode; read-only)."""
@@ -241,8 +247,7 @@ def _cursor_base(_depth: Depth, dkey: str, lecture: bool) -> dict[str, Any]:
     once per run and mode (~0.1 s of plotly calls); every layer's figure is this with its
     cursor moved (:func:`_cursor_figure`)."""
     depth, row = _depth, 0
-    empty = [m for m in depth.metrics
-             if all(r.get(m) is None for rows in depth.runs.values() for r in rows)]
+    empty = _empty(depth)
     shown = [m for m in depth.metrics if m not in empty] or depth.metrics[:1]
     panel = PANEL_PX + (10 if lecture else 0)
     fig = depth_cursor_figure(depth.runs, depth.layers[row], shown, cols=1, notes=depth.notes,
@@ -313,8 +318,7 @@ def draw(view: View, depth: Depth, step: int, *, heading: str = "The collapse by
     st.plotly_chart(cursor_fig(depth, depth.cache_key, row, lecture), key=chart_key,
                     on_select=lambda: _clicked(view, depth, chart_key),
                     selection_mode="points", config={"displayModeBar": False})
-    empty = [m for m in depth.metrics
-             if all(r.get(m) is None for rows in depth.runs.values() for r in rows)]
+    empty = _empty(depth)
     for m in empty:
         st.caption(f"**{METRIC_LABELS.get(m, m)}**: {depth.notes.get(m, 'no value at any layer')}.")
     hint = "Click a layer on a chart to show it on the graph."
