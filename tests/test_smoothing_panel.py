@@ -366,3 +366,18 @@ def test_the_cursor_figure_of_a_layer_is_the_figure_built_for_it(graph):
         assert got["data"] == base["data"]
         strip = lambda d: {k: v for k, v in d["layout"].items() if k not in ("shapes", "meta")}  # noqa: E731
         assert strip(got) == strip(base)
+
+
+def test_a_shallow_runs_charts_tick_at_whole_layers(graph):
+    """Layers are whole numbers: a 2-layer run's metric charts tick at 0, 1, 2 (Plotly's own
+    choice put ticks at 0.5 and 1.5); a deep run keeps Plotly's spacing."""
+    from explorer.ui import smoothing_panel as sp
+
+    for layers, want in ((2, 1), (12, None)):
+        trace = nn.run_stack(graph, layer="gcn", layers=layers, hidden=4, seed=0)
+        depth = sp.from_trace(trace, f"karate-gcn{layers}", "GCN", 0, "k")
+        lay = sp._cursor_base.__wrapped__(depth, "", False)["layout"]
+        axes = [v for k, v in lay.items() if k.startswith("xaxis")]
+        assert axes and all(a.get("dtick") == want for a in axes)
+        if want:
+            assert all(a.get("tick0") == 0 for a in axes)

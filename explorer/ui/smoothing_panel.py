@@ -271,6 +271,8 @@ def _cursor_base(_depth: Depth, dkey: str, lecture: bool) -> dict[str, Any]:
     fig.update_traces(mode="lines+markers", marker=dict(size=6), selected=dict(marker=dict(opacity=1)),
                       unselected=dict(marker=dict(opacity=1)))
     fig.update_layout(hovermode="closest", clickmode="event+select")
+    if max(depth.layers) - min(depth.layers) <= 8:   # a shallow run: a tick per layer, never "0.5"
+        fig.update_xaxes(tick0=0, dtick=1)
     if lecture:
         _lecture_fonts(fig)
     return fig.to_dict()
