@@ -21,12 +21,16 @@ Trace no longer holds (the Neural page computes the clicked node's, once per nod
 Trace memory estimated before the run (:func:`explorer.nn.estimate_trace_bytes`) against the
 bytes the Trace holds (:func:`explorer.trace.trace_nbytes`). A last row per size that allows
 them, ``gcn+f``, records GCN with every node's fields (``record_fields=True``): ``rec`` with
-them cached per graph, ``1st rec`` with them computed. Figures, never a pass/fail.
+them cached per graph, ``1st rec`` with them computed. The header says whether torch's buffers
+of 2 MB and more get transparent huge pages (``explorer/__init__.py`` asks for them): without,
+faulting in the fresh memory a recorded run keeps dominates its cost at 100,000 nodes, and an
+unrecorded run pays it or not depending on what the allocator kept. Figures, never a pass/fail.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import os
 import time
 from typing import Callable
 
@@ -115,13 +119,25 @@ def _fresh(g: Graph, count: int) -> list[Graph]:
             for _ in range(count)]
 
 
+def _huge_pages() -> str:
+    """Whether torch's large buffers get transparent huge pages here (see explorer/__init__.py)."""
+    try:
+        with open("/sys/kernel/mm/transparent_hugepage/enabled") as f:
+            mode = f.read().split("[")[1].split("]")[0]
+    except (OSError, IndexError):
+        mode = "unknown"
+    asked = os.environ.get("THP_MEM_ALLOC_ENABLE", "0") not in ("", "0")
+    return f"torch THP_MEM_ALLOC_ENABLE={'1' if asked else '0'}, kernel THP mode {mode}"
+
+
 def _recording_table(quick: bool) -> None:
     sizes = (1_000, 10_000) if quick else (1_000, 10_000, 100_000)
     layers, hidden = 2, 16
     print(f"recording: run_stack record=True vs record=False, {layers} layers, hidden {hidden}, "
           "10 edges per node, torch on 1 thread; best of interleaved runs, CPU ms of this process "
           "(steadier than wall time on a shared machine); 1st = on a graph never run before; "
-          "field ms = one node's receptive field on demand; Trace MiB estimated before vs held after")
+          f"field ms = one node's receptive field on demand; Trace MiB estimated before vs held after; "
+          f"{_huge_pages()}")
     print(f"{'nodes':>7} {'layer':6} {'unrec':>8} {'rec':>8} {'rec/unrec':>9} {'1st unrec':>9} "
           f"{'1st rec':>8} {'1st ratio':>9} {'field ms':>8} {'est MiB':>8} {'held MiB':>8} {'est/held':>8}")
     for n in sizes:
