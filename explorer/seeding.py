@@ -7,6 +7,13 @@ get weights from another session's seed (and a wrong result would then be cached
 Every place in the library that seeds torch and builds a model does both inside
 :func:`seeded`, which holds one re-entrant lock for the duration.
 
+Only the CPU generator (``torch.default_generator``) is seeded: every model here is built, and
+its weights drawn, on the CPU (a sweep moves it to its device afterwards). That is the generator
+``torch.manual_seed`` leaves in the same state, so the weights are the same numbers; what it
+adds -- queueing a lazy seed for CUDA, XPU and MTIA, each capturing a Python stack trace -- cost
+about 100-130 us a call, 5-10% of a recorded 2-layer run on 1,000 nodes, for generators nothing
+here draws from.
+
 >>> import torch
 >>> with seeded(3):
 ...     a = torch.rand(2)
@@ -33,7 +40,8 @@ def seeded(seed: int, *, restore: bool = False) -> Iterator[None]:
     """Seed torch's global CPU generator with ``seed`` and keep it to this thread until exit.
 
     Draw only what must come from the global generator inside (a model's initial weights):
-    other threads that build models wait meanwhile. Cost: a lock and ``torch.manual_seed``.
+    other threads that build models wait meanwhile. Cost: a lock and seeding one generator
+    (about 1 us).
 
     Args:
         seed: the seed.
@@ -44,7 +52,7 @@ def seeded(seed: int, *, restore: bool = False) -> Iterator[None]:
 
     with RNG_LOCK:
         state = torch.get_rng_state() if restore else None
-        torch.manual_seed(seed)
+        torch.default_generator.manual_seed(int(seed))   # = torch.manual_seed's CPU part
         try:
             yield
         finally:

@@ -37,6 +37,20 @@ def test_json_and_trace(graph_file, tmp_path, capsys):
     assert "gin: 3 layers, widths 1 -> 5 -> 5 -> 5" in capsys.readouterr().out
 
 
+def test_trace_keeps_receptive_fields_only_when_asked(graph_file, tmp_path, capsys):
+    tr = tmp_path / "t.json"
+    assert main(["gnn", str(graph_file), "--layers", "2", "--trace", str(tr)]) == 0
+    assert "receptive_field" not in Trace.from_json(tr).steps[0].extras
+    assert main(["gnn", str(graph_file), "--layers", "2", "--trace", str(tr), "--fields"]) == 0
+    steps = Trace.from_json(tr).steps
+    # the triangle a b c and the edge c d (undirected): after one round d has heard from c
+    # only and c from everyone; after two rounds every node has heard from all four
+    assert steps[0].extras["receptive_field"].tolist() == [3, 3, 4, 2]
+    assert [f.tolist() for f in steps[1].extras["receptive_field_sets"]] == [[0, 1, 2, 3]] * 4
+    assert main(["gnn", str(graph_file), "--fields"]) == 2
+    assert "add --trace OUT or drop --fields" in capsys.readouterr().err
+
+
 def test_default_features_notice_and_errors(graph_file, capsys):
     assert main(["gnn", str(graph_file)]) == 0
     assert "note: This graph has no node features x" in capsys.readouterr().out

@@ -8,7 +8,7 @@ import torch
 
 from explorer.errors import InputFormatError, ModelError
 from explorer.graph import Graph
-from explorer.nn import load_pyg_state_dict, run_stack
+from explorer.nn import load_pyg_state_dict, receptive_field, run_stack
 from explorer.trace import Trace, validate_trace
 
 
@@ -56,7 +56,9 @@ def test_stack_is_relu_between_layers_and_none_after():
 
 def test_receptive_field_on_a_directed_chain():
     g = Graph.from_edges(5, [(0, 1), (1, 2), (2, 3), (3, 4)], directed=True)
-    t = run_stack(g, layer="gcn", layers=3, features="constant")
+    assert "receptive_field" not in run_stack(g, layer="gcn", layers=3).steps[0].extras  # on demand
+    assert [f.tolist() for f in receptive_field(g, 4, 3)] == [[3, 4], [2, 3, 4], [1, 2, 3, 4]]
+    t = run_stack(g, layer="gcn", layers=3, features="constant", record_fields=True)
     assert t.steps[0].extras["receptive_field"].tolist() == [1, 2, 2, 2, 2]
     assert t.steps[2].extras["receptive_field"].tolist() == [1, 2, 3, 4, 4]
     assert t.steps[2].extras["receptive_field_sets"][4].tolist() == [1, 2, 3, 4]

@@ -100,7 +100,7 @@ def test_fields_from_threads_sharing_the_gather_buffer_equal_bfs_oracle(monkeypa
 
 def test_fields_in_the_trace_and_refused_work(monkeypatch):
     g = random_graph(40, 90, 7)
-    t = run_stack(g, layer="gcn", layers=3, hidden=4)
+    t = run_stack(g, layer="gcn", layers=3, hidden=4, record_fields=True)
     for k in range(3):
         sizes = [len(oracle(g, i, k + 1)) for i in range(40)]
         assert t.steps[k].extras["receptive_field"].tolist() == sizes
@@ -116,17 +116,17 @@ def test_fields_in_the_trace_and_refused_work(monkeypatch):
     assert receptive_fields(g, 3, work_limit=recording.rf_work(g, 3) - 1) is None
     assert receptive_fields(g, 3, work_limit=recording.rf_work(g, 3)) is not None
     monkeypatch.setattr(recording, "RF_WORK_LIMIT", 0)
-    t = run_stack(g, layer="gcn", layers=3, hidden=4)
+    t = run_stack(g, layer="gcn", layers=3, hidden=4, record_fields=True)
     assert "receptive_field" not in t.steps[0].extras
     assert "receptive_field(graph, node, depth)" in t.result["receptive_fields_notice"]
     # beyond the floor, fields may take RF_SHARE of the recorded words
     monkeypatch.setattr(recording, "RF_WORK_LIMIT", 10**9)
     monkeypatch.setattr(recording, "RF_FLOOR", 0)
-    est = estimate_trace_bytes(g, "gcn", conv_specs("gcn", 3, 4, 3), layers=3, hidden=4)
+    est = estimate_trace_bytes(g, "gcn", conv_specs("gcn", 3, 4, 3), layers=3, hidden=4, fields=True)
     work = recording.rf_work(g, 3)
     for share, computed in ((work * 4 / est * 1.01, True), (work * 4 / est * 0.99, False)):
         monkeypatch.setattr(recording, "RF_SHARE", share)
-        t = run_stack(g, layer="gcn", layers=3, hidden=4)
+        t = run_stack(g, layer="gcn", layers=3, hidden=4, record_fields=True)
         assert ("receptive_field" in t.steps[0].extras) is computed
 
 
@@ -143,9 +143,9 @@ def test_fields_are_cached_per_graph_and_stay_right():
 
     recording._or_rounds = counting
     try:
-        a = run_stack(g, layer="gcn", layers=3, hidden=4)
-        b = run_stack(g, layer="sage", layers=2, hidden=5, seed=3)      # fewer rounds: cached
-        c = run_stack(other, layer="gcn", layers=3, hidden=4)
+        a = run_stack(g, layer="gcn", layers=3, hidden=4, record_fields=True)
+        b = run_stack(g, layer="sage", layers=2, hidden=5, seed=3, record_fields=True)      # fewer rounds: cached
+        c = run_stack(other, layer="gcn", layers=3, hidden=4, record_fields=True)
     finally:
         recording._or_rounds = real
     assert len(calls) == 2                              # once per graph

@@ -64,6 +64,32 @@ def test_tree_sizes_are_walk_counts(which, self_loops):
             assert sorted(set(tree.nodes[tree.depth <= k].tolist())) == receptive_field(g, node, k).tolist()
 
 
+@pytest.mark.parametrize("mask_rounds", [0, 2, 16])
+def test_both_searches_equal_networkx_bfs(monkeypatch, mask_rounds):
+    # hop_distances takes MASK_ROUNDS rounds over all edges, then follows sorted edges: every
+    # split between the two (0: sorted edges only) must give networkx's distances, also on a
+    # 40-node chain (39 rounds) and with self-loops, duplicate edges and isolated nodes
+    from explorer.nn import receptive
+    monkeypatch.setattr(receptive, "MASK_ROUNDS", mask_rounds)
+    rng = np.random.default_rng(3)
+    s, r = rng.integers(0, 60, 150), rng.integers(0, 60, 150)
+    chain = [(i, i + 1) for i in range(39)] + [(20, 5), (7, 7), (3, 4)]
+    graphs = [Graph(60, s, r, directed=True), Graph.from_edges(40, chain, directed=True),
+              Graph.from_edges(5, [], directed=True)]
+    for g in graphs:
+        H = nx.MultiDiGraph()
+        H.add_nodes_from(range(g.n_nodes))
+        H.add_edges_from(zip(g.receivers.tolist(), g.senders.tolist()))  # against the edges
+        for node in (0, g.n_nodes // 2, g.n_nodes - 1):
+            ref = nx.single_source_shortest_path_length(H, node)
+            dist = hop_distances(g, node)
+            assert {v: int(d) for v, d in enumerate(dist) if d >= 0} == ref
+            for k in (1, 3, 17, 30):
+                cut = hop_distances(g, node, k)
+                assert {v: int(d) for v, d in enumerate(cut) if d >= 0} == \
+                    {v: d for v, d in ref.items() if d <= k}
+
+
 def test_path_tree_by_hand():
     g = Graph.from_edges(3, [(0, 1), (1, 2)])
     t = computation_tree(g, 1, 2)

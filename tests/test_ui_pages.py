@@ -189,6 +189,20 @@ def test_receptive_field_grows_one_hop_per_layer():
         assert f"heard from {k + 2} of 5" in cap
 
 
+@pytest.mark.parametrize("node", [0, 16])
+def test_receptive_field_caption_is_the_clicked_nodes_bfs_field(node):
+    # the Trace keeps no fields: the page computes the clicked node's on demand (networkx: oracle)
+    G = load_graph("karate").to_networkx()
+    at = app_test("neural", query={"sample": "karate", "layers": "2", "node": str(node)})
+    _ok(at)
+    for k in range(2):
+        if k:
+            step_to(at, "nn", k)
+        want = len(nx.single_source_shortest_path_length(G, node, cutoff=k + 1))
+        cap = next(c.value for c in at.caption if "Receptive field" in c.value)
+        assert f"heard from {want} of 34" in cap
+
+
 # ---------------------------------------------------------------------- matrix, WL, smoothing
 def test_matrix_view_matches_the_message_form():
     at = app_test("matrix")

@@ -9,17 +9,28 @@ installed).
 Table 2 (recording): ``run_stack`` with ``record=True`` against ``record=False`` for every layer
 type, torch on one thread, 2 layers of width 16, on random directed graphs of 1,000, 10,000 and
 100,000 nodes with 10 edges per node (100,000 only without ``--quick``; MPNN, whose edge network
-builds a 16 x 16 matrix per edge, stops at 10,000). Columns: best-of CPU times of the process
-and their ratio -- ``rec`` a repeated recorded run on the same graph (receptive fields cached,
-see :func:`explorer.nn.recording.field_extras`), ``1st rec`` a first one (cache cleared: the
-fields computed) -- whether receptive fields were computed (within
-:func:`explorer.nn.recording.rf_budget`), and the Trace memory estimated before the run
-(:func:`explorer.nn.estimate_trace_bytes`) against the bytes the Trace holds
-(:func:`explorer.trace.trace_nbytes`). Figures, never a pass/fail.
+builds a 16 x 16 matrix per edge, stops at 10,000). Columns, best-of CPU times of the process:
+``unrec``, ``rec`` and their ratio, runs repeated on the same Graph; ``1st unrec``, ``1st rec``
+and their ratio, each run on a Graph never run before (fresh copies of the edge arrays, made
+outside the timing: nothing cached for that graph helps either). Both kinds of run pay the
+same one-offs -- seeding, building the model, ``edge_index`` -- and each column has one untimed
+warm-up run, so per-process one-offs (imports, first allocations) are in neither. ``field
+ms``: what a reader pays on demand for one node's receptive field after every layer
+(:func:`explorer.nn.receptive_field` of the node with the most incoming edges), which the
+Trace no longer holds (the Neural page computes the clicked node's, once per node). Then the
+Trace memory estimated before the run (:func:`explorer.nn.estimate_trace_bytes`) against the
+bytes the Trace holds (:func:`explorer.trace.trace_nbytes`). A last row per size that allows
+them, ``gcn+f``, records GCN with every node's fields (``record_fields=True``): ``rec`` with
+them cached per graph, ``1st rec`` with them computed. The header says whether torch's buffers
+of 2 MB and more get transparent huge pages (``explorer/__init__.py`` asks for them): without,
+faulting in the fresh memory a recorded run keeps dominates its cost at 100,000 nodes, and an
+unrecorded run pays it or not depending on what the allocator kept. Figures, never a pass/fail.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import os
 import time
 from typing import Callable
 
@@ -28,7 +39,8 @@ import torch
 
 from explorer.graph import Graph
 from explorer.nn.layers import make_layer
-from explorer.nn.recording import clear_field_cache, estimate_trace_bytes
+from explorer.nn import recording
+from explorer.nn.recording import estimate_trace_bytes, receptive_field
 from explorer.nn.run import KINDS, build_model, run_stack
 from explorer.trace import trace_nbytes
 
@@ -101,41 +113,70 @@ def _recording(quick: bool) -> None:
         torch.set_num_threads(threads)
 
 
+def _fresh(g: Graph, count: int) -> list[Graph]:
+    """``count`` copies of ``g`` with their own edge arrays: graphs no run has seen."""
+    return [dataclasses.replace(g, senders=g.senders.copy(), receivers=g.receivers.copy())
+            for _ in range(count)]
+
+
+def _huge_pages() -> str:
+    """Whether torch's large buffers get transparent huge pages here (see explorer/__init__.py)."""
+    try:
+        with open("/sys/kernel/mm/transparent_hugepage/enabled") as f:
+            mode = f.read().split("[")[1].split("]")[0]
+    except (OSError, IndexError):
+        mode = "unknown"
+    asked = os.environ.get("THP_MEM_ALLOC_ENABLE", "0") not in ("", "0")
+    return f"torch THP_MEM_ALLOC_ENABLE={'1' if asked else '0'}, kernel THP mode {mode}"
+
+
 def _recording_table(quick: bool) -> None:
     sizes = (1_000, 10_000) if quick else (1_000, 10_000, 100_000)
     layers, hidden = 2, 16
     print(f"recording: run_stack record=True vs record=False, {layers} layers, hidden {hidden}, "
           "10 edges per node, torch on 1 thread; best of interleaved runs, CPU ms of this process "
-          "(steadier than wall time on a shared machine); Trace MiB estimated before vs held after")
-    print(f"{'nodes':>7} {'layer':6} {'unrec':>9} {'rec':>9} {'rec/unrec':>9} {'1st rec':>9} "
-          f"{'1st/unrec':>9} {'fields':>7} {'est MiB':>8} {'held MiB':>8} {'est/held':>8}")
+          "(steadier than wall time on a shared machine); 1st = on a graph never run before; "
+          f"field ms = one node's receptive field on demand; Trace MiB estimated before vs held after; "
+          f"{_huge_pages()}")
+    print(f"{'nodes':>7} {'layer':6} {'unrec':>8} {'rec':>8} {'rec/unrec':>9} {'1st unrec':>9} "
+          f"{'1st rec':>8} {'1st ratio':>9} {'field ms':>8} {'est MiB':>8} {'held MiB':>8} {'est/held':>8}")
     for n in sizes:
         rng = np.random.default_rng(0)
         e = 10 * n
         g = Graph(n, rng.integers(0, n, e), rng.integers(0, n, e), directed=True,
                   x=rng.standard_normal((n, hidden)))
-        repeats = 5 if n <= 10_000 else 2
-        for kind in KINDS:
+        hub = int(np.bincount(g.receivers, minlength=n).argmax())
+        repeats = 10 if n <= 1_000 else 5 if n <= 10_000 else 3
+        rows = [(kind, {}) for kind in KINDS]
+        if recording.rf_work(g, layers) <= recording.rf_budget(0):     # all-node fields allowed
+            rows.append(("gcn", {"record_fields": True}))
+        for kind, extra in rows:
+            name = kind + ("+f" if extra else "")
             if kind == "mpnn" and n > 10_000:
                 print(f"{n:>7} {kind:6} {'(skipped: a 16x16 matrix per edge)':>40}")
                 continue
             opts = dict(layer=kind, layers=layers, hidden=hidden, seed=0, features="x")
             kept: list = []
+            new_plain, new_rec = _fresh(g, repeats + 1), _fresh(g, repeats + 1)
 
             def recorded() -> None:
-                kept[:] = [run_stack(g, record=True, **opts)]    # the last one is measured below
+                kept[:] = [run_stack(g, record=True, **opts, **extra)]    # the last one is measured below
 
-            def first() -> None:
-                clear_field_cache()
-                run_stack(g, record=True, **opts)
+            def first_rec() -> None:     # a new graph: its fields are not cached (gcn+f)
+                run_stack(new_rec.pop(), record=True, **opts, **extra)
 
-            t_plain, t_rec, t_first = _best_times([lambda: run_stack(g, record=False, **opts), recorded,
-                                                   first], repeats, clock=time.process_time)
+            t_plain, t_rec, t_first_plain, t_first, t_field = _best_times(
+                [lambda: run_stack(g, record=False, **opts), recorded,
+                 lambda: run_stack(new_plain.pop(), record=False, **opts), first_rec,
+                 None if extra else (lambda: receptive_field(g, hub, layers))],
+                repeats, clock=time.process_time)
             tr = kept[0]
             model = build_model(kind, hidden, layers=layers, hidden=hidden)
-            est = estimate_trace_bytes(g, kind, getattr(model, "specs", None), layers=layers, hidden=hidden)
+            est = estimate_trace_bytes(g, kind, getattr(model, "specs", None), layers=layers, hidden=hidden,
+                                       fields=bool(extra))
             held = trace_nbytes(tr)
-            fields = "yes" if "receptive_field" in tr.steps[0].extras else "skipped"
-            print(f"{n:>7} {kind:6} {1e3 * t_plain:9.1f} {1e3 * t_rec:9.1f} {t_rec / t_plain:8.2f}x "
-                  f"{1e3 * t_first:9.1f} {t_first / t_plain:8.2f}x {fields:>7} {est / 2**20:8.1f} {held / 2**20:8.1f} {est / held:8.3f}")
+            field = f"{1e3 * t_field:8.2f}" if t_field is not None else f"{'-':>8}"
+            print(f"{n:>7} {name:6} {1e3 * t_plain:8.1f} {1e3 * t_rec:8.1f} {t_rec / t_plain:8.2f}x "
+                  f"{1e3 * t_first_plain:9.1f} {1e3 * t_first:8.1f} {t_first / t_first_plain:8.2f}x {field} "
+                  f"{est / 2**20:8.1f} {held / 2**20:8.1f} {est / held:8.3f}")
             kept.clear()

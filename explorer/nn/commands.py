@@ -3,7 +3,7 @@
     python -m explorer gnn GRAPH --layer gcn|sage|gat|gin|mpnn|gn [--layers L] [--hidden H]
         [--heads K] [--out-channels C] [--readout sum|mean|max|attention] [--seed S]
         [--features auto|x|constant|degree|identity|random] [--weights STATE_DICT.pt]
-        [--gat-last mean|concat] [--json OUT] [--trace OUT]
+        [--gat-last mean|concat] [--json OUT] [--trace OUT [--fields]]
 
 ``--json`` writes ``{"layers": [{"output": [[float, ...], ...]}, ...], "output": [[...], ...]}``:
 one entry per layer holding that layer's output (before the ReLU that feeds the next layer),
@@ -12,6 +12,10 @@ and the final output, rows in the node order of the file. With ``--weights`` (a 
 ``--gat-last`` says how a GAT's last layer combines its heads when the file cannot tell (no
 bias): ``mean`` (default, PyG's ``GAT`` with ``out_channels``) or ``concat``. Numeric options
 out of range (:data:`explorer.nn.options.GNN_RANGES`) are refused before any work.
+``--fields`` also stores every node's receptive field in the ``--trace`` file (each layer
+step's extras ``receptive_field`` and, up to 300 nodes, ``receptive_field_sets``; see
+:mod:`explorer.nn.recording`); without it the Trace keeps none, and
+``explorer.nn.receptive_field(graph, node, depth)`` gives any node's on demand.
 """
 
 from __future__ import annotations
@@ -51,6 +55,8 @@ def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
                              "or concatenate the last layer's heads")
     parser.add_argument("--json", metavar="OUT", help="write per-layer and final outputs as JSON ('-' = stdout)")
     parser.add_argument("--trace", metavar="OUT", help="write the recorded Trace as JSON")
+    parser.add_argument("--fields", action="store_true",
+                        help="with --trace: store every node's receptive field per layer in it")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -58,6 +64,8 @@ def run(args: argparse.Namespace) -> int:
     from explorer.io.samples import load_graph
 
     check_options(args, GNN_RANGES)            # before loading anything
+    if args.fields and not args.trace:
+        raise ModelError("--fields stores receptive fields in the Trace file; add --trace OUT or drop --fields")
     if args.gat_last and not args.weights:
         raise ModelError("--gat-last applies to GAT weights read with --weights; add --weights FILE.pt "
                          "or drop --gat-last")
@@ -71,7 +79,8 @@ def run(args: argparse.Namespace) -> int:
         layer = spec["kind"]
     trace = run_stack(graph, layer=layer, layers=args.layers, hidden=args.hidden, heads=args.heads,
                       out_channels=args.out_channels, seed=args.seed, features=args.features,
-                      weights=spec, readout=args.readout, record=args.trace is not None)
+                      weights=spec, readout=args.readout, record=args.trace is not None,
+                      record_fields=args.fields)
     found = trace.params["layer"]
     res = trace.result
     info = sys.stderr if args.json == "-" else sys.stdout

@@ -13,19 +13,25 @@ a round gathers, node by node, the node's own column and its senders' gains (edg
 receiver once) and ORs each node's contiguous run with one ``reduceat`` along rows, which
 gives every node's new field at once -- about twice as fast as the node-major layout, whose
 reduction runs across rows. The gathers go into one buffer kept between calls (fresh memory
-for them page-faulted more than the rounds' own work on a 1,000-node graph). Exact fields of every node grow with
-``E * N`` while the layers grow with ``E * d``, so on large graphs they would cost more than
-the run they annotate: ``run_stack`` computes them while their work (:func:`rf_work`) stays
-within :func:`rf_budget` -- always up to :data:`RF_FLOOR` words (a few ms: every graph a page
-draws), beyond that up to :data:`RF_SHARE` of the recorded numbers, never past
-:data:`RF_WORK_LIMIT` -- and otherwise says so. :func:`receptive_field` gives one node's
-field by BFS frontiers, at the cost of the edges into that field, for any graph size.
+for them page-faulted more than the rounds' own work on a 1,000-node graph).
 
-The fields depend on the graph's edges and the depth only, not on the layers, weights or
-features, so :func:`field_extras` (what ``run_stack`` stores per step) keeps the last
-:data:`RF_CACHE_SIZE` graphs' results, keyed on the graph's own (read-only) edge arrays: a
-rerun on the same Graph object -- another layer type, width or seed -- does not pay for them
-again. The cached arrays are read-only and shared by the Traces that hold them.
+On demand by default. Fields depend on the graph's edges and the depth only -- not on the
+layers, weights or features -- and a reader looks at one node's at a time, so a recorded
+``run_stack`` stores none unless asked (``record_fields=True``): :func:`receptive_field` gives
+the node a reader picks, after every round, by one breadth-first search
+(:func:`explorer.nn.receptive.hop_distances`, ``O(depth * E)`` vectorised) on any graph size,
+and the Neural page computes the clicked node's that way (cached per node). Every node's fields
+cost ``E * N / 64`` word operations a round against the layers' ``E * d``: at 1,000 nodes about
+half of a 2-layer run again, more than the whole recording costs otherwise.
+
+Asked for, they are computed while their work (:func:`rf_work`) stays within
+:func:`rf_budget` -- always up to :data:`RF_FLOOR` words (a few ms: every graph a page draws),
+beyond that up to :data:`RF_SHARE` of the recorded numbers, never past :data:`RF_WORK_LIMIT`
+-- and otherwise the run says so. :func:`field_extras` (what ``run_stack`` then stores per
+step) keeps the last :data:`RF_CACHE_SIZE` graphs' results, keyed on the graph's own
+(read-only) edge arrays: a rerun on the same Graph object -- another layer type, width or seed
+-- does not pay for them again. The cached arrays are read-only and shared by the Traces that
+hold them.
 
 Trace budget. :func:`estimate_trace_bytes` predicts, from the sizes alone, the bytes a
 recorded :func:`~explorer.nn.run_stack` Trace keeps (messages, aggregates, states and
@@ -46,6 +52,7 @@ import numpy as np
 
 from explorer.errors import ModelError, TooLargeError
 from explorer.graph import Graph
+from explorer.nn.receptive import hop_distances
 from explorer.trace import Ragged
 
 __all__ = ["receptive_fields", "receptive_field", "field_sizes", "field_members", "rf_work", "rf_budget",
@@ -211,33 +218,23 @@ def field_members(bits: np.ndarray, node: int) -> np.ndarray:
 
 
 def receptive_field(graph: Graph, node: int, depth: int) -> list[np.ndarray]:
-    """One node's receptive field after k = 1..depth rounds, by BFS frontiers over the edges
-    into it (cost: the edges into the field, not E * N).
+    """One node's receptive field after k = 1..depth rounds, on demand, for any graph size: one
+    breadth-first search against the edges (:func:`explorer.nn.receptive.hop_distances`, the
+    search the page's receptive-field panel draws), cost ``O(depth * E)`` vectorised.
 
     Returns:
         ``depth`` sorted ``int64`` arrays of node ids (``node`` itself included).
 
     Raises:
         ModelError: ``node`` outside ``0..N-1``.
+
+    Example:
+        >>> g = Graph.from_edges(3, [(0, 1), (1, 2)], directed=True)
+        >>> [f.tolist() for f in receptive_field(g, 2, 2)]
+        [[1, 2], [0, 1, 2]]
     """
-    n = graph.n_nodes
-    if not 0 <= int(node) < n:
-        raise ModelError(f"expected a node in 0..{n - 1}, found {node}")
-    order = np.argsort(graph.receivers, kind="stable")
-    src = graph.senders[order]
-    ptr = np.r_[0, np.cumsum(np.bincount(graph.receivers, minlength=n))]
-    seen = np.zeros(n, bool)
-    seen[node] = True
-    frontier = np.array([int(node)])
-    out = []
-    for _ in range(int(depth)):
-        lo, lens = ptr[frontier], ptr[frontier + 1] - ptr[frontier]
-        idx = np.arange(int(lens.sum())) + np.repeat(lo - (np.cumsum(lens) - lens), lens)
-        cand = np.unique(src[idx]) if idx.size else idx
-        frontier = cand[~seen[cand]]
-        seen[frontier] = True
-        out.append(np.flatnonzero(seen))
-    return out
+    dist = hop_distances(graph, node, int(depth))
+    return [np.flatnonzero((dist >= 0) & (dist <= k)) for k in range(1, int(depth) + 1)]
 
 
 #: how many graphs' receptive fields :func:`field_extras` keeps
@@ -321,7 +318,7 @@ def _layer_bytes(kind: str, spec: dict[str, Any] | None, n: int, e: int, e_loop:
         heads, per = spec["heads"], spec["out"]
         out = per * (heads if spec["concat"] else 1)
         msg = agg = spec["in"] if kind in ("sage", "gin") else per * heads
-    total = e_used * (4 * msg + 8) + n * (4 * agg + 8 * out + 8)   # + edge ids, field sizes
+    total = e_used * (4 * msg + 8) + n * (4 * agg + 8 * out)       # + edge ids
     if kind == "gcn":
         total += 4 * e_used                                         # coefficients
     elif kind == "gat":
@@ -332,7 +329,8 @@ def _layer_bytes(kind: str, spec: dict[str, Any] | None, n: int, e: int, e_loop:
 
 
 def estimate_trace_bytes(graph: Graph, kind: str, specs: list[dict[str, Any]] | None, *,
-                         layers: int, hidden: int, fanout: int | None = None) -> int:
+                         layers: int, hidden: int, fanout: int | None = None,
+                         fields: bool = False) -> int:
     """Bytes a recorded ``run_stack`` Trace will keep, from the sizes alone.
 
     Args:
@@ -341,10 +339,12 @@ def estimate_trace_bytes(graph: Graph, kind: str, specs: list[dict[str, Any]] | 
             form) for ``gcn``/``sage``/``gat``/``gin``, ``None`` for ``mpnn``/``gn``.
         layers, hidden: depth and width (``mpnn``/``gn``).
         fanout: SAGE neighbour sampling (at most this many edges into each node).
+        fields: the run records every node's receptive field (``record_fields=True``): field
+            sizes, 8 bytes a node a layer, and on graphs of up to 300 nodes the sets, counted at
+            their bound ``8 * N * N`` a layer (at most 0.7 MB).
 
     Returns:
-        The estimate in bytes (receptive-field sets of graphs of up to 300 nodes add at
-        most 0.7 MB a layer and are counted; the input graph is not).
+        The estimate in bytes (the input graph is not counted).
     """
     n, e = graph.n_nodes, graph.n_edges
     e_loop = int((graph.senders == graph.receivers).sum())
@@ -353,8 +353,8 @@ def estimate_trace_bytes(graph: Graph, kind: str, specs: list[dict[str, Any]] | 
     for k in range(layers):
         total += _layer_bytes(kind, None if specs is None else specs[k], n, e, e_loop, hidden,
                               fanout, in_deg)
-    if n <= 300:
-        total += layers * 8 * n * n
+    if fields:
+        total += layers * 8 * n * (1 + (n if n <= 300 else 0))
     return total
 
 

@@ -106,14 +106,15 @@ def _layer_step(k: int, kind: str, rec: dict, state: np.ndarray, rf: list[dict] 
 
 
 def _check_budget(graph: Graph, kind: str, model: torch.nn.Module, layers: int, hidden: int,
-                  fanout: int | None, budget: int) -> int:
+                  fanout: int | None, budget: int, fields: bool) -> int:
     """The recorded Trace's estimated bytes; refuses before running when it passes ``budget``."""
     specs = getattr(model, "specs", None)
-    est = estimate_trace_bytes(graph, kind, specs, layers=layers, hidden=hidden, fanout=fanout)
+    est = estimate_trace_bytes(graph, kind, specs, layers=layers, hidden=hidden, fanout=fanout,
+                               fields=fields)
     if est > budget:
         fit = 0
         while fit < layers and estimate_trace_bytes(graph, kind, specs, layers=fit + 1, hidden=hidden,
-                                                    fanout=fanout) <= budget:
+                                                    fanout=fanout, fields=fields) <= budget:
             fit += 1
         check_trace_budget(est, budget, layers=layers, fit_layers=fit, n_nodes=graph.n_nodes,
                            what=f"{layers} {kind} layers on {graph.n_nodes:,} nodes and "
@@ -125,7 +126,7 @@ def run_stack(graph: Graph, *, layer: str = "gcn", layers: int = 2, hidden: int 
               out_channels: int | None = None, heads: int = 1, seed: int = 0, features: str = "auto",
               weights: Any = None, residual: bool = False, readout: str | None = None,
               record: bool = True, record_budget: int = TRACE_BUDGET, gat_last: str | None = None,
-              **layer_opts: Any) -> Trace:
+              record_fields: bool = False, **layer_opts: Any) -> Trace:
     """Run ``layers`` layers of ``layer`` on ``graph`` and return one Trace (kind = ``layer``).
 
     Args:
@@ -146,16 +147,21 @@ def run_stack(graph: Graph, *, layer: str = "gcn", layers: int = 2, hidden: int 
         gat_last: ``"mean"`` or ``"concat"``: how the last layer of a GAT state dict given as
             ``weights`` combines its heads when the file cannot tell (see
             :func:`explorer.nn.load_pyg_state_dict`).
+        record_fields: also store every node's receptive field in each layer step (within
+            :func:`explorer.nn.recording.rf_budget`; see that module). Default ``False``: the
+            fields depend on the graph and the depth only, and
+            :func:`explorer.nn.receptive_field` gives any one node's on demand.
         **layer_opts: layer options (``aggr``, ``improved``, ``fanout``, ``eps``, ``dropout``...).
 
     Returns:
         A :class:`Trace`; one step per layer (messages, aggregates, states = the layer output
-        before the next ReLU, extras as in the module docstring plus ``"receptive_field"``
-        ``[N]`` sizes and, for small graphs, ``"receptive_field_sets"``, a Ragged of each
-        node's sorted field), then a readout step.
+        before the next ReLU, extras as in the module docstring; with ``record_fields`` also
+        ``"receptive_field"`` ``[N]`` sizes and, for graphs of up to :data:`RF_SET_LIMIT`
+        nodes, ``"receptive_field_sets"``, a Ragged of each node's sorted field), then a
+        readout step.
         ``result``: ``"output"`` ``[N, d]``, ``"layers"`` (states per layer), ``"readout"``
-        ``[d]`` or ``None``, ``"features_notice"``, ``"receptive_fields_notice"`` (why the
-        fields were not computed, or ``None``).
+        ``[d]`` or ``None``, ``"features_notice"``, ``"receptive_fields_notice"`` (why fields
+        asked for were not computed, or ``None``).
 
     Raises:
         ModelError: bad options, NaN/inf features, or features that do not fit the weights.
@@ -181,7 +187,9 @@ def run_stack(graph: Graph, *, layer: str = "gcn", layers: int = 2, hidden: int 
         model = build_model(layer, x_np.shape[1], layers=layers, hidden=hidden, out_channels=out_channels,
                             heads=heads, residual=residual, readout=readout, edge_dim=ea_np.shape[1],
                             spec=spec, **layer_opts)
-    est = _check_budget(graph, layer, model, layers, hidden, layer_opts.get("fanout"), record_budget) if record else 0
+    fields = record and record_fields
+    est = (_check_budget(graph, layer, model, layers, hidden, layer_opts.get("fanout"), record_budget, fields)
+           if record else 0)
     x = torch.tensor(x_np, dtype=torch.float32)
     ei = torch.as_tensor(graph.edge_index)
     recs = [dict() for _ in range(layers)] if record else None
@@ -192,9 +200,9 @@ def run_stack(graph: Graph, *, layer: str = "gcn", layers: int = 2, hidden: int 
             ew = None if graph.edge_weight is None else torch.tensor(graph.edge_weight, dtype=torch.float32)
             out, states, pooled, weights_ = model(x, ei, ew, recorders=recs)
     states_np = [s.numpy().astype(np.float64) for s in states]
-    rf = field_extras(graph, layers, work_limit=rf_budget(est), set_limit=RF_SET_LIMIT) if record else None
+    rf = field_extras(graph, layers, work_limit=rf_budget(est), set_limit=RF_SET_LIMIT) if fields else None
     rf_notice = None
-    if record and rf is None:
+    if fields and rf is None:
         rf_notice = (f"receptive fields were not computed: every node's field on {graph.n_nodes:,} "
                      f"nodes and {graph.n_edges:,} edges would cost {recording.rf_work(graph, layers):,} "
                      f"word operations, more than this run allows ({rf_budget(est):,}, see "
@@ -217,7 +225,7 @@ def run_stack(graph: Graph, *, layer: str = "gcn", layers: int = 2, hidden: int 
                           note=f"The {how} pooled all {graph.n_nodes} node states into one graph vector."))
     params = {"layer": layer, "layers": layers, "gat_last": gat_last, "hidden": hidden, "out_channels": out_channels,
               "heads": heads, "seed": seed, "features": features, "residual": residual,
-              "readout": readout, "record": record, "activation": "relu",
+              "readout": readout, "record": record, "record_fields": fields, "activation": "relu",
               "weights": str(weights) if isinstance(weights, (str, Path)) else (None if weights is None else "state dict"),
               "layer_opts": dict(layer_opts), "in_channels": int(x_np.shape[1])}
     result = {"output": out.numpy().astype(np.float64), "layers": states_np, "readout": graph_out,

@@ -752,6 +752,15 @@ def receptive_info(_graph: Graph, key: str, node: int, k: int, draw_limit: int) 
 
 
 @cached("runs")
+def field_sizes(_graph: Graph, key: str, node: int, depth: int) -> list[int]:
+    """How many nodes ``node`` has heard from after 1..``depth`` rounds, itself included: its
+    receptive field computed on demand, one BFS (see :func:`explorer.nn.receptive_field`)."""
+    from explorer import nn
+
+    return [int(f.size) for f in nn.receptive_field(_graph, node, depth)]
+
+
+@cached("runs")
 def pair_embeddings(_a: Graph, _b: Graph, key: str, features: str, seed: int) -> list:
     """GIN / mean / max GNN graph embeddings of two graphs (see
     :func:`explorer.nn.readout.pair_embeddings`)."""

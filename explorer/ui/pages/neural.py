@@ -96,11 +96,13 @@ if not big:
 
 
 def receptive_field(step: int, node: int) -> None:
-    """How far the selected node has heard after this layer (drawn in the player's panel)."""
-    rf = trace.steps[step].extras.get("receptive_field")
-    if rf is not None:
+    """How far the selected node has heard after this layer (drawn in the player's panel):
+    its field is computed on demand from the graph, once per node (the Trace keeps none)."""
+    layers = int(trace.params["layers"])
+    if step < layers:
+        sizes = attempt("compute the receptive field", cache.field_sizes, graph, gkey, int(node), layers)
         st.caption(f"Receptive field after this layer: {graph.display_labels[node]} has heard "
-                   f"from {int(rf[node])} of {graph.n_nodes} nodes (itself included).")
+                   f"from {sizes[step]} of {graph.n_nodes} nodes (itself included).")
 
 
 def _take_panel() -> None:
