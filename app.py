@@ -7,7 +7,12 @@ from pathlib import Path
 
 import streamlit as st
 
+from explorer.ui import collector
 from explorer.ui.turns import page_turn
+
+# full garbage collections between runs, not in the middle of a student's step:
+# explorer/ui/collector.py
+collector.install()
 
 # Plotly imports pandas lazily on first use and then looks it up in sys.modules without the import
 # lock: two sessions drawing their first chart at once could see a half-initialised pandas

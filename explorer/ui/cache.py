@@ -275,6 +275,7 @@ def cached(store: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
 
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
+            turns.give_way()  # a page run lets the steps executing now go first
             bound = sig.bind(*args, **kwargs)
             bound.apply_defaults()
             key = (fn.__name__,) + tuple((n, _key_part(v)) for n, v in bound.arguments.items()

@@ -30,7 +30,7 @@ import streamlit as st
 
 from explorer import viz
 from explorer.trace import Trace
-from explorer.ui import cache, components, theme
+from explorer.ui import cache, components, theme, turns
 from explorer.ui.guard import attempt
 from explorer.ui.state import View, lecture_mode
 from explorer.viz.notes import note_markdown
@@ -454,7 +454,14 @@ def _panel(view: View, trace: Trace, exact: Any, extra: Any, fig: Any = None,
     view.sync()
 
 
-_fragment_panel = st.fragment(_panel)
+def _step(*args: Any) -> None:
+    """The panel as a fragment: a step (its rerun) is marked as executing for the server's
+    scheduling (:func:`explorer.ui.turns.step_run`)."""
+    with turns.step_run():
+        _panel(*args)
+
+
+_fragment_panel = st.fragment(_step)
 
 
 @cache.cached("figures")

@@ -26,7 +26,8 @@ import threading
 import time
 from typing import Iterator
 
-__all__ = ["SLOTS", "TURNS", "Turns", "page_turn", "set_aside", "holding", "waiting"]
+__all__ = ["SLOTS", "TURNS", "Turns", "page_turn", "set_aside", "holding", "waiting", "step_run",
+           "running", "give_way"]
 
 
 def _slots() -> int:
@@ -99,6 +100,72 @@ def holding() -> bool:
     return bool(getattr(_held, "turn", False))
 
 
+_runs_lock = threading.Condition()
+_runs = {"page": 0, "step": 0}  # runs executing now (a page run waiting for its turn is not)
+#: the longest a page run waits for steps at one :func:`give_way`, and over the whole run (s)
+GIVE_WAY_S = 0.05
+GIVE_WAY_RUN_S = 0.5
+
+
+@contextlib.contextmanager
+def _running(kind: str) -> Iterator[None]:
+    with _runs_lock:
+        _runs[kind] += 1
+    if kind == "page":
+        _held.page, _held.waited = True, 0.0
+    try:
+        yield
+    finally:
+        if kind == "page":
+            _held.page = False
+        with _runs_lock:
+            _runs[kind] -= 1
+            if kind == "step" and _runs["step"] == 0:
+                _runs_lock.notify_all()
+
+
+def give_way() -> float:
+    """A page run lets the steps executing now finish first; returns the seconds it waited.
+
+    Python runs one thread at a time, so a step (a panel fragment rerun, ~10 ms of work) that
+    shares the interpreter with page runs takes several times its own time, and longer still as
+    it hands the interpreter over each time it sends an element. Page runs call this at their
+    checkpoints (every cached value they ask for, every :func:`explorer.ui.guard.attempt`): while
+    a step executes they sleep — at most :data:`GIVE_WAY_S` each time and
+    :data:`GIVE_WAY_RUN_S` per run, so a page always opens. Elsewhere (a step, a test, the CLI)
+    it returns at once.
+    """
+    if not getattr(_held, "page", False) or not _runs["step"]:
+        return 0.0
+    budget = min(GIVE_WAY_S, GIVE_WAY_RUN_S - _held.waited)
+    if budget <= 0:
+        return 0.0
+    start = time.perf_counter()
+    with _runs_lock:
+        _runs_lock.wait_for(lambda: not _runs["step"], timeout=budget)
+    waited = time.perf_counter() - start
+    _held.waited += waited
+    return waited
+
+
+def running() -> dict[str, int]:
+    """How many page runs and steps (panel fragment runs) are executing right now:
+    ``{"page": n, "step": m}`` (:mod:`explorer.ui.collector` waits for none)."""
+    with _runs_lock:
+        return dict(_runs)
+
+
+@contextlib.contextmanager
+def step_run() -> Iterator[None]:
+    """Mark a step (a rerun of the player's panel fragment) as executing; it never waits for a
+    turn. Inside a whole page run (the panel drawn as part of the page) it marks nothing."""
+    if getattr(_held, "page", False):
+        yield
+        return
+    with _running("step"):
+        yield
+
+
 @contextlib.contextmanager
 def page_turn(limit_s: float = 600.0) -> Iterator[float]:
     """Hold one of the :data:`SLOTS` turns for a whole page run; yields the seconds waited.
@@ -107,12 +174,14 @@ def page_turn(limit_s: float = 600.0) -> Iterator[float]:
     that should have its own budget; never a deadlock).
     """
     if TURNS is None:
-        yield 0.0
+        with _running("page"):
+            yield 0.0
         return
     start = time.perf_counter()
     _held.turn = TURNS.acquire(limit_s)
     try:
-        yield time.perf_counter() - start
+        with _running("page"):
+            yield time.perf_counter() - start
     finally:
         if holding():
             TURNS.release()
