@@ -53,6 +53,9 @@ pages = st.navigation({
     ],
 })
 # whole page runs take turns (a few at a time); a step's panel (a fragment rerun, which does not
-# pass through here) never waits for them: explorer/ui/turns.py
-with page_turn():
+# pass through here) never waits for them, and a rerun of the page a session already shows (a
+# setting changed) goes before the page opens in line: explorer/ui/turns.py
+again = st.session_state.get("_mpe_shown") == pages.url_path
+st.session_state["_mpe_shown"] = pages.url_path
+with page_turn(urgent=again):
     pages.run()

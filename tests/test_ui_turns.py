@@ -98,7 +98,7 @@ def test_a_waiter_that_times_out_leaves_the_queue():
 
 def test_the_app_runs_each_page_in_a_turn():
     app = (Path(__file__).resolve().parents[1] / "app.py").read_text()
-    assert "with page_turn():\n    pages.run()" in app
+    assert "with page_turn(urgent=again):\n    pages.run()" in app
 
 
 def test_a_long_computation_hands_its_turn_on(monkeypatch):
@@ -219,3 +219,26 @@ def test_a_page_run_gives_way_to_a_step_and_never_for_long(monkeypatch):
     t.join(10)
     assert all(w <= 1.0 for w in waits) and sum(waits) <= 1.0
     assert waits[-1] == 0.0 and waits[0] > 0.0  # the run's budget is spent, then no more waiting
+
+
+def test_an_urgent_run_goes_before_the_opens_in_line_and_after_earlier_urgent_ones():
+    turns = Turns(1)
+    assert turns.acquire(1)
+    order = []
+
+    def run(i, urgent):
+        assert turns.acquire(30, urgent)
+        order.append(i)
+        turns.release()
+
+    threads = []
+    for i, urgent in enumerate([False, False, True, False, True]):
+        t = threading.Thread(target=run, args=(i, urgent))
+        t.start()
+        threads.append(t)
+        _wait_until(lambda i=i: turns.waiting() == i + 1)
+    turns.release()
+    for t in threads:
+        t.join(30)
+    assert order == [2, 4, 0, 1, 3]
+    assert turns.free == 1 and turns.waiting() == 0

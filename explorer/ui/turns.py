@@ -41,42 +41,48 @@ def _slots() -> int:
 
 
 class Turns:
-    """``n`` turns handed out first come, first served.
+    """``n`` turns handed out first come, first served — urgent runs first.
 
     Unlike ``threading.Semaphore``, a released turn goes straight to the longest waiter, so a
     run that arrives later can never take it first (with 30 runs queued, barging let some wait
-    for all the others).
+    for all the others). An *urgent* run (a setting changed on a page the session already
+    shows) waits behind other urgent runs only, not behind the page opens queued before it.
     """
 
     def __init__(self, n: int) -> None:
         self.free = n
         self._queue: collections.deque[threading.Event] = collections.deque()
+        self._urgent: collections.deque[threading.Event] = collections.deque()
         self._lock = threading.Lock()
 
     def waiting(self) -> int:
         """How many runs wait for a turn."""
-        return len(self._queue)
+        return len(self._queue) + len(self._urgent)
 
-    def acquire(self, timeout: float) -> bool:
+    def acquire(self, timeout: float, urgent: bool = False) -> bool:
         """Take a turn, waiting at most ``timeout`` seconds; False when none came."""
         with self._lock:
-            if self.free > 0 and not self._queue:
+            if self.free > 0 and not self._queue and not self._urgent:
                 self.free -= 1
                 return True
             turn = threading.Event()
-            self._queue.append(turn)
+            line = self._urgent if urgent else self._queue
+            line.append(turn)
         if turn.wait(timeout):
             return True
         with self._lock:
             if turn.is_set():  # handed over just as the wait ended
                 return True
-            self._queue.remove(turn)
+            line.remove(turn)
             return False
 
     def release(self) -> None:
-        """Give the turn back: to the longest waiter, else to the pool."""
+        """Give the turn back: to the longest urgent waiter, else the longest waiter, else to
+        the pool."""
         with self._lock:
-            if self._queue:
+            if self._urgent:
+                self._urgent.popleft().set()
+            elif self._queue:
                 self._queue.popleft().set()
             else:
                 self.free += 1
@@ -167,18 +173,20 @@ def step_run() -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def page_turn(limit_s: float = 600.0) -> Iterator[float]:
+def page_turn(limit_s: float = 600.0, urgent: bool = False) -> Iterator[float]:
     """Hold one of the :data:`SLOTS` turns for a whole page run; yields the seconds waited.
 
-    A run that waited ``limit_s`` goes ahead anyway (a turn held that long is a computation
-    that should have its own budget; never a deadlock).
+    ``urgent``: a rerun of the page the session already shows (a setting changed), which goes
+    before the page opens in line. A run that waited ``limit_s`` goes ahead anyway (a turn
+    held that long is a computation that should have its own budget; never a deadlock).
     """
     if TURNS is None:
         with _running("page"):
             yield 0.0
         return
     start = time.perf_counter()
-    _held.turn = TURNS.acquire(limit_s)
+    _held.urgent = urgent
+    _held.turn = TURNS.acquire(limit_s, urgent)
     try:
         with _running("page"):
             yield time.perf_counter() - start
@@ -203,4 +211,4 @@ def set_aside(limit_s: float = 600.0) -> Iterator[None]:
     try:
         yield
     finally:
-        _held.turn = TURNS.acquire(limit_s)
+        _held.turn = TURNS.acquire(limit_s, getattr(_held, "urgent", False))
