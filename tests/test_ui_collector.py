@@ -40,17 +40,18 @@ def _cycle_in_the_old_generation():
     return ref
 
 
-def test_a_tick_collects_only_when_quiet_twice_and_due(monkeypatch):
+def test_a_tick_collects_only_when_quiet_and_due(monkeypatch):
     monkeypatch.setattr(collector, "_last", [0.0])
     monkeypatch.setattr(collector.gc, "get_count", lambda: (0, 0, collector.THRESHOLD))
     ref = _cycle_in_the_old_generation()
     with turns.step_run():  # a step executes: nothing happens
-        assert collector.tick(quiet_before=True) == (False, False)
+        assert collector.tick() is False
     assert ref() is not None
-    assert collector.tick(quiet_before=False) == (True, False)  # first quiet look
-    assert ref() is not None
-    assert collector.tick(quiet_before=True) == (True, True)  # second one: collected
+    assert collector.tick() is True  # quiet: collected
     assert ref() is None
+    ref = _cycle_in_the_old_generation()
+    assert collector.tick() is False  # collected a moment ago
+    assert ref() is not None
 
 
 def test_a_tick_collects_while_busy_after_force(monkeypatch):
@@ -58,7 +59,7 @@ def test_a_tick_collects_while_busy_after_force(monkeypatch):
     monkeypatch.setattr(collector.gc, "get_count", lambda: (0, 0, collector.FORCE))
     ref = _cycle_in_the_old_generation()
     with turns.page_turn():
-        assert collector.tick(quiet_before=False) == (False, True)
+        assert collector.tick() is True
     assert ref() is None
 
 

@@ -32,10 +32,10 @@ __all__ = ["install", "installed", "due", "tick", "THRESHOLD", "FORCE", "MIN_GAP
 #: (CPython's default third threshold)
 THRESHOLD = 10
 #: ... after which the server collects even while runs execute
-FORCE = 200
+FORCE = 100
 #: at most one quiet full collection per this many seconds
 MIN_GAP_S = 10.0
-#: how often the collector looks (seconds); it wants two quiet looks in a row
+#: how often the collector looks (seconds)
 POLL_S = 0.1
 #: the third threshold while installed: CPython never reaches it by itself
 OFF = 1 << 30
@@ -67,23 +67,19 @@ def _busy() -> bool:
     return any(turns.running().values())
 
 
-def tick(quiet_before: bool) -> tuple[bool, bool]:
-    """One look of the collector: collects when :func:`due` (a quiet collection also needs the
-    previous look to have been quiet). Returns ``(quiet now, collected)``."""
-    busy = _busy()
-    pending = gc.get_count()[2]
-    if due(pending, busy or not quiet_before, time.monotonic() - _last[0]):
+def tick() -> bool:
+    """One look of the collector: a full collection when :func:`due`; True when it collected."""
+    if due(gc.get_count()[2], _busy(), time.monotonic() - _last[0]):
         gc.collect(2)
         _last[0] = time.monotonic()
-        return not busy, True
-    return not busy, False
+        return True
+    return False
 
 
 def _loop() -> None:
-    quiet = False
     while True:
         time.sleep(POLL_S)
-        quiet, _ = tick(quiet)
+        tick()
 
 
 def installed() -> bool:
