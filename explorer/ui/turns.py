@@ -12,7 +12,11 @@ waits for the last).
 
 ``app.py`` wraps the page it routes to in :func:`page_turn`; the caches (:mod:`explorer.ui.cache`)
 hand the turn on while an engine computes (:func:`set_aside`), so a long computation does not
-hold up other pages. The number of turns is
+hold up other pages. A rerun of the page a session already shows (a setting changed) is
+*urgent*: it waits behind other urgent runs only, not behind the page opens in line. And steps
+go first even among runs that hold a turn: a page run sleeps at its checkpoints while a step
+executes (:func:`give_way`, from every cached value it asks for and every ``guard.attempt``),
+so a step shares the interpreter with other steps only. The number of turns is
 ``$EXPLORER_PAGE_TURNS`` when set (``0``: no limit), else the number of cores between 2 and 4:
 enough that an engine computing with torch (outside the GIL) leaves a turn for the others.
 """
