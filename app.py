@@ -7,7 +7,12 @@ from pathlib import Path
 
 import streamlit as st
 
+from explorer.ui import collector
 from explorer.ui.turns import page_turn
+
+# full garbage collections between runs, not in the middle of a student's step:
+# explorer/ui/collector.py
+collector.install()
 
 # Plotly imports pandas lazily on first use and then looks it up in sys.modules without the import
 # lock: two sessions drawing their first chart at once could see a half-initialised pandas
@@ -48,6 +53,9 @@ pages = st.navigation({
     ],
 })
 # whole page runs take turns (a few at a time); a step's panel (a fragment rerun, which does not
-# pass through here) never waits for them: explorer/ui/turns.py
-with page_turn():
+# pass through here) never waits for them, and a rerun of the page a session already shows (a
+# setting changed) goes before the page opens in line: explorer/ui/turns.py
+again = st.session_state.get("_mpe_shown") == pages.url_path
+st.session_state["_mpe_shown"] = pages.url_path
+with page_turn(urgent=again):
     pages.run()

@@ -128,6 +128,9 @@ def test_neural_page_panel_matches_the_library():
 
     at = app_test("neural", query={"sample": "karate", "layers": "2", "node": "5"})
     assert not at.exception, at.exception
+    at.session_state["nn.rf_open"] = True  # the expander is lazy: opening it draws the panel
+    at.run()
+    assert not at.exception, at.exception
     G = nx.Graph(load_graph("karate").to_networkx())
     ref = nx.single_source_shortest_path_length(G, list(G.nodes)[5])
     table = next(d.value for d in at.dataframe if "rounds k" in d.value.columns)
@@ -139,3 +142,34 @@ def test_neural_page_panel_matches_the_library():
     at.slider(key="nn.rf_hops").set_value(1).run()
     table = next(d.value for d in at.dataframe if "rounds k" in d.value.columns)
     assert len(table) == 2
+
+
+def test_the_receptive_panel_is_lazy_and_a_node_change_reruns_the_page_only_when_it_is_open(monkeypatch):
+    """Closed (the default), the Neural page neither computes nor sends the receptive-field
+    panel, and the player is told that nothing outside its panel follows the node (a click
+    reruns only the panel); open, the panel is drawn for the selected node and a node change
+    reruns the page. Oracle: networkx hop distances from the node."""
+    import networkx as nx
+
+    from explorer.io import load_graph
+    from explorer.ui import cache, player
+    from explorer.ui.testing import app_test, array, charts, trace_named
+
+    seen, calls = [], []
+    play = player.play
+    monkeypatch.setattr(player, "play", lambda *a, **k: seen.append(k["node_in_page"]) or play(*a, **k))
+    info = cache.receptive_info
+    monkeypatch.setattr(cache, "receptive_info", lambda *a, **k: calls.append(a[2]) or info(*a, **k))
+    at = app_test("neural", query={"sample": "karate", "layers": "2", "node": "3"})
+    assert not at.exception, at.exception
+    assert seen[-1] is False and calls == []
+    assert not {"nn.rf_graph", "nn.rf_tree"} & set(charts(at))
+    at.session_state["nn.rf_open"] = True
+    at.run()
+    assert not at.exception, at.exception
+    assert seen[-1] is True and calls == [3]
+    g = load_graph("karate")
+    dist = nx.single_source_shortest_path_length(nx.Graph(g.to_networkx()), list(g.to_networkx().nodes)[3], cutoff=2)
+    colours = array(trace_named(charts(at)["nn.rf_graph"], "nodes")["marker"]["color"])
+    assert [i for i, c in enumerate(colours) if c == 0.0] == [3]
+    assert sum(1 for c in colours if c is not None and c == c) == len(dist)

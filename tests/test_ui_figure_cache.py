@@ -39,6 +39,10 @@ def test_receptive_field_graph_colours_are_bfs_hops():
     at = app_test("neural", query={"sample": "karate", "layers": "2", "node": "5"})
     assert not at.exception
     again = app_test("neural", query={"sample": "karate", "layers": "2", "node": "5"})
+    for t in (at, again):  # the expander is lazy: opening it draws the panel
+        t.session_state["nn.rf_open"] = True
+        t.run()
+        assert not t.exception
     fig = charts(again)["nn.rf_graph"]
     assert fig == charts(at)["nn.rf_graph"]
     colours = array(trace_named(fig, "nodes")["marker"]["color"])

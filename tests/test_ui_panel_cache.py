@@ -150,3 +150,35 @@ def test_selected_node_texts_are_encoded_once_and_bounded():
     for node in range(graph.n_nodes):
         player._select_texts(fig, node, False)
     assert len(fig._mpe_texts_memo) <= player.TEXTS_MEMO
+
+
+def test_message_table_is_the_engines_messages_at_every_step_and_node():
+    """The panel's table (Arrow, built once per (run, step, node) and shared) lists exactly the
+    messages the engine sent into the node at that step: senders, receivers, values and norms
+    read straight from an independent run's Trace arrays, in a second session from the cache."""
+    q = {"sample": "karate", "layers": "3", "hidden": "4"}
+    at = app_test("neural", query=q)
+    _ok(at)
+    graph = io.load_graph("karate")
+    trace = nn.run_stack(graph, layer="gcn", layers=3, hidden=4, seed=0,
+                         features=at.session_state["nn.features"])
+    labels = list(graph.display_labels)
+    for k, i in [(0, 0), (1, 33), (2, 5), (0, 11)]:
+        _show(at, "nn", k, i)
+        got = at.table[0].value
+        s = trace.steps[k]
+        sent = [j for j, e in enumerate(np.asarray(s.edges)) if graph.receivers[e] == i]
+        assert list(got.columns) == ["from", "to", "message", "norm"]
+        assert len(got) == len(sent) and len(sent) > 0, (k, i)
+        for row, j in zip(got.itertuples(index=False), sent):
+            e = int(s.edges[j])
+            m = np.asarray(s.messages[j], dtype=float)
+            assert (row[0], row[1]) == (labels[graph.senders[e]], labels[i])
+            assert row[2] == player.fmt_vec(m)
+            assert row[3] == round(float(np.linalg.norm(m)), 4)
+    hits = cache.STORES["panels"].hits
+    second = app_test("neural", query={**q, "step": "1", "node": "33"})
+    _ok(second)
+    assert cache.STORES["panels"].hits > hits
+    _show(at, "nn", 1, 33)
+    assert second.table[0].value.equals(at.table[0].value)

@@ -98,7 +98,7 @@ def test_a_waiter_that_times_out_leaves_the_queue():
 
 def test_the_app_runs_each_page_in_a_turn():
     app = (Path(__file__).resolve().parents[1] / "app.py").read_text()
-    assert "with page_turn():\n    pages.run()" in app
+    assert "with page_turn(urgent=again):\n    pages.run()" in app
 
 
 def test_a_long_computation_hands_its_turn_on(monkeypatch):
@@ -141,3 +141,104 @@ def test_a_long_computation_hands_its_turn_on(monkeypatch):
         cache.Store("c", cache.Budget(4, 1 << 20, 1 << 20)).get(
             "k", lambda: events.append(("cheap", turns.holding())))
     assert events[-1] == ("cheap", True)
+
+
+def test_runs_are_counted_while_they_execute_and_a_panel_in_a_page_run_is_no_step():
+    """turns.running() counts page runs inside their turn and steps (panel fragment reruns);
+    the panel drawn as part of a page run is that page run, not a step."""
+    from explorer.ui import turns
+
+    assert turns.running() == {"page": 0, "step": 0}
+    with turns.step_run():
+        assert turns.running() == {"page": 0, "step": 1}
+    with turns.page_turn():
+        assert turns.running() == {"page": 1, "step": 0}
+        with turns.step_run():  # the panel inside the page's own run
+            assert turns.running() == {"page": 1, "step": 0}
+    assert turns.running() == {"page": 0, "step": 0}
+    seen = []
+    inside, leave = threading.Event(), threading.Event()
+
+    def step():
+        with turns.step_run():
+            inside.set()
+            assert leave.wait(10)
+
+    t = threading.Thread(target=step)
+    t.start()
+    assert inside.wait(10)
+    seen.append(turns.running())
+    leave.set()
+    t.join(10)
+    assert seen == [{"page": 0, "step": 1}] and turns.running() == {"page": 0, "step": 0}
+
+
+def test_a_page_run_gives_way_to_a_step_and_never_for_long(monkeypatch):
+    """At a checkpoint a page run sleeps while a step executes, and goes on when the step ends
+    (or after GIVE_WAY_S; at most GIVE_WAY_RUN_S per run); a step or a thread outside any run
+    never waits. Oracle: the order of events recorded by the threads."""
+    from explorer.ui import turns
+
+    monkeypatch.setattr(turns, "GIVE_WAY_S", 5.0)
+    monkeypatch.setattr(turns, "GIVE_WAY_RUN_S", 5.0)
+    assert turns.give_way() == 0.0  # outside a run
+    events = []
+    inside, leave = threading.Event(), threading.Event()
+
+    def step():
+        with turns.step_run():
+            assert turns.give_way() == 0.0  # a step never waits for itself
+            inside.set()
+            assert leave.wait(10)
+            events.append("step ends")
+
+    def page():
+        with turns.page_turn():
+            assert inside.wait(10)
+            threading.Timer(0.05, leave.set).start()
+            turns.give_way()
+            events.append("page goes on")
+
+    threads = [threading.Thread(target=step), threading.Thread(target=page)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(20)
+    assert events == ["step ends", "page goes on"]
+
+    # a step that never ends holds a page up for GIVE_WAY_S at a time, GIVE_WAY_RUN_S in all
+    monkeypatch.setattr(turns, "GIVE_WAY_S", 0.02)
+    monkeypatch.setattr(turns, "GIVE_WAY_RUN_S", 0.05)
+    inside.clear(), leave.clear()
+    t = threading.Thread(target=step)
+    t.start()
+    assert inside.wait(10)
+    with turns.page_turn():
+        waits = [turns.give_way() for _ in range(6)]
+    leave.set()
+    t.join(10)
+    assert all(w <= 1.0 for w in waits) and sum(waits) <= 1.0
+    assert waits[-1] == 0.0 and waits[0] > 0.0  # the run's budget is spent, then no more waiting
+
+
+def test_an_urgent_run_goes_before_the_opens_in_line_and_after_earlier_urgent_ones():
+    turns = Turns(1)
+    assert turns.acquire(1)
+    order = []
+
+    def run(i, urgent):
+        assert turns.acquire(30, urgent)
+        order.append(i)
+        turns.release()
+
+    threads = []
+    for i, urgent in enumerate([False, False, True, False, True]):
+        t = threading.Thread(target=run, args=(i, urgent))
+        t.start()
+        threads.append(t)
+        _wait_until(lambda i=i: turns.waiting() == i + 1)
+    turns.release()
+    for t in threads:
+        t.join(30)
+    assert order == [2, 4, 0, 1, 3]
+    assert turns.free == 1 and turns.waiting() == 0

@@ -438,3 +438,40 @@ def test_selected_messages_are_labelled_once_with_state_names(bp):
     assert not labelled_step(wide, 0)
     norms = [np.linalg.norm(m) for m in wide.steps[0].messages]
     assert item["text"] == [f"{x:.3g}" for x in norms]
+
+
+def test_a_selected_message_whose_named_label_does_not_fit_gets_its_numbers(monkeypatch):
+    """BP on asia planned for the lecture-mode graph (840 px wide): some messages into the
+    selected node find no room for their named label ("yes .01<br>no .99") near the arrowhead,
+    which left no number there at all. They now get the numbers alone on one line, in the
+    order of the states, where that fits. Oracle: the recorded messages (read back to 2
+    digits), and the same figure built with the fallback switched off: nothing it placed is
+    lost, and some selected messages gain their numbers."""
+    from explorer.pgm import load_model, run_bp
+    from explorer.viz import glyphs
+    from explorer.viz.layout import compute_layout
+
+    trace = run_bp(load_model("asia"))
+    g = trace.graph
+    pos = compute_layout(g, "auto", 0)
+
+    def texts(fallback: bool) -> dict:
+        if not fallback:
+            monkeypatch.setattr(glyphs, "numbers_text", lambda *a: None)
+        fig = trace_figure(trace, pos, width=840, height=560, selectable=True)
+        out = {node: [list(t["text"]) for t in fig._mpe_texts(node)] for node in range(g.n_nodes)}
+        monkeypatch.undo()
+        return out
+
+    old, new = texts(False), texts(True)
+    gained = 0
+    for node in range(g.n_nodes):
+        for k, st in enumerate(trace.steps):
+            assert set(old[node][k]) <= set(new[node][k]), (node, k)
+            want = [np.asarray(st.messages[j], float) for j, e in enumerate(st.edges)
+                    if g.receivers[e] == node]
+            for t in set(new[node][k]) - set(old[node][k]):
+                vals = [float(v) for v in t.split("/")]
+                assert any(len(vals) == m.size and np.allclose(vals, m, atol=0.006) for m in want), t
+                gained += 1
+    assert gained > 0

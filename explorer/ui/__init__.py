@@ -7,7 +7,9 @@
     guard.py    engine calls that show errors as messages, never tracebacks
     sources.py  the sample picker plus upload, and uploads kept for the session
     cache.py    every cache of the app (bounded stores, never ``st.cache_*``), in one place
-    turns.py    whole page runs take turns (app.py); a step's fragment rerun never waits
+    turns.py    whole page runs take turns (app.py); a step's fragment rerun never waits, and
+                page runs give way to the steps executing
+    collector.py  full garbage collections between runs, not in the middle of a step (app.py)
     player.py   ``play(view, trace, ..., extra=fn)``: the animated chart (a custom component in
                 components/ that owns the step), the detail panel beside it and the exports;
                 whatever depends on the step goes in ``extra``, ``fn(step, node)`` drawing inside

@@ -62,7 +62,7 @@ from explorer.ui import turns
 __all__ = ["Store", "Budget", "BUDGETS", "STORES", "cached", "estimate_bytes", "samples",
            "sample_graph", "upload_graph", "sample_model", "upload_model", "layout",
            "graph_figure", "clear", "stats", "exact_cost", "exact_within_budget",
-           "EXACT_BUDGET", "belief_figure", "attention_figure", "update_latex",
+           "EXACT_BUDGET", "belief_figure", "attention_figure", "update_latex", "message_table",
            "heatmaps_figure", "degree_figure", "chain_cost_figure"]
 
 MB = 1 << 20
@@ -135,6 +135,8 @@ def estimate_bytes(obj: Any, *, _seen: set[int] | None = None, _depth: int = 0) 
             return int(obj.numel() * obj.element_size())
         if torch is not None and isinstance(obj, torch.nn.Module):
             return 256 + sum(rec(t) for t in obj.state_dict(keep_vars=True).values())
+    if mod.startswith("pyarrow") and isinstance(getattr(obj, "nbytes", None), int):
+        return int(obj.nbytes)  # an Arrow table or array: its buffers
     if mod.startswith("plotly"):
         from plotly.basedatatypes import BaseFigure
 
@@ -273,6 +275,7 @@ def cached(store: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
 
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
+            turns.give_way()  # a page run lets the steps executing now go first
             bound = sig.bind(*args, **kwargs)
             bound.apply_defaults()
             key = (fn.__name__,) + tuple((n, _key_part(v)) for n, v in bound.arguments.items()
@@ -451,6 +454,16 @@ def update_latex(_trace: Any, tkey: str, step: int, node: int, lecture: bool) ->
     from explorer import viz
 
     return viz.node_update_latex(_trace, step, node, lecture=lecture)
+
+
+@cached("panels")
+def message_table(_trace: Any, tkey: str, step: int, node: int) -> Any:
+    """The messages into ``node`` at ``step`` of the run named ``tkey``, as the Arrow table the
+    detail panel draws (:func:`explorer.ui.player.message_table`; None: no message arrived).
+    Read-only: shared between sessions."""
+    from explorer.ui import player
+
+    return player.message_table(_trace, step, node)
 
 
 @cached("panels")

@@ -14,6 +14,7 @@ from typing import Any, Callable, TypeVar
 import streamlit as st
 
 from explorer.errors import ExplorerError
+from explorer.ui import turns
 
 __all__ = ["attempt", "explain", "missing_engine"]
 
@@ -46,6 +47,7 @@ def attempt(action: str, fn: Callable[..., T], *args: Any, stop: bool = True,
     Returns:
         ``fn``'s result, or ``None`` when it failed and ``stop`` is False.
     """
+    turns.give_way()  # a page run lets the steps executing now go first
     try:
         return fn(*args, **kwargs)
     except ExplorerError as e:

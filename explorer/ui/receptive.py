@@ -19,15 +19,29 @@ from explorer.nn.receptive import MAX_DEPTH
 from explorer.ui import cache
 from explorer.ui.guard import attempt
 
-__all__ = ["receptive_panel", "DRAW_LIMIT"]
+__all__ = ["receptive_panel", "is_open", "DRAW_LIMIT"]
 
 DRAW_LIMIT = 400  #: trees with more nodes are summarised, not drawn
 
 
+def _open_key(view: Any) -> str:
+    return f"{view.page}.rf_open"
+
+
+def is_open(view: Any) -> bool:
+    """Whether the page's receptive-field expander is open (its content follows the node, so
+    a page with it open reruns whole when the node changes; closed, only the player's panel)."""
+    return bool(st.session_state.get(_open_key(view), False))
+
+
 def receptive_panel(view: Any, graph: Graph, node: int, layers: int) -> None:
     """An expander with the receptive field of ``node`` after k <= ``layers`` rounds and its
-    computation tree of depth k."""
-    with st.expander("Receptive field and computation tree", expanded=False, icon=":material/account_tree:"):
+    computation tree of depth k. Lazy: its content is computed and sent only while it is open
+    (opening or closing it reruns the page); closed, a page run and a node change skip it."""
+    with st.expander("Receptive field and computation tree", expanded=False, icon=":material/account_tree:",
+                     key=_open_key(view), on_change="rerun") as box:
+        if not box.open:
+            return
         st.markdown("After k rounds a node can only know about nodes at most k edges away. Unroll the "
                     "rounds and you get its **computation tree**: the node on top, below it every "
                     "neighbour it reads, below each of those *their* neighbours, and so on. A node "

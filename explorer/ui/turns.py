@@ -12,7 +12,11 @@ waits for the last).
 
 ``app.py`` wraps the page it routes to in :func:`page_turn`; the caches (:mod:`explorer.ui.cache`)
 hand the turn on while an engine computes (:func:`set_aside`), so a long computation does not
-hold up other pages. The number of turns is
+hold up other pages. A rerun of the page a session already shows (a setting changed) is
+*urgent*: it waits behind other urgent runs only, not behind the page opens in line. And steps
+go first even among runs that hold a turn: a page run sleeps at its checkpoints while a step
+executes (:func:`give_way`, from every cached value it asks for and every ``guard.attempt``),
+so a step shares the interpreter with other steps only. The number of turns is
 ``$EXPLORER_PAGE_TURNS`` when set (``0``: no limit), else the number of cores between 2 and 4:
 enough that an engine computing with torch (outside the GIL) leaves a turn for the others.
 """
@@ -26,7 +30,8 @@ import threading
 import time
 from typing import Iterator
 
-__all__ = ["SLOTS", "TURNS", "Turns", "page_turn", "set_aside", "holding", "waiting"]
+__all__ = ["SLOTS", "TURNS", "Turns", "page_turn", "set_aside", "holding", "waiting", "step_run",
+           "running", "give_way"]
 
 
 def _slots() -> int:
@@ -40,42 +45,48 @@ def _slots() -> int:
 
 
 class Turns:
-    """``n`` turns handed out first come, first served.
+    """``n`` turns handed out first come, first served — urgent runs first.
 
     Unlike ``threading.Semaphore``, a released turn goes straight to the longest waiter, so a
     run that arrives later can never take it first (with 30 runs queued, barging let some wait
-    for all the others).
+    for all the others). An *urgent* run (a setting changed on a page the session already
+    shows) waits behind other urgent runs only, not behind the page opens queued before it.
     """
 
     def __init__(self, n: int) -> None:
         self.free = n
         self._queue: collections.deque[threading.Event] = collections.deque()
+        self._urgent: collections.deque[threading.Event] = collections.deque()
         self._lock = threading.Lock()
 
     def waiting(self) -> int:
         """How many runs wait for a turn."""
-        return len(self._queue)
+        return len(self._queue) + len(self._urgent)
 
-    def acquire(self, timeout: float) -> bool:
+    def acquire(self, timeout: float, urgent: bool = False) -> bool:
         """Take a turn, waiting at most ``timeout`` seconds; False when none came."""
         with self._lock:
-            if self.free > 0 and not self._queue:
+            if self.free > 0 and not self._queue and not self._urgent:
                 self.free -= 1
                 return True
             turn = threading.Event()
-            self._queue.append(turn)
+            line = self._urgent if urgent else self._queue
+            line.append(turn)
         if turn.wait(timeout):
             return True
         with self._lock:
             if turn.is_set():  # handed over just as the wait ended
                 return True
-            self._queue.remove(turn)
+            line.remove(turn)
             return False
 
     def release(self) -> None:
-        """Give the turn back: to the longest waiter, else to the pool."""
+        """Give the turn back: to the longest urgent waiter, else the longest waiter, else to
+        the pool."""
         with self._lock:
-            if self._queue:
+            if self._urgent:
+                self._urgent.popleft().set()
+            elif self._queue:
                 self._queue.popleft().set()
             else:
                 self.free += 1
@@ -99,20 +110,90 @@ def holding() -> bool:
     return bool(getattr(_held, "turn", False))
 
 
+_runs_lock = threading.Condition()
+_runs = {"page": 0, "step": 0}  # runs executing now (a page run waiting for its turn is not)
+#: the longest a page run waits for steps at one :func:`give_way`, and over the whole run (s)
+GIVE_WAY_S = 0.05
+GIVE_WAY_RUN_S = 0.5
+
+
 @contextlib.contextmanager
-def page_turn(limit_s: float = 600.0) -> Iterator[float]:
+def _running(kind: str) -> Iterator[None]:
+    with _runs_lock:
+        _runs[kind] += 1
+    if kind == "page":
+        _held.page, _held.waited = True, 0.0
+    try:
+        yield
+    finally:
+        if kind == "page":
+            _held.page = False
+        with _runs_lock:
+            _runs[kind] -= 1
+            if kind == "step" and _runs["step"] == 0:
+                _runs_lock.notify_all()
+
+
+def give_way() -> float:
+    """A page run lets the steps executing now finish first; returns the seconds it waited.
+
+    Python runs one thread at a time, so a step (a panel fragment rerun, ~10 ms of work) that
+    shares the interpreter with page runs takes several times its own time, and longer still as
+    it hands the interpreter over each time it sends an element. Page runs call this at their
+    checkpoints (every cached value they ask for, every :func:`explorer.ui.guard.attempt`): while
+    a step executes they sleep — at most :data:`GIVE_WAY_S` each time and
+    :data:`GIVE_WAY_RUN_S` per run, so a page always opens. Elsewhere (a step, a test, the CLI)
+    it returns at once.
+    """
+    if not getattr(_held, "page", False) or not _runs["step"]:
+        return 0.0
+    budget = min(GIVE_WAY_S, GIVE_WAY_RUN_S - _held.waited)
+    if budget <= 0:
+        return 0.0
+    start = time.perf_counter()
+    with _runs_lock:
+        _runs_lock.wait_for(lambda: not _runs["step"], timeout=budget)
+    waited = time.perf_counter() - start
+    _held.waited += waited
+    return waited
+
+
+def running() -> dict[str, int]:
+    """How many page runs and steps (panel fragment runs) are executing right now:
+    ``{"page": n, "step": m}`` (:mod:`explorer.ui.collector` waits for none)."""
+    with _runs_lock:
+        return dict(_runs)
+
+
+@contextlib.contextmanager
+def step_run() -> Iterator[None]:
+    """Mark a step (a rerun of the player's panel fragment) as executing; it never waits for a
+    turn. Inside a whole page run (the panel drawn as part of the page) it marks nothing."""
+    if getattr(_held, "page", False):
+        yield
+        return
+    with _running("step"):
+        yield
+
+
+@contextlib.contextmanager
+def page_turn(limit_s: float = 600.0, urgent: bool = False) -> Iterator[float]:
     """Hold one of the :data:`SLOTS` turns for a whole page run; yields the seconds waited.
 
-    A run that waited ``limit_s`` goes ahead anyway (a turn held that long is a computation
-    that should have its own budget; never a deadlock).
+    ``urgent``: a rerun of the page the session already shows (a setting changed), which goes
+    before the page opens in line. A run that waited ``limit_s`` goes ahead anyway (a turn
+    held that long is a computation that should have its own budget; never a deadlock).
     """
     if TURNS is None:
-        yield 0.0
+        with _running("page"):
+            yield 0.0
         return
     start = time.perf_counter()
-    _held.turn = TURNS.acquire(limit_s)
+    _held.urgent = urgent
+    _held.turn = TURNS.acquire(limit_s, urgent)
     try:
-        yield time.perf_counter() - start
+        with _running("page"):
+            yield time.perf_counter() - start
     finally:
         if holding():
             TURNS.release()
@@ -134,4 +215,4 @@ def set_aside(limit_s: float = 600.0) -> Iterator[None]:
     try:
         yield
     finally:
-        _held.turn = TURNS.acquire(limit_s)
+        _held.turn = TURNS.acquire(limit_s, getattr(_held, "urgent", False))

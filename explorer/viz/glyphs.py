@@ -35,7 +35,7 @@ from explorer.viz.colors import evidence, family, is_factor, state_names
 from explorer.viz.labels import Frame, place, text_size
 from explorer.viz.messages import MESSAGE_AT, message_positions
 
-__all__ = ["SMALL", "MESSAGE_FONT", "short", "state_names", "evidence", "message_arrows",
+__all__ = ["SMALL", "MESSAGE_FONT", "short", "numbers_text", "state_names", "evidence", "message_arrows",
            "message_text", "vector_text", "row_text", "message_labels", "place_message_texts", "earlier_messages",
            "step_overlay", "edge_weights", "weight_polygons", "WEIGHT_PX"]
 
@@ -206,13 +206,44 @@ def message_labels(trace: Any, graph: Any, pos: np.ndarray, step: int, *, frame:
     keep = [i for i in kept if i < n_first] + [i for i in kept if i >= n_first][:max(limit - n_first, 0)]
     at = {i: n for n, i in enumerate(kept)}
     pick = [at[i] for i in keep]
-    return x[pick], y[pick], [texts[cand[i]] for i in keep]
+    x, y, out = x[pick], y[pick], [texts[cand[i]] for i in keep]
+    lost = [i for i in range(n_first) if i not in at]
+    shorter = {i: numbers_text(trace, int(st.edges[cand[i]]), rows[cand[i]]) for i in lost}
+    lost = [i for i in lost if shorter[i] is not None and shorter[i] != texts[cand[i]]]
+    if lost:  # the selected node's messages that did not fit with their state names: numbers only
+        boxes = [np.asarray(obstacles, float).reshape(-1, 4)] if obstacles is not None else []
+        for c, t in zip(frame.to_px(np.c_[x, y]) if len(x) else [], out):
+            half = np.array(text_size(t, MESSAGE_FONT)) / 2
+            boxes.append(np.r_[c - half, c + half][None])
+        sx, sy, skept = place_message_texts(graph, pos, st.edges[[cand[i] for i in lost]],
+                                            [shorter[i] for i in lost], frame=frame,
+                                            obstacles=np.vstack(boxes) if boxes else None, far=True)
+        nf = sum(1 for i in keep if i < n_first)
+        x, y = np.r_[x[:nf], sx, x[nf:]], np.r_[y[:nf], sy, y[nf:]]
+        out = out[:nf] + [shorter[lost[i]] for i in skept] + out[nf:]
+    return x, y, out
+
+
+def numbers_text(trace: Any, edge: int, m: np.ndarray) -> str | None:
+    """A BP message's numbers without its state names, on one line (``".72/.28"``, in the
+    order of the states): the shorter form
+    :func:`message_labels` writes when the named one does not fit; None for other runs (their
+    texts are numbers already) and above :data:`SMALL` entries."""
+    m = np.asarray(m, float).reshape(-1)
+    if family(trace) != "bp" or m.size == 0 or m.size > SMALL:
+        return None
+    if trace.params.get("logdomain"):
+        m = np.exp(m)
+    return "/".join(short(v) for v in m)
 
 
 def place_message_texts(graph: Any, pos: np.ndarray, edges: np.ndarray, texts: Sequence[str], *,
-                        frame: Frame, obstacles: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, list[int]]:
+                        frame: Frame, obstacles: np.ndarray | None = None,
+                        far: bool = False) -> tuple[np.ndarray, np.ndarray, list[int]]:
     """Place one text per edge beside its arrow (to the right of the direction of travel, else
-    to the left), in the given order; ``(x, y, kept)`` with ``kept`` the indices that fit."""
+    to the left), in the given order; ``(x, y, kept)`` with ``kept`` the indices that fit.
+    ``far``: also try twice as far from the arrow and further back along the edge (up to 0.6 of
+    it), for a text that must be written somewhere near its arrow."""
     if not len(edges):
         return np.zeros(0), np.zeros(0), []
     edges = np.asarray(edges)
@@ -230,6 +261,11 @@ def place_message_texts(graph: Any, pos: np.ndarray, edges: np.ndarray, texts: S
                 -normal * reach, -normal * reach + along * 10]
         for back in (0.15, 0.3):
             offs += [normal * reach - along * back * length, -normal * reach - along * back * length]
+        if far:
+            for side in (normal, -normal):
+                for back in (0.0, 0.15, 0.3, 0.45, 0.6):
+                    offs += [side * reach * 2 - along * back * length]
+            offs += [-along * back * length for back in (0.45, 0.6)]  # on the edge, back from the arrow
         sizes.append((w, h))
         offsets.append(np.array(offs))
     res = place(px, sizes, offsets, area=(frame.width, frame.height), obstacles=obstacles)

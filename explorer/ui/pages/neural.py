@@ -7,7 +7,7 @@ import streamlit as st
 from explorer import viz
 from explorer.ui import cache, player, shell, smoothing_panel, sources
 from explorer.ui.guard import attempt
-from explorer.ui.receptive import receptive_panel
+from explorer.ui.receptive import is_open, receptive_panel
 from explorer.ui.state import View
 from explorer.viz import sample_view
 
@@ -146,7 +146,7 @@ if big:  # the stack ran on the whole graph; draw a labelled sample of it, witho
 else:
     player.play(view, trace, cache.key(src.key, *args), pos, gkey, controls,
                 name=f"{src.name}-{view['layer']}", extra=receptive_field, lead=lead,
-                node_in_page=True)  # the receptive-field panel below follows the node
+                node_in_page=is_open(view))  # the receptive-field panel below follows the node
     receptive_panel(view, graph, int(view["node"]), int(view["layers"]))
 
 if graph.y is not None:
