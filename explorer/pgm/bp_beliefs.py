@@ -31,9 +31,11 @@ class BeliefSide:
         return bv, bf
 
     def factor_beliefs(self, n: np.ndarray, x: np.ndarray | None = None,
-                       out: np.ndarray | None = None) -> np.ndarray:
+                       out: np.ndarray | None = None, sums: list | None = None) -> np.ndarray:
         """``[St]`` normalised factor beliefs from var->factor log messages ``n`` (``x`` =
-        ``exp(n)`` when the caller has it; ``out`` = where to write them)."""
+        ``exp(n)`` when the caller has it; ``out`` = where to write them; ``sums``: a list that
+        receives, group by group, the ``[G]`` normalisers ``Z_I`` of ``T_I * prod_j exp(n_j)``,
+        or None for a group done in the log domain, for :meth:`bethe_log_z`)."""
         x = np.exp(n) if x is None else x
         bf = np.empty(self.St) if out is None else out
         for gr in self.groups:
@@ -48,7 +50,11 @@ class BeliefSide:
             s = flat.sum(axis=0)
             if (s > 0).all():
                 flat /= s
+                if sums is not None:
+                    sums.append(s)
                 continue
+            if sums is not None:
+                sums.append(None)
             lb = self.group_view(self.logT, gr)       # underflow or impossibility: log domain
             for j, (c, c0) in enumerate(gr["blocks"]):
                 lb = lb + self.block(n, c, c0, g).reshape(bshape(a, j, c))
@@ -59,13 +65,16 @@ class BeliefSide:
             np.exp(lf, out=flat)
         return bf
 
-    def bethe_log_z(self, bv: np.ndarray, bf: np.ndarray, scratch: np.ndarray | None = None) -> float:
+    def bethe_log_z(self, bv: np.ndarray, bf: np.ndarray, scratch: np.ndarray | None = None,
+                    parts: tuple[np.ndarray, list] | None = None) -> float:
         """libDAI's ``logZ``: ``sum_i (1 - d_i) H(b_i) - sum_I KL(b_I || f_I)`` (natural logs);
-        ``scratch``: an ``[St]`` buffer to use.
+        ``scratch``: an ``[St]`` buffer to use; ``parts``: ``(n, sums)``, the var -> factor log
+        messages ``bf`` was computed from and the normalisers :meth:`factor_beliefs` returned.
 
         Both are plain sums over the flat arrays (``(1 - d_i)`` spread over each variable's
         states); where some belief is 0 a sum gives NaN (``0 * -inf``) and is redone leaving
-        those entries out."""
+        those entries out. With ``parts`` the factor term comes from :meth:`_kl_sum`, without a
+        logarithm of every table entry."""
         if "wdeg" not in self._rec:
             w = np.empty(self.Sv)
             for k, (c, off, n, vs) in enumerate(self.vclasses):
@@ -78,6 +87,9 @@ class BeliefSide:
             ent = -float((e * self._rec["wdeg"]).sum())
             if not np.isfinite(ent):
                 ent = -float(np.sum(self._rec["wdeg"] * e, where=bv > 0))
+            klsum = self._kl_sum(bf, *parts) if parts is not None else None
+            if klsum is not None:
+                return ent - klsum
             # sum bf (log bf - log f) as two dot products (reads only; einsum, not BLAS)
             lb = np.log(bf, out=scratch)
             klsum = float(np.einsum("i,i->", bf, lb)) - float(np.einsum("i,i->", bf, self.logT))
@@ -86,6 +98,39 @@ class BeliefSide:
                 lb *= bf
                 klsum = float(np.sum(lb, where=bf > 0))
         return ent - klsum
+
+    def _kl_sum(self, bf: np.ndarray, n: np.ndarray, sums: list) -> float | None:
+        """``sum_I KL(b_I || f_I)`` from what the beliefs were made of: ``b_I = T_I prod_j
+        exp(n_j) / Z_I`` with ``log T_I = log f_I - top_I`` (the tables are max-scaled), so
+
+            KL(b_I || f_I) = sum_j <b_I summed onto its j-th variable, n_j> - log Z_I - top_I
+
+        (a marginal and a dot product per scope position, and one log per factor, instead of a
+        log of every table entry). None when a group was done in the log domain or a zero
+        message entry gives ``0 * -inf``: the caller then sums the definition.
+
+        Example (one factor f = [[2, 1], [1, 2]] on two uniform-message binary variables):
+            >>> import numpy as np; from explorer.pgm import Factor, FactorGraph
+            >>> from explorer.pgm.bp_core import Layout
+            >>> lay = Layout(FactorGraph(names=("a", "b"), cards=(2, 2), states=(("0", "1"),) * 2,
+            ...              factors=(Factor((0, 1), np.array([[2.0, 1.0], [1.0, 2.0]])),)))
+            >>> n, sums = np.zeros(lay.S), []
+            >>> bf = lay.factor_beliefs(n, sums=sums)
+            >>> f = np.array([2.0, 1.0, 1.0, 2.0]); b = f / 6
+            >>> bool(np.isclose(lay._kl_sum(bf, n, sums), (b * np.log(b / f)).sum()))
+            True
+        """
+        total = 0.0
+        for gr, s in zip(self.groups, sums):
+            if s is None:
+                return None
+            a, g = gr["arity"], gr["G"]
+            b = self.group_view(bf, gr)
+            for j, (c, c0) in enumerate(gr["blocks"]):
+                mj = b if a == 1 else b.sum(axis=tuple(k for k in range(a) if k != j))
+                total += float(np.einsum("ij,ij->", mj, self.block(n, c, c0, g)))
+            total -= float(np.log(s).sum()) + gr["top_sum"]
+        return total if np.isfinite(total) else None
 
     # ------------------------------------------------------------------ external views (recording)
     def _state_index(self):

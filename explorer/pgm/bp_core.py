@@ -153,6 +153,7 @@ class Layout(VariableSide, FactorSide, BeliefSide):
                 lt[..., r] = safe_log(fg.factors[k].table)
             top = lt.reshape(-1, g).max(axis=0) if a else lt.copy()
             top = np.where(np.isfinite(top), top, 0.0)
+            gr["top_sum"] = float(top.sum())      # log T = log f - top (the Bethe energy's)
             np.exp(lt - top, out=self.group_view(self.T, gr))
             has_zero = has_zero or bool(np.isneginf(lt).any())
         self.has_zero = has_zero

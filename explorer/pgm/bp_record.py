@@ -159,12 +159,14 @@ class Recorder:
         self._arena = _Arena(2 * lay.S + lay.Sv + lay.St) if record else None
         self._new = self._prev_new = None
         self._n_new = None
+        self._parts: tuple | None = None          # (n, sums) behind bf (see Layout.bethe_log_z)
 
     # ------------------------------------------------------------------ figures
     def _fb(self, new: np.ndarray, n_new: np.ndarray | None, avoid: int,
-            x: np.ndarray | None = None) -> tuple[np.ndarray, int]:
+            x: np.ndarray | None = None) -> tuple[np.ndarray, int, tuple]:
         """Factor beliefs of the messages ``new`` into the buffer other than ``avoid``
-        (``x``: where to put ``exp`` of the var -> factor messages, when the caller keeps it)."""
+        (``x``: where to put ``exp`` of the var -> factor messages, when the caller keeps it),
+        the buffer's slot, and what :meth:`Layout.bethe_log_z` can reuse (``parts``)."""
         lay = self.lay
         if not self._bufs:
             self._bufs = [np.empty(lay.Sv + lay.St), np.empty(lay.Sv + lay.St)]
@@ -172,7 +174,8 @@ class Recorder:
             n_new = lay.var_to_factor(new, lay.totals(new, self.ws), self.ws)
         slot = 1 - avoid if avoid in (0, 1) else 0
         x = None if x is None else np.exp(n_new, out=x)
-        return lay.factor_beliefs(n_new, x, out=self._bufs[slot][lay.Sv:]), slot
+        sums: list = []
+        return lay.factor_beliefs(n_new, x, out=self._bufs[slot][lay.Sv:], sums=sums), slot, (n_new, sums)
 
     def _set_beliefs(self, bv: np.ndarray, new: np.ndarray, n_new: np.ndarray | None,
                      prev_new: np.ndarray | None, dv: float | None = None,
@@ -184,8 +187,8 @@ class Recorder:
         self.bv = bv
         old_bf, old_slot = self.bf, self._slot
         if old_bf is None:
-            old_bf, old_slot = self._fb(prev_new, None, -1)
-        self.bf, self._slot = self._fb(new, n_new, old_slot, x)
+            old_bf, old_slot, _ = self._fb(prev_new, None, -1)
+        self.bf, self._slot, self._parts = self._fb(new, n_new, old_slot, x)
         return max(dv, _change(self.bf, old_bf, self._scratch))
 
     def _states(self) -> Ragged:
@@ -273,7 +276,7 @@ class Recorder:
         change = self._osc.observe(np.exp(stored) if p_stored is None else p_stored,
                                    keep=p_stored is None or reuse)
         self.oscillating = self._osc.flag
-        self.bethe = lay.bethe_log_z(self.bv, self.bf, self._scratch) if self.mode == "sum" else None
+        self.bethe = lay.bethe_log_z(self.bv, self.bf, self._scratch, self._parts) if self.mode == "sum" else None
         self.steps.append(Step(
             edges=edges, messages=msgs, aggregates=None, states=self._states(),
             extras={"residual": self.residual, "max_message_change": change,
@@ -287,15 +290,15 @@ class Recorder:
         lay = self.lay
         if self.bf is None:
             if self._prev_new is not None:
-                old, slot = self._fb(self._prev_new, None, -1)
-                self.bf, self._slot = self._fb(self._new, self._n_new, slot)
+                old, slot, _ = self._fb(self._prev_new, None, -1)
+                self.bf, self._slot, self._parts = self._fb(self._new, self._n_new, slot)
                 self.residual = max(self.residual, _change(self.bf, old))
             else:
-                self.bf, self._slot = self._fb(self._new, self._n_new, -1)
+                self.bf, self._slot, self._parts = self._fb(self._new, self._n_new, -1)
         if not self.record:
             self._osc.replay(self._hist)
             self.oscillating = self._osc.flag
-        self.bethe = lay.bethe_log_z(self.bv, self.bf) if self.mode == "sum" else None
+        self.bethe = lay.bethe_log_z(self.bv, self.bf, parts=self._parts) if self.mode == "sum" else None
 
     # ------------------------------------------------------------------ tree schedule
     def tree_step(self, k: int, m: np.ndarray, n: np.ndarray, edge: int, value: np.ndarray) -> None:
@@ -304,7 +307,7 @@ class Recorder:
         if not self.record:
             return
         change = self._set_beliefs(lay.var_beliefs(lay.totals(m, self.ws)), m, n, None)
-        self.bethe = lay.bethe_log_z(self.bv, self.bf) if self.mode == "sum" else None
+        self.bethe = lay.bethe_log_z(self.bv, self.bf, parts=self._parts) if self.mode == "sum" else None
         q = int(lay.ext_to_int[edge // 2])
         shown = lay.normalise(value)
         v, f = lay.fg.names[lay.var[q]], lay.fg.factors[lay.fac[q]].label
@@ -319,8 +322,8 @@ class Recorder:
 
     def finish_tree(self, m: np.ndarray, n: np.ndarray) -> None:
         self.bv = self.lay.var_beliefs(self.lay.totals(m, self.ws))
-        self.bf, self._slot = self._fb(m, n, self._slot)
-        self.bethe = self.lay.bethe_log_z(self.bv, self.bf) if self.mode == "sum" else None
+        self.bf, self._slot, self._parts = self._fb(m, n, self._slot)
+        self.bethe = self.lay.bethe_log_z(self.bv, self.bf, parts=self._parts) if self.mode == "sum" else None
         self.residual, self.iterations, self.converged = 0.0, 1, True
 
 
