@@ -1,8 +1,5 @@
-"""Beliefs and figures of the BP kernel: uniform starts, factor beliefs, the Bethe free
-energy, and the gathers into a Trace's rows.
-
-The gathers (:meth:`BeliefSide.states_values`, :meth:`BeliefSide.message_values`) turn the
-kernel's flat arrays into the external order of the Trace with one precomputed index each.
+"""Beliefs and figures of the BP kernel: uniform starts, factor beliefs and the Bethe free
+energy (the copies into a Trace's rows are in :mod:`explorer.pgm.bp_rows`).
 """
 
 from __future__ import annotations
@@ -11,11 +8,34 @@ import numpy as np
 
 from explorer.pgm.bp_workspace import ZeroMessage, bshape
 
-__all__ = ["BeliefSide"]
+__all__ = ["BeliefSide", "sum_log"]
+
+#: how many numbers :func:`sum_log` multiplies before taking one log
+LOG_CHUNK = 32
+
+
+def sum_log(x: np.ndarray) -> float:
+    """``sum(log(x))`` of positive numbers with one log per :data:`LOG_CHUNK` of them: chunks
+    are multiplied first (a product of 32 numbers rounds by at most ~32 ulp, so the sum moves by
+    at most ~1e-14 per chunk), unless some product leaves [1e-290, 1e290] (then every number
+    gets its own log).
+
+    Example:
+        >>> x = np.linspace(0.5, 3.0, 1000)
+        >>> bool(abs(sum_log(x) - np.log(x).sum()) < 1e-11)
+        True
+    """
+    n = x.size // LOG_CHUNK * LOG_CHUNK
+    if n == 0:
+        return float(np.log(x).sum())
+    p = x[:n].reshape(LOG_CHUNK, -1).prod(axis=0)
+    if not (p.min() >= 1e-290 and p.max() <= 1e290):
+        return float(np.log(x).sum())
+    return float(np.log(p).sum()) + float(np.log(x[n:]).sum())
 
 
 class BeliefSide:
-    """Beliefs, the Bethe free energy and the gathers into a Trace's rows.
+    """Beliefs and the Bethe free energy.
 
     Mixed into :class:`explorer.pgm.bp_core.Layout`, whose index arrays and stacked tables it
     reads (see that module's docstring for the layout)."""
@@ -66,27 +86,41 @@ class BeliefSide:
         return bf
 
     def bethe_log_z(self, bv: np.ndarray, bf: np.ndarray, scratch: np.ndarray | None = None,
-                    parts: tuple[np.ndarray, list] | None = None) -> float:
+                    parts: tuple[np.ndarray, list] | None = None,
+                    vparts: tuple[np.ndarray, list] | None = None) -> float:
         """libDAI's ``logZ``: ``sum_i (1 - d_i) H(b_i) - sum_I KL(b_I || f_I)`` (natural logs);
         ``scratch``: an ``[St]`` buffer to use; ``parts``: ``(n, sums)``, the var -> factor log
-        messages ``bf`` was computed from and the normalisers :meth:`factor_beliefs` returned.
+        messages ``bf`` was computed from and the normalisers :meth:`factor_beliefs` returned;
+        ``vparts``: ``(e, sums)`` that :meth:`var_beliefs` returned with ``bv``.
 
         Both are plain sums over the flat arrays (``(1 - d_i)`` spread over each variable's
         states); where some belief is 0 a sum gives NaN (``0 * -inf``) and is redone leaving
-        those entries out. With ``parts`` the factor term comes from :meth:`_kl_sum`, without a
-        logarithm of every table entry."""
+        those entries out. With ``parts`` the factor term comes from :meth:`_kl_sum`, and with
+        ``vparts`` the entropies from ``log b_i = e_i - log sums_i``: no logarithm of every
+        table entry or every state."""
         if "wdeg" not in self._rec:
             w = np.empty(self.Sv)
             for k, (c, off, n, vs) in enumerate(self.vclasses):
                 self.vview(w, k)[...] = (1 - self.deg[vs])[None, :]
-            self._rec["wdeg"] = w
+            # per class of equal cardinality: (weight, the class's columns of that weight)
+            wts = [[(int(x), np.flatnonzero(1 - self.deg[vs] == x)) for x in np.unique(1 - self.deg[vs])]
+                   for c, off, n, vs in self.vclasses]
+            self._rec["wdeg"], self._rec["wcols"] = w, wts
         with np.errstate(divide="ignore", invalid="ignore"):
-            # (multiply-then-sum, not np.dot: a threaded BLAS dot is slow on a busy machine)
-            e = np.log(bv)
-            e *= bv
-            ent = -float((e * self._rec["wdeg"]).sum())
-            if not np.isfinite(ent):
-                ent = -float(np.sum(self._rec["wdeg"] * e, where=bv > 0))
+            ent = None
+            if vparts is not None:       # sum_s b log b = sum_s b e - log(sum), sum_s b = 1
+                e, vsums = vparts
+                ent = -float(np.einsum("i,i,i->", bv, e, self._rec["wdeg"]))
+                for s, wts in zip(vsums, self._rec["wcols"]):
+                    ent += sum(x * sum_log(s[cols] if cols.size < s.size else s) for x, cols in wts if x)
+                ent = ent if np.isfinite(ent) else None
+            if ent is None:
+                # (multiply-then-sum, not np.dot: a threaded BLAS dot is slow on a busy machine)
+                e = np.log(bv)
+                e *= bv
+                ent = -float((e * self._rec["wdeg"]).sum())
+                if not np.isfinite(ent):
+                    ent = -float(np.sum(self._rec["wdeg"] * e, where=bv > 0))
             klsum = self._kl_sum(bf, *parts) if parts is not None else None
             if klsum is not None:
                 return ent - klsum
@@ -129,52 +163,5 @@ class BeliefSide:
             for j, (c, c0) in enumerate(gr["blocks"]):
                 mj = b if a == 1 else b.sum(axis=tuple(k for k in range(a) if k != j))
                 total += float(np.einsum("ij,ij->", mj, self.block(n, c, c0, g)))
-            total -= float(np.log(s).sum()) + gr["top_sum"]
+            total -= sum_log(s) + gr["top_sum"]
         return total if np.isfinite(total) else None
-
-    # ------------------------------------------------------------------ external views (recording)
-    def _state_index(self):
-        """Gather index and offsets turning ``[bv, bf]`` into the Trace's ``states`` rows:
-        every variable's belief, then every factor's, flattened in C order over its scope."""
-        if "states" not in self._rec:
-            lens = np.concatenate([self.cards, [int(f.table.size) for f in self.fg.factors]]).astype(np.int64)
-            offsets = np.concatenate([[0], np.cumsum(lens)]).astype(np.int64)
-            idx = np.empty(int(offsets[-1]), np.int64)
-            for i in range(self.V):      # a loop over variables only, once per model
-                c = int(self.cards[i])
-                idx[offsets[i]:offsets[i] + c] = self.vbase[i] + np.arange(c) * self.vstride[i]
-            for gr in self.groups:
-                g, w = gr["G"], gr["size"] // max(gr["G"], 1)
-                rows = self.Sv + gr["toff"] + np.arange(w)[None, :] * g + np.arange(g)[:, None]
-                where = offsets[self.V + gr["fids"]][:, None] + np.arange(w)[None, :]
-                idx[where] = rows
-            offsets.setflags(write=False)
-            self._rec["states"], self._rec["states_off"] = idx, offsets
-        return self._rec["states"], self._rec["states_off"]
-
-    def states_values(self, both: np.ndarray, out: np.ndarray | None = None):
-        """``(values, offsets)`` of the Trace's ``states`` rows from ``[Sv + St]`` = the variable
-        then the factor beliefs (``out``: ``[Sv + St]`` to write the values into)."""
-        idx, off = self._state_index()
-        return np.take(both, idx, out=out, mode="clip"), off
-
-    def _message_index(self):
-        """Gather index and offsets turning ``[n, m]`` (two ``[S]`` arrays back to back) into the
-        rows of a parallel step: edge ``2p`` = n of pair p, edge ``2p+1`` = m of pair p."""
-        if "msgs" not in self._rec:
-            q = self.ext_to_int
-            w = np.repeat(self.q_width[q], 2)
-            e0 = np.repeat(self.q_e0[q], 2) + np.tile([0, self.S], self.P)
-            st = np.repeat(self.q_stride[q], 2)
-            offsets = np.concatenate([[0], np.cumsum(w)]).astype(np.int64)
-            within = np.arange(int(offsets[-1])) - np.repeat(offsets[:-1], w)
-            idx = np.repeat(e0, w) + within * np.repeat(st, w)
-            offsets.setflags(write=False)
-            self._rec["msgs"], self._rec["msgs_off"] = idx, offsets
-        return self._rec["msgs"], self._rec["msgs_off"]
-
-    def message_values(self, pair: np.ndarray, out: np.ndarray | None = None):
-        """``(values, offsets)`` of a parallel step's message rows from ``[2S]`` = ``[n, m]``
-        (``out``: ``[2S]`` to write the values into)."""
-        idx, off = self._message_index()
-        return np.take(pair, idx, out=out, mode="clip"), off

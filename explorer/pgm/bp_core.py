@@ -37,8 +37,9 @@ by the recorder), so one can serve many runs; the per-run scratch buffers live i
 
 The arithmetic lives in three mixins of :class:`Layout`: :mod:`explorer.pgm.bp_variables`
 (variable side), :mod:`explorer.pgm.bp_factors` (factor side) and :mod:`explorer.pgm.bp_beliefs`
-(beliefs, Bethe free energy, gathers for recording); :mod:`explorer.pgm.bp_workspace` holds the
-per-run buffers. This module builds the layout and its views.
+(beliefs, Bethe free energy), plus :mod:`explorer.pgm.bp_rows` (copies into a Trace's rows, for
+recording); :mod:`explorer.pgm.bp_workspace` holds the per-run buffers. This module builds the
+layout and its views.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ import numpy as np
 
 from explorer.pgm.bp_beliefs import BeliefSide
 from explorer.pgm.bp_factors import FactorSide
+from explorer.pgm.bp_rows import RowSide
 from explorer.pgm.bp_variables import VariableSide
 from explorer.pgm.bp_workspace import Workspace, ZeroMessage
 from explorer.pgm.exact import safe_log
@@ -55,7 +57,7 @@ from explorer.pgm.factor_graph import FactorGraph
 __all__ = ["Layout", "Workspace", "ZeroMessage"]
 
 
-class Layout(VariableSide, FactorSide, BeliefSide):
+class Layout(VariableSide, FactorSide, BeliefSide, RowSide):
     """Index arrays and stacked tables for one factor graph (see the module docstring).
 
     Shapes (P pairs, S message entries, Sv variable states, St table entries; internal pair
@@ -235,9 +237,13 @@ class Layout(VariableSide, FactorSide, BeliefSide):
 
     def nbytes(self) -> int:
         """Bytes held by the layout's own arrays (index arrays built for recording included)."""
+        def arrays(v):                  # the arrays in v, looking into tuples and lists
+            if isinstance(v, np.ndarray):
+                return [v]
+            return [a for x in v for a in arrays(x)] if isinstance(v, (tuple, list)) else []
+
         arrs = [v for v in vars(self).values() if isinstance(v, np.ndarray)]
-        arrs += [v for v in self._rec.values() if isinstance(v, np.ndarray)]
-        arrs += [v[0] for v in self._rec.values() if isinstance(v, tuple)]
+        arrs += arrays(list(self._rec.values()))
         arrs += [gr["fids"] for gr in self.groups] + [c[3] for c in self.vclasses]
         return int(sum(a.nbytes for a in arrs))
 

@@ -140,9 +140,8 @@ class _Arena:
 class Recorder:
     """Per-iteration bookkeeping of a BP run (see :func:`explorer.pgm.bp.run_bp`).
 
-    Factor beliefs live in two ``[Sv + St]`` buffers used in turn (the variable beliefs are
-    copied in front of them when a step's states are gathered): ``bf`` is the second part of
-    one of them, and the previous step's beliefs stay in the other until they are compared.
+    Factor beliefs live in two ``[St]`` buffers used in turn: ``bf`` is one of them, and the
+    previous step's beliefs stay in the other until they are compared.
     """
 
     def __init__(self, lay: Layout, ws: Workspace, mode: str, logdomain: bool, record: bool, tol: float):
@@ -160,6 +159,7 @@ class Recorder:
         self._new = self._prev_new = None
         self._n_new = None
         self._parts: tuple | None = None          # (n, sums) behind bf (see Layout.bethe_log_z)
+        self._vparts: list | None = None          # (e, sums) behind bv (the same)
 
     # ------------------------------------------------------------------ figures
     def _fb(self, new: np.ndarray, n_new: np.ndarray | None, avoid: int,
@@ -169,13 +169,13 @@ class Recorder:
         the buffer's slot, and what :meth:`Layout.bethe_log_z` can reuse (``parts``)."""
         lay = self.lay
         if not self._bufs:
-            self._bufs = [np.empty(lay.Sv + lay.St), np.empty(lay.Sv + lay.St)]
+            self._bufs = [np.empty(lay.St), np.empty(lay.St)]
         if n_new is None:
             n_new = lay.var_to_factor(new, lay.totals(new, self.ws), self.ws)
         slot = 1 - avoid if avoid in (0, 1) else 0
         x = None if x is None else np.exp(n_new, out=x)
         sums: list = []
-        return lay.factor_beliefs(n_new, x, out=self._bufs[slot][lay.Sv:], sums=sums), slot, (n_new, sums)
+        return lay.factor_beliefs(n_new, x, out=self._bufs[slot], sums=sums), slot, (n_new, sums)
 
     def _set_beliefs(self, bv: np.ndarray, new: np.ndarray, n_new: np.ndarray | None,
                      prev_new: np.ndarray | None, dv: float | None = None,
@@ -192,10 +192,9 @@ class Recorder:
         return max(dv, _change(self.bf, old_bf, self._scratch))
 
     def _states(self) -> Ragged:
-        """One :class:`Ragged` per step (two buffers, not one array per node)."""
-        both = self._bufs[self._slot]
-        both[:self.lay.Sv] = self.bv
-        return Ragged.trusted(*self.lay.states_values(both, self._arena.get(both.size)))
+        """One :class:`Ragged` per step (two arrays, not one per node)."""
+        lay = self.lay
+        return Ragged.trusted(*lay.states_into(self.bv, self.bf, self._arena.get(lay.Sv + lay.St)))
 
     def _rows(self, values: np.ndarray, offsets: np.ndarray):
         """Display rows: a ``[n, K]`` array when every variable has K states, else a Ragged."""
@@ -234,7 +233,9 @@ class Recorder:
             self._hist = self._hist[-OSC_WINDOW:] + [stored if fresh else stored.copy()]
         self._prev_new, self._n_new = self._new, n_new
         self._new = new if parallel is not None else new.copy()
-        bv = lay.var_beliefs(tot if tot is not None else lay.totals(new, self.ws))
+        # the Bethe energy's variable term reuses the logs the beliefs were made from
+        self._vparts = [] if self.record and self.mode == "sum" else None
+        bv = lay.var_beliefs(tot if tot is not None else lay.totals(new, self.ws), self._vparts)
         # a parallel step whose var -> factor messages n_new the engine sends next: their exp,
         # needed for the factor beliefs, goes to the workspace's spare x, which the engine
         # then uses instead of computing it again (see Workspace.swap)
@@ -266,7 +267,9 @@ class Recorder:
                 np.copyto(b, new)
             else:
                 p_stored = b if stored is new else None
-            msgs = self._rows(*lay.message_values(pair, self._arena.get(pair.size)))
+            out = self._arena.get(pair.size)
+            off = lay.messages_into(pair, out)        # block copies, or one gather when none
+            msgs = self._rows(*((out, off) if off is not None else lay.message_values(pair, out)))
             if reuse:
                 self.ws.swap()
         else:
@@ -276,7 +279,8 @@ class Recorder:
         change = self._osc.observe(np.exp(stored) if p_stored is None else p_stored,
                                    keep=p_stored is None or reuse)
         self.oscillating = self._osc.flag
-        self.bethe = lay.bethe_log_z(self.bv, self.bf, self._scratch, self._parts) if self.mode == "sum" else None
+        self.bethe = lay.bethe_log_z(self.bv, self.bf, self._scratch, self._parts,
+                                     self._vparts) if self.mode == "sum" else None
         self.steps.append(Step(
             edges=edges, messages=msgs, aggregates=None, states=self._states(),
             extras={"residual": self.residual, "max_message_change": change,
@@ -298,7 +302,11 @@ class Recorder:
         if not self.record:
             self._osc.replay(self._hist)
             self.oscillating = self._osc.flag
-        self.bethe = lay.bethe_log_z(self.bv, self.bf, parts=self._parts) if self.mode == "sum" else None
+        if self.mode == "sum":
+            if self._vparts is None:     # unrecorded: the same figure as a recorded last step
+                self._vparts = []
+                lay.var_beliefs(lay.totals(self._new, self.ws), self._vparts)
+            self.bethe = lay.bethe_log_z(self.bv, self.bf, parts=self._parts, vparts=self._vparts)
 
     # ------------------------------------------------------------------ tree schedule
     def tree_step(self, k: int, m: np.ndarray, n: np.ndarray, edge: int, value: np.ndarray) -> None:
