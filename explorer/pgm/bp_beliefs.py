@@ -160,8 +160,7 @@ class BeliefSide:
                 return None
             a, g = gr["arity"], gr["G"]
             b = self.group_view(bf, gr)
-            for j, (c, c0) in enumerate(gr["blocks"]):
-                mj = b if a == 1 else b.sum(axis=tuple(k for k in range(a) if k != j))
-                total += float(np.einsum("ij,ij->", mj, self.block(n, c, c0, g)))
+            for j, (c, c0) in enumerate(gr["blocks"]):    # sum_x b(x) n_j(x_j), in one pass
+                total += float(np.einsum(b, list(range(a + 1)), self.block(n, c, c0, g), [j, a], []))
             total -= sum_log(s) + gr["top_sum"]
         return total if np.isfinite(total) else None

@@ -34,7 +34,7 @@ OSC_WINDOW = 8
 def _change(a: np.ndarray, b: np.ndarray, scratch: np.ndarray | None = None) -> float:
     """``max |a - b|`` (0 for empty arrays)."""
     d = np.subtract(a, b, out=scratch)
-    return float(max(d.max(initial=0.0), -d.min(initial=0.0)))
+    return float(np.abs(d, out=d).max(initial=0.0))
 
 
 class _Oscillation:
@@ -69,7 +69,7 @@ class _Oscillation:
         self.ring[self.k % OSC_WINDOW] = d
         self.codes[self.k % OSC_WINDOW] = None
         self.k += 1
-        size = float(max(d.max(initial=0.0), -d.min(initial=0.0)))
+        size = float(np.abs(d).max(initial=0.0))
         self.sizes = (self.sizes + [size])[-OSC_WINDOW:]
         half = OSC_WINDOW // 2
         self.flag = (len(self.sizes) == OSC_WINDOW and size > self.thr
