@@ -34,6 +34,22 @@ def sum_log(x: np.ndarray) -> float:
     return float(np.log(p).sum()) + float(np.log(x[n:]).sum())
 
 
+def _marginal(b: np.ndarray, j: int) -> np.ndarray:
+    """``[c_0, ..., c_{a-1}, G]`` summed over every scope axis but ``j``: ``[c_j, G]``, by adding
+    slices (numpy's sum over a middle axis is several times slower than adding its slices)."""
+    for k in range(b.ndim - 2, -1, -1):
+        if k != j:
+            parts = np.moveaxis(b, k, 0)
+            if len(parts) == 1:
+                b = parts[0]
+                continue
+            acc = parts[0] + parts[1]
+            for p in parts[2:]:
+                acc += p
+            b = acc
+    return b
+
+
 class BeliefSide:
     """Beliefs and the Bethe free energy.
 
@@ -160,7 +176,7 @@ class BeliefSide:
                 return None
             a, g = gr["arity"], gr["G"]
             b = self.group_view(bf, gr)
-            for j, (c, c0) in enumerate(gr["blocks"]):    # sum_x b(x) n_j(x_j), in one pass
-                total += float(np.einsum(b, list(range(a + 1)), self.block(n, c, c0, g), [j, a], []))
+            for j, (c, c0) in enumerate(gr["blocks"]):    # sum_x b(x) n_j(x_j)
+                total += float(np.einsum("ij,ij->", _marginal(b, j), self.block(n, c, c0, g)))
             total -= sum_log(s) + gr["top_sum"]
         return total if np.isfinite(total) else None

@@ -34,7 +34,7 @@ OSC_WINDOW = 8
 def _change(a: np.ndarray, b: np.ndarray, scratch: np.ndarray | None = None) -> float:
     """``max |a - b|`` (0 for empty arrays)."""
     d = np.subtract(a, b, out=scratch)
-    return float(np.abs(d, out=d).max(initial=0.0))
+    return float(max(d.max(initial=0.0), -d.min(initial=0.0)))
 
 
 class _Oscillation:
@@ -69,7 +69,7 @@ class _Oscillation:
         self.ring[self.k % OSC_WINDOW] = d
         self.codes[self.k % OSC_WINDOW] = None
         self.k += 1
-        size = float(np.abs(d).max(initial=0.0))
+        size = float(max(d.max(initial=0.0), -d.min(initial=0.0)))
         self.sizes = (self.sizes + [size])[-OSC_WINDOW:]
         half = OSC_WINDOW // 2
         self.flag = (len(self.sizes) == OSC_WINDOW and size > self.thr
@@ -250,6 +250,10 @@ class Recorder:
             else:
                 self.bv, self.bf, self._slot, self.residual = bv, None, -1, dv
             return
+        # figures of the beliefs first, while they are still in cache
+        self.bethe = lay.bethe_log_z(self.bv, self.bf, self._scratch, self._parts,
+                                     self._vparts) if self.mode == "sum" else None
+        states = self._states()
         p_stored = None
         if parallel is not None:
             # the workspace holds exp(n) then the normalised new messages, back to back: show
@@ -279,10 +283,8 @@ class Recorder:
         change = self._osc.observe(np.exp(stored) if p_stored is None else p_stored,
                                    keep=p_stored is None or reuse)
         self.oscillating = self._osc.flag
-        self.bethe = lay.bethe_log_z(self.bv, self.bf, self._scratch, self._parts,
-                                     self._vparts) if self.mode == "sum" else None
         self.steps.append(Step(
-            edges=edges, messages=msgs, aggregates=None, states=self._states(),
+            edges=edges, messages=msgs, aggregates=None, states=states,
             extras={"residual": self.residual, "max_message_change": change,
                     "bethe_log_z": self.bethe, "oscillating": self.oscillating},
             note=f"Iteration {it}: {note}; largest belief change {self.residual:.3g}"
