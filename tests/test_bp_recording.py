@@ -124,29 +124,6 @@ def _layouts():
     return {k: prepare(fg, {})[1] for k, fg in models.items()}
 
 
-def test_block_copies_write_the_rows_the_gather_index_writes():
-    rng = np.random.default_rng(0)
-    plans = {}
-    for name, lay in _layouts().items():
-        bv, bf = rng.random(lay.Sv), rng.random(lay.St)
-        got, off = lay.states_into(bv, bf, np.full(lay.Sv + lay.St, np.nan))
-        idx, off2 = lay._state_index()          # the one gather index the rows came from before
-        want = np.concatenate([bv, bf])[idx]
-        assert np.array_equal(got, want) and np.array_equal(off, off2), name
-        pair = rng.random(2 * lay.S)
-        pair[rng.random(pair.size) < 0.1] = -np.inf          # log-domain rows carry -inf
-        out = np.full(2 * lay.S, np.nan)
-        off = lay.messages_into(pair, out)
-        plans[name] = off is not None
-        if off is not None:
-            want, off2 = lay.message_values(pair)
-            assert np.array_equal(out, want) and np.array_equal(off, off2), name
-    # both ways are exercised: factors of one signature scattered through the model (asia,
-    # sachs) have no block plan for their messages
-    assert plans == {"grid": True, "asia": False, "sachs": False, "student": True, "hub": True,
-                     "mixed": True}
-
-
 def test_bethe_energy_from_the_beliefs_parts_equals_its_definition():
     rng = np.random.default_rng(1)
     for name, lay in _layouts().items():

@@ -1,5 +1,8 @@
-"""Beliefs and figures of the BP kernel: uniform starts, factor beliefs and the Bethe free
-energy (the copies into a Trace's rows are in :mod:`explorer.pgm.bp_rows`).
+"""Beliefs and figures of the BP kernel: uniform starts, factor beliefs, the Bethe free
+energy, and the gathers into a Trace's rows.
+
+The gathers (:meth:`BeliefSide.states_values`, :meth:`BeliefSide.message_values`) turn the
+kernel's flat arrays into the external order of the Trace with one precomputed index each.
 """
 
 from __future__ import annotations
@@ -51,7 +54,7 @@ def _marginal(b: np.ndarray, j: int) -> np.ndarray:
 
 
 class BeliefSide:
-    """Beliefs and the Bethe free energy.
+    """Beliefs, the Bethe free energy and the gathers into a Trace's rows.
 
     Mixed into :class:`explorer.pgm.bp_core.Layout`, whose index arrays and stacked tables it
     reads (see that module's docstring for the layout)."""
@@ -180,3 +183,50 @@ class BeliefSide:
                 total += float(np.einsum("ij,ij->", _marginal(b, j), self.block(n, c, c0, g)))
             total -= sum_log(s) + gr["top_sum"]
         return total if np.isfinite(total) else None
+
+    # ------------------------------------------------------------------ external views (recording)
+    def _state_index(self):
+        """Gather index and offsets turning ``[bv, bf]`` into the Trace's ``states`` rows:
+        every variable's belief, then every factor's, flattened in C order over its scope."""
+        if "states" not in self._rec:
+            lens = np.concatenate([self.cards, [int(f.table.size) for f in self.fg.factors]]).astype(np.int64)
+            offsets = np.concatenate([[0], np.cumsum(lens)]).astype(np.int64)
+            idx = np.empty(int(offsets[-1]), np.int64)
+            for i in range(self.V):      # a loop over variables only, once per model
+                c = int(self.cards[i])
+                idx[offsets[i]:offsets[i] + c] = self.vbase[i] + np.arange(c) * self.vstride[i]
+            for gr in self.groups:
+                g, w = gr["G"], gr["size"] // max(gr["G"], 1)
+                rows = self.Sv + gr["toff"] + np.arange(w)[None, :] * g + np.arange(g)[:, None]
+                where = offsets[self.V + gr["fids"]][:, None] + np.arange(w)[None, :]
+                idx[where] = rows
+            offsets.setflags(write=False)
+            self._rec["states"], self._rec["states_off"] = idx, offsets
+        return self._rec["states"], self._rec["states_off"]
+
+    def states_values(self, both: np.ndarray, out: np.ndarray | None = None):
+        """``(values, offsets)`` of the Trace's ``states`` rows from ``[Sv + St]`` = the variable
+        then the factor beliefs (``out``: ``[Sv + St]`` to write the values into)."""
+        idx, off = self._state_index()
+        return np.take(both, idx, out=out, mode="clip"), off
+
+    def _message_index(self):
+        """Gather index and offsets turning ``[n, m]`` (two ``[S]`` arrays back to back) into the
+        rows of a parallel step: edge ``2p`` = n of pair p, edge ``2p+1`` = m of pair p."""
+        if "msgs" not in self._rec:
+            q = self.ext_to_int
+            w = np.repeat(self.q_width[q], 2)
+            e0 = np.repeat(self.q_e0[q], 2) + np.tile([0, self.S], self.P)
+            st = np.repeat(self.q_stride[q], 2)
+            offsets = np.concatenate([[0], np.cumsum(w)]).astype(np.int64)
+            within = np.arange(int(offsets[-1])) - np.repeat(offsets[:-1], w)
+            idx = np.repeat(e0, w) + within * np.repeat(st, w)
+            offsets.setflags(write=False)
+            self._rec["msgs"], self._rec["msgs_off"] = idx, offsets
+        return self._rec["msgs"], self._rec["msgs_off"]
+
+    def message_values(self, pair: np.ndarray, out: np.ndarray | None = None):
+        """``(values, offsets)`` of a parallel step's message rows from ``[2S]`` = ``[n, m]``
+        (``out``: ``[2S]`` to write the values into)."""
+        idx, off = self._message_index()
+        return np.take(pair, idx, out=out, mode="clip"), off

@@ -37,9 +37,8 @@ by the recorder), so one can serve many runs; the per-run scratch buffers live i
 
 The arithmetic lives in three mixins of :class:`Layout`: :mod:`explorer.pgm.bp_variables`
 (variable side), :mod:`explorer.pgm.bp_factors` (factor side) and :mod:`explorer.pgm.bp_beliefs`
-(beliefs, Bethe free energy), plus :mod:`explorer.pgm.bp_rows` (copies into a Trace's rows, for
-recording); :mod:`explorer.pgm.bp_workspace` holds the per-run buffers. This module builds the
-layout and its views.
+(beliefs, Bethe free energy, gathers for recording); :mod:`explorer.pgm.bp_workspace` holds the
+per-run buffers. This module builds the layout and its views.
 """
 
 from __future__ import annotations
@@ -48,7 +47,6 @@ import numpy as np
 
 from explorer.pgm.bp_beliefs import BeliefSide
 from explorer.pgm.bp_factors import FactorSide
-from explorer.pgm.bp_rows import RowSide
 from explorer.pgm.bp_variables import VariableSide
 from explorer.pgm.bp_workspace import Workspace, ZeroMessage
 from explorer.pgm.exact import safe_log
@@ -57,7 +55,7 @@ from explorer.pgm.factor_graph import FactorGraph
 __all__ = ["Layout", "Workspace", "ZeroMessage"]
 
 
-class Layout(VariableSide, FactorSide, BeliefSide, RowSide):
+class Layout(VariableSide, FactorSide, BeliefSide):
     """Index arrays and stacked tables for one factor graph (see the module docstring).
 
     Shapes (P pairs, S message entries, Sv variable states, St table entries; internal pair

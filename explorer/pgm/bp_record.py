@@ -12,8 +12,9 @@ Bethe energy takes the factor beliefs' normalisers and the messages they were ma
 variable beliefs' own logs (:meth:`explorer.pgm.bp_core.Layout.bethe_log_z`; no logarithm of
 every table entry); the oscillation window is a ring of the last :data:`OSC_WINDOW` changes,
 each written once, whose rise-and-fall test runs only once the cheap size tests pass. Each
-step's rows are written once, in order, into fresh memory taken from large chunks
-(:class:`Arena`), by transposed block copies (:mod:`explorer.pgm.bp_rows`).
+step's rows are gathered from the engine's flat arrays with one precomputed index (see
+:meth:`explorer.pgm.bp_core.Layout.message_values`) into fresh memory taken from large chunks
+(:class:`Arena`).
 
 What a recorded step costs beyond an unrecorded one (100x100 Ising grid, ``bench bp``):
 writing its ~2.4 MiB of rows into fresh memory, and some ten passes over arrays of the model's
@@ -148,8 +149,9 @@ class Arena:
 class Recorder:
     """Per-iteration bookkeeping of a BP run (see :func:`explorer.pgm.bp.run_bp`).
 
-    Factor beliefs live in two ``[St]`` buffers used in turn: ``bf`` is one of them, and the
-    previous step's beliefs stay in the other until they are compared.
+    Factor beliefs live in two ``[Sv + St]`` buffers used in turn (the variable beliefs are
+    copied in front of them when a step's states are gathered): ``bf`` is the second part of
+    one of them, and the previous step's beliefs stay in the other until they are compared.
     """
 
     def __init__(self, lay: Layout, ws: Workspace, mode: str, logdomain: bool, record: bool, tol: float):
@@ -177,13 +179,13 @@ class Recorder:
         the buffer's slot, and what :meth:`Layout.bethe_log_z` can reuse (``parts``)."""
         lay = self.lay
         if not self._bufs:
-            self._bufs = [np.empty(lay.St), np.empty(lay.St)]
+            self._bufs = [np.empty(lay.Sv + lay.St), np.empty(lay.Sv + lay.St)]
         if n_new is None:
             n_new = lay.var_to_factor(new, lay.totals(new, self.ws), self.ws)
         slot = 1 - avoid if avoid in (0, 1) else 0
         x = None if x is None else np.exp(n_new, out=x)
         sums: list = []
-        return lay.factor_beliefs(n_new, x, out=self._bufs[slot], sums=sums), slot, (n_new, sums)
+        return lay.factor_beliefs(n_new, x, out=self._bufs[slot][lay.Sv:], sums=sums), slot, (n_new, sums)
 
     def _set_beliefs(self, bv: np.ndarray, new: np.ndarray, n_new: np.ndarray | None,
                      prev_new: np.ndarray | None, dv: float | None = None,
@@ -200,9 +202,10 @@ class Recorder:
         return max(dv, _change(self.bf, old_bf, self._scratch))
 
     def _states(self) -> Ragged:
-        """One :class:`Ragged` per step (two arrays, not one per node)."""
-        lay = self.lay
-        return Ragged.trusted(*lay.states_into(self.bv, self.bf, self._arena.get(lay.Sv + lay.St)))
+        """One :class:`Ragged` per step (two buffers, not one array per node)."""
+        both = self._bufs[self._slot]
+        both[:self.lay.Sv] = self.bv
+        return Ragged.trusted(*self.lay.states_values(both, self._arena.get(both.size)))
 
     def _rows(self, values: np.ndarray, offsets: np.ndarray):
         """Display rows: a ``[n, K]`` array when every variable has K states, else a Ragged."""
@@ -279,9 +282,7 @@ class Recorder:
                 np.copyto(b, new)
             else:
                 p_stored = b if stored is new else None
-            out = self._arena.get(pair.size)
-            off = lay.messages_into(pair, out)        # block copies, or one gather when none
-            msgs = self._rows(*((out, off) if off is not None else lay.message_values(pair, out)))
+            msgs = self._rows(*lay.message_values(pair, self._arena.get(pair.size)))
             if reuse:
                 self.ws.swap()
         else:
