@@ -26,7 +26,9 @@ def _frustrated_triangle() -> FactorGraph:
 
 def _models():
     grid, _ = ising_grid(6, 7, coupling=0.4, field=1.0, noise=0.1, seed=3)
-    return {"grid": (grid, {}), "four_cycle": (load_model("four_cycle"), {}),
+    # big enough (>= BETHE_PARTS_MIN table entries) for the Bethe energy's shortcut
+    big, _ = ising_grid(30, 30, coupling=0.4, field=1.0, noise=0.1, seed=3)
+    return {"grid": (grid, {}), "big_grid": (big, {}), "four_cycle": (load_model("four_cycle"), {}),
             "triangle": (_frustrated_triangle(), {}), "hub": (_hub(8, triples=True, seed=1), {1: 0}),
             "mixed": (_mixed_tree(2), {}), "asia": (load_model("asia"), {7: 0})}
 
@@ -40,6 +42,8 @@ SETTINGS = [("sum", 0.0, False, 1e-10), ("sum", 0.4, False, 1e-6), ("max", 0.0, 
 @pytest.mark.parametrize("name", list(_models()))
 @pytest.mark.parametrize("mode,damping,logdomain,tol", SETTINGS)
 def test_every_recorded_field_equals_the_reference_engine(name, mode, damping, logdomain, tol):
+    if name == "big_grid" and mode == "max":
+        pytest.skip("the Bethe shortcut it is there for is a sum-product figure")
     fg, ev = _models()[name]
     # 12 iterations but on the oscillating loops: max-product on the hub never settles, and
     # two implementations' last-bit differences grow with each iteration there (5e-12 after 18)

@@ -29,7 +29,7 @@ def sum_log(x: np.ndarray) -> float:
         True
     """
     n = x.size // LOG_CHUNK * LOG_CHUNK
-    if n == 0:
+    if n < 1024:                        # a few logs cost less than the products' calls
         return float(np.log(x).sum())
     p = x[:n].reshape(LOG_CHUNK, -1).prod(axis=0)
     if not (p.min() >= 1e-290 and p.max() <= 1e290):
@@ -42,13 +42,10 @@ def _marginal(b: np.ndarray, j: int) -> np.ndarray:
     slices (numpy's sum over a middle axis is several times slower than adding its slices)."""
     for k in range(b.ndim - 2, -1, -1):
         if k != j:
-            parts = np.moveaxis(b, k, 0)
-            if len(parts) == 1:
-                b = parts[0]
-                continue
-            acc = parts[0] + parts[1]
-            for p in parts[2:]:
-                acc += p
+            lead = (slice(None),) * k
+            acc = b[lead + (0,)]
+            for i in range(1, b.shape[k]):
+                acc = acc + b[lead + (i,)] if i == 1 else np.add(acc, b[lead + (i,)], out=acc)
             b = acc
     return b
 
@@ -121,8 +118,10 @@ class BeliefSide:
             w = np.empty(self.Sv)
             for k, (c, off, n, vs) in enumerate(self.vclasses):
                 self.vview(w, k)[...] = (1 - self.deg[vs])[None, :]
-            # per class of equal cardinality: (weight, the class's columns of that weight)
-            wts = [[(int(x), np.flatnonzero(1 - self.deg[vs] == x)) for x in np.unique(1 - self.deg[vs])]
+            # per class of equal cardinality: its variables' weights, and (weight, the class's
+            # columns of that weight) for sum_log on large classes
+            wts = [((1.0 - self.deg[vs]), [(int(x), np.flatnonzero(1 - self.deg[vs] == x))
+                                           for x in np.unique(1 - self.deg[vs])])
                    for c, off, n, vs in self.vclasses]
             self._rec["wdeg"], self._rec["wcols"] = w, wts
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -130,8 +129,11 @@ class BeliefSide:
             if vparts is not None:       # sum_s b log b = sum_s b e - log(sum), sum_s b = 1
                 e, vsums = vparts
                 ent = -float(np.einsum("i,i,i->", bv, e, self._rec["wdeg"]))
-                for s, wts in zip(vsums, self._rec["wcols"]):
-                    ent += sum(x * sum_log(s[cols] if cols.size < s.size else s) for x, cols in wts if x)
+                for s, (wv, wts) in zip(vsums, self._rec["wcols"]):    # + sum_i w_i log(sum_i)
+                    if s.size < 4096:
+                        ent += float(np.einsum("i,i->", np.log(s), wv))
+                    else:
+                        ent += sum(x * sum_log(s[cols] if cols.size < s.size else s) for x, cols in wts if x)
                 ent = ent if np.isfinite(ent) else None
             if ent is None:
                 # (multiply-then-sum, not np.dot: a threaded BLAS dot is slow on a busy machine)

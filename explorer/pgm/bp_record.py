@@ -38,6 +38,9 @@ __all__ = ["Recorder", "Arena", "decode_map", "zero_error", "OSC_WINDOW"]
 
 #: iterations looked back over when deciding whether messages oscillate
 OSC_WINDOW = 8
+#: table entries from which the Bethe energy comes from the beliefs' parts (below it, the
+#: definition's one log per entry costs less than the shortcut's calls)
+BETHE_PARTS_MIN = 8192
 
 
 def _change(a: np.ndarray, b: np.ndarray, scratch: np.ndarray | None = None) -> float:
@@ -170,6 +173,7 @@ class Recorder:
         self._n_new = None
         self._parts: tuple | None = None          # (n, sums) behind bf (see Layout.bethe_log_z)
         self._vparts: list | None = None          # (e, sums) behind bv (the same)
+        self._short = mode == "sum" and lay.St >= BETHE_PARTS_MIN
 
     # ------------------------------------------------------------------ figures
     def _fb(self, new: np.ndarray, n_new: np.ndarray | None, avoid: int,
@@ -200,6 +204,16 @@ class Recorder:
             old_bf, old_slot, _ = self._fb(prev_new, None, -1)
         self.bf, self._slot, self._parts = self._fb(new, n_new, old_slot, x)
         return max(dv, _change(self.bf, old_bf, self._scratch))
+
+    def _bethe(self, scratch: np.ndarray | None = None) -> float | None:
+        """Bethe log Z of the current beliefs (sum mode, else None): from the parts they were
+        made of on models of :data:`BETHE_PARTS_MIN` table entries or more (see
+        :meth:`Layout.bethe_log_z`), from its definition on smaller ones."""
+        if self.mode != "sum":
+            return None
+        short = self._short
+        return self.lay.bethe_log_z(self.bv, self.bf, scratch, self._parts if short else None,
+                                    self._vparts if short else None)
 
     def _states(self) -> Ragged:
         """One :class:`Ragged` per step (two buffers, not one array per node)."""
@@ -245,7 +259,7 @@ class Recorder:
         self._prev_new, self._n_new = self._new, n_new
         self._new = new if parallel is not None else new.copy()
         # the Bethe energy's variable term reuses the logs the beliefs were made from
-        self._vparts = [] if self.record and self.mode == "sum" else None
+        self._vparts = [] if self.record and self._short else None
         bv = lay.var_beliefs(tot if tot is not None else lay.totals(new, self.ws), self._vparts)
         # a parallel step whose var -> factor messages n_new the engine sends next: their exp,
         # needed for the factor beliefs, goes to the workspace's spare x, which the engine
@@ -262,8 +276,7 @@ class Recorder:
                 self.bv, self.bf, self._slot, self.residual = bv, None, -1, dv
             return
         # figures of the beliefs first, while they are still in cache
-        self.bethe = lay.bethe_log_z(self.bv, self.bf, self._scratch, self._parts,
-                                     self._vparts) if self.mode == "sum" else None
+        self.bethe = self._bethe(self._scratch)
         states = self._states()
         p_stored = None
         if parallel is not None:
@@ -313,11 +326,10 @@ class Recorder:
         if not self.record:
             self._osc.replay(self._hist)
             self.oscillating = self._osc.flag
-        if self.mode == "sum":
-            if self._vparts is None:     # unrecorded: the same figure as a recorded last step
-                self._vparts = []
-                lay.var_beliefs(lay.totals(self._new, self.ws), self._vparts)
-            self.bethe = lay.bethe_log_z(self.bv, self.bf, parts=self._parts, vparts=self._vparts)
+        if self._short and self._vparts is None:   # unrecorded: as a recorded last step has them
+            self._vparts = []
+            lay.var_beliefs(lay.totals(self._new, self.ws), self._vparts)
+        self.bethe = self._bethe()
 
     # ------------------------------------------------------------------ tree schedule
     def tree_step(self, k: int, m: np.ndarray, n: np.ndarray, edge: int, value: np.ndarray) -> None:
@@ -326,7 +338,7 @@ class Recorder:
         if not self.record:
             return
         change = self._set_beliefs(lay.var_beliefs(lay.totals(m, self.ws)), m, n, None)
-        self.bethe = lay.bethe_log_z(self.bv, self.bf, parts=self._parts) if self.mode == "sum" else None
+        self.bethe = self._bethe()
         q = int(lay.ext_to_int[edge // 2])
         shown = lay.normalise(value)
         v, f = lay.fg.names[lay.var[q]], lay.fg.factors[lay.fac[q]].label
@@ -342,7 +354,7 @@ class Recorder:
     def finish_tree(self, m: np.ndarray, n: np.ndarray) -> None:
         self.bv = self.lay.var_beliefs(self.lay.totals(m, self.ws))
         self.bf, self._slot, self._parts = self._fb(m, n, self._slot)
-        self.bethe = self.lay.bethe_log_z(self.bv, self.bf, parts=self._parts) if self.mode == "sum" else None
+        self.bethe = self._bethe()
         self.residual, self.iterations, self.converged = 0.0, 1, True
 
 
