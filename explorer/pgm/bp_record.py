@@ -40,7 +40,7 @@ __all__ = ["Recorder", "Arena", "decode_map", "zero_error", "OSC_WINDOW"]
 OSC_WINDOW = 8
 #: table entries from which the Bethe energy comes from the beliefs' parts (below it, the
 #: definition's one log per entry costs less than the shortcut's calls)
-BETHE_PARTS_MIN = 8192
+BETHE_PARTS_MIN = 16384
 
 
 def _change(a: np.ndarray, b: np.ndarray, scratch: np.ndarray | None = None) -> float:
