@@ -171,31 +171,3 @@ def test_sum_log_equals_the_sum_of_logs(size):
               rng.uniform(1e-300, 1e-200, size)):       # products leave the float range
         exact = math.fsum(np.log(x).tolist())
         assert abs(sum_log(x) - exact) <= 1e-15 * size * max(1.0, np.abs(np.log(x)).max())
-
-
-@pytest.mark.parametrize("seed", range(4))
-def test_oscillation_window_on_kept_rows_equals_the_copied_changes(seed):
-    """A recorded parallel step hands the window its own rows (the same numbers in another
-    order, never changed afterwards): the window then keeps pairs of rows instead of each
-    change, and must flag exactly the steps the copied changes flag."""
-    rng = np.random.default_rng(seed)
-    size, thr = 40, 1e-3
-    perm = rng.permutation(size)
-    kept, copied = _Oscillation(size, thr), _Oscillation(size, thr)
-    p = rng.uniform(0.2, 0.8, size)
-    flags = []
-    for k in range(60):
-        kind = rng.integers(3)
-        if kind == 0:        # settle
-            p = p + 0.5 ** k * rng.uniform(-0.1, 0.1, size)
-        elif kind == 1:      # two entries flip back and forth
-            p = p.copy()
-            p[[seed, seed + 1]] += 0.05 * (-1) ** k
-        else:                # noise
-            p = p + rng.normal(0.0, 0.01, size)
-        work = p.copy()      # the engine's buffer: overwritten after the next step
-        a = kept.observe(work, keep=True, rows=work[perm].copy())
-        b = copied.observe(p.copy())
-        assert a == b and kept.flag == copied.flag, k
-        flags.append(kept.flag)
-    assert any(flags) and not all(flags)
