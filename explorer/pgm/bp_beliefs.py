@@ -37,15 +37,22 @@ def sum_log(x: np.ndarray) -> float:
     return float(np.log(p).sum()) + float(np.log(x[n:]).sum())
 
 
-def _marginal(b: np.ndarray, j: int) -> np.ndarray:
+def _marginal(b: np.ndarray, j: int, buf: np.ndarray | None = None) -> np.ndarray:
     """``[c_0, ..., c_{a-1}, G]`` summed over every scope axis but ``j``: ``[c_j, G]``, by adding
-    slices (numpy's sum over a middle axis is several times slower than adding its slices)."""
+    slices (numpy's sum over a middle axis is several times slower than adding its slices);
+    ``buf``: room for the result of a pairwise table (not a fresh array per call)."""
     for k in range(b.ndim - 2, -1, -1):
         if k != j:
             lead = (slice(None),) * k
+            shape = b.shape[:k] + b.shape[k + 1:]
             acc = b[lead + (0,)]
             for i in range(1, b.shape[k]):
-                acc = acc + b[lead + (i,)] if i == 1 else np.add(acc, b[lead + (i,)], out=acc)
+                if i > 1:
+                    np.add(acc, b[lead + (i,)], out=acc)
+                elif b.ndim == 3 and buf is not None:
+                    acc = np.add(acc, b[lead + (1,)], out=buf[:acc.size].reshape(shape))
+                else:
+                    acc = acc + b[lead + (1,)]
             b = acc
     return b
 
@@ -142,7 +149,7 @@ class BeliefSide:
                 ent = -float((e * self._rec["wdeg"]).sum())
                 if not np.isfinite(ent):
                     ent = -float(np.sum(self._rec["wdeg"] * e, where=bv > 0))
-            klsum = self._kl_sum(bf, *parts) if parts is not None else None
+            klsum = self._kl_sum(bf, *parts, scratch) if parts is not None else None
             if klsum is not None:
                 return ent - klsum
             # sum bf (log bf - log f) as two dot products (reads only; einsum, not BLAS)
@@ -154,7 +161,8 @@ class BeliefSide:
                 klsum = float(np.sum(lb, where=bf > 0))
         return ent - klsum
 
-    def _kl_sum(self, bf: np.ndarray, n: np.ndarray, sums: list) -> float | None:
+    def _kl_sum(self, bf: np.ndarray, n: np.ndarray, sums: list,
+                scratch: np.ndarray | None = None) -> float | None:
         """``sum_I KL(b_I || f_I)`` from what the beliefs were made of: ``b_I = T_I prod_j
         exp(n_j) / Z_I`` with ``log T_I = log f_I - top_I`` (the tables are max-scaled), so
 
@@ -182,7 +190,7 @@ class BeliefSide:
             a, g = gr["arity"], gr["G"]
             b = self.group_view(bf, gr)
             for j, (c, c0) in enumerate(gr["blocks"]):    # sum_x b(x) n_j(x_j)
-                total += float(np.einsum("ij,ij->", _marginal(b, j), self.block(n, c, c0, g)))
+                total += float(np.einsum("ij,ij->", _marginal(b, j, scratch), self.block(n, c, c0, g)))
             total -= sum_log(s) + gr["top_sum"]
         return total if np.isfinite(total) else None
 
