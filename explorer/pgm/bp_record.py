@@ -60,11 +60,9 @@ class _Oscillation:
 
     Kept incrementally: the window's changes sit in a ring of :data:`OSC_WINDOW` arrays, each
     written once; the rise-and-fall test runs over the ring only when the cheap size tests
-    already say "oscillating" (never while a run settles). When the caller keeps a copy of each
-    step's messages anyway (a recorded parallel step's rows), the ring holds pairs of those
-    copies instead and a change is computed only if the test needs it. Unrecorded runs keep
-    only the last stored messages (references when the engine made them fresh) and replay the
-    window once at the end."""
+    already say "oscillating" (never while a run settles). Unrecorded runs keep only the last
+    stored messages (references when the engine made them fresh) and replay the window once at
+    the end."""
 
     def __init__(self, size: int, threshold: float):
         self.thr = threshold
@@ -76,18 +74,14 @@ class _Oscillation:
         self.flag = False
         self._last: np.ndarray | None = None
         self._own = False                # _last is this object's buffer (not a kept reference)
-        self._rows: np.ndarray | None = None     # the caller's copy of the last messages
-        self._scratch: np.ndarray | None = None
 
-    def push(self, d, size: float | None = None) -> float:
-        """``d`` = current - previous probabilities, or a pair ``(p, q)`` of unchanging arrays
-        standing for ``p - q`` (kept, not copied, for the next :data:`OSC_WINDOW` pushes);
-        ``size`` = max |d| when the caller knows it; returns max |d|."""
+    def push(self, d: np.ndarray) -> float:
+        """``d`` = current - previous probabilities (kept, not copied, for the next
+        :data:`OSC_WINDOW` pushes); returns max |d|."""
         self.ring[self.k % OSC_WINDOW] = d
         self.codes[self.k % OSC_WINDOW] = None
         self.k += 1
-        if size is None:
-            size = float(max(d.max(initial=0.0), -d.min(initial=0.0)))
+        size = float(max(d.max(initial=0.0), -d.min(initial=0.0)))
         self.sizes = (self.sizes + [size])[-OSC_WINDOW:]
         half = OSC_WINDOW // 2
         self.flag = (len(self.sizes) == OSC_WINDOW and size > self.thr
@@ -99,29 +93,20 @@ class _Oscillation:
             # eight comparisons of every slot)
             for j, r in enumerate(self.ring):
                 if self.codes[j] is None:
-                    r = np.subtract(*r) if isinstance(r, tuple) else r
                     c = np.greater(r, self.thr).view(np.uint8)
                     c |= np.less(r, -self.thr).view(np.uint8) << 1
-                    self.codes[j] = c.reshape(-1)
+                    self.codes[j] = c
             self.flag = bool((np.bitwise_or.reduce(self.codes) == 3).any())
         return size
 
-    def observe(self, p: np.ndarray, keep: bool = False, rows: np.ndarray | None = None) -> float:
+    def observe(self, p: np.ndarray, keep: bool = False) -> float:
         """The stored messages (probabilities) after an iteration; returns the largest change
         (from the all-ones start for the first). ``keep``: ``p`` stays unchanged until the
-        next call, so it is kept by reference instead of copied. ``rows``: the same numbers
-        in any order, in an array the caller never changes (the window then keeps those).
-
-        Every step's rows or none: the window's changes must all be in one order."""
+        next call, so it is kept by reference instead of copied."""
         first = self._last is None
-        lazy = rows is not None and self._rows is not None
-        if lazy:                         # the change only for its size, in one reused buffer
-            if self._scratch is None:
-                self._scratch = np.empty(self.size)
-            d = np.subtract(p, self._last, out=self._scratch)
-        elif not first:
+        if not first:
             slot = self.ring[self.k % OSC_WINDOW]
-            d = np.subtract(p, self._last, out=slot if isinstance(slot, np.ndarray) else np.empty(self.size))
+            d = np.subtract(p, self._last, out=slot if slot is not None else np.empty(self.size))
         if keep:
             self._last = p
         elif self._last is None or not self._own:
@@ -129,11 +114,8 @@ class _Oscillation:
         else:
             np.copyto(self._last, p)
         self._own = not keep
-        last_rows, self._rows = self._rows, rows
         if first:
             return float(np.abs(p - 1.0).max(initial=0.0))
-        if lazy:
-            return self.push((rows, last_rows), float(max(d.max(initial=0.0), -d.min(initial=0.0))))
         return self.push(d)
 
     def replay(self, stored_logs: list[np.ndarray]) -> None:
@@ -320,11 +302,8 @@ class Recorder:
             msgs = self._sent_rows(sent or [])
         # kept by reference: a fresh exp, or the workspace's linear messages when the step
         # swapped its buffers (the engine writes that pair again only after the next step)
-        # (the step's factor -> variable rows hold the same numbers as p_stored, and the Trace
-        # keeps them: the window keeps those instead of a copy of each change)
-        rows = msgs[1::2] if p_stored is not None and lay.uniform else None
         change = self._osc.observe(np.exp(stored) if p_stored is None else p_stored,
-                                   keep=p_stored is None or reuse, rows=rows)
+                                   keep=p_stored is None or reuse)
         self.oscillating = self._osc.flag
         self.steps.append(Step(
             edges=edges, messages=msgs, aggregates=None, states=states,
