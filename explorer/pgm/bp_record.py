@@ -58,8 +58,9 @@ class _Oscillation:
     those of its first (they do not die out: it flips back and forth, with period 2 or the
     longer swings of a frustrated loop, instead of settling).
 
-    Kept incrementally: the window's changes sit in a ring of :data:`OSC_WINDOW` arrays, each
-    written once; the rise-and-fall test runs over the ring only when the cheap size tests
+    Kept incrementally: a ring of :data:`OSC_WINDOW` one-byte codes per message entry (1: rose
+    by more than the threshold, 2: fell), each written once from its change, which itself lives
+    in one reused buffer; the rise-and-fall test ORs the ring only when the cheap size tests
     already say "oscillating" (never while a run settles). Unrecorded runs keep only the last
     stored messages (references when the engine made them fresh) and replay the window once at
     the end."""
@@ -67,8 +68,9 @@ class _Oscillation:
     def __init__(self, size: int, threshold: float):
         self.thr = threshold
         self.size = size
-        self.ring: list[np.ndarray | None] = [None] * OSC_WINDOW
-        self.codes: list[np.ndarray | None] = [None] * OSC_WINDOW    # per slot, once tested
+        self.codes: list[np.ndarray | None] = [None] * OSC_WINDOW    # per slot: rose 1, fell 2
+        self._d: np.ndarray | None = None        # the latest change (one buffer, reused)
+        self._b: np.ndarray | None = None        # scratch for the codes
         self.k = 0
         self.sizes: list[float] = []
         self.flag = False
@@ -76,10 +78,17 @@ class _Oscillation:
         self._own = False                # _last is this object's buffer (not a kept reference)
 
     def push(self, d: np.ndarray) -> float:
-        """``d`` = current - previous probabilities (kept, not copied, for the next
-        :data:`OSC_WINDOW` pushes); returns max |d|."""
-        self.ring[self.k % OSC_WINDOW] = d
-        self.codes[self.k % OSC_WINDOW] = None
+        """``d`` = current - previous probabilities (read now, not kept); returns max |d|."""
+        j = self.k % OSC_WINDOW
+        if self.codes[j] is None or self.codes[j].size != d.size:
+            self.codes[j] = np.empty(d.size, np.uint8)
+        if self._b is None or self._b.size != d.size:
+            self._b = np.empty(d.size, np.uint8)
+        c, b = self.codes[j], self._b
+        np.less(d, -self.thr, out=b.view(bool))
+        np.left_shift(b, 1, out=b)
+        np.greater(d, self.thr, out=c.view(bool))
+        c |= b
         self.k += 1
         size = float(max(d.max(initial=0.0), -d.min(initial=0.0)))
         self.sizes = (self.sizes + [size])[-OSC_WINDOW:]
@@ -87,15 +96,7 @@ class _Oscillation:
         self.flag = (len(self.sizes) == OSC_WINDOW and size > self.thr
                      and max(self.sizes[half:]) >= 0.5 * max(self.sizes[:half]))
         if self.flag:
-            # per entry and slot a code: 1 = rose by more than the threshold, 2 = fell; an
-            # entry oscillates when the OR of its codes over the window is 3. A slot's code is
-            # computed once (a run that keeps passing the size tests adds one per step, not
-            # eight comparisons of every slot)
-            for j, r in enumerate(self.ring):
-                if self.codes[j] is None:
-                    c = np.greater(r, self.thr).view(np.uint8)
-                    c |= np.less(r, -self.thr).view(np.uint8) << 1
-                    self.codes[j] = c
+            # an entry oscillates when the OR of its codes over the window is 3
             self.flag = bool((np.bitwise_or.reduce(self.codes) == 3).any())
         return size
 
@@ -105,8 +106,9 @@ class _Oscillation:
         next call, so it is kept by reference instead of copied."""
         first = self._last is None
         if not first:
-            slot = self.ring[self.k % OSC_WINDOW]
-            d = np.subtract(p, self._last, out=slot if slot is not None else np.empty(self.size))
+            if self._d is None:
+                self._d = np.empty(self.size)
+            d = np.subtract(p, self._last, out=self._d)
         if keep:
             self._last = p
         elif self._last is None or not self._own:
