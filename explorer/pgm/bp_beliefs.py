@@ -20,8 +20,9 @@ LOG_CHUNK = 32
 def sum_log(x: np.ndarray) -> float:
     """``sum(log(x))`` of positive numbers with one log per :data:`LOG_CHUNK` of them: chunks
     are multiplied first (a product of 32 numbers rounds by at most ~32 ulp, so the sum moves by
-    at most ~1e-14 per chunk), unless some product leaves [1e-290, 1e290] (then every number
-    gets its own log).
+    at most ~1e-14 per chunk), unless there are fewer than ~1000 numbers or some product leaves
+    [1e-290, 1e290] (then every number gets its own log). A log costs ~5 ns here, a product
+    ~0.3 ns: on the 100x100 grid's 3*10^4 factor normalisers, 20 us instead of 140 us.
 
     Example:
         >>> x = np.linspace(0.5, 3.0, 1000)
@@ -110,7 +111,7 @@ class BeliefSide:
 
     def bethe_log_z(self, bv: np.ndarray, bf: np.ndarray, scratch: np.ndarray | None = None,
                     parts: tuple[np.ndarray, list] | None = None,
-                    vparts: tuple[np.ndarray, list] | None = None) -> float:
+                    vparts: list | None = None) -> float:
         """libDAI's ``logZ``: ``sum_i (1 - d_i) H(b_i) - sum_I KL(b_I || f_I)`` (natural logs);
         ``scratch``: an ``[St]`` buffer to use; ``parts``: ``(n, sums)``, the var -> factor log
         messages ``bf`` was computed from and the normalisers :meth:`factor_beliefs` returned;
@@ -137,7 +138,7 @@ class BeliefSide:
                 e, vsums = vparts
                 ent = -float(np.einsum("i,i,i->", bv, e, self._rec["wdeg"]))
                 for s, (wv, wts) in zip(vsums, self._rec["wcols"]):    # + sum_i w_i log(sum_i)
-                    if s.size < 4096:
+                    if s.size < 4096:     # a few thousand logs cost less than gathers by weight
                         ent += float(np.einsum("i,i->", np.log(s), wv))
                     else:
                         ent += sum(x * sum_log(s[cols] if cols.size < s.size else s) for x, cols in wts if x)
