@@ -11,7 +11,51 @@ import numpy as np
 
 from explorer.pgm.bp_workspace import ZeroMessage, bshape
 
-__all__ = ["BeliefSide"]
+__all__ = ["BeliefSide", "sum_log"]
+
+#: how many numbers :func:`sum_log` multiplies before taking one log
+LOG_CHUNK = 32
+
+
+def sum_log(x: np.ndarray) -> float:
+    """``sum(log(x))`` of positive numbers with one log per :data:`LOG_CHUNK` of them: chunks
+    are multiplied first (a product of 32 numbers rounds by at most ~32 ulp, so the sum moves by
+    at most ~1e-14 per chunk), unless there are fewer than ~1000 numbers or some product leaves
+    [1e-290, 1e290] (then every number gets its own log). A log costs ~5 ns here, a product
+    ~0.3 ns: on the 100x100 grid's 3*10^4 factor normalisers, 20 us instead of 140 us.
+
+    Example:
+        >>> x = np.linspace(0.5, 3.0, 1000)
+        >>> bool(abs(sum_log(x) - np.log(x).sum()) < 1e-11)
+        True
+    """
+    n = x.size // LOG_CHUNK * LOG_CHUNK
+    if n < 1024:                        # a few logs cost less than the products' calls
+        return float(np.log(x).sum())
+    p = x[:n].reshape(LOG_CHUNK, -1).prod(axis=0)
+    if not (p.min() >= 1e-290 and p.max() <= 1e290):
+        return float(np.log(x).sum())
+    return float(np.log(p).sum()) + float(np.log(x[n:]).sum())
+
+
+def _marginal(b: np.ndarray, j: int, buf: np.ndarray | None = None) -> np.ndarray:
+    """``[c_0, ..., c_{a-1}, G]`` summed over every scope axis but ``j``: ``[c_j, G]``, by adding
+    slices (numpy's sum over a middle axis is several times slower than adding its slices);
+    ``buf``: room for the result of a pairwise table (not a fresh array per call)."""
+    for k in range(b.ndim - 2, -1, -1):
+        if k != j:
+            lead = (slice(None),) * k
+            shape = b.shape[:k] + b.shape[k + 1:]
+            acc = b[lead + (0,)]
+            for i in range(1, b.shape[k]):
+                if i > 1:
+                    np.add(acc, b[lead + (i,)], out=acc)
+                elif b.ndim == 3 and buf is not None:
+                    acc = np.add(acc, b[lead + (1,)], out=buf[:acc.size].reshape(shape))
+                else:
+                    acc = acc + b[lead + (1,)]
+            b = acc
+    return b
 
 
 class BeliefSide:
@@ -31,9 +75,11 @@ class BeliefSide:
         return bv, bf
 
     def factor_beliefs(self, n: np.ndarray, x: np.ndarray | None = None,
-                       out: np.ndarray | None = None) -> np.ndarray:
+                       out: np.ndarray | None = None, sums: list | None = None) -> np.ndarray:
         """``[St]`` normalised factor beliefs from var->factor log messages ``n`` (``x`` =
-        ``exp(n)`` when the caller has it; ``out`` = where to write them)."""
+        ``exp(n)`` when the caller has it; ``out`` = where to write them; ``sums``: a list that
+        receives, group by group, the ``[G]`` normalisers ``Z_I`` of ``T_I * prod_j exp(n_j)``,
+        or None for a group done in the log domain, for :meth:`bethe_log_z`)."""
         x = np.exp(n) if x is None else x
         bf = np.empty(self.St) if out is None else out
         for gr in self.groups:
@@ -48,7 +94,11 @@ class BeliefSide:
             s = flat.sum(axis=0)
             if (s > 0).all():
                 flat /= s
+                if sums is not None:
+                    sums.append(s)
                 continue
+            if sums is not None:
+                sums.append(None)
             lb = self.group_view(self.logT, gr)       # underflow or impossibility: log domain
             for j, (c, c0) in enumerate(gr["blocks"]):
                 lb = lb + self.block(n, c, c0, g).reshape(bshape(a, j, c))
@@ -59,25 +109,50 @@ class BeliefSide:
             np.exp(lf, out=flat)
         return bf
 
-    def bethe_log_z(self, bv: np.ndarray, bf: np.ndarray, scratch: np.ndarray | None = None) -> float:
+    def bethe_log_z(self, bv: np.ndarray, bf: np.ndarray, scratch: np.ndarray | None = None,
+                    parts: tuple[np.ndarray, list] | None = None,
+                    vparts: list | None = None) -> float:
         """libDAI's ``logZ``: ``sum_i (1 - d_i) H(b_i) - sum_I KL(b_I || f_I)`` (natural logs);
-        ``scratch``: an ``[St]`` buffer to use.
+        ``scratch``: an ``[St]`` buffer to use; ``parts``: ``(n, sums)``, the var -> factor log
+        messages ``bf`` was computed from and the normalisers :meth:`factor_beliefs` returned;
+        ``vparts``: ``(e, sums)`` that :meth:`var_beliefs` returned with ``bv``.
 
         Both are plain sums over the flat arrays (``(1 - d_i)`` spread over each variable's
         states); where some belief is 0 a sum gives NaN (``0 * -inf``) and is redone leaving
-        those entries out."""
+        those entries out. With ``parts`` the factor term comes from :meth:`_kl_sum`, and with
+        ``vparts`` the entropies from ``log b_i = e_i - log sums_i``: no logarithm of every
+        table entry or every state."""
         if "wdeg" not in self._rec:
             w = np.empty(self.Sv)
             for k, (c, off, n, vs) in enumerate(self.vclasses):
                 self.vview(w, k)[...] = (1 - self.deg[vs])[None, :]
-            self._rec["wdeg"] = w
+            # per class of equal cardinality: its variables' weights, and (weight, the class's
+            # columns of that weight) for sum_log on large classes
+            wts = [((1.0 - self.deg[vs]), [(int(x), np.flatnonzero(1 - self.deg[vs] == x))
+                                           for x in np.unique(1 - self.deg[vs])])
+                   for c, off, n, vs in self.vclasses]
+            self._rec["wdeg"], self._rec["wcols"] = w, wts
         with np.errstate(divide="ignore", invalid="ignore"):
-            # (multiply-then-sum, not np.dot: a threaded BLAS dot is slow on a busy machine)
-            e = np.log(bv)
-            e *= bv
-            ent = -float((e * self._rec["wdeg"]).sum())
-            if not np.isfinite(ent):
-                ent = -float(np.sum(self._rec["wdeg"] * e, where=bv > 0))
+            ent = None
+            if vparts is not None:       # sum_s b log b = sum_s b e - log(sum), sum_s b = 1
+                e, vsums = vparts
+                ent = -float(np.einsum("i,i,i->", bv, e, self._rec["wdeg"]))
+                for s, (wv, wts) in zip(vsums, self._rec["wcols"]):    # + sum_i w_i log(sum_i)
+                    if s.size < 4096:     # a few thousand logs cost less than gathers by weight
+                        ent += float(np.einsum("i,i->", np.log(s), wv))
+                    else:
+                        ent += sum(x * sum_log(s[cols] if cols.size < s.size else s) for x, cols in wts if x)
+                ent = ent if np.isfinite(ent) else None
+            if ent is None:
+                # (multiply-then-sum, not np.dot: a threaded BLAS dot is slow on a busy machine)
+                e = np.log(bv)
+                e *= bv
+                ent = -float((e * self._rec["wdeg"]).sum())
+                if not np.isfinite(ent):
+                    ent = -float(np.sum(self._rec["wdeg"] * e, where=bv > 0))
+            klsum = self._kl_sum(bf, *parts, scratch) if parts is not None else None
+            if klsum is not None:
+                return ent - klsum
             # sum bf (log bf - log f) as two dot products (reads only; einsum, not BLAS)
             lb = np.log(bf, out=scratch)
             klsum = float(np.einsum("i,i->", bf, lb)) - float(np.einsum("i,i->", bf, self.logT))
@@ -86,6 +161,39 @@ class BeliefSide:
                 lb *= bf
                 klsum = float(np.sum(lb, where=bf > 0))
         return ent - klsum
+
+    def _kl_sum(self, bf: np.ndarray, n: np.ndarray, sums: list,
+                scratch: np.ndarray | None = None) -> float | None:
+        """``sum_I KL(b_I || f_I)`` from what the beliefs were made of: ``b_I = T_I prod_j
+        exp(n_j) / Z_I`` with ``log T_I = log f_I - top_I`` (the tables are max-scaled), so
+
+            KL(b_I || f_I) = sum_j <b_I summed onto its j-th variable, n_j> - log Z_I - top_I
+
+        (a marginal and a dot product per scope position, and one log per factor, instead of a
+        log of every table entry). None when a group was done in the log domain or a zero
+        message entry gives ``0 * -inf``: the caller then sums the definition.
+
+        Example (one factor f = [[2, 1], [1, 2]] on two uniform-message binary variables):
+            >>> import numpy as np; from explorer.pgm import Factor, FactorGraph
+            >>> from explorer.pgm.bp_core import Layout
+            >>> lay = Layout(FactorGraph(names=("a", "b"), cards=(2, 2), states=(("0", "1"),) * 2,
+            ...              factors=(Factor((0, 1), np.array([[2.0, 1.0], [1.0, 2.0]])),)))
+            >>> n, sums = np.zeros(lay.S), []
+            >>> bf = lay.factor_beliefs(n, sums=sums)
+            >>> f = np.array([2.0, 1.0, 1.0, 2.0]); b = f / 6
+            >>> bool(np.isclose(lay._kl_sum(bf, n, sums), (b * np.log(b / f)).sum()))
+            True
+        """
+        total = 0.0
+        for gr, s in zip(self.groups, sums):
+            if s is None:
+                return None
+            a, g = gr["arity"], gr["G"]
+            b = self.group_view(bf, gr)
+            for j, (c, c0) in enumerate(gr["blocks"]):    # sum_x b(x) n_j(x_j)
+                total += float(np.einsum("ij,ij->", _marginal(b, j, scratch), self.block(n, c, c0, g)))
+            total -= sum_log(s) + gr["top_sum"]
+        return total if np.isfinite(total) else None
 
     # ------------------------------------------------------------------ external views (recording)
     def _state_index(self):

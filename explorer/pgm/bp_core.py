@@ -153,6 +153,7 @@ class Layout(VariableSide, FactorSide, BeliefSide):
                 lt[..., r] = safe_log(fg.factors[k].table)
             top = lt.reshape(-1, g).max(axis=0) if a else lt.copy()
             top = np.where(np.isfinite(top), top, 0.0)
+            gr["top_sum"] = float(top.sum())      # log T = log f - top (the Bethe energy's)
             np.exp(lt - top, out=self.group_view(self.T, gr))
             has_zero = has_zero or bool(np.isneginf(lt).any())
         self.has_zero = has_zero
@@ -234,9 +235,13 @@ class Layout(VariableSide, FactorSide, BeliefSide):
 
     def nbytes(self) -> int:
         """Bytes held by the layout's own arrays (index arrays built for recording included)."""
+        def arrays(v):                  # the arrays in v, looking into tuples and lists
+            if isinstance(v, np.ndarray):
+                return [v]
+            return [a for x in v for a in arrays(x)] if isinstance(v, (tuple, list)) else []
+
         arrs = [v for v in vars(self).values() if isinstance(v, np.ndarray)]
-        arrs += [v for v in self._rec.values() if isinstance(v, np.ndarray)]
-        arrs += [v[0] for v in self._rec.values() if isinstance(v, tuple)]
+        arrs += arrays(list(self._rec.values()))
         arrs += [gr["fids"] for gr in self.groups] + [c[3] for c in self.vclasses]
         return int(sum(a.nbytes for a in arrs))
 

@@ -7,10 +7,20 @@ have settled below ``tol`` (the stopping decision is the same: the largest chang
 at most ``tol`` while a variable's change is above it), and the final figures once at the end.
 The numbers in a Trace are the numbers the engine used.
 
-Summaries are kept incrementally: the oscillation window is, per message entry, the last
-iteration at which it rose and the last at which it fell (not a list of masks re-reduced every
-step), and each step's rows are gathered from the engine's flat arrays with one precomputed
-index (see :meth:`explorer.pgm.bp_core.Layout.message_values`).
+Summaries reuse what the step already computed instead of recomputing from the beliefs: the
+Bethe energy takes the factor beliefs' normalisers and the messages they were made from, and the
+variable beliefs' own logs (:meth:`explorer.pgm.bp_core.Layout.bethe_log_z`; no logarithm of
+every table entry); the oscillation window is a ring of one-byte rise/fall codes of the last
+:data:`OSC_WINDOW` changes, each written once, whose rise-and-fall test runs only once the
+cheap size tests pass. Each
+step's rows are gathered from the engine's flat arrays with one precomputed index (see
+:meth:`explorer.pgm.bp_core.Layout.message_values`) into fresh memory taken from large chunks
+(:class:`Arena`).
+
+What a recorded step costs beyond an unrecorded one (100x100 Ising grid, ``bench bp``):
+writing its ~2.4 MiB of rows into fresh memory, and some ten passes over arrays of the model's
+size (factor beliefs, their change, the displayed var -> factor messages, the oscillation
+change, the Bethe sums), each at memory speed.
 """
 
 from __future__ import annotations
@@ -25,10 +35,13 @@ from explorer.pgm.evidence import evidence_names
 from explorer.pgm.factor_graph import FactorGraph
 from explorer.trace import Ragged, Step
 
-__all__ = ["Recorder", "decode_map", "zero_error", "OSC_WINDOW"]
+__all__ = ["Recorder", "Arena", "decode_map", "zero_error", "OSC_WINDOW"]
 
 #: iterations looked back over when deciding whether messages oscillate
 OSC_WINDOW = 8
+#: table entries from which the Bethe energy comes from the beliefs' parts (below it, the
+#: definition's one log per entry costs less than the shortcut's calls)
+BETHE_PARTS_MIN = 16384
 
 
 def _change(a: np.ndarray, b: np.ndarray, scratch: np.ndarray | None = None) -> float:
@@ -46,8 +59,9 @@ class _Oscillation:
     those of its first (they do not die out: it flips back and forth, with period 2 or the
     longer swings of a frustrated loop, instead of settling).
 
-    Kept incrementally: the window's changes sit in a ring of :data:`OSC_WINDOW` arrays, each
-    written once; the rise-and-fall test runs over the ring only when the cheap size tests
+    Kept incrementally: a ring of :data:`OSC_WINDOW` one-byte codes per message entry (1: rose
+    by more than the threshold, 2: fell), each written once from its change, which itself lives
+    in one reused buffer; the rise-and-fall test ORs the ring only when the cheap size tests
     already say "oscillating" (never while a run settles). Unrecorded runs keep only the last
     stored messages (references when the engine made them fresh) and replay the window once at
     the end."""
@@ -55,8 +69,9 @@ class _Oscillation:
     def __init__(self, size: int, threshold: float):
         self.thr = threshold
         self.size = size
-        self.ring: list[np.ndarray | None] = [None] * OSC_WINDOW
-        self.codes: list[np.ndarray | None] = [None] * OSC_WINDOW    # per slot, once tested
+        self.codes: list[np.ndarray | None] = [None] * OSC_WINDOW    # per slot: rose 1, fell 2
+        self._d: np.ndarray | None = None        # the latest change (one buffer, reused)
+        self._b: np.ndarray | None = None        # scratch for the codes
         self.k = 0
         self.sizes: list[float] = []
         self.flag = False
@@ -64,10 +79,17 @@ class _Oscillation:
         self._own = False                # _last is this object's buffer (not a kept reference)
 
     def push(self, d: np.ndarray) -> float:
-        """``d`` = current - previous probabilities (kept, not copied, for the next
-        :data:`OSC_WINDOW` pushes); returns max |d|."""
-        self.ring[self.k % OSC_WINDOW] = d
-        self.codes[self.k % OSC_WINDOW] = None
+        """``d`` = current - previous probabilities (read now, not kept); returns max |d|."""
+        j = self.k % OSC_WINDOW
+        if self.codes[j] is None or self.codes[j].size != d.size:
+            self.codes[j] = np.empty(d.size, np.uint8)
+        if self._b is None or self._b.size != d.size:
+            self._b = np.empty(d.size, np.uint8)
+        c, b = self.codes[j], self._b
+        np.less(d, -self.thr, out=b.view(bool))
+        np.left_shift(b, 1, out=b)
+        np.greater(d, self.thr, out=c.view(bool))
+        c |= b
         self.k += 1
         size = float(max(d.max(initial=0.0), -d.min(initial=0.0)))
         self.sizes = (self.sizes + [size])[-OSC_WINDOW:]
@@ -75,15 +97,7 @@ class _Oscillation:
         self.flag = (len(self.sizes) == OSC_WINDOW and size > self.thr
                      and max(self.sizes[half:]) >= 0.5 * max(self.sizes[:half]))
         if self.flag:
-            # per entry and slot a code: 1 = rose by more than the threshold, 2 = fell; an
-            # entry oscillates when the OR of its codes over the window is 3. A slot's code is
-            # computed once (a run that keeps passing the size tests adds one per step, not
-            # eight comparisons of every slot)
-            for j, r in enumerate(self.ring):
-                if self.codes[j] is None:
-                    c = np.greater(r, self.thr).view(np.uint8)
-                    c |= np.less(r, -self.thr).view(np.uint8) << 1
-                    self.codes[j] = c
+            # an entry oscillates when the OR of its codes over the window is 3
             self.flag = bool((np.bitwise_or.reduce(self.codes) == 3).any())
         return size
 
@@ -93,8 +107,9 @@ class _Oscillation:
         next call, so it is kept by reference instead of copied."""
         first = self._last is None
         if not first:
-            slot = self.ring[self.k % OSC_WINDOW]
-            d = np.subtract(p, self._last, out=slot if slot is not None else np.empty(self.size))
+            if self._d is None:
+                self._d = np.empty(self.size)
+            d = np.subtract(p, self._last, out=self._d)
         if keep:
             self._last = p
         elif self._last is None or not self._own:
@@ -115,7 +130,7 @@ class _Oscillation:
             self.push(d)
 
 
-class _Arena:
+class Arena:
     """Hands out consecutive pieces of large chunks for the arrays a Trace keeps.
 
     A recorded run writes a few new arrays per step; taking them from chunks of up to
@@ -156,15 +171,19 @@ class Recorder:
         self._osc = _Oscillation(lay.S, max(float(tol), 1e-6))
         self._hist: list[np.ndarray] = []         # unrecorded: the last stored messages (logs)
         self._scratch = np.empty(lay.St) if record else None
-        self._arena = _Arena(2 * lay.S + lay.Sv + lay.St) if record else None
+        self._arena = Arena(2 * lay.S + lay.Sv + lay.St) if record else None
         self._new = self._prev_new = None
         self._n_new = None
+        self._parts: tuple | None = None          # (n, sums) behind bf (see Layout.bethe_log_z)
+        self._vparts: list | None = None          # (e, sums) behind bv (the same)
+        self._short = mode == "sum" and lay.St >= BETHE_PARTS_MIN
 
     # ------------------------------------------------------------------ figures
     def _fb(self, new: np.ndarray, n_new: np.ndarray | None, avoid: int,
-            x: np.ndarray | None = None) -> tuple[np.ndarray, int]:
+            x: np.ndarray | None = None) -> tuple[np.ndarray, int, tuple]:
         """Factor beliefs of the messages ``new`` into the buffer other than ``avoid``
-        (``x``: where to put ``exp`` of the var -> factor messages, when the caller keeps it)."""
+        (``x``: where to put ``exp`` of the var -> factor messages, when the caller keeps it),
+        the buffer's slot, and what :meth:`Layout.bethe_log_z` can reuse (``parts``)."""
         lay = self.lay
         if not self._bufs:
             self._bufs = [np.empty(lay.Sv + lay.St), np.empty(lay.Sv + lay.St)]
@@ -172,7 +191,8 @@ class Recorder:
             n_new = lay.var_to_factor(new, lay.totals(new, self.ws), self.ws)
         slot = 1 - avoid if avoid in (0, 1) else 0
         x = None if x is None else np.exp(n_new, out=x)
-        return lay.factor_beliefs(n_new, x, out=self._bufs[slot][lay.Sv:]), slot
+        sums: list = []
+        return lay.factor_beliefs(n_new, x, out=self._bufs[slot][lay.Sv:], sums=sums), slot, (n_new, sums)
 
     def _set_beliefs(self, bv: np.ndarray, new: np.ndarray, n_new: np.ndarray | None,
                      prev_new: np.ndarray | None, dv: float | None = None,
@@ -184,9 +204,19 @@ class Recorder:
         self.bv = bv
         old_bf, old_slot = self.bf, self._slot
         if old_bf is None:
-            old_bf, old_slot = self._fb(prev_new, None, -1)
-        self.bf, self._slot = self._fb(new, n_new, old_slot, x)
+            old_bf, old_slot, _ = self._fb(prev_new, None, -1)
+        self.bf, self._slot, self._parts = self._fb(new, n_new, old_slot, x)
         return max(dv, _change(self.bf, old_bf, self._scratch))
+
+    def _bethe(self, scratch: np.ndarray | None = None) -> float | None:
+        """Bethe log Z of the current beliefs (sum mode, else None): from the parts they were
+        made of on models of :data:`BETHE_PARTS_MIN` table entries or more (see
+        :meth:`Layout.bethe_log_z`), from its definition on smaller ones."""
+        if self.mode != "sum":
+            return None
+        short = self._short
+        return self.lay.bethe_log_z(self.bv, self.bf, scratch, self._parts if short else None,
+                                    self._vparts if short else None)
 
     def _states(self) -> Ragged:
         """One :class:`Ragged` per step (two buffers, not one array per node)."""
@@ -231,7 +261,9 @@ class Recorder:
             self._hist = self._hist[-OSC_WINDOW:] + [stored if fresh else stored.copy()]
         self._prev_new, self._n_new = self._new, n_new
         self._new = new if parallel is not None else new.copy()
-        bv = lay.var_beliefs(tot if tot is not None else lay.totals(new, self.ws))
+        # the Bethe energy's variable term reuses the logs the beliefs were made from
+        self._vparts = [] if self.record and self._short else None
+        bv = lay.var_beliefs(tot if tot is not None else lay.totals(new, self.ws), self._vparts)
         # a parallel step whose var -> factor messages n_new the engine sends next: their exp,
         # needed for the factor beliefs, goes to the workspace's spare x, which the engine
         # then uses instead of computing it again (see Workspace.swap)
@@ -246,6 +278,9 @@ class Recorder:
             else:
                 self.bv, self.bf, self._slot, self.residual = bv, None, -1, dv
             return
+        # figures of the beliefs first, while they are still in cache
+        self.bethe = self._bethe(self._scratch)
+        states = self._states()
         p_stored = None
         if parallel is not None:
             # the workspace holds exp(n) then the normalised new messages, back to back: show
@@ -273,9 +308,8 @@ class Recorder:
         change = self._osc.observe(np.exp(stored) if p_stored is None else p_stored,
                                    keep=p_stored is None or reuse)
         self.oscillating = self._osc.flag
-        self.bethe = lay.bethe_log_z(self.bv, self.bf, self._scratch) if self.mode == "sum" else None
         self.steps.append(Step(
-            edges=edges, messages=msgs, aggregates=None, states=self._states(),
+            edges=edges, messages=msgs, aggregates=None, states=states,
             extras={"residual": self.residual, "max_message_change": change,
                     "bethe_log_z": self.bethe, "oscillating": self.oscillating},
             note=f"Iteration {it}: {note}; largest belief change {self.residual:.3g}"
@@ -287,15 +321,18 @@ class Recorder:
         lay = self.lay
         if self.bf is None:
             if self._prev_new is not None:
-                old, slot = self._fb(self._prev_new, None, -1)
-                self.bf, self._slot = self._fb(self._new, self._n_new, slot)
+                old, slot, _ = self._fb(self._prev_new, None, -1)
+                self.bf, self._slot, self._parts = self._fb(self._new, self._n_new, slot)
                 self.residual = max(self.residual, _change(self.bf, old))
             else:
-                self.bf, self._slot = self._fb(self._new, self._n_new, -1)
+                self.bf, self._slot, self._parts = self._fb(self._new, self._n_new, -1)
         if not self.record:
             self._osc.replay(self._hist)
             self.oscillating = self._osc.flag
-        self.bethe = lay.bethe_log_z(self.bv, self.bf) if self.mode == "sum" else None
+        if self._short and self._vparts is None:   # unrecorded: as a recorded last step has them
+            self._vparts = []
+            lay.var_beliefs(lay.totals(self._new, self.ws), self._vparts)
+        self.bethe = self._bethe()
 
     # ------------------------------------------------------------------ tree schedule
     def tree_step(self, k: int, m: np.ndarray, n: np.ndarray, edge: int, value: np.ndarray) -> None:
@@ -304,7 +341,7 @@ class Recorder:
         if not self.record:
             return
         change = self._set_beliefs(lay.var_beliefs(lay.totals(m, self.ws)), m, n, None)
-        self.bethe = lay.bethe_log_z(self.bv, self.bf) if self.mode == "sum" else None
+        self.bethe = self._bethe()
         q = int(lay.ext_to_int[edge // 2])
         shown = lay.normalise(value)
         v, f = lay.fg.names[lay.var[q]], lay.fg.factors[lay.fac[q]].label
@@ -319,8 +356,8 @@ class Recorder:
 
     def finish_tree(self, m: np.ndarray, n: np.ndarray) -> None:
         self.bv = self.lay.var_beliefs(self.lay.totals(m, self.ws))
-        self.bf, self._slot = self._fb(m, n, self._slot)
-        self.bethe = self.lay.bethe_log_z(self.bv, self.bf) if self.mode == "sum" else None
+        self.bf, self._slot, self._parts = self._fb(m, n, self._slot)
+        self.bethe = self._bethe()
         self.residual, self.iterations, self.converged = 0.0, 1, True
 
 

@@ -92,8 +92,10 @@ class VariableSide:
             out.append(acc - top)
         return out
 
-    def var_beliefs(self, tot) -> np.ndarray:
-        """``[Sv]`` normalised variable beliefs from the :meth:`totals` of the messages."""
+    def var_beliefs(self, tot, logs: list | None = None) -> np.ndarray:
+        """``[Sv]`` normalised variable beliefs from the :meth:`totals` of the messages
+        (``logs``: a list that receives ``e`` ``[Sv]`` and the per-class ``[n]`` sums, with
+        ``b = exp(e) / sums``, for :meth:`bethe_log_z`)."""
         t, zc = tot
         b = t.copy()
         if zc is not None:
@@ -104,8 +106,13 @@ class VariableSide:
             if not np.isfinite(top).all():
                 raise ZeroMessage(f"the belief of {self.fg.names[int(vs[np.flatnonzero(~np.isfinite(top))[0]])]}")
             v -= top
+        if logs is not None:
+            logs += [b.copy(), []]
         np.exp(b, out=b)
         for k in range(len(self.vclasses)):
             v = self.vview(b, k)
-            v /= v.sum(axis=0)
+            s = v.sum(axis=0)
+            v /= s
+            if logs is not None:
+                logs[1].append(s)
         return b
