@@ -61,15 +61,17 @@ class _Oscillation:
 
     Kept incrementally: a ring of :data:`OSC_WINDOW` one-byte codes per message entry (1: rose
     by more than the threshold, 2: fell), each written once from its change, which itself lives
-    in one reused buffer; the rise-and-fall test ORs the ring only when the cheap size tests
-    already say "oscillating" (never while a run settles). Unrecorded runs keep only the last
-    stored messages (references when the engine made them fresh) and replay the window once at
-    the end."""
+    in one reused buffer; a change no larger than the threshold writes no codes (its slot is
+    marked all-zero: on the grid benchmark, the last two thirds of the steps); the rise-and-fall
+    test ORs the ring only when the cheap size tests already say "oscillating" (never while a
+    run settles). Unrecorded runs keep only the last stored messages (references when the
+    engine made them fresh) and replay the window once at the end."""
 
     def __init__(self, size: int, threshold: float):
         self.thr = threshold
         self.size = size
         self.codes: list[np.ndarray | None] = [None] * OSC_WINDOW    # per slot: rose 1, fell 2
+        self.zero = [True] * OSC_WINDOW          # per slot: its codes are all 0 (not written)
         self._d: np.ndarray | None = None        # the latest change (one buffer, reused)
         self._b: np.ndarray | None = None        # scratch for the codes
         self.k = 0
@@ -81,24 +83,28 @@ class _Oscillation:
     def push(self, d: np.ndarray) -> float:
         """``d`` = current - previous probabilities (read now, not kept); returns max |d|."""
         j = self.k % OSC_WINDOW
-        if self.codes[j] is None or self.codes[j].size != d.size:
-            self.codes[j] = np.empty(d.size, np.uint8)
-        if self._b is None or self._b.size != d.size:
-            self._b = np.empty(d.size, np.uint8)
-        c, b = self.codes[j], self._b
-        np.less(d, -self.thr, out=b.view(bool))
-        np.left_shift(b, 1, out=b)
-        np.greater(d, self.thr, out=c.view(bool))
-        c |= b
         self.k += 1
         size = float(max(d.max(initial=0.0), -d.min(initial=0.0)))
+        self.zero[j] = not size > self.thr       # then no entry rose or fell by more
+        if not self.zero[j]:
+            if self.codes[j] is None or self.codes[j].size != d.size:
+                self.codes[j] = np.empty(d.size, np.uint8)
+            if self._b is None or self._b.size != d.size:
+                self._b = np.empty(d.size, np.uint8)
+            c, b = self.codes[j], self._b
+            np.less(d, -self.thr, out=b.view(bool))
+            np.left_shift(b, 1, out=b)
+            np.greater(d, self.thr, out=c.view(bool))
+            c |= b
         self.sizes = (self.sizes + [size])[-OSC_WINDOW:]
         half = OSC_WINDOW // 2
         self.flag = (len(self.sizes) == OSC_WINDOW and size > self.thr
                      and max(self.sizes[half:]) >= 0.5 * max(self.sizes[:half]))
         if self.flag:
-            # an entry oscillates when the OR of its codes over the window is 3
-            self.flag = bool((np.bitwise_or.reduce(self.codes) == 3).any())
+            # an entry oscillates when the OR of its codes over the window is 3 (this slot's
+            # codes are written: its change is above the threshold)
+            live = [c for c, z in zip(self.codes, self.zero) if not z]
+            self.flag = bool((np.bitwise_or.reduce(live) == 3).any())
         return size
 
     def observe(self, p: np.ndarray, keep: bool = False) -> float:
