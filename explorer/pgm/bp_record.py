@@ -136,12 +136,23 @@ class _Oscillation:
             self.push(d)
 
 
+#: bytes in a huge page: the Arena's large chunks start at a multiple. NumPy asks the kernel for
+#: huge pages on large arrays, but the kernel gives them only to whole aligned 2 MiB stretches;
+#: malloc puts a chunk a few bytes past a 4 KiB page boundary, so its partial first stretch
+#: would take 4 KiB pages, one page fault each. The skipped head is never written (address
+#: space, not memory); the chunk keeps malloc's size (a different size, or trimming the tail
+#: as well, changed malloc's later choices so that the unrecorded runs of ``bench bp``, which
+#: alternate with recorded ones, took ~3000 page faults each instead of none).
+HUGE_PAGE = 1 << 21
+
+
 class Arena:
     """Hands out consecutive pieces of large chunks for the arrays a Trace keeps.
 
     A recorded run writes a few new arrays per step; taking them from chunks of up to
     :attr:`CHUNK` doubles (rather than one allocation each) lets the kernel back them with huge
-    pages, which halves the cost of touching fresh memory on the 100x100 grid benchmark."""
+    pages, which halves the cost of touching fresh memory on the 100x100 grid benchmark (chunks
+    of 4 huge pages or more start on a huge-page boundary, see :data:`HUGE_PAGE`)."""
 
     CHUNK = 1 << 21          # doubles (16 MiB)
 
@@ -152,7 +163,13 @@ class Arena:
 
     def get(self, n: int) -> np.ndarray:
         if self.pos + n > self.buf.size:
-            self.buf, self.pos = np.empty(max(self.size, n)), 0
+            size = max(self.size, n)
+            if 8 * size < 4 * HUGE_PAGE:
+                self.buf = np.empty(size)
+            else:               # start on a huge-page boundary (see HUGE_PAGE)
+                raw = np.empty(max(size, n + HUGE_PAGE // 8))
+                self.buf = raw[(-raw.ctypes.data % HUGE_PAGE) // 8:]
+            self.pos = 0
         out = self.buf[self.pos:self.pos + n]
         self.pos += n
         return out
