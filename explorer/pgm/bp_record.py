@@ -11,22 +11,23 @@ Summaries reuse what the step already computed instead of recomputing from the b
 Bethe energy takes the factor beliefs' normalisers and the messages they were made from, and the
 variable beliefs' own logs (:meth:`explorer.pgm.bp_core.Layout.bethe_log_z`; no logarithm of
 every table entry); the oscillation window is a ring of one-byte rise/fall codes of the last
-:data:`OSC_WINDOW` changes, each written once, whose rise-and-fall test runs only once the
+:data:`OSC_WINDOW` changes, each written once (none for a change within the threshold), whose
+rise-and-fall test runs only once the
 cheap size tests pass. Each
 step's rows are gathered from the engine's flat arrays with one precomputed index (see
 :meth:`explorer.pgm.bp_core.Layout.message_values`) into fresh memory taken from large chunks
 (:class:`Arena`).
 
 What a recorded step costs beyond an unrecorded one (100x100 Ising grid, ``bench bp``; about
-1.1-1.2 ms, recorded/unrecorded 1.55-1.65x in alternating runs): gathering its ~2.4 MiB of rows
-into fresh memory (~0.45 ms with the page faults; the gathers run at ``np.take`` speed, and a
-transposing block copy was slower), and some ten passes over arrays of the model's size, each
-~0.3 ns per number with NumPy here: factor beliefs (~0.18 ms), their change (~0.08 ms), the
-Bethe sums (~0.2 ms), the displayed var -> factor messages (~0.08 ms) and the oscillation
-change (~0.1 ms; its rise/fall codes only while the messages still move by more than the
-threshold). ``exp`` and ``log`` cost ~5 ns per number on such a machine (no AVX-512), so the
-recorder takes none per entry; the ``exp`` of the next var -> factor messages that the factor
-beliefs need is handed to the engine, which then skips it.
+1.1-1.3 ms, recorded/unrecorded 1.55-1.65x in alternating runs on a quiet 2-core machine; per-call
+timers): gathering its ~2.4 MiB of rows into fresh memory (~0.45-0.5 ms with the page faults; the
+gathers run at ``np.take`` speed, and transposing block copies were slower), and some ten passes
+over arrays of the model's size at ~0.3 ns per number with NumPy there: factor beliefs
+(~0.18 ms), their change (~0.1 ms), the Bethe sums (~0.25 ms), the displayed var -> factor
+messages (~0.08 ms) and the oscillation change (~0.13 ms; its rise/fall codes only while the
+messages still move by more than the threshold). ``exp`` and ``log`` cost ~5 ns per number on
+such a machine (no AVX-512), so the recorder takes none per entry; the ``exp`` of the next
+var -> factor messages that the factor beliefs need is handed to the engine, which skips it.
 """
 
 from __future__ import annotations
