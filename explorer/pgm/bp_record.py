@@ -12,9 +12,8 @@ Bethe energy takes the factor beliefs' normalisers and the messages they were ma
 variable beliefs' own logs (:meth:`explorer.pgm.bp_core.Layout.bethe_log_z`; no logarithm of
 every table entry); the oscillation window is a ring of one-byte rise/fall codes of the last
 :data:`OSC_WINDOW` changes, each written once (none for a change within the threshold), whose
-rise-and-fall test runs only once the
-cheap size tests pass. Each
-step's rows are gathered from the engine's flat arrays with one precomputed index (see
+rise-and-fall test runs only once the cheap size tests pass. Each step's rows are gathered
+from the engine's flat arrays with one precomputed index (see
 :meth:`explorer.pgm.bp_core.Layout.message_values`) into fresh memory taken from large chunks
 (:class:`Arena`).
 
