@@ -171,3 +171,35 @@ def test_sum_log_equals_the_sum_of_logs(size):
               rng.uniform(1e-300, 1e-200, size)):       # products leave the float range
         exact = math.fsum(np.log(x).tolist())
         assert abs(sum_log(x) - exact) <= 1e-15 * size * max(1.0, np.abs(np.log(x)).max())
+
+
+@pytest.mark.parametrize("size", [1, 1000, 8192, 8193, 50_003])
+def test_dot_equals_the_exact_sum_of_products_across_its_chunks(size):
+    import math
+
+    from explorer.pgm.bp_beliefs import dot
+    rng = np.random.default_rng(size)
+    a, b = rng.normal(0.0, 3.0, size), rng.normal(0.0, 3.0, size)
+    exact = math.fsum((a * b).tolist())
+    assert abs(dot(a, b) - exact) <= 1e-15 * size * float(np.abs(a * b).sum()) + 1e-300
+
+
+def test_arena_pieces_are_disjoint_and_large_chunks_start_on_a_huge_page():
+    from explorer.pgm.bp_record import HUGE_PAGE, Arena
+    per_step = 317_600                   # the 100x100 grid's rows per recorded step
+    arena = Arena(per_step)
+    pieces, starts = [], 0
+    for k in range(30):                  # 30 * ~0.3M doubles: several 16 MiB chunks
+        n = per_step - 1000 * (k % 3)
+        p = arena.get(n)
+        assert p.size == n
+        if arena.pos == n:               # the first piece of a new chunk
+            starts += 1
+            assert p.ctypes.data % HUGE_PAGE == 0
+        p[...] = k
+        pieces.append(p)
+    assert starts >= 3
+    for k, p in enumerate(pieces):       # none was written over by a later one
+        assert (p == k).all()
+    small = Arena(100).get(100)          # small steps: small chunks, nothing skipped
+    assert small.base.nbytes <= 16 * 100 * 8

@@ -2,7 +2,10 @@
 energy, and the gathers into a Trace's rows.
 
 The gathers (:meth:`BeliefSide.states_values`, :meth:`BeliefSide.message_values`) turn the
-kernel's flat arrays into the external order of the Trace with one precomputed index each.
+kernel's flat arrays into the external order of the Trace with one precomputed index each
+(``np.take`` with ``mode="wrap"``: the indices are valid by construction, and that mode's loop
+is the quickest, ~7% below ``"clip"`` on the grid benchmark's 2x10^5-entry message gather;
+strided block copies of the same rows were slower than the gather on that machine).
 """
 
 from __future__ import annotations
@@ -11,10 +14,12 @@ import numpy as np
 
 from explorer.pgm.bp_workspace import ZeroMessage, bshape
 
-__all__ = ["BeliefSide", "sum_log"]
+__all__ = ["BeliefSide", "sum_log", "dot"]
 
 #: how many numbers :func:`sum_log` multiplies before taking one log
 LOG_CHUNK = 32
+#: the most numbers one BLAS call of :func:`dot` gets (OpenBLAS keeps to one thread up to 10000)
+DOT_CHUNK = 8192
 
 
 def sum_log(x: np.ndarray) -> float:
@@ -38,24 +43,20 @@ def sum_log(x: np.ndarray) -> float:
     return float(np.log(p).sum()) + float(np.log(x[n:]).sum())
 
 
-def _marginal(b: np.ndarray, j: int, buf: np.ndarray | None = None) -> np.ndarray:
-    """``[c_0, ..., c_{a-1}, G]`` summed over every scope axis but ``j``: ``[c_j, G]``, by adding
-    slices (numpy's sum over a middle axis is several times slower than adding its slices);
-    ``buf``: room for the result of a pairwise table (not a fresh array per call)."""
-    for k in range(b.ndim - 2, -1, -1):
-        if k != j:
-            lead = (slice(None),) * k
-            shape = b.shape[:k] + b.shape[k + 1:]
-            acc = b[lead + (0,)]
-            for i in range(1, b.shape[k]):
-                if i > 1:
-                    np.add(acc, b[lead + (i,)], out=acc)
-                elif b.ndim == 3 and buf is not None:
-                    acc = np.add(acc, b[lead + (1,)], out=buf[:acc.size].reshape(shape))
-                else:
-                    acc = acc + b[lead + (1,)]
-            b = acc
-    return b
+def dot(a: np.ndarray, b: np.ndarray) -> float:
+    """``sum(a * b)`` of two contiguous 1-d float arrays: BLAS dot products of at most
+    :data:`DOT_CHUNK` numbers (a BLAS dot reads both arrays once with vector instructions,
+    quicker than ``np.einsum("i,i->")``; OpenBLAS would split a longer one over threads, which
+    costs more than it saves on a busy machine and bills the waiting threads to the process).
+
+    Example:
+        >>> x = np.arange(20000.0); bool(dot(x, x) == float((x * x).sum()))
+        True
+    """
+    if a.size <= DOT_CHUNK:
+        return float(np.dot(a, b))
+    return float(sum(np.dot(a[i:i + DOT_CHUNK], b[i:i + DOT_CHUNK])
+                     for i in range(0, a.size, DOT_CHUNK)))
 
 
 class BeliefSide:
@@ -167,10 +168,12 @@ class BeliefSide:
         """``sum_I KL(b_I || f_I)`` from what the beliefs were made of: ``b_I = T_I prod_j
         exp(n_j) / Z_I`` with ``log T_I = log f_I - top_I`` (the tables are max-scaled), so
 
-            KL(b_I || f_I) = sum_j <b_I summed onto its j-th variable, n_j> - log Z_I - top_I
+            KL(b_I || f_I) = sum_x b_I(x) sum_j n_j(x_j) - log Z_I - top_I
 
-        (a marginal and a dot product per scope position, and one log per factor, instead of a
-        log of every table entry). None when a group was done in the log domain or a zero
+        (per group: the sums ``sum_j n_j(x_j)`` broadcast into one table-sized scratch, one dot
+        product with the beliefs, and one log per factor, instead of a log of every table
+        entry; on the grid benchmark's pairwise group ~20% quicker than a marginal and a dot
+        per scope position). None when a group was done in the log domain or a zero
         message entry gives ``0 * -inf``: the caller then sums the definition.
 
         Example (one factor f = [[2, 1], [1, 2]] on two uniform-message binary variables):
@@ -190,8 +193,18 @@ class BeliefSide:
                 return None
             a, g = gr["arity"], gr["G"]
             b = self.group_view(bf, gr)
-            for j, (c, c0) in enumerate(gr["blocks"]):    # sum_x b(x) n_j(x_j)
-                total += float(np.einsum("ij,ij->", _marginal(b, j, scratch), self.block(n, c, c0, g)))
+            ns = [self.block(n, c, c0, g) for c, c0 in gr["blocks"]]
+            if a == 1:                                    # sum_x b(x) n_0(x)
+                total += float(np.einsum("ij,ij->", b, ns[0]))
+            elif a > 1:                                   # sum_x b(x) L(x), L = sum_j n_j(x_j)
+                big = scratch is not None and scratch.size >= gr["size"]
+                L = (scratch[:gr["size"]] if big else np.empty(gr["size"])).reshape(b.shape)
+                ns = [v.reshape(bshape(a, j, v.shape[0])) for j, v in enumerate(ns)]
+                np.add(ns[0], ns[1], out=L)
+                for v in ns[2:]:
+                    L += v
+                with np.errstate(invalid="ignore"):      # 0 * -inf: None below
+                    total += dot(b.reshape(-1), L.reshape(-1))
             total -= sum_log(s) + gr["top_sum"]
         return total if np.isfinite(total) else None
 
@@ -219,7 +232,7 @@ class BeliefSide:
         """``(values, offsets)`` of the Trace's ``states`` rows from ``[Sv + St]`` = the variable
         then the factor beliefs (``out``: ``[Sv + St]`` to write the values into)."""
         idx, off = self._state_index()
-        return np.take(both, idx, out=out, mode="clip"), off
+        return np.take(both, idx, out=out, mode="wrap"), off
 
     def _message_index(self):
         """Gather index and offsets turning ``[n, m]`` (two ``[S]`` arrays back to back) into the
@@ -240,4 +253,4 @@ class BeliefSide:
         """``(values, offsets)`` of a parallel step's message rows from ``[2S]`` = ``[n, m]``
         (``out``: ``[2S]`` to write the values into)."""
         idx, off = self._message_index()
-        return np.take(pair, idx, out=out, mode="clip"), off
+        return np.take(pair, idx, out=out, mode="wrap"), off

@@ -11,16 +11,22 @@ Summaries reuse what the step already computed instead of recomputing from the b
 Bethe energy takes the factor beliefs' normalisers and the messages they were made from, and the
 variable beliefs' own logs (:meth:`explorer.pgm.bp_core.Layout.bethe_log_z`; no logarithm of
 every table entry); the oscillation window is a ring of one-byte rise/fall codes of the last
-:data:`OSC_WINDOW` changes, each written once, whose rise-and-fall test runs only once the
-cheap size tests pass. Each
-step's rows are gathered from the engine's flat arrays with one precomputed index (see
+:data:`OSC_WINDOW` changes, each written once (none for a change within the threshold), whose
+rise-and-fall test runs only once the cheap size tests pass. Each step's rows are gathered
+from the engine's flat arrays with one precomputed index (see
 :meth:`explorer.pgm.bp_core.Layout.message_values`) into fresh memory taken from large chunks
 (:class:`Arena`).
 
-What a recorded step costs beyond an unrecorded one (100x100 Ising grid, ``bench bp``):
-writing its ~2.4 MiB of rows into fresh memory, and some ten passes over arrays of the model's
-size (factor beliefs, their change, the displayed var -> factor messages, the oscillation
-change, the Bethe sums), each at memory speed.
+What a recorded step costs beyond an unrecorded one (100x100 Ising grid, ``bench bp``; about
+1.1-1.3 ms, recorded/unrecorded 1.55-1.65x in alternating runs on a quiet 2-core machine; per-call
+timers): gathering its ~2.4 MiB of rows into fresh memory (~0.45-0.5 ms with the page faults; the
+gathers run at ``np.take`` speed, and transposing block copies were slower), and some ten passes
+over arrays of the model's size at ~0.3 ns per number with NumPy there: factor beliefs
+(~0.18 ms), their change (~0.1 ms), the Bethe sums (~0.25 ms), the displayed var -> factor
+messages (~0.08 ms) and the oscillation change (~0.13 ms; its rise/fall codes only while the
+messages still move by more than the threshold). ``exp`` and ``log`` cost ~5 ns per number on
+such a machine (no AVX-512), so the recorder takes none per entry; the ``exp`` of the next
+var -> factor messages that the factor beliefs need is handed to the engine, which skips it.
 """
 
 from __future__ import annotations
@@ -61,15 +67,17 @@ class _Oscillation:
 
     Kept incrementally: a ring of :data:`OSC_WINDOW` one-byte codes per message entry (1: rose
     by more than the threshold, 2: fell), each written once from its change, which itself lives
-    in one reused buffer; the rise-and-fall test ORs the ring only when the cheap size tests
-    already say "oscillating" (never while a run settles). Unrecorded runs keep only the last
-    stored messages (references when the engine made them fresh) and replay the window once at
-    the end."""
+    in one reused buffer; a change no larger than the threshold writes no codes (its slot is
+    marked all-zero: on the grid benchmark, the last two thirds of the steps); the rise-and-fall
+    test ORs the ring only when the cheap size tests already say "oscillating" (never while a
+    run settles). Unrecorded runs keep only the last stored messages (references when the
+    engine made them fresh) and replay the window once at the end."""
 
     def __init__(self, size: int, threshold: float):
         self.thr = threshold
         self.size = size
         self.codes: list[np.ndarray | None] = [None] * OSC_WINDOW    # per slot: rose 1, fell 2
+        self.zero = [True] * OSC_WINDOW          # per slot: its codes are all 0 (not written)
         self._d: np.ndarray | None = None        # the latest change (one buffer, reused)
         self._b: np.ndarray | None = None        # scratch for the codes
         self.k = 0
@@ -81,24 +89,28 @@ class _Oscillation:
     def push(self, d: np.ndarray) -> float:
         """``d`` = current - previous probabilities (read now, not kept); returns max |d|."""
         j = self.k % OSC_WINDOW
-        if self.codes[j] is None or self.codes[j].size != d.size:
-            self.codes[j] = np.empty(d.size, np.uint8)
-        if self._b is None or self._b.size != d.size:
-            self._b = np.empty(d.size, np.uint8)
-        c, b = self.codes[j], self._b
-        np.less(d, -self.thr, out=b.view(bool))
-        np.left_shift(b, 1, out=b)
-        np.greater(d, self.thr, out=c.view(bool))
-        c |= b
         self.k += 1
         size = float(max(d.max(initial=0.0), -d.min(initial=0.0)))
+        self.zero[j] = not size > self.thr       # then no entry rose or fell by more
+        if not self.zero[j]:
+            if self.codes[j] is None or self.codes[j].size != d.size:
+                self.codes[j] = np.empty(d.size, np.uint8)
+            if self._b is None or self._b.size != d.size:
+                self._b = np.empty(d.size, np.uint8)
+            c, b = self.codes[j], self._b
+            np.less(d, -self.thr, out=b.view(bool))
+            np.left_shift(b, 1, out=b)
+            np.greater(d, self.thr, out=c.view(bool))
+            c |= b
         self.sizes = (self.sizes + [size])[-OSC_WINDOW:]
         half = OSC_WINDOW // 2
         self.flag = (len(self.sizes) == OSC_WINDOW and size > self.thr
                      and max(self.sizes[half:]) >= 0.5 * max(self.sizes[:half]))
         if self.flag:
-            # an entry oscillates when the OR of its codes over the window is 3
-            self.flag = bool((np.bitwise_or.reduce(self.codes) == 3).any())
+            # an entry oscillates when the OR of its codes over the window is 3 (this slot's
+            # codes are written: its change is above the threshold)
+            live = [c for c, z in zip(self.codes, self.zero) if not z]
+            self.flag = bool((np.bitwise_or.reduce(live) == 3).any())
         return size
 
     def observe(self, p: np.ndarray, keep: bool = False) -> float:
@@ -130,12 +142,23 @@ class _Oscillation:
             self.push(d)
 
 
+#: bytes in a huge page: the Arena's large chunks start at a multiple. NumPy asks the kernel for
+#: huge pages on large arrays, but the kernel gives them only to whole aligned 2 MiB stretches;
+#: malloc puts a chunk a few bytes past a 4 KiB page boundary, so its partial first stretch
+#: would take 4 KiB pages, one page fault each. The skipped head is never written (address
+#: space, not memory); the chunk keeps malloc's size (a different size, or trimming the tail
+#: as well, changed malloc's later choices so that the unrecorded runs of ``bench bp``, which
+#: alternate with recorded ones, took ~3000 page faults each instead of none).
+HUGE_PAGE = 1 << 21
+
+
 class Arena:
     """Hands out consecutive pieces of large chunks for the arrays a Trace keeps.
 
     A recorded run writes a few new arrays per step; taking them from chunks of up to
     :attr:`CHUNK` doubles (rather than one allocation each) lets the kernel back them with huge
-    pages, which halves the cost of touching fresh memory on the 100x100 grid benchmark."""
+    pages, which halves the cost of touching fresh memory on the 100x100 grid benchmark (chunks
+    of 4 huge pages or more start on a huge-page boundary, see :data:`HUGE_PAGE`)."""
 
     CHUNK = 1 << 21          # doubles (16 MiB)
 
@@ -146,7 +169,13 @@ class Arena:
 
     def get(self, n: int) -> np.ndarray:
         if self.pos + n > self.buf.size:
-            self.buf, self.pos = np.empty(max(self.size, n)), 0
+            size = max(self.size, n)
+            if 8 * size < 4 * HUGE_PAGE:
+                self.buf = np.empty(size)
+            else:               # start on a huge-page boundary (see HUGE_PAGE)
+                raw = np.empty(max(size, n + HUGE_PAGE // 8))
+                self.buf = raw[(-raw.ctypes.data % HUGE_PAGE) // 8:]
+            self.pos = 0
         out = self.buf[self.pos:self.pos + n]
         self.pos += n
         return out
