@@ -577,6 +577,7 @@ export default function (component) {
     P.preview = drawPreview(P, fig, P.step);
     if (P.preview) {
       mark("mpe:preview");
+      requestAnimationFrame(() => mark("mpe:painted"));  // the frame that paints it
       // the column may still settle (Streamlit's layout, the sidebar): redrawn at its new
       // width, so the picture sits where Plotly will draw (autosize: the element's width)
       let width = P.gd.clientWidth;
@@ -626,6 +627,6 @@ export default function (component) {
     P.ui.msg.textContent = "The chart could not be drawn: " + err.message;
   });
   // with a preview, plotly.js (one long main-thread task) starts after the browser painted it
-  if (P.preview && !REG.plotly) requestAnimationFrame(() => setTimeout(draw, 0));
+  if (P.preview && !REG.plotly) requestAnimationFrame(() => setTimeout(draw, 0));  // after "mpe:painted"
   else draw();
 }
