@@ -5,7 +5,8 @@ JSON. Here plotly.min.js is held back (Playwright's ``page.route``) so the previ
 it must come before Plotly's chart, put every node where the figure says (its circle centres
 mapped back to data coordinates equal the figure's x/y, its colours are the figure's colour
 scale at the step's values, computed here with plotly's own Python colour helpers), keep the
-controls disabled, land where Plotly then draws the nodes, and be gone once Plotly has drawn.
+controls disabled, land where Plotly then draws the nodes, and be gone once Plotly has drawn
+(whose labels, as the preview's, stay over the nodes).
 One page (neural, karate: no ``st.plotly_chart`` there, so nothing else brings Plotly).
 """
 
@@ -101,6 +102,13 @@ def test_preview_before_plotly_matches_the_figure(browser, app_url):
         drawn = page.evaluate(PLOTLY_NODES)
         assert np.abs(np.array(drawn["px"]) - cx).max() < 3
         assert np.abs(np.array(drawn["py"]) - cy).max() < 3
+        # ... and, as in the preview, the labels drawn inside the nodes are on top of them (the
+        # scatter groups in the figure's trace order, after Plotly.animate too)
+        page.locator(".mpe-next").click()
+        page.wait_for_function("() => document.querySelector('.mpe').dataset.step === '1'")
+        order = page.evaluate("""() => [...document.querySelectorAll('.mpe-plot .scatterlayer > .trace')]
+            .map(g => g.__data__[0].trace.name)""")
+        assert order.index("labels") > order.index("nodes"), order
         assert not errors, errors
     finally:
         ctx.close()

@@ -607,6 +607,20 @@ export default function (component) {
       P.ready = true;
       if (!P.gd.__mpeClick) {
         P.gd.__mpeClick = true;
+        // Plotly.animate leaves the scatter traces' groups in the order it made them (traces empty
+        // at the first draw come late, the labels once landed under the nodes, which hid the
+        // labels drawn inside them): put them back in the figure's trace order
+        const order = () => {
+          const layer = P.gd.querySelector(".scatterlayer");
+          if (!layer) return;
+          const at = (g) => { const d = g.__data__ && g.__data__[0]; return d && d.trace ? d.trace.index : 1e9; };
+          const gs = [...layer.children];
+          if (gs.every((g, i) => i === 0 || at(gs[i - 1]) <= at(g))) return;
+          gs.sort((a, b) => at(a) - at(b)).forEach((g) => layer.appendChild(g));
+        };
+        P.gd.on("plotly_afterplot", order);
+        P.gd.on("plotly_animated", order);
+        order();
         P.gd.on("plotly_click", (ev) => {
           const pt = ev && ev.points && ev.points[0];
           if (!pt || pt.customdata === undefined || pt.customdata === null) return;
