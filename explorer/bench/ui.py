@@ -95,9 +95,9 @@ NODE = """async () => {
       res(performance.now() - t0) : requestAnimationFrame(poll); poll(); });
   return [await Promise.race([chart, late]), await Promise.race([panel, late])];
 }""" % PANEL_FORMULA
-#: counts the script runs the page saw start (the app's script state turning to "running", read
-#: from each attribute change with its old value, so a run that starts and ends between two
-#: observer callbacks is still counted)
+#: counts the script runs the page saw end (the app's script state leaving "running", read from
+#: each attribute change's old value, so a run that starts and ends between two observer
+#: callbacks is still counted)
 RUNS = r"""
 (() => {
   window.__mpeRuns = 0;
@@ -105,9 +105,7 @@ RUNS = r"""
     const app = document.querySelector("[data-testid='stApp']");
     if (!app) return false;
     new MutationObserver((records) => {
-      for (const r of records) if (r.oldValue === 'running' || r.target.dataset.testScriptState === 'running') {
-        if (r.oldValue !== 'running') window.__mpeRuns++;
-      }
+      for (const r of records) if (r.oldValue === 'running') window.__mpeRuns++;
     }).observe(app, {attributes: true, attributeFilter: ['data-test-script-state'], attributeOldValue: true});
     return true;
   };
@@ -372,10 +370,6 @@ def _browser_figures(quick: bool, folder: Path) -> list[str]:
         finally:
             browser.close()
     return lines
-
-
-def _fmt(v: float | str | None) -> str:
-    return "     -" if v is None else f"{v:6.2f}" if isinstance(v, float) else f"{v:>6}"
 
 
 def _step_line(what: str, chart: list[float], panel: list[float], base: float, aim: int | None,

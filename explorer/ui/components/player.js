@@ -66,6 +66,13 @@ const pick = (v, i, dflt) => {  // entry i of an array attribute, or the scalar,
   return r === undefined || r === null ? dflt : r;
 };
 const plain = (o) => o && typeof o === "object" && !isArr(o) && !("bdata" in o);
+function decoded(o) {  // a trace with its typed arrays decoded, once (pick reads them per point)
+  if (!o || typeof o !== "object" || isArr(o)) return o;
+  if (o.bdata) return typed(o);
+  const out = {};
+  for (const [k, v] of Object.entries(o)) out[k] = decoded(v);
+  return out;
+}
 function merged(base, over) {  // a frame's trace update over the figure's trace (as Plotly.animate)
   const out = Object.assign({}, base);
   for (const [k, v] of Object.entries(over || {})) out[k] = plain(v) && plain(base[k]) ? merged(base[k], v) : v;
@@ -134,7 +141,7 @@ function drawPreviewUnsafe(P, fig, k) {
   const frame = (fig.frames || [])[k];
   const over = {};
   if (frame && frame.data) (frame.traces || frame.data.map((_, i) => i)).forEach((ti, j) => { over[ti] = frame.data[j]; });
-  const traces = (fig.data || []).map((t, i) => (over[i] && !(P.S && (i === P.idx.selm)) ? merged(t, over[i]) : t));
+  const traces = (fig.data || []).map((t, i) => decoded(over[i] && !(P.S && (i === P.idx.selm)) ? merged(t, over[i]) : t));
   // colour bars push Plotly's margins (automargin): a flat one under the plot area the bottom,
   // an upright one beside it the right (estimated: ticks of about four characters)
   const fsize0 = Number((L.font || {}).size) || 12;
