@@ -25,8 +25,9 @@ from explorer.ui.state import View, global_changed, lecture_mode
 __all__ = ["frame", "show_rejected", "LECTURE_CSS", "EARLY_PLOTLY"]
 
 #: the pages (``View.page``) whose first chart is the player and that draw no st.plotly_chart:
-#: their frame starts loading plotly.js at once (``components.preload``), so its download and
-#: parse overlap the page's run and Streamlit's lazy chunks. The other player pages draw a
+#: their frame starts downloading plotly.js at once (``components.preload``), so its download
+#: overlaps the page's run and Streamlit's lazy chunks (the player runs it after painting its
+#: preview). The other player pages draw a
 #: st.plotly_chart too, whose Plotly (Streamlit's own) the player uses; a second early copy
 #: would only compete with it (tests/test_ui_pages.py checks these pages draw none).
 EARLY_PLOTLY = frozenset({"home", "wl"})

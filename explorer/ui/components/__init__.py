@@ -105,26 +105,24 @@ def chart(key: str, data: dict[str, Any], *, on_speed: Any = None) -> Any:
 
 
 def preload() -> None:
-    """Start loading plotly.js in the browser now, as the page's first elements are drawn,
+    """Start downloading plotly.js in the browser now, as the page's first elements are drawn,
     rather than when the chart component mounts (after the page's work and Streamlit's lazy
-    chunks); player.js then awaits the same promise (``window.__mpe.plotly``), so the file is
-    requested once per tab. For pages that draw no ``st.plotly_chart``: where one is drawn,
-    Streamlit loads its own Plotly and the player uses that copy, and an early second copy
-    would only compete with it for the CPU (``shell.EARLY_PLOTLY``)."""
+    chunks), without running it: a ``<link rel="preload" as="script">``. player.js runs the
+    file (its ``<script>`` finds it preloaded) after it has painted the figure's static
+    preview; run here, its ~0.9 s evaluation, from the browser's cache on a return visit, came
+    before the chart mounted and held back the first picture. For pages that draw no
+    ``st.plotly_chart``: where one is drawn, Streamlit loads its own Plotly and the player uses
+    that copy, and an early second copy would only compete with it (``shell.EARLY_PLOTLY``)."""
     url = json.dumps(plotly_url)
     # the element is hidden with its container, so it leaves no gap above the page's title
     st.html(f"""<style>[data-testid="stElementContainer"]:has(script[data-mpe-plotly])
   {{ display: none; }}</style><script data-mpe-plotly>(() => {{
   const R = (window.__mpe = window.__mpe || {{ players: {{}}, sync: {{}}, plotly: null, keysBound: false }});
-  if (window.Plotly || R.plotly) return;
-  R.plotly = new Promise((resolve, reject) => {{
-    const s = document.createElement("script");
-    s.src = {url}; s.async = true;
-    s.onload = () => (window.Plotly ? resolve(window.Plotly) : reject(new Error("no Plotly")));
-    s.onerror = () => {{ R.plotly = null; reject(new Error("could not load plotly.js from " + {url})); }};
-    document.head.appendChild(s);
-  }});
-  R.plotly.catch(() => {{}});  // the player says so if it cannot draw
+  if (window.Plotly || R.plotly || R.preloaded) return;
+  R.preloaded = true;
+  const l = document.createElement("link");
+  l.rel = "preload"; l.as = "script"; l.href = {url};
+  document.head.appendChild(l);
 }})();</script>""", unsafe_allow_javascript=True)
 
 
