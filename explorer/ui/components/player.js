@@ -375,7 +375,6 @@ function makePlayer(ui) {
     ui.first.disabled = ui.back.disabled = wait || P.step === 0;
     ui.last.disabled = ui.next.disabled = wait || P.step >= P.n - 1;
     ui.play.disabled = ui.slider.disabled = wait || P.n < 2;
-    ui.box.classList.toggle("mpe-wait", wait);
     ui.play.innerHTML = P.playing ? icon(ICONS.pause) + "<span>Pause</span>" : icon(ICONS.play) + "<span>Play</span>";
     ui.play.setAttribute("aria-pressed", P.playing ? "true" : "false");
     P.gd.dataset.step = String(P.step);
@@ -578,7 +577,10 @@ export default function (component) {
     }
   }
   mark("mpe:mount");
-  const unpreview = () => { if (P.preview) { P.preview.remove(); P.preview = null; } };
+  const unpreview = () => {
+    if (P.previewSizer) { P.previewSizer.disconnect(); P.previewSizer = null; }
+    if (P.preview) { P.preview.remove(); P.preview = null; }
+  };
   unpreview();
   if (!window.Plotly) {  // plotly.js not run yet in this tab: a picture of the step meanwhile
     P.preview = drawPreview(P, fig, P.step);
@@ -593,10 +595,11 @@ export default function (component) {
           if (!P.preview || P.figId !== data.fig_id) { ro.disconnect(); return; }
           if (P.gd.clientWidth === width || !P.gd.clientWidth) return;
           width = P.gd.clientWidth;
-          unpreview();
+          P.preview.remove();
           P.preview = drawPreview(P, fig, P.step);
         });
         ro.observe(P.gd);
+        P.previewSizer = ro;  // disconnected with the preview (unpreview)
       }
     }
   }
