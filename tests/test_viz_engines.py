@@ -271,6 +271,46 @@ def test_gcn_edge_width_follows_c_ji(karate):
     assert d["data"][TRACE_NAMES.index("weights")]["name"].startswith("edge width: c_ji")
 
 
+
+def test_edge_widths_enter_frames_only_when_they_change(karate):
+    """GCN's c_ji is the same in every layer: the bands are drawn once, not resent per frame
+    (each frame of a 300-node run repeated ~0.2 MB of them); GAT's attention changes per layer,
+    so each frame carries that layer's bands. Either way the band of each message, at every
+    step, is as wide as that step's weight says (widths in data units over the formula of
+    WEIGHT_PX: one constant, the figure's pixels per data unit, for all edges and steps)."""
+    from explorer.nn.run import run_stack
+    from explorer.viz.glyphs import WEIGHT_PX, edge_weights
+
+    pos = pos_for(karate)
+    w = TRACE_NAMES.index("weights")
+
+    def widths(band):
+        xy = np.c_[np.array(band["x"], dtype=float), np.array(band["y"], dtype=float)].reshape(-1, 6, 2)
+        return np.linalg.norm(xy[:, 0] - xy[:, 3], axis=1)
+
+    def expected(t, k, wmax):
+        c = edge_weights(t, k)[0]
+        c = c[karate.senders[t.steps[k].edges] != karate.receivers[t.steps[k].edges]]
+        return WEIGHT_PX[0] + (WEIGHT_PX[1] - WEIGHT_PX[0]) * np.clip(c / wmax, 0, 1)
+
+    gcn = run_stack(karate, layer="gcn", layers=3, hidden=4, seed=0)
+    d = json.loads(trace_figure(gcn, pos).to_json())
+    assert all(w not in f["traces"] for f in d["frames"])
+    cmax = max(edge_weights(gcn, k)[0].max() for k in range(len(gcn.steps)))
+    for k in range(len(gcn.steps)):    # the one band drawn is right for every step
+        r = widths(d["data"][w]) / expected(gcn, k, cmax)
+        np.testing.assert_allclose(r, r[0], rtol=4e-3)  # coordinates have 5 decimals
+    gat = run_stack(karate, layer="gat", layers=3, hidden=4, seed=0)
+    d = json.loads(trace_figure(gat, pos).to_json())
+    amax = max(edge_weights(gat, k)[0].max() for k in range(len(gat.steps)))
+    ratios, bands = [], []
+    for k, f in enumerate(d["frames"]):
+        assert f["traces"][-1] == w
+        ratios.append(widths(f["data"][-1]) / expected(gat, k, amax))
+        bands.append(tuple(f["data"][-1]["x"]))
+    np.testing.assert_allclose(np.concatenate(ratios), ratios[0][0], rtol=4e-3)
+    assert len(set(bands)) > 1                              # attention differs between layers
+
 # ---------------------------------------------------------------- clique tree (junction.py)
 def _joint(fg, evidence):
     """The brute-force joint of a small model, sliced at the evidence (an independent reference)."""

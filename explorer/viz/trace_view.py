@@ -29,7 +29,8 @@ __all__ = ["trace_figure", "ANIMATED_TRACES", "TRACE_NAMES", "HOVER_POINTS"]
 TRACE_NAMES = ("edges", "arrows", "highlight", "messages", "factors", "nodes", "selected_messages", "ring",
                "labels", "evidence", "message_text", "earlier_messages", "weights")
 #: indices of the traces that frames update: message markers, nodes, the selected node's messages,
-#: the message texts, the earlier (faded) messages and the edge weights (GCN c_ji, GAT attention)
+#: the message texts, the earlier (faded) messages and the edge weights (GAT attention; weights that
+#: are the same in every step, like GCN's c_ji, stay out of the frames)
 ANIMATED_TRACES = (3, 5, 6, 10, 11, 12)
 #: message markers per step on a graph of more than DENSE nodes (the largest; the panel and the
 #: CSV have them all): fewer SVG points to repaint on each step
@@ -381,13 +382,21 @@ def trace_figure(trace: Any, pos: Any, *, color_by: str = "auto", feature: int =
     if not animate:
         return fig
     cls = go.Scattergl if webgl else go.Scatter
+    # the edge-width bands go into the frames only when they change: GCN's c_ji (and an
+    # unweighted run's empty bands) are the same in every layer, and repeating them made a
+    # 300-node GCN figure 4.5 MB instead of 0.7 MB
+    band = {k: polys(k) for k in steps}
+    w0 = weights.x, weights.y
+    moving = any((tuple(b["x"]), tuple(b["y"])) != (tuple(w0[0] or ()), tuple(w0[1] or ()))
+                 for b in band.values())
+    animated = list(ANIMATED_TRACES) if moving else list(ANIMATED_TRACES[:-1])
     frames = []
     for k in steps:
         text_k, early_k = overlay(k)
         data = [cls(**(markers(k, None) if show_messages else dict(x=[], y=[]))), cls(**nodes_update(k)),
                 cls(**sel_markers(k)), cls(**(text_k or dict(x=[], y=[], text=[]))),
-                cls(**(early_k or dict(x=[], y=[]))), cls(**polys(k))]
-        frames.append(go.Frame(name=str(k), data=data, traces=list(ANIMATED_TRACES),
+                cls(**(early_k or dict(x=[], y=[])))] + ([cls(**band[k])] if moving else [])
+        frames.append(go.Frame(name=str(k), data=data, traces=animated,
                                layout=dict(title=dict(text=_title(trace, k, title)))))
     fig.frames = frames
     fig.update_layout(**_controls(trace, start, frame_ms, redraw=True, under=under))
