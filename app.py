@@ -25,8 +25,10 @@ except ImportError:  # pandas is optional: Plotly works without it
 
 PAGES = Path(__file__).resolve().parent / "explorer" / "ui" / "pages"
 
-st.set_page_config(page_title="Message Passing Explorer", page_icon=":material/hub:",
-                   layout="wide")
+# a local icon: a material-symbol page icon makes the browser fetch the favicon from
+# fonts.gstatic.com, which fails in a classroom without internet (an error in the console)
+st.set_page_config(page_title="Message Passing Explorer",
+                   page_icon=str(PAGES.parent / "assets" / "favicon.png"), layout="wide")
 pages = st.navigation({
     "Explorer": [
         st.Page(PAGES / "home.py", title="Home", icon=":material/home:", default=True),
