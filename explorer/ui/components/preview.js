@@ -140,7 +140,7 @@ function heatRows(z) {
   return rows.every(isArr) ? rows : null;
 }
 // a heatmap's cells as rectangles through its colour scale (zmin/zmax, or the data's extent)
-function heatmap(t, V, parts, MAX) {
+function heatmap(t, V, parts, MAX, index) {
   const Z = heatRows(t.z);
   if (!Z || Z.length * Z[0].length > MAX) return;
   const X = arr(t.x), Y = arr(t.y);
@@ -168,7 +168,7 @@ function heatmap(t, V, parts, MAX) {
       g.push(`<rect x="${num(Math.min(xa, xb))}" y="${num(Math.min(ya, yb))}" width="${num(Math.abs(xb - xa))}" height="${num(Math.abs(yb - ya))}" fill="${f(v)}" data-i="${i}" data-j="${j}"/>`);
     }
   }
-  parts.push(`<g data-trace="${String(t.name || "heatmap").replace(/[&<>"]/g, "")}" shape-rendering="crispEdges">${g.join("")}</g>`);
+  parts.push(`<g data-trace="${String(t.name || "heatmap").replace(/[&<>"]/g, "")}" data-index="${index}" shape-rendering="crispEdges">${g.join("")}</g>`);
 }
 function drawPreviewUnsafe(gd, fig, k, keep) {
   const L = fig.layout || {}, TL = (L.template || {}).layout || {};
@@ -291,12 +291,12 @@ function drawPreviewUnsafe(gd, fig, k, keep) {
   const clip = "mpe-pv-clip" + (REG.clips = (REG.clips || 0) + 1);  // unique: two previews on one page
   parts.push(`<defs><clipPath id="${clip}"><rect x="${x0}" y="${y0}" width="${w}" height="${h}"/></clipPath></defs><g clip-path="url(#${clip})">`);
   const MAX = 20000;  // points per trace: beyond, the trace waits for Plotly
-  for (const t of traces) {
+  for (const [index, t] of traces.entries()) {
     try {
       if (!t || t.visible === false || t.visible === "legendonly") continue;
       const V = view[(t.xaxis || "x") + "|" + (t.yaxis || "y")];
       if (!V) continue;
-      if (t.type === "heatmap") { heatmap(t, V, parts, MAX); continue; }
+      if (t.type === "heatmap") { heatmap(t, V, parts, MAX, index); continue; }
       if (t.type && t.type !== "scatter" && t.type !== "scattergl") continue;
       const X = arr(t.x), Y = arr(t.y);
       if (!X || !Y || !X.length || X.length > MAX) continue;
