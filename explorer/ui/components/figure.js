@@ -74,13 +74,28 @@ export default function (component) {
   if (F.figId === data.fig_id) return;  // the same figure: already drawn (or on its way)
   F.figId = data.fig_id;
   const fig = themed(typeof data.fig === "string" ? JSON.parse(data.fig) : data.fig, data.theme);
-  const unpreview = () => { if (F.preview) { F.preview.remove(); F.preview = null; } };
+  const unpreview = () => {
+    if (F.previewSizer) { F.previewSizer.disconnect(); F.previewSizer = null; }
+    if (F.preview) { F.preview.remove(); F.preview = null; }
+  };
   unpreview();
   if (data.preview && !window.Plotly) {
     F.preview = drawPreview(F.gd, fig, 0);
     if (F.preview) {
       mark("mpe:preview");
       requestAnimationFrame(() => mark("mpe:painted"));
+      // the column may still settle (a scroll bar, the sidebar): redrawn at its new width, so
+      // the picture sits where Plotly will draw (as the player's preview)
+      let width = F.gd.clientWidth;
+      if (window.ResizeObserver) {
+        F.previewSizer = new ResizeObserver(() => {
+          if (!F.preview || !F.gd.clientWidth || F.gd.clientWidth === width) return;
+          width = F.gd.clientWidth;
+          F.preview.remove();
+          F.preview = drawPreview(F.gd, fig, 0);
+        });
+        F.previewSizer.observe(F.gd);
+      }
     }
   }
   const id = data.fig_id;
@@ -98,6 +113,21 @@ export default function (component) {
       unpreview();
       mark("mpe:fig-drawn");
       F.gd.dataset.ready = id;
+      if (!F.sizer && window.ResizeObserver) {
+        // Plotly's "responsive" follows the window only; the column can change without it
+        // (lecture mode collapsing the sidebar): follow the element's width, as Streamlit does
+        let width = F.gd.clientWidth, queued = false;
+        F.sizer = new ResizeObserver(() => {
+          if (queued || !F.gd.clientWidth || F.gd.clientWidth === width) return;
+          queued = true;
+          requestAnimationFrame(() => {
+            queued = false;
+            width = F.gd.clientWidth;
+            if (F.gd.isConnected && F.gd._fullLayout) Plotly.Plots.resize(F.gd);
+          });
+        });
+        F.sizer.observe(F.gd);
+      }
       if (data.select && !F.gd.__mpeSelect) {
         F.gd.__mpeSelect = true;
         F.gd.on("plotly_click", (ev) => {

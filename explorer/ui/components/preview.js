@@ -47,9 +47,16 @@ const pick = (v, i, dflt) => {  // entry i of an array attribute, or the scalar,
   return r === undefined || r === null ? dflt : r;
 };
 const plain = (o) => o && typeof o === "object" && !isArr(o) && !("bdata" in o);
+function rowsOf(a, shape) {  // a 2-D typed array (plotly sends it flat, with its shape) as rows
+  const dims = String(shape || "").split(",").map(Number);
+  if (dims.length !== 2 || !(dims[1] > 0) || !ArrayBuffer.isView(a)) return a;
+  const rows = [];
+  for (let i = 0; i < a.length; i += dims[1]) rows.push(a.subarray(i, i + dims[1]));
+  return rows;
+}
 function decoded(o) {  // a trace with its typed arrays decoded, once (pick reads them per point)
   if (!o || typeof o !== "object" || isArr(o)) return o;
-  if (o.bdata) return typed(o);
+  if (o.bdata) return rowsOf(typed(o), o.shape);
   const out = {};
   for (const [k, v] of Object.entries(o)) out[k] = decoded(v);
   return out;
@@ -126,15 +133,8 @@ function axisOf(ax, values) {
 }
 // a heatmap's z as rows (a 2-D typed array arrives flat, with its shape), or null
 function heatRows(z) {
-  const raw = z;
-  z = typed(z);
-  if (ArrayBuffer.isView(z)) {
-    const shape = String((raw && raw.shape) || "").split(",").map(Number);
-    const m = shape.length === 2 && shape[1] > 0 ? shape[1] : z.length;
-    const rows = [];
-    for (let i = 0; i < z.length; i += m) rows.push(z.subarray(i, i + m));
-    return rows.length ? rows : null;
-  }
+  z = z && z.bdata ? rowsOf(typed(z), z.shape) : z;
+  if (ArrayBuffer.isView(z)) return z.length ? [z] : null;  // one row
   if (!Array.isArray(z) || !z.length) return null;
   const rows = z.map((r) => typed(r));
   return rows.every(isArr) ? rows : null;
