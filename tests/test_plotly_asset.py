@@ -7,6 +7,7 @@ and that draw no st.plotly_chart start loading it with their first elements (she
 No timings here: ``python -m explorer bench ui`` measures them.
 """
 
+import json
 import urllib.request
 from pathlib import Path
 
@@ -14,20 +15,23 @@ import plotly
 import pytest
 
 from explorer.ui import shell
-from explorer.ui.testing import app_test, chromium, player_data
+from explorer.ui.testing import app_test, chromium
 
 PACKAGE_JS = Path(plotly.__file__).resolve().parent / "package_data" / "plotly.min.js"
 #: View.page -> page file stem (None: the home page)
-PAGE_FILES = {"home": None, "wl": "expressiveness"}
+PAGE_FILES = {"home": None, "wl": "expressiveness", "graphs": "graphs", "matrix": "matrix",
+              "ve": "variable_elimination", "bp": "belief_propagation", "smooth": "oversmoothing"}
 
 
 @pytest.mark.parametrize("page", sorted(shell.EARLY_PLOTLY))
-def test_early_plotly_pages_draw_the_player_and_no_streamlit_plotly_chart(page):
+def test_early_plotly_pages_draw_no_streamlit_plotly_chart(page):
     at = app_test(PAGE_FILES[page])
     assert not at.exception
     # a st.plotly_chart would bring Streamlit's own Plotly: the early copy would be a second one
     assert list(at.get("plotly_chart")) == []
-    data = player_data(at)
+    charts = [e for e in at.get("bidi_component") if e.proto.component_name in ("mpe_player", "mpe_figure")]
+    assert charts  # the player or the figure component: they load the preloaded file
+    data = json.loads(charts[0].proto.json)
     # AppTest runs without the app's server config: the component route (a real server: the
     # static copy, checked below)
     assert data["plotly_url"] in (f"app/static/plotly-{plotly.__version__}.min.js",
@@ -37,7 +41,7 @@ def test_early_plotly_pages_draw_the_player_and_no_streamlit_plotly_chart(page):
 
 
 def test_other_pages_do_not_load_plotly_early():
-    at = app_test("graphs")
+    at = app_test("readout")  # draws st.plotly_chart (Streamlit's own Plotly)
     assert not at.exception
     assert not [h for h in at.get("html") if "data-mpe-plotly" in h.proto.body]
 

@@ -10,11 +10,11 @@ Figures (never pass/fail), all from one app server and one Chromium (Playwright)
      fragment explains the new node), through the chart's click handler (``P.select``);
   2. first chart of every page, the 10x10 Ising model included, at 1280x720, two figures each,
      in seconds from the navigation on the page's own clock: until the first picture of a graph
-     (the frame that paints the player's static preview, drawn from the figure JSON before
-     plotly.js is ready, or a Plotly chart, whichever comes first) and until the first
-     interactive chart (a Plotly chart, the player's or a ``st.plotly_chart``, has drawn); aims
-     <= 5 s cold, <= 2 s warm, read against the first picture (what a student sees; the
-     interactive figure is printed beside it). The page's clock, not Playwright's wait: a
+     (the frame that paints a static preview, the player's or the figure component's, drawn
+     from the figure JSON before plotly.js is ready, or a Plotly chart, whichever comes first)
+     and until the first interactive chart (a Plotly chart, the player's, a figure component's
+     or a ``st.plotly_chart``, has drawn); aims <= 5 s cold, <= 2 s warm, read against the
+     first picture (what a student sees; the interactive figure is printed beside it). The page's clock, not Playwright's wait: a
      preview is seen while plotly.js then holds the main thread, where Playwright's check cannot
      run, and it is gone when that ends. Three columns: "cold" (a first visit right after the
      server started: its caches are empty), "first visit" (a new browser context, so no HTTP
@@ -181,7 +181,7 @@ MARKS = r"""
     const state = app && app.dataset.testScriptState;
     if (state === 'running') mark('run_start');
     if (state === 'notRunning' && T.run_start !== undefined) mark('run_end');
-    if (document.querySelector(".mpe, [data-testid='stPlotlyChart']")) mark('chart_el');
+    if (document.querySelector(".mpe, .mpe-figure, [data-testid='stPlotlyChart']")) mark('chart_el');
     if (document.querySelector('.js-plotly-plot .main-svg')) mark('drawn');
     if (document.querySelector('.mpe[data-ready]')) mark('player');
   };

@@ -17,6 +17,7 @@ from typing import Any, Mapping
 import numpy as np
 import streamlit as st
 
+from explorer.ui import components
 from explorer.viz import grid_view
 
 __all__ = ["compare_map", "map_comparison", "TIE_TOL"]
@@ -114,7 +115,7 @@ def map_comparison(trace: Any, exact: Mapping[str, Any], fg: Any) -> dict:
     if shape is not None:
         fig = grid_view.lattice_figure(shape, _grid_panels(fg, trace.result, exact, shape),
                                        title=f"The {shape[0]}×{shape[1]} lattice as an image")
-        st.plotly_chart(fig, key="map.lattice", config={"displaylogo": False})
+        components.figure(fig, key="map.lattice", config={"displaylogo": False})
         st.caption("Pixel (r, c) is variable r·cols + c. Black = the highest state (grey lines "
                    "separate pixels); the "
                    "max-marginal panels run from 0 (dark) to 1 (yellow); red marks a pixel whose "

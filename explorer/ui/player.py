@@ -128,11 +128,11 @@ def detail_panel(trace: Trace, step: int, node: int, exact: Any = None,
             ev = exact_vector(exact, trace, node)
             fig = cache.belief_figure(trace, tkey, step, node, exact,
                                       None if ev is None else tuple(float(v).hex() for v in ev))
-        st.plotly_chart(fig, key="player.beliefs")
+        components.figure(fig, key="player.beliefs")
     if "attention" in s.extras:
         fig = (viz.attention_figure(trace, step, node) if tkey is None
                else cache.attention_figure(trace, tkey, step, node))
-        st.plotly_chart(fig, key="player.attention")
+        components.figure(fig, key="player.attention")
 
 
 def formula(trace: Trace, step: int, node: int, tkey: str | None = None) -> None:

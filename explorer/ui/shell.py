@@ -24,13 +24,13 @@ from explorer.ui.state import View, global_changed, lecture_mode
 
 __all__ = ["frame", "show_rejected", "LECTURE_CSS", "EARLY_PLOTLY"]
 
-#: the pages (``View.page``) whose first chart is the player and that draw no st.plotly_chart:
-#: their frame starts downloading plotly.js at once (``components.preload``), so its download
-#: overlaps the page's run and Streamlit's lazy chunks (the player runs it after painting its
-#: preview). The other player pages draw a
-#: st.plotly_chart too, whose Plotly (Streamlit's own) the player uses; a second early copy
-#: would only compete with it (tests/test_ui_pages.py checks these pages draw none).
-EARLY_PLOTLY = frozenset({"home", "wl"})
+#: the pages (``View.page``) that draw no st.plotly_chart (their charts are the player and
+#: ``components.figure``): their frame starts downloading plotly.js at once
+#: (``components.preload``), so its download overlaps the page's run and Streamlit's lazy chunks
+#: (the player, or the first figure, runs it after painting its preview). Neural still draws
+#: st.plotly_chart in some modes, whose Plotly (Streamlit's own) the player uses; a second early
+#: copy would only compete with it (tests/test_plotly_asset.py checks the listed pages draw none).
+EARLY_PLOTLY = frozenset({"home", "wl", "graphs", "matrix", "ve", "bp", "smooth"})
 
 #: larger type and buttons for a projector; plain CSS on Streamlit's stable test ids
 LECTURE_CSS = """

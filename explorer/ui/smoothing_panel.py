@@ -30,7 +30,7 @@ import streamlit as st
 
 from explorer.diagnostics.pca import LayerPCA, layer_pca
 from explorer.diagnostics.probe import layer_accuracies
-from explorer.ui import player
+from explorer.ui import components, player
 from explorer.ui.cache import cached
 from explorer.ui.state import View, lecture_mode
 from explorer.viz.charts import _CURSOR_LINEAR as _LINEAR, depth_cursor_figure
@@ -314,12 +314,12 @@ def draw(view: View, depth: Depth, step: int, *, heading: str = "The collapse by
                    f"the graph shows its first step (layer {depth.layers[depth.steps.index(step)]}).")
     elif layer is None:
         st.caption("This step has no node states (a readout); the charts stand at the last layer.")
-    st.plotly_chart(pca_fig(depth, depth.cache_key, row, lecture), key=f"{depth.key}.pca",
-                    config={"displayModeBar": False})
+    components.figure(pca_fig(depth, depth.cache_key, row, lecture), key=f"{depth.key}.pca",
+                      config={"displayModeBar": False})
     chart_key = f"{depth.key}.metrics"
-    st.plotly_chart(cursor_fig(depth, depth.cache_key, row, lecture), key=chart_key,
-                    on_select=lambda: _clicked(view, depth, chart_key),
-                    selection_mode="points", config={"displayModeBar": False})
+    components.figure(cursor_fig(depth, depth.cache_key, row, lecture), key=chart_key,
+                      on_select=lambda: _clicked(view, depth, chart_key),
+                      config={"displayModeBar": False})
     empty = _empty(depth)
     for m in empty:
         st.caption(f"**{METRIC_LABELS.get(m, m)}**: {depth.notes.get(m, 'no value at any layer')}.")

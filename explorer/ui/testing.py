@@ -58,11 +58,18 @@ def figure_json(element: Any) -> dict[str, Any]:
 
 
 def charts(at: Any) -> dict[str, dict[str, Any]]:
-    """Every Plotly chart of the last run as ``{key or index: figure JSON}``."""
+    """Every Plotly chart of the last run as ``{key or index: figure JSON}``: the
+    ``st.plotly_chart`` elements and the ``figure`` components (explorer/ui/components), whose
+    figure JSON carries the Streamlit theme merged into its template (as the browser draws it)."""
     out = {}
     for i, el in enumerate(at.get("plotly_chart")):
         key = getattr(el.proto, "id", "") or str(i)
         out[_chart_key(key) or str(i)] = figure_json(el)
+    for i, el in enumerate(at.get("bidi_component")):
+        if el.proto.component_name != "mpe_figure":
+            continue
+        key = _chart_key(getattr(el.proto, "id", "") or "") or f"figure{i}"
+        out[key] = json.loads(json.loads(el.proto.json)["fig"])
     return out
 
 

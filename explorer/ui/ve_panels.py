@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from explorer.ui import cache
+from explorer.ui import cache, components
 from explorer.ui.guard import attempt
 
 __all__ = ["complete", "cost_section", "two_pass_section", "tree_section", "message_rows",
@@ -71,7 +71,7 @@ def cost_section(n: int, k: int, demo: dict) -> None:
     """k^n against n·k² for every chain length up to :data:`CHART_N`, log scale."""
     series = attempt("count the costs", cache.chain_costs, k, max(CHART_N, n))
     fig = attempt("draw the costs", cache.chain_cost_figure, series, k, max(CHART_N, n), n)
-    st.plotly_chart(fig, key="ve.cost_series")
+    components.figure(fig, key="ve.cost_series")
     naive = demo["naive"]
     checked = ("an enumeration of every assignment counted the same numbers"
                if demo.get("naive_checked") else

@@ -4,6 +4,10 @@
            browser: Play/Pause, one speed, one slider, First/Back/Next/Last and the keys. A
            clicked node (or N/P) is selected in the browser (ring, incoming edges, messages);
            it sets the trigger ``speed``.
+``figure`` (figure.js/.css) draws one Plotly figure (no frames) as ``st.plotly_chart`` would,
+           with the Streamlit theme merged in, but with the player's plotly.js
+           (so Streamlit's own Plotly chunk never loads), a static SVG preview first where
+           asked, and a clicked point reported back in ``st.plotly_chart``'s selection shape.
 ``sync``   (sync.js) is invisible and lives inside the detail panel's ``st.fragment``; the chart
            hands it every step change and selected node, and its triggers ``step`` and
            ``node`` rerun only that fragment; the other way, its ``seek`` data moves the chart
@@ -26,7 +30,7 @@ from typing import Any
 
 import streamlit as st
 
-__all__ = ["chart", "sync", "preload", "plotly_url"]
+__all__ = ["chart", "sync", "figure", "preload", "plotly_url", "figure_text", "STREAMLIT_TEMPLATE"]
 
 _HERE = Path(__file__).resolve().parent
 
@@ -88,8 +92,11 @@ def _plotly_route() -> str:
 
 
 plotly_url = _plotly_route()
-_chart = st.components.v2.component("mpe_player", js=_read("player.js"), css=_read("player.css"),
-                                    isolate_styles=False)
+#: preview.js (loadPlotly, the window.__mpe registry, drawPreview) in front of each chart's module
+_chart = st.components.v2.component("mpe_player", js=_read("preview.js") + _read("player.js"),
+                                    css=_read("player.css"), isolate_styles=False)
+_figure = st.components.v2.component("mpe_figure", js=_read("preview.js") + _read("figure.js"),
+                                     css=_read("figure.css"), isolate_styles=False)
 _sync = st.components.v2.component("mpe_sync", js=_read("sync.js"))
 
 
@@ -147,3 +154,55 @@ def sync(key: str, page: str, step: int, *, seek: dict[str, int] | None = None,
                 on_node_change=on_node or _ignore)
     value = res.step
     return None if value is None else int(value)
+
+
+#: What Streamlit's own Plotly chart (theme="streamlit", the light theme of .streamlit/config.toml)
+#: merges into a figure's ``layout.template.layout`` in the browser (its fonts, colours, axis and
+#: legend styling, margins' ``l``/``r``/``pad``), read from a rendered st.plotly_chart of Streamlit
+#: 1.67 (tests/test_browser_figure.py checks it against one). figure.js merges it in and sets the
+#: title in bold, as Streamlit's frontend does.
+STREAMLIT_TEMPLATE = json.loads(_read("streamlit_theme.json"))
+
+
+def figure_text(fig: Any) -> tuple[str, str, int | None]:
+    """The figure's JSON text (what ``st.plotly_chart`` sends: ``plotly.io.to_json``), an id for
+    it and its layout height (None: unset). Memoised on the figure object (the figures are
+    cached and never mutated), so a rerun that keeps the figure neither rebuilds nor re-encodes
+    it. The theme is merged in the browser (figure.js), as Streamlit's frontend does."""
+    import hashlib
+
+    import plotly.io as pio
+
+    memo = getattr(fig, "_mpe_text", None)
+    if memo is None:
+        text = pio.to_json(fig, validate=False)
+        height = fig.layout.height if hasattr(fig, "layout") else None
+        memo = (text, hashlib.sha1(text.encode()).hexdigest()[:16],
+                int(height) if isinstance(height, (int, float)) else None)
+        fig._mpe_text = memo
+    return memo
+
+
+def figure(fig: Any, key: str, *, on_select: Any = None, config: dict[str, Any] | None = None,
+           height: int | None = None, preview: bool = False, lazy: bool = True) -> Any:
+    """Draw ``fig`` (a Plotly figure, no frames) in place of ``st.plotly_chart(fig, key=key)``.
+
+    Args:
+        on_select: a callback run when a point is clicked (as ``st.plotly_chart``'s ``on_select``
+            with ``selection_mode="points"``); it reads ``st.session_state[key]["selection"]``:
+            ``{"points": [{"curve_number", "point_number", "point_index", "x", "y", "customdata",
+            ...}], "point_indices": [...], "box": [], "lasso": []}``.
+        config: Plotly's config (``displayModeBar``...); ``displaylogo`` is off.
+        height: pixels (default: the layout's height, else 450, as ``st.plotly_chart``).
+        preview: paint a static SVG picture of the figure while plotly.js is not ready (the
+            page's first chart).
+        lazy: never be the chart that starts plotly.js during the first 1.5 s (a chart lower on
+            the page: the first picture paints before plotly.js holds the main thread).
+    """
+    text, fig_id, fig_height = figure_text(fig)
+    data = {"fig": text, "fig_id": fig_id, "plotly_url": plotly_url, "theme": STREAMLIT_TEMPLATE,
+            "height": int(height or fig_height or 450), "config": config or {},
+            "select": "points" if on_select is not None else "", "preview": bool(preview),
+            "lazy": bool(lazy and not preview)}
+    kwargs = {"on_selection_change": on_select} if on_select is not None else {}
+    return _figure(key=key, data=data, width="stretch", height="content", **kwargs)

@@ -11,30 +11,10 @@
 // node's message texts (placed on the server) and any node chosen in the panel.
 // Until plotly.js is ready (a ~0.9 s evaluation on a returning visit) a static SVG preview of the
 // current step stands in the chart's place (drawPreview) and the controls are disabled.
-const REG = (window.__mpe = window.__mpe || { players: {}, sync: {}, plotly: null, keysBound: false });
+// The shared helpers (loadPlotly, mark, typed, drawPreview, REG) come from preview.js, concatenated
+// in front of this file.
 REG.syncNode = REG.syncNode || {};
 const SPEEDS = { slow: 1500, normal: 700, fast: 250 };
-
-function loadPlotly(url) {
-  if (window.Plotly) return Promise.resolve(window.Plotly);
-  if (!REG.plotly) {
-    REG.plotly = new Promise((resolve, reject) => {
-      const s = document.createElement("script");
-      s.src = url;
-      s.async = true;
-      s.onload = () => (window.Plotly ? resolve(window.Plotly) : reject(new Error("no Plotly")));
-      s.onerror = () => { REG.plotly = null; reject(new Error("could not load plotly.js from " + url)); };
-      document.head.appendChild(s);
-    });
-  }
-  return REG.plotly;
-}
-
-// the first mount, Plotly ready and first draw of this page view, for `python -m explorer bench ui`
-const mark = (name) => {
-  try { if (!performance.getEntriesByName(name).length) performance.mark(name); } catch (e) { /* no marks */ }
-};
-
 // icons as SVG paths (no icon font needed, so they render on any machine)
 const ICONS = {
   first: "M6 6h2v12H6zm3.5 6 8.5 6V6z", back: "M15.41 7.41 14 6l-6 6 6 6 1.41-1.41L10.83 12z",
@@ -42,265 +22,6 @@ const ICONS = {
   next: "M10 6 8.59 7.41 13.17 12l-4.58 4.59L10 18l6-6z", last: "M6 18l8.5-6L6 6v12zM16 6v12h2V6h-2z",
 };
 const icon = (d) => `<svg viewBox="0 0 24 24" width="1.3em" height="1.3em" aria-hidden="true"><path fill="currentColor" d="${d}"/></svg>`;
-
-// a base64 typed array as plotly encodes numpy arrays ({dtype: "f8"|"f4"|"i4"|..., bdata})
-const DTYPES = { f8: Float64Array, f4: Float32Array, i4: Int32Array, u4: Uint32Array, i2: Int16Array,
-                 u2: Uint16Array, i1: Int8Array, u1: Uint8Array, u1c: Uint8ClampedArray };
-function typed(o) {
-  if (!o || typeof o !== "object" || !o.bdata) return o;
-  const bin = atob(o.bdata), u = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) u[i] = bin.charCodeAt(i);
-  return new (DTYPES[o.dtype] || Float32Array)(u.buffer);
-}
-
-// ---- the preview: a static SVG picture of the figure's current step, drawn from the figure JSON
-// as soon as the component mounts, so the graph is seen before plotly.js is ready (its one
-// ~0.9 s main-thread evaluation); removed when Plotly has drawn. Scatter traces only (lines,
-// filled shapes, markers, texts); any trace it cannot read is left out, and it never throws.
-const SVGNS = "http://www.w3.org/2000/svg";
-const isArr = (v) => Array.isArray(v) || ArrayBuffer.isView(v);
-const arr = (v) => { const a = typed(v); return isArr(a) ? a : null; };  // an array or null
-const pick = (v, i, dflt) => {  // entry i of an array attribute, or the scalar, or dflt
-  const a = typed(v);
-  const r = isArr(a) ? a[i] : a;
-  return r === undefined || r === null ? dflt : r;
-};
-const plain = (o) => o && typeof o === "object" && !isArr(o) && !("bdata" in o);
-function decoded(o) {  // a trace with its typed arrays decoded, once (pick reads them per point)
-  if (!o || typeof o !== "object" || isArr(o)) return o;
-  if (o.bdata) return typed(o);
-  const out = {};
-  for (const [k, v] of Object.entries(o)) out[k] = decoded(v);
-  return out;
-}
-function merged(base, over) {  // a frame's trace update over the figure's trace (as Plotly.animate)
-  const out = Object.assign({}, base);
-  for (const [k, v] of Object.entries(over || {})) out[k] = plain(v) && plain(base[k]) ? merged(base[k], v) : v;
-  return out;
-}
-function rgb(c) {  // "#abc", "#aabbcc", "rgb(...)", "rgba(...)" as [r, g, b, a], else null
-  if (typeof c !== "string") return null;
-  let m = c.match(/^#([0-9a-f]{3}|[0-9a-f]{6})$/i);
-  if (m) {
-    const h = m[1].length === 3 ? m[1].replace(/./g, "$&$&") : m[1];
-    return [0, 2, 4].map((i) => parseInt(h.slice(i, i + 2), 16)).concat(1);
-  }
-  m = c.match(/^rgba?\(([^)]*)\)$/i);
-  if (!m) return null;
-  const p = m[1].split(",").map(Number);
-  return p.length >= 3 && p.every(Number.isFinite) ? [p[0], p[1], p[2], p.length > 3 ? p[3] : 1] : null;
-}
-function scaleOf(cs, cmin, cmax) {  // value -> colour along a [[t, colour], ...] colorscale
-  const stops = (Array.isArray(cs) ? cs : []).map(([t, c]) => [Number(t), rgb(c)]).filter((s) => s[1]);
-  if (stops.length < 2 || !Number.isFinite(cmin) || !Number.isFinite(cmax)) return null;
-  return (v) => {
-    if (!Number.isFinite(v)) return "#999";
-    const t = cmax > cmin ? Math.min(1, Math.max(0, (v - cmin) / (cmax - cmin))) : 0.5;
-    let j = 1;
-    while (j < stops.length - 1 && stops[j][0] < t) j++;
-    const [t0, a] = stops[j - 1], [t1, b] = stops[j];
-    const u = t1 > t0 ? Math.min(1, Math.max(0, (t - t0) / (t1 - t0))) : 0;
-    return `rgb(${[0, 1, 2].map((i) => Math.round(a[i] + u * (b[i] - a[i]))).join(",")})`;
-  };
-}
-function markerColor(m) {  // point i -> fill colour of a trace's markers
-  const c = typed(m.color);
-  if (isArr(c) && c.length && typeof c[0] === "number") {
-    let lo = Number(m.cmin), hi = Number(m.cmax);
-    if (!Number.isFinite(lo) || !Number.isFinite(hi)) {
-      lo = Infinity; hi = -Infinity;
-      for (const v of c) if (Number.isFinite(v)) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
-    }
-    const f = scaleOf(m.colorscale, lo, hi);
-    return (i) => (f ? f(c[i]) : "#888");
-  }
-  return (i) => pick(c, i, "#1f77b4");
-}
-function symbolPath(sym, r) {  // Plotly's symbol outlines (diameter 2r) for the few we use
-  const s = String(sym).replace(/-open$/, "");
-  if (s === "square") return `M${r},${r}H${-r}V${-r}H${r}Z`;
-  if (s === "triangle-up" || s === "arrow" || s === "arrow-up") {
-    const rt = (r * 2) / Math.sqrt(3), r2 = r / 2;
-    return `M${-rt},${r2}H${rt}L0,${-r}Z`;
-  }
-  if (s === "diamond") { const d = r * 1.3; return `M${d},0L0,${d}L${-d},0L0,${-d}Z`; }
-  return null;  // a circle
-}
-function drawPreview(P, fig, k) {
-  try {
-    return drawPreviewUnsafe(P, fig, k);
-  } catch (e) {  // a picture is only a courtesy: Plotly draws the chart anyway
-    return null;
-  }
-}
-function drawPreviewUnsafe(P, fig, k) {
-  const L = fig.layout || {}, gd = P.gd;
-  const W = gd.clientWidth || gd.getBoundingClientRect().width || 700;
-  const H = Number(L.height) || gd.clientHeight || 450;
-  const M = Object.assign({ l: 80, r: 80, t: 100, b: 80 }, L.margin || {});
-  const frame = (fig.frames || [])[k];
-  const over = {};
-  if (frame && frame.data) (frame.traces || frame.data.map((_, i) => i)).forEach((ti, j) => { over[ti] = frame.data[j]; });
-  const traces = (fig.data || []).map((t, i) => decoded(over[i] && !(P.S && (i === P.idx.selm)) ? merged(t, over[i]) : t));
-  // colour bars push Plotly's margins (automargin): a flat one under the plot area the bottom,
-  // an upright one beside it the right (estimated: ticks of about four characters)
-  const fsize0 = Number((L.font || {}).size) || 12;
-  let bottom = 0, right = 0;
-  for (const t of traces) {
-    const m = t.marker || {}, cb = m.colorbar || {};
-    if (!m.showscale || t.visible === false) continue;
-    const tick = Number((cb.tickfont || {}).size) || fsize0;
-    const tsize = Number(((cb.title || {}).font || {}).size) || fsize0;
-    const title = cb.title && cb.title.text;
-    if (cb.orientation === "h") {
-      if (Number(cb.y ?? 1) > 0) continue;
-      bottom = Math.max(bottom, (Number(cb.ypad) || 10) + (title ? tsize + 6 : 0) + (Number(cb.thickness) || 30) + tick + 13);
-    } else {
-      const gap = (Number(cb.x ?? 1.02) - 1) * (W - M.l - M.r);
-      right = Math.max(right, gap + 2 * (Number(cb.xpad) || 10) + (Number(cb.thickness) || 30)
-                              + tick * 2.4 + (title ? tsize * 1.3 : 0));
-    }
-  }
-  const x0 = M.l, y0 = M.t, w = Math.max(10, W - M.l - Math.max(M.r, right)), h = Math.max(10, H - M.t - Math.max(M.b, bottom));
-  const xa = L.xaxis || {}, ya = L.yaxis || {};
-  let xr = xa.range ? xa.range.slice() : null, yr = ya.range ? ya.range.slice() : null;
-  if (!xr || !yr) {  // autorange: the data's extent plus a little
-    let lo = [Infinity, Infinity], hi = [-Infinity, -Infinity];
-    for (const t of traces) {
-      const X = arr(t.x), Y = arr(t.y);
-      if (!X || !Y) continue;
-      for (let i = 0; i < X.length; i++) {
-        if (Number.isFinite(X[i]) && Number.isFinite(Y[i])) {
-          lo = [Math.min(lo[0], X[i]), Math.min(lo[1], Y[i])]; hi = [Math.max(hi[0], X[i]), Math.max(hi[1], Y[i])];
-        }
-      }
-    }
-    if (!Number.isFinite(lo[0])) return null;
-    const pad = (a, b) => { const d = (b - a) * 0.06 || 1; return [a - d, b + d]; };
-    xr = xr || pad(lo[0], hi[0]); yr = yr || pad(lo[1], hi[1]);
-  }
-  if (ya.scaleanchor === "x" || xa.scaleanchor === "y") {  // equal units: widen the other range
-    const s = Math.min(w / (xr[1] - xr[0]), h / (yr[1] - yr[0]));
-    const cx = (xr[0] + xr[1]) / 2, cy = (yr[0] + yr[1]) / 2;
-    xr = [cx - w / s / 2, cx + w / s / 2]; yr = [cy - h / s / 2, cy + h / s / 2];
-  }
-  const px = (x) => x0 + ((x - xr[0]) / (xr[1] - xr[0])) * w;
-  const py = (y) => y0 + h - ((y - yr[0]) / (yr[1] - yr[0])) * h;
-  const svg = document.createElementNS(SVGNS, "svg");
-  svg.setAttribute("width", W); svg.setAttribute("height", H);
-  svg.setAttribute("viewBox", `0 0 ${W} ${H}`);
-  svg.setAttribute("role", "img");
-  svg.setAttribute("aria-label", "the graph (a preview, while the interactive chart loads)");
-  Object.assign(svg.dataset, { x0, y0, w, h, xr: xr.join(","), yr: yr.join(",") });  // for the tests
-  const font = L.font || {}, tfont = ((L.template || {}).layout || {}).font || {};
-  const family = font.family || tfont.family || '"Open Sans", verdana, arial, sans-serif';
-  const fcolor = font.color || tfont.color || "#444";
-  const fsize = Number(font.size) || Number(tfont.size) || 12;
-  svg.setAttribute("font-family", family);
-  const parts = [];  // markup strings, joined once: far faster than one DOM call per element
-  const esc = (s) => String(s).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
-  const num = (v) => (Math.round(v * 10) / 10).toString();
-  const title = L.title && (typeof L.title === "string" ? L.title : L.title.text);
-  if (title) {
-    const tf = (L.title && L.title.font) || {};
-    const tx = typeof L.title.x === "number" ? L.title.x * W : W / 2;
-    parts.push(`<text x="${num(tx)}" y="${num(M.t / 2)}" dominant-baseline="central" text-anchor="${typeof L.title.x === "number" && L.title.x < 0.3 ? "start" : "middle"}" font-size="${Number(tf.size) || Math.round(fsize * 1.4)}" fill="${esc(tf.color || fcolor)}">${esc(String(title).replace(/<[^>]*>/g, ""))}</text>`);
-  }
-  parts.push(`<defs><clipPath id="mpe-pv-clip"><rect x="${x0}" y="${y0}" width="${w}" height="${h}"/></clipPath></defs><g clip-path="url(#mpe-pv-clip)">`);
-  const MAX = 20000;  // points per trace: beyond, the trace waits for Plotly
-  for (const t of traces) {
-    try {
-      if (!t || t.visible === false || t.visible === "legendonly") continue;
-      if (t.type && t.type !== "scatter" && t.type !== "scattergl") continue;
-      if ((t.xaxis && t.xaxis !== "x") || (t.yaxis && t.yaxis !== "y")) continue;
-      const X = arr(t.x), Y = arr(t.y);
-      if (!X || !Y || !X.length || X.length > MAX) continue;
-      const n = Math.min(X.length, Y.length);
-      const mode = t.mode || (n < 20 ? "lines+markers" : "lines");
-      const ok = (i) => X[i] !== null && Y[i] !== null && Number.isFinite(X[i]) && Number.isFinite(Y[i]);
-      const line = t.line || {};
-      const fill = t.fill === "toself" ? t.fillcolor || "rgba(31,119,180,0.3)" : null;
-      if (mode.includes("lines") || fill) {
-        let d = "", open = false;
-        for (let i = 0; i < n; i++) {
-          if (!ok(i)) { if (open && fill) d += "Z"; open = false; continue; }
-          d += (open ? "L" : "M") + num(px(X[i])) + "," + num(py(Y[i]));
-          open = true;
-        }
-        if (open && fill) d += "Z";
-        const lw = line.width === undefined ? 2 : Number(line.width) || 0;
-        if (d && (fill || lw > 0)) {
-          parts.push(`<path d="${d}" fill="${fill ? esc(fill) : "none"}"` + (lw > 0 && mode.includes("lines")
-            ? ` stroke="${esc(line.color || "#1f77b4")}" stroke-width="${lw}" stroke-linejoin="round"` : "") + "/>");
-        }
-      }
-      const m = t.marker || {};
-      const sizeOf = (i) => Number(pick(m.size, i, 6)) || 0;
-      if (mode.includes("markers")) {
-        const color = markerColor(m), ml = m.line || {};
-        const lcol = ml.color, lw = ml.width;
-        const op = m.opacity;
-        const g = [];
-        for (let i = 0; i < n; i++) {
-          if (!ok(i)) continue;
-          const r = sizeOf(i) / 2;
-          if (!(r > 0)) continue;
-          const sym = String(pick(m.symbol, i, "circle"));
-          const isOpen = /-open$/.test(sym);
-          const c = color(i);
-          const o = Number(pick(op, i, 1));
-          const lwi = Number(pick(lw, i, isOpen ? 2 : 0)) || 0;
-          const paint = isOpen ? `fill="none" stroke="${esc(c)}" stroke-width="${lwi || 2}"`
-            : `fill="${esc(c)}"` + (lwi > 0 ? ` stroke="${esc(pick(lcol, i, "#444"))}" stroke-width="${lwi}"` : "");
-          const alpha = o < 1 ? ` opacity="${o}"` : "";
-          const cx = num(px(X[i])), cy = num(py(Y[i]));
-          const path = symbolPath(sym, r);
-          if (path === null) g.push(`<circle cx="${cx}" cy="${cy}" r="${num(r)}" ${paint}${alpha}/>`);
-          else {
-            const ang = Number(pick(m.angle, i, 0)) || 0;
-            g.push(`<path d="${path}" transform="translate(${cx},${cy})${ang ? ` rotate(${num(ang)})` : ""}" ${paint}${alpha}/>`);
-          }
-        }
-        parts.push(`<g data-trace="${esc(t.name || "")}">${g.join("")}</g>`);
-      }
-      if (mode.includes("text") && t.text !== undefined && t.text !== null) {
-        const tf = t.textfont || {};
-        const g = [];
-        for (let i = 0; i < n; i++) {
-          if (!ok(i)) continue;
-          const raw = pick(t.text, i, "");
-          if (raw === "" || raw === null) continue;
-          const lines = String(raw).split(/<br\s*\/?>/i).map((s) => s.replace(/<[^>]*>/g, ""));
-          const size = Number(pick(tf.size, i, fsize)) || fsize;
-          const col = pick(tf.color, i, fcolor);
-          const pos = String(pick(t.textposition, i, "middle center"));
-          const r = mode.includes("markers") ? sizeOf(i) / 2 + 2 : 0;
-          const [v, hz] = pos.split(" ");
-          let x = px(X[i]), y = py(Y[i]);
-          const lh = size * 1.3, tot = lh * lines.length;
-          let top = y - tot / 2 + lh / 2;  // the first line's centre
-          if (v === "top") top = y - r - tot + lh / 2;
-          else if (v === "bottom") top = y + r + lh / 2;
-          let anchor = "middle";
-          if (hz === "left") { anchor = "end"; x -= r; } else if (hz === "right") { anchor = "start"; x += r; }
-          const sh = String(pick(tf.shadow, i, ""));
-          const halo = sh.includes("#fff") ? ' stroke="#fff" stroke-width="3" paint-order="stroke"'
-            : sh.includes("#000") ? ' stroke="rgba(0,0,0,0.6)" stroke-width="2" paint-order="stroke"' : "";
-          g.push(lines.map((s, j) => `<text x="${num(x)}" y="${num(top + j * lh)}" dominant-baseline="central" text-anchor="${anchor}" font-size="${size}" fill="${esc(col)}"${halo}>${esc(s)}</text>`).join(""));
-        }
-        parts.push(`<g data-trace="${esc(t.name || "")}-text">${g.join("")}</g>`);
-      }
-    } catch (e) { /* this trace waits for Plotly */ }
-  }
-  parts.push("</g>");
-  svg.innerHTML = parts.join("");
-  const box = document.createElement("div");
-  box.className = "mpe-preview";
-  box.style.background = L.paper_bgcolor || ((L.template || {}).layout || {}).paper_bgcolor || "#fff";
-  box.appendChild(svg);
-  gd.appendChild(box);
-  return box;
-}
 
 function selectPayload(text) {
   if (!text) return null;
@@ -583,7 +304,7 @@ export default function (component) {
   };
   unpreview();
   if (!window.Plotly) {  // plotly.js not run yet in this tab: a picture of the step meanwhile
-    P.preview = drawPreview(P, fig, P.step);
+    P.preview = drawPreview(P.gd, fig, P.step, P.S ? P.idx.selm : undefined);
     if (P.preview) {
       mark("mpe:preview");
       requestAnimationFrame(() => mark("mpe:painted"));  // the frame that paints it
@@ -596,7 +317,7 @@ export default function (component) {
           if (P.gd.clientWidth === width || !P.gd.clientWidth) return;
           width = P.gd.clientWidth;
           P.preview.remove();
-          P.preview = drawPreview(P, fig, P.step);
+          P.preview = drawPreview(P.gd, fig, P.step, P.S ? P.idx.selm : undefined);
         });
         ro.observe(P.gd);
         P.previewSizer = ro;  // disconnected with the preview (unpreview)

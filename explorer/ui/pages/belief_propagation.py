@@ -3,7 +3,7 @@
 import streamlit as st
 
 from explorer import pgm, viz
-from explorer.ui import cache, clamp, map_panel, player, shell, sources
+from explorer.ui import cache, clamp, components, map_panel, player, shell, sources
 from explorer.ui.guard import attempt
 from explorer.ui.state import View
 
@@ -110,8 +110,8 @@ if res.get("converged") and view["updates"] != "tree":
 if res.get("map"):
     st.markdown("**MAP assignment:** " + ", ".join(f"{k}={v}" for k, v in res["map"].items()))
 
-st.plotly_chart(cache.convergence_figure(trace, tkey, marginals, marginals is not None),
-                key="bp.convergence")
+components.figure(cache.convergence_figure(trace, tkey, marginals, marginals is not None),
+                  key="bp.convergence")
 if view["mode"] == "max" and exact:
     map_panel.map_comparison(trace, exact, fg)
 view.sync()

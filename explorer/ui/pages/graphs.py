@@ -7,7 +7,7 @@ the sizes, degrees and node table are always of the whole graph.
 
 import streamlit as st
 
-from explorer.ui import cache, graph_info, shell, sources, theme
+from explorer.ui import cache, components, graph_info, shell, sources, theme
 from explorer.ui.guard import attempt
 from explorer.ui.state import View
 from explorer.viz.sample_view import draw_sample
@@ -55,11 +55,12 @@ if drawn.sampled:
 pos = attempt("compute the layout", cache.layout, drawn.graph, dkey, method, view["seed"])
 fig = attempt("draw the graph", cache.graph_figure, drawn.graph, dkey, pos,
               f"{method}/{view['seed']}", drawn.local(selected))
-st.plotly_chart(fig, key="graphs.chart", config={"displaylogo": False})
+# the page's first chart: a static preview paints before plotly.js is ready (no Streamlit Plotly)
+components.figure(fig, key="graphs.chart", config={"displaylogo": False}, preview=True)
 
 left, right = st.columns([1, 2])
 with left:
-    st.plotly_chart(cache.degree_figure(graph, src.key), key="graphs.degrees")
+    components.figure(cache.degree_figure(graph, src.key), key="graphs.degrees")
 with right:
     st.markdown("**Nodes**" + (" (first 500)" if graph.n_nodes > 500 else ""))
     st.dataframe(graph_info.node_rows(graph), hide_index=True, height=260)

@@ -4,7 +4,7 @@ import numpy as np
 import streamlit as st
 
 from explorer.nn.operators import OPERATOR_LATEX, OPERATOR_NAMES, OPERATORS, operator_formula
-from explorer.ui import cache, shell, sources
+from explorer.ui import cache, components, shell, sources
 from explorer.ui.guard import attempt
 from explorer.ui.player import fmt_vec
 from explorer.ui.state import View
@@ -57,7 +57,8 @@ def _pick_row() -> None:
         view.set("node", row)
 
 
-st.plotly_chart(fig, key="matrix.heatmaps", on_select=_pick_row, selection_mode="points")
+# the page's first chart: a static preview of the heatmaps paints before plotly.js is ready
+components.figure(fig, key="matrix.heatmaps", on_select=_pick_row, preview=True)
 st.caption("Click a row of R to pick its node: the graph below rings it and highlights the edges "
            "of that row's non-zeros (the messages the node adds up).")
 if m["notice"]:
@@ -70,7 +71,7 @@ pic, form = st.columns([1, 1], gap="medium")
 with pic:  # row i of R is non-zero exactly on i's incoming edges (and the diagonal)
     pos = attempt("compute the layout", cache.layout, graph, src.key, "auto", 0)
     gfig = attempt("draw the graph", cache.graph_figure, graph, src.key, pos, "auto/0", node, False)
-    st.plotly_chart(gfig, key="matrix.graph")
+    components.figure(gfig, key="matrix.graph", preview=True)
 with form:
     st.markdown("Row of R (the weight of each message this node adds up):")
     st.code(operator_formula(m["R"], node, labels), language=None)

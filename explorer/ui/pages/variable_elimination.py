@@ -4,7 +4,7 @@ import streamlit as st
 
 from explorer import viz
 from explorer.pgm.chain import MAX_K, MAX_N
-from explorer.ui import cache, player, shell, ve_panels
+from explorer.ui import cache, components, player, shell, ve_panels
 from explorer.ui.guard import attempt
 from explorer.ui.state import View
 from explorer.viz.mathfit import chain_sum_latex
@@ -56,7 +56,7 @@ left, right = st.columns(2)
 with left:
     costs = {"naive sum": naive["multiplications"] + naive["additions"],
              "elimination": elim["multiplications"] + elim["additions"]}
-    st.plotly_chart(viz.elimination_cost_figure(costs), key="ve.cost")
+    components.figure(viz.elimination_cost_figure(costs), key="ve.cost")
 with right:
     st.markdown("**Reuse: every marginal from one forward and one backward pass**")
     st.dataframe([{"variable": var, **{f"P={s}": round(p, 4) for s, p in m.items()}}

@@ -1,0 +1,208 @@
+"""The figure component (explorer/ui/components figure.js) in a real browser.
+
+It draws the charts st.plotly_chart drew on Graphs, Matrix, VE, BP and Over-smoothing, with the
+player's plotly.js, so Streamlit's own Plotly chunk never loads there. Checked here: with
+plotly.min.js held back (Playwright's ``page.route``) the page's first chart is a static SVG
+preview that puts every node where the figure says (Graphs: circle centres mapped back to data
+coordinates) and every heatmap cell in the figure's colour scale (Matrix: computed here with
+plotly's own Python colour helper); Plotly then draws in the preview's place; a click on a row
+of R selects that node as st.plotly_chart's selection did; the Streamlit theme the component
+merges in is what Streamlit's own chart applies (read from a st.plotly_chart on another page).
+"""
+
+import numpy as np
+import pytest
+
+from explorer.ui.testing import app_test, array, charts, chromium
+
+pytestmark = pytest.mark.browser
+
+if chromium() is None:
+    pytest.skip("no Chromium found at /usr/bin/chromium (install Debian's `chromium` package, "
+                "e.g. `make browser`, or set $CHROMIUM)", allow_module_level=True)
+pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+
+#: the preview of the first figure component: its plot box, ranges and node circles
+GRAPH_PREVIEW = """() => { const s = document.querySelector('.mpe-figure .mpe-preview svg');
+  const c = [...s.querySelectorAll('g[data-trace="nodes"] circle')];
+  const d = s.dataset;
+  return {x0: +d.x0, y0: +d.y0, w: +d.w, h: +d.h, xr: d.xr.split(',').map(Number),
+          yr: d.yr.split(',').map(Number), cx: c.map(e => +e.getAttribute('cx')),
+          cy: c.map(e => +e.getAttribute('cy'))}; }"""
+#: where Plotly drew the nodes of the first figure component (the plot element's coordinates)
+PLOTLY_NODES = """() => { const gd = document.querySelector('.mpe-figure .js-plotly-plot'), F = gd._fullLayout;
+  const t = gd._fullData.find(t => t.name === 'nodes');
+  return {px: Array.from(t.x, v => F.xaxis.l2p(v) + F._size.l),
+          py: Array.from(t.y, v => F.yaxis.l2p(v) + F._size.t)}; }"""
+
+
+def _rgb(text):
+    return np.array([float(v) for v in text[text.index("(") + 1:text.index(")")].split(",")[:3]])
+
+
+def _hold(page):
+    held = []
+    page.route("**/plotly*.min.js", lambda route: held.append(route))
+    return held
+
+
+def _release(page, held):
+    for route in held:
+        route.continue_()
+    page.unroute("**/plotly*.min.js")
+
+
+def test_graphs_preview_before_plotly_puts_the_nodes_where_the_figure_does(browser, app_url):
+    at = app_test("graphs", query={"sample": "karate"})
+    assert not at.exception
+    fig = charts(at)["graphs.chart"]
+    nodes = next(t for t in fig["data"] if t.get("name") == "nodes")
+    x, y = np.array(array(nodes["x"])), np.array(array(nodes["y"]))
+
+    ctx = browser.new_context(viewport={"width": 1280, "height": 720})
+    page = ctx.new_page()
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    held = _hold(page)
+    try:
+        page.goto(app_url + "/graphs?sample=karate")
+        page.locator(".mpe-figure .mpe-preview svg").first.wait_for(state="visible", timeout=90_000)
+        assert page.locator(".js-plotly-plot").count() == 0  # the picture came first
+        assert page.evaluate("() => !window.Plotly")
+        pre = page.evaluate(GRAPH_PREVIEW)
+        cx, cy = np.array(pre["cx"]), np.array(pre["cy"])
+        assert len(cx) == len(x) == 34
+        (x0, x1), (y0, y1) = pre["xr"], pre["yr"]
+        back_x = x0 + (cx - pre["x0"]) / pre["w"] * (x1 - x0)
+        back_y = y0 + (pre["y0"] + pre["h"] - cy) / pre["h"] * (y1 - y0)
+        tol = 0.002 * max(x1 - x0, y1 - y0)
+        np.testing.assert_allclose(back_x, x, atol=tol)
+        np.testing.assert_allclose(back_y, y, atol=tol)
+
+        _release(page, held)
+        page.locator(".mpe-figure .js-plotly-plot .main-svg").first.wait_for(timeout=90_000)
+        page.wait_for_function("() => document.querySelector('.mpe-figure-plot').dataset.ready")
+        assert page.locator(".mpe-figure .mpe-preview").count() == 0  # removed once Plotly drew
+        # Plotly drew each node near its preview circle: the colour bar's width is estimated (8 px
+        # too wide here: the equal-unit graph sits 4 px off centre), the rest is exact
+        drawn = page.evaluate(PLOTLY_NODES)
+        assert np.abs(np.array(drawn["px"]) - cx).max() < 6
+        assert np.abs(np.array(drawn["py"]) - cy).max() < 3
+        page.wait_for_load_state("networkidle")
+        assert page.locator("[data-testid='stPlotlyChart']").count() == 0  # no Streamlit Plotly
+        # the server's caches hit now: a reload, and a second session, still draw the figure
+        for p in (page, browser.new_context(viewport={"width": 1280, "height": 720}).new_page()):
+            if p is page:
+                p.reload()
+            else:
+                p.goto(app_url + "/graphs?sample=karate")
+            p.wait_for_function("""() => { const gd = document.querySelector('.mpe-figure-plot[data-ready]');
+                const t = gd && gd._fullData && gd._fullData.find(t => t.name === 'nodes');
+                return t && t._length === 34; }""", timeout=90_000)
+            if p is not page:
+                p.context.close()
+        assert not errors, errors
+    finally:
+        ctx.close()
+
+
+def test_matrix_heatmap_preview_colours_and_a_row_click(browser, app_url):
+    at = app_test("matrix")
+    assert not at.exception
+    fig = charts(at)["matrix.heatmaps"]
+    heat = fig["data"][0]
+    assert heat["type"] == "heatmap"
+    z = np.array(array(heat["z"]), dtype=float)
+    labels = [str(v) for v in heat["y"]]
+
+    ctx = browser.new_context(viewport={"width": 1280, "height": 720})
+    page = ctx.new_page()
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    held = _hold(page)
+    try:
+        page.goto(app_url + "/matrix")
+        page.locator(".mpe-figure .mpe-preview svg").first.wait_for(state="visible", timeout=90_000)
+        assert page.locator(".js-plotly-plot").count() == 0
+        cells = page.evaluate("""() => [...document.querySelectorAll(
+            '.mpe-figure .mpe-preview g[data-index="0"] rect')].map(r => [+r.dataset.i, +r.dataset.j,
+            r.getAttribute('fill'), +r.getAttribute('x'), +r.getAttribute('y')])""")
+        assert len(cells) == z.size
+        from plotly.colors import sample_colorscale
+
+        lo, hi = float(heat["zmin"]), float(heat["zmax"])
+        want = sample_colorscale(heat["colorscale"], [float(np.clip((z[i, j] - lo) / (hi - lo), 0, 1))
+                                                      for i, j, *_ in cells])
+        got = np.array([_rgb(c[2]) for c in cells])
+        np.testing.assert_allclose(got, np.array([_rgb(c) for c in want]), atol=1.01)
+        assert len({tuple(g) for g in got}) > 2
+        # rows run down (the axis is reversed), columns across
+        at_ = {(i, j): (x, y) for i, j, _, x, y in cells}
+        assert at_[(1, 0)][1] > at_[(0, 0)][1] and at_[(0, 1)][0] > at_[(0, 0)][0]
+
+        _release(page, held)
+        page.wait_for_function("() => [...document.querySelectorAll('.mpe-figure-plot')].every(p => p.dataset.ready)",
+                               timeout=90_000)
+        assert page.locator(".mpe-figure .mpe-preview").count() == 0
+        # the heatmap where its preview was: Plotly's cell (0, 0) centre inside the preview's cell
+        assert page.locator("[data-testid='stPlotlyChart']").count() == 0
+
+        # a click on row 5 of R selects node 5: the same as choosing it in the Node box
+        row = 5
+        xy = page.evaluate("""(lab) => { const gd = document.querySelector('.mpe-figure .js-plotly-plot');
+            const F = gd._fullLayout, r = gd.getBoundingClientRect();
+            return [r.left + F._size.l + F.xaxis.d2p('0'), r.top + F._size.t + F.yaxis.d2p(lab)]; }""", labels[row])
+        page.mouse.click(xy[0], xy[1])
+        heading = page.get_by_text(f"Node {labels[row]}: matrix row against messages")
+        heading.first.wait_for(timeout=60_000)
+        at.selectbox(key="matrix.node").set_value(row).run()  # the reference: the Node box
+        assert not at.exception
+        want_head = [h.value for h in at.subheader if h.value.startswith("Node ")]
+        assert want_head == [f"Node {labels[row]}: matrix row against messages"]
+        code = page.locator("[data-testid='stCode'] code").first.inner_text()
+        assert code.strip() == at.code[0].value.strip()
+        assert not errors, errors
+    finally:
+        ctx.close()
+
+
+def _leaves(d, prefix=()):
+    for k, v in d.items():
+        if isinstance(v, dict):
+            yield from _leaves(v, prefix + (k,))
+        else:
+            yield prefix + (k,), v
+
+
+def test_the_merged_theme_is_streamlits(browser, app_url):
+    """Every value the component merges into a figure's template (STREAMLIT_TEMPLATE) is the
+    value Streamlit's own chart has there (a st.plotly_chart of the GN block page), and the
+    figure component's chart ends with the same template values and a bold title."""
+    from explorer.ui.components import STREAMLIT_TEMPLATE
+
+    leaves = list(_leaves(STREAMLIT_TEMPLATE))
+    assert len(leaves) > 40
+    ctx = browser.new_context(viewport={"width": 1280, "height": 720})
+    page = ctx.new_page()
+    read = """(sel) => { const gd = document.querySelector(sel);
+        return {tl: gd.layout.template.layout, title: gd.layout.title}; }"""
+    try:
+        page.goto(app_url + "/gn_block")
+        page.locator("[data-testid='stPlotlyChart'] .js-plotly-plot .main-svg").first.wait_for(timeout=90_000)
+        theirs = page.evaluate(read, "[data-testid='stPlotlyChart'] .js-plotly-plot")
+        page.goto(app_url + "/variable_elimination")
+        page.wait_for_function("() => document.querySelector('.mpe-figure-plot[data-ready]')", timeout=90_000)
+        ours = page.evaluate(read, ".mpe-figure-plot[data-ready]")
+    finally:
+        ctx.close()
+
+    def get(d, path):
+        for k in path:
+            d = d[k]
+        return d
+
+    for path, value in leaves:
+        assert get(theirs["tl"], path) == value, path
+        assert get(ours["tl"], path) == value, path
+    assert theirs["title"]["text"].startswith("<b>")
+    assert ours["title"]["text"].startswith("<b>") and ours["title"]["text"].endswith("</b>")
