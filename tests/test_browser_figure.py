@@ -13,7 +13,8 @@ merges in is what Streamlit's own chart applies (read from a st.plotly_chart on 
 import numpy as np
 import pytest
 
-from explorer.ui.testing import app_test, array, charts, chromium
+from explorer.ui.testing import (app_test, array, charts, chromium, css_rgb, held_plotly, plotly_nodes_js,
+                                 preview_in_data, preview_js)
 
 pytestmark = pytest.mark.browser
 
@@ -22,34 +23,9 @@ if chromium() is None:
                 "e.g. `make browser`, or set $CHROMIUM)", allow_module_level=True)
 pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 
-#: the preview of the first figure component: its plot box, ranges and node circles
-GRAPH_PREVIEW = """() => { const s = document.querySelector('.mpe-figure .mpe-preview svg');
-  const c = [...s.querySelectorAll('g[data-trace="nodes"] circle')];
-  const d = s.dataset;
-  return {x0: +d.x0, y0: +d.y0, w: +d.w, h: +d.h, xr: d.xr.split(',').map(Number),
-          yr: d.yr.split(',').map(Number), cx: c.map(e => +e.getAttribute('cx')),
-          cy: c.map(e => +e.getAttribute('cy'))}; }"""
-#: where Plotly drew the nodes of the first figure component (the plot element's coordinates)
-PLOTLY_NODES = """() => { const gd = document.querySelector('.mpe-figure .js-plotly-plot'), F = gd._fullLayout;
-  const t = gd._fullData.find(t => t.name === 'nodes');
-  return {px: Array.from(t.x, v => F.xaxis.l2p(v) + F._size.l),
-          py: Array.from(t.y, v => F.yaxis.l2p(v) + F._size.t)}; }"""
-
-
-def _rgb(text):
-    return np.array([float(v) for v in text[text.index("(") + 1:text.index(")")].split(",")[:3]])
-
-
-def _hold(page):
-    held = []
-    page.route("**/plotly*.min.js", lambda route: held.append(route))
-    return held
-
-
-def _release(page, held):
-    for route in held:
-        route.continue_()
-    page.unroute("**/plotly*.min.js")
+#: the first figure component's preview, and where Plotly then drew its nodes
+GRAPH_PREVIEW = preview_js(".mpe-figure")
+PLOTLY_NODES = plotly_nodes_js(".mpe-figure .js-plotly-plot")
 
 
 def test_graphs_preview_before_plotly_puts_the_nodes_where_the_figure_does(browser, app_url):
@@ -59,12 +35,8 @@ def test_graphs_preview_before_plotly_puts_the_nodes_where_the_figure_does(brows
     nodes = next(t for t in fig["data"] if t.get("name") == "nodes")
     x, y = np.array(array(nodes["x"])), np.array(array(nodes["y"]))
 
-    ctx = browser.new_context(viewport={"width": 1280, "height": 720})
-    page = ctx.new_page()
-    errors = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    held = _hold(page)
-    try:
+    with held_plotly(browser) as held:
+        page = held.page
         page.goto(app_url + "/graphs?sample=karate")
         page.locator(".mpe-figure .mpe-preview svg").first.wait_for(state="visible", timeout=90_000)
         assert page.locator(".js-plotly-plot").count() == 0  # the picture came first
@@ -72,14 +44,11 @@ def test_graphs_preview_before_plotly_puts_the_nodes_where_the_figure_does(brows
         pre = page.evaluate(GRAPH_PREVIEW)
         cx, cy = np.array(pre["cx"]), np.array(pre["cy"])
         assert len(cx) == len(x) == 34
-        (x0, x1), (y0, y1) = pre["xr"], pre["yr"]
-        back_x = x0 + (cx - pre["x0"]) / pre["w"] * (x1 - x0)
-        back_y = y0 + (pre["y0"] + pre["h"] - cy) / pre["h"] * (y1 - y0)
-        tol = 0.002 * max(x1 - x0, y1 - y0)
+        back_x, back_y, tol = preview_in_data(pre)
         np.testing.assert_allclose(back_x, x, atol=tol)
         np.testing.assert_allclose(back_y, y, atol=tol)
 
-        _release(page, held)
+        held.release()
         page.locator(".mpe-figure .js-plotly-plot .main-svg").first.wait_for(timeout=90_000)
         page.wait_for_function("() => document.querySelector('.mpe-figure-plot').dataset.ready")
         assert page.locator(".mpe-figure .mpe-preview").count() == 0  # removed once Plotly drew
@@ -101,9 +70,7 @@ def test_graphs_preview_before_plotly_puts_the_nodes_where_the_figure_does(brows
                 return t && t._length === 34; }""", timeout=90_000)
             if p is not page:
                 p.context.close()
-        assert not errors, errors
-    finally:
-        ctx.close()
+        assert not held.errors, held.errors
 
 
 def test_matrix_heatmap_preview_colours_and_a_row_click(browser, app_url):
@@ -115,12 +82,8 @@ def test_matrix_heatmap_preview_colours_and_a_row_click(browser, app_url):
     z = np.array(array(heat["z"]), dtype=float)
     labels = [str(v) for v in heat["y"]]
 
-    ctx = browser.new_context(viewport={"width": 1280, "height": 720})
-    page = ctx.new_page()
-    errors = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    held = _hold(page)
-    try:
+    with held_plotly(browser) as held:
+        page = held.page
         page.goto(app_url + "/matrix")
         page.locator(".mpe-figure .mpe-preview svg").first.wait_for(state="visible", timeout=90_000)
         assert page.locator(".js-plotly-plot").count() == 0
@@ -133,18 +96,17 @@ def test_matrix_heatmap_preview_colours_and_a_row_click(browser, app_url):
         lo, hi = float(heat["zmin"]), float(heat["zmax"])
         want = sample_colorscale(heat["colorscale"], [float(np.clip((z[i, j] - lo) / (hi - lo), 0, 1))
                                                       for i, j, *_ in cells])
-        got = np.array([_rgb(c[2]) for c in cells])
-        np.testing.assert_allclose(got, np.array([_rgb(c) for c in want]), atol=1.01)
+        got = np.array([css_rgb(c[2]) for c in cells])
+        np.testing.assert_allclose(got, np.array([css_rgb(c) for c in want]), atol=1.01)
         assert len({tuple(g) for g in got}) > 2
         # rows run down (the axis is reversed), columns across
         at_ = {(i, j): (x, y) for i, j, _, x, y in cells}
         assert at_[(1, 0)][1] > at_[(0, 0)][1] and at_[(0, 1)][0] > at_[(0, 0)][0]
 
-        _release(page, held)
+        held.release()
         page.wait_for_function("() => [...document.querySelectorAll('.mpe-figure-plot')].every(p => p.dataset.ready)",
                                timeout=90_000)
         assert page.locator(".mpe-figure .mpe-preview").count() == 0
-        # the heatmap where its preview was: Plotly's cell (0, 0) centre inside the preview's cell
         assert page.locator("[data-testid='stPlotlyChart']").count() == 0
 
         # a click on row 5 of R selects node 5: the same as choosing it in the Node box
@@ -161,9 +123,7 @@ def test_matrix_heatmap_preview_colours_and_a_row_click(browser, app_url):
         assert want_head == [f"Node {labels[row]}: matrix row against messages"]
         code = page.locator("[data-testid='stCode'] code").first.inner_text()
         assert code.strip() == at.code[0].value.strip()
-        assert not errors, errors
-    finally:
-        ctx.close()
+        assert not held.errors, held.errors
 
 
 def _leaves(d, prefix=()):

@@ -13,7 +13,8 @@ One page (neural, karate: no ``st.plotly_chart`` there, so nothing else brings P
 import numpy as np
 import pytest
 
-from explorer.ui.testing import app_test, array, chromium, player_data
+from explorer.ui.testing import (app_test, array, chromium, css_rgb, held_plotly, player_data, plotly_nodes_js,
+                                 preview_in_data, preview_js)
 
 pytestmark = pytest.mark.browser
 
@@ -22,22 +23,8 @@ if chromium() is None:
                 "e.g. `make browser`, or set $CHROMIUM)", allow_module_level=True)
 pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 
-#: the preview's node circles in pixels and its plot box and ranges (data-* on its svg)
-PREVIEW = """() => { const s = document.querySelector('.mpe-preview svg');
-  const c = [...s.querySelectorAll('g[data-trace="nodes"] circle')];
-  const d = s.dataset;
-  return {x0: +d.x0, y0: +d.y0, w: +d.w, h: +d.h, xr: d.xr.split(',').map(Number),
-          yr: d.yr.split(',').map(Number), cx: c.map(e => +e.getAttribute('cx')),
-          cy: c.map(e => +e.getAttribute('cy')), fill: c.map(e => e.getAttribute('fill'))}; }"""
-#: where Plotly drew the nodes, in the same pixels (the plot element's own coordinates)
-PLOTLY_NODES = """() => { const gd = document.querySelector('.mpe-plot'), F = gd._fullLayout;
-  const t = gd._fullData.find(t => t.name === 'nodes');
-  return {px: Array.from(t.x, v => F.xaxis.l2p(v) + F._size.l),
-          py: Array.from(t.y, v => F.yaxis.l2p(v) + F._size.t)}; }"""
-
-
-def _rgb(text):
-    return np.array([float(v) for v in text[text.index("(") + 1:text.index(")")].split(",")[:3]])
+#: where Plotly drew the player's nodes, in the preview's pixels
+PLOTLY_NODES = plotly_nodes_js(".mpe-plot")
 
 
 def test_preview_before_plotly_matches_the_figure(browser, app_url):
@@ -52,46 +39,38 @@ def test_preview_before_plotly_matches_the_figure(browser, app_url):
     marker = {**nodes["marker"], **frame["data"][frame["traces"].index(i)]["marker"]}
     values = np.array(array(marker["color"]), dtype=float)
 
-    ctx = browser.new_context(viewport={"width": 1280, "height": 720})
-    page = ctx.new_page()
-    errors, held = [], []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.route("**/plotly*.min.js", lambda route: held.append(route))
-    try:
+    with held_plotly(browser) as held:
+        page = held.page
         page.goto(app_url + "/neural")
         page.locator(".mpe-preview svg").wait_for(state="visible", timeout=90_000)
         assert page.locator(".js-plotly-plot").count() == 0  # the picture came first
         assert page.evaluate("() => !window.Plotly")
         assert page.locator(".mpe-next").is_disabled() and page.locator(".mpe-play").is_disabled()
-        pre = page.evaluate(PREVIEW)
+        pre = page.evaluate(preview_js())
 
         # every node where the figure puts it: circle centres back in data coordinates
         cx, cy = np.array(pre["cx"]), np.array(pre["cy"])
         assert len(cx) == len(x) == 34
-        (x0, x1), (y0, y1) = pre["xr"], pre["yr"]
-        back_x = x0 + (cx - pre["x0"]) / pre["w"] * (x1 - x0)
-        back_y = y0 + (pre["y0"] + pre["h"] - cy) / pre["h"] * (y1 - y0)
-        tol = 0.002 * max(x1 - x0, y1 - y0)  # the SVG keeps a tenth of a pixel
+        back_x, back_y, tol = preview_in_data(pre)
         np.testing.assert_allclose(back_x, x, atol=tol)
         np.testing.assert_allclose(back_y, y, atol=tol)
         # the figure's ranges (equal units: the preview may widen one, never narrow it)
         (fx0, fx1), (fy0, fy1) = fig["layout"]["xaxis"]["range"], fig["layout"]["yaxis"]["range"]
+        (x0, x1), (y0, y1) = pre["xr"], pre["yr"]
         assert x0 <= fx0 + 1e-9 and x1 >= fx1 - 1e-9 and y0 <= fy0 + 1e-9 and y1 >= fy1 - 1e-9
         # ... in the step's colours: plotly's colour scale at the step's values
         from plotly.colors import sample_colorscale
 
         cmin, cmax = float(marker["cmin"]), float(marker["cmax"])
         want = sample_colorscale(marker["colorscale"], list(np.clip((values - cmin) / (cmax - cmin), 0, 1)))
-        got = np.array([_rgb(c) for c in pre["fill"]])
-        np.testing.assert_allclose(got, np.array([_rgb(c) for c in want]), atol=1.01)
+        got = np.array([css_rgb(c) for c in pre["fill"]])
+        np.testing.assert_allclose(got, np.array([css_rgb(c) for c in want]), atol=1.01)
         assert len({tuple(g) for g in got}) > 3  # not one colour for all
         # the labels and edges are there too
         assert page.locator(".mpe-preview g[data-trace='labels-text'] text").count() >= 10
         assert page.locator(".mpe-preview path").count() > 0
 
-        for route in held:  # let plotly.js through now
-            route.continue_()
-        page.unroute("**/plotly*.min.js")
+        held.release()  # let plotly.js through now
         page.locator(".mpe[data-ready]").wait_for(state="attached", timeout=90_000)
         assert page.locator(".mpe-preview").count() == 0  # removed once Plotly drew
         assert not page.locator(".mpe-next").is_disabled()
@@ -109,6 +88,4 @@ def test_preview_before_plotly_matches_the_figure(browser, app_url):
         order = page.evaluate("""() => [...document.querySelectorAll('.mpe-plot .scatterlayer > .trace')]
             .map(g => g.__data__[0].trace.name)""")
         assert order.index("labels") > order.index("nodes"), order
-        assert not errors, errors
-    finally:
-        ctx.close()
+        assert not held.errors, held.errors

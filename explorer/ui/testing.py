@@ -5,6 +5,9 @@
     charts(at)            every chart of a run, as figure JSON
     serve()               a real ``streamlit run app.py`` on a free port (context manager)
     chromium()            the path of a usable Chromium, or None
+    held_plotly(browser)  a page whose plotly.min.js waits until released (to see a preview)
+    preview_js(root), plotly_nodes_js(plot), preview_in_data(pre), css_rgb(text)
+                          read a static preview's node circles, Plotly's drawn nodes, and colours
 """
 
 from __future__ import annotations
@@ -21,7 +24,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any, Iterator
 
-__all__ = ["ROOT", "APP", "app_test", "figure_json", "charts", "player_data", "array", "trace_named", "serve", "ServerURL", "chromium", "free_port"]
+__all__ = ["ROOT", "APP", "app_test", "figure_json", "charts", "player_data", "array", "trace_named", "serve", "ServerURL", "chromium", "free_port",
+           "held_plotly", "HeldPage", "preview_js", "plotly_nodes_js", "preview_in_data", "css_rgb"]
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "app.py"
@@ -327,3 +331,73 @@ class Session:
         from urllib.parse import parse_qsl
 
         return dict(parse_qsl(self.query, keep_blank_values=True))
+
+
+# ------------------------------------------------------------------ static previews (browser)
+PLOTLY_ROUTE = "**/plotly*.min.js"
+
+
+class HeldPage:
+    """A Playwright page whose plotly.min.js requests wait until :meth:`release`, so the static
+    preview (components/preview.js) can be looked at; ``errors`` collects page errors."""
+
+    def __init__(self, page: Any):
+        self.page, self.errors, self._held = page, [], []
+        page.on("pageerror", lambda e: self.errors.append(str(e)))
+        page.route(PLOTLY_ROUTE, lambda route: self._held.append(route))
+
+    def release(self) -> None:
+        for route in self._held:
+            route.continue_()
+        self.page.unroute(PLOTLY_ROUTE)
+
+
+@contextlib.contextmanager
+def held_plotly(browser: Any, width: int = 1280, height: int = 720) -> Iterator[HeldPage]:
+    """A new context's page with plotly.js held (see :class:`HeldPage`); closed afterwards."""
+    ctx = browser.new_context(viewport={"width": width, "height": height})
+    try:
+        yield HeldPage(ctx.new_page())
+    finally:
+        ctx.close()
+
+
+def preview_js(root: str = "") -> str:
+    """JS that reads the first static preview under ``root`` (a CSS selector; "" for the page):
+    its plot box (``x0, y0, w, h`` px), axis ranges ``xr, yr`` and its node circles' centres
+    and fills (``cx, cy, fill``)."""
+    sel = json.dumps(f"{root} .mpe-preview svg".strip())
+    return f"""() => {{ const s = document.querySelector({sel});
+  const c = [...s.querySelectorAll('g[data-trace="nodes"] circle')];
+  const d = s.dataset;
+  return {{x0: +d.x0, y0: +d.y0, w: +d.w, h: +d.h, xr: d.xr.split(',').map(Number),
+          yr: d.yr.split(',').map(Number), cx: c.map(e => +e.getAttribute('cx')),
+          cy: c.map(e => +e.getAttribute('cy')), fill: c.map(e => e.getAttribute('fill'))}}; }}"""
+
+
+def plotly_nodes_js(plot: str) -> str:
+    """JS that gives where Plotly drew the ``nodes`` trace of the plot element ``plot`` (a CSS
+    selector), in that element's pixels (``px, py``: comparable with :func:`preview_js`)."""
+    return f"""() => {{ const gd = document.querySelector({json.dumps(plot)}), F = gd._fullLayout;
+  const t = gd._fullData.find(t => t.name === 'nodes');
+  return {{px: Array.from(t.x, v => F.xaxis.l2p(v) + F._size.l),
+          py: Array.from(t.y, v => F.yaxis.l2p(v) + F._size.t)}}; }}"""
+
+
+def preview_in_data(pre: dict[str, Any]) -> tuple[Any, Any, float]:
+    """The preview's circle centres (from :func:`preview_js`) mapped back to data coordinates,
+    and the tolerance that the SVG's tenth-of-a-pixel rounding allows (0.2 % of the span)."""
+    import numpy as np
+
+    cx, cy = np.array(pre["cx"]), np.array(pre["cy"])
+    (x0, x1), (y0, y1) = pre["xr"], pre["yr"]
+    back_x = x0 + (cx - pre["x0"]) / pre["w"] * (x1 - x0)
+    back_y = y0 + (pre["y0"] + pre["h"] - cy) / pre["h"] * (y1 - y0)
+    return back_x, back_y, 0.002 * max(x1 - x0, y1 - y0)
+
+
+def css_rgb(text: str) -> Any:
+    """``"rgb(r, g, b)"`` / ``"rgba(...)"`` as a float array ``[r, g, b]``."""
+    import numpy as np
+
+    return np.array([float(v) for v in text[text.index("(") + 1:text.index(")")].split(",")[:3]])

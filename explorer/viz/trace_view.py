@@ -365,8 +365,9 @@ def trace_figure(trace: Any, pos: Any, *, color_by: str = "auto", feature: int =
     wname = next((w[1] for w in wts.values() if w is not None), "")
     wmax = 0.0 if g.n_nodes > DENSE else wmax  # widths only on SVG graphs (the polygons would outweigh a big graph)
     polys = lambda k: weight_polygons(trace, p, k, frame=base["plan"].frame, size=size, wmax=wmax)  # noqa: E731
+    still_band = polys(start)
     weights = _scatter(webgl, mode="lines", fill="toself", fillcolor="rgba(31,119,180,0.30)", line=dict(width=0),
-                         hoverinfo="skip", name=f"edge width: {wname}", showlegend=wmax > 0, **polys(start))
+                         hoverinfo="skip", name=f"edge width: {wname}", showlegend=wmax > 0, **still_band)
     fig = go.Figure([base["edges"], base["arrows"], base["highlight"], msgs, base["factors"], nodes,
                      sel_m, base["ring"], base["labels"], base["evidence"], mtext, early, weights])
     styled(fig, **frame_layout(p, title=_title(trace, start, title), height=height, n=g.n_nodes,
@@ -384,11 +385,9 @@ def trace_figure(trace: Any, pos: Any, *, color_by: str = "auto", feature: int =
     cls = go.Scattergl if webgl else go.Scatter
     # the edge-width bands go into the frames only when they change: GCN's c_ji (and an
     # unweighted run's empty bands) are the same in every layer, and repeating them made a
-    # 300-node GCN figure 4.5 MB instead of 0.7 MB
-    band = {k: polys(k) for k in steps}
-    w0 = weights.x, weights.y
-    moving = any((tuple(b["x"]), tuple(b["y"])) != (tuple(w0[0] or ()), tuple(w0[1] or ()))
-                 for b in band.values())
+    # 20-layer GCN figure on 300 nodes 4.5 MB instead of 1.1 MB
+    band = {k: still_band if k == start else polys(k) for k in steps}
+    moving = any(b != still_band for b in band.values())
     animated = list(ANIMATED_TRACES) if moving else list(ANIMATED_TRACES[:-1])
     frames = []
     for k in steps:
