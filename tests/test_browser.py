@@ -30,8 +30,10 @@ expect = sync_api.expect
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 #: a drawn Plotly chart: Streamlit's own (st.plotly_chart) or the figure component's
-CHART = ("[data-testid='stPlotlyChart'] .js-plotly-plot .main-svg, "
-         ".mpe-figure .js-plotly-plot .main-svg")
+#: (one match per chart: Plotly draws two .main-svg layers, so ``.main-svg`` alone would let
+#: ``nth(1)`` find the first chart's hover layer before the second chart exists)
+CHART = ("[data-testid='stPlotlyChart'] .js-plotly-plot .svg-container > svg.main-svg:first-of-type, "
+         ".mpe-figure .js-plotly-plot .svg-container > svg.main-svg:first-of-type")
 #: the pages whose charts are all drawn by the figure component: Streamlit's Plotly chunk (and
 #: its stPlotlyChart element) must never appear there (it ran before the player could paint)
 NO_STREAMLIT_PLOTLY = {"graphs", "variable_elimination", "belief_propagation", "matrix", "oversmoothing"}

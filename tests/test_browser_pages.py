@@ -21,7 +21,8 @@ sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not 
 expect = sync_api.expect
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
-CHART = "[data-testid='stPlotlyChart'] .js-plotly-plot .main-svg"
+#: one match per drawn chart (Plotly draws two .main-svg layers per chart)
+CHART = "[data-testid='stPlotlyChart'] .js-plotly-plot .svg-container > svg.main-svg:first-of-type"
 PANEL_STEP = """() => { const p = [...document.querySelectorAll("[data-testid='stMarkdownContainer'] p")]
                         .find(p => /^Step \\d+ of \\d+/.test(p.innerText));
                         return p ? Number(p.innerText.match(/^Step (\\d+)/)[1]) : null; }"""
