@@ -74,7 +74,9 @@ with pic:  # row i of R is non-zero exactly on i's incoming edges (and the diago
     components.figure(gfig, key="matrix.graph", preview=True)
 with form:
     st.markdown("Row of R (the weight of each message this node adds up):")
-    st.code(operator_formula(m["R"], node, labels), language=None)
+    # inline code, not st.code: its syntax highlighter is a 1.5 MB chunk that loaded and
+    # compiled while the heatmaps above waited to mount
+    st.markdown(f"`{operator_formula(m['R'], node, labels)}`")
     st.markdown(f"**Matrix form** (R X Θ)[{labels[node]}]  \n`{fmt_vec(m['Xp'][node])}`")
     st.markdown(f"**Message form** (sum of the messages below)  \n"
                 f"`{fmt_vec(msg['aggregates'][node])}`")
