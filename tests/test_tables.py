@@ -26,7 +26,7 @@ def test_table_shows_the_rows_as_given_and_says_when_it_caps(n, arrow):
 
     at = AppTest.from_function(page, kwargs={"N": n, "ARROW": arrow}).run()
     assert not at.exception
-    assert len(at.get("arrow_data_frame")) == 0  # no data grid
+    assert len(at.dataframe) == 0  # no data grid
     (shown,) = at.table
     want = min(n, tables.CAP)
     assert shown.value["i"].tolist() == list(range(want))
