@@ -121,8 +121,8 @@ def test_matrix_heatmap_preview_colours_and_a_row_click(browser, app_url):
         assert not at.exception
         want_head = [h.value for h in at.subheader if h.value.startswith("Node ")]
         assert want_head == [f"Node {labels[row]}: matrix row against messages"]
-        code = page.locator("[data-testid='stCode'] code").first.inner_text()
-        assert code.strip() == at.code[0].value.strip()
+        code = page.locator("[data-testid='stMarkdownContainer'] code", has_text="x'_").first.inner_text()
+        assert f"`{code.strip()}`" == next(md.value for md in at.markdown if md.value.startswith("`x'_"))
         assert not held.errors, held.errors
 
 

@@ -126,7 +126,7 @@ def test_ve_page_offers_only_settings_the_engine_accepts_and_shows_its_numbers()
     assert array(naive["y"])[-1] == float(naive_cost(12, 4)["multiplications"] + naive_cost(12, 4)["additions"])
     at.selectbox(key="ve.observe").set_value(2).run()
     assert not at.exception
-    shown = next(d.value for d in at.dataframe if "marginal completed" in d.value.columns)
+    shown = next(d.value for d in at.table if "marginal completed" in d.value.columns)
     d = chain_demo(12, 4, observe=2)
     want = message_rows(d["trace"], d["model"])
     assert len(shown) == 22 and list(shown["message"]) == [r["message"] for r in want]

@@ -59,7 +59,7 @@ def test_page_table_matches_the_library():
         at = app_test("expressiveness", query={"a": a, "b": b})
         assert not at.exception, at.exception
         assert not at.error, [e.value for e in at.error]
-        table = next(d.value for d in at.dataframe if "embedding of A" in d.value.columns)
+        table = next(d.value for d in at.table if "embedding of A" in d.value.columns)
         ref = pair_embeddings(load_graph(a), load_graph(b), features="constant", seed=0)
         assert table["verdict"].tolist() == ["different" if e["distinct"] else "same" for e in ref]
         np.testing.assert_allclose([float(v) for v in table["largest difference"]],

@@ -122,7 +122,7 @@ def test_bp_page_in_max_mode_compares_with_the_exact_map_on_the_lattice():
     metric = {m.label: m.value for m in at.metric}
     assert int(metric["Same state as the exact MAP"]) == cmp["match"]
     assert int(metric["Different state"]) == cmp["mismatch"]
-    table = next(d.value for d in at.dataframe if "exact MAP" in d.value.columns)
+    table = next(d.value for d in at.table if "exact MAP" in d.value.columns)
     assert list(table["exact MAP"]) == [exact["map"][n] for n in fg.names]
     assert list(table["BP MAP"]) == [bp.result["map"][n] for n in fg.names]
     lattice = charts(at)["map.lattice"]
@@ -138,7 +138,7 @@ def test_bp_page_in_max_mode_uses_max_marginals_as_the_exact_reference():
     at.run()
     fg = pgm.load_model("chain_bn")
     want_map, want_mm = _brute(fg)
-    table = next(d.value for d in at.dataframe if "exact MAP" in d.value.columns)
+    table = next(d.value for d in at.table if "exact MAP" in d.value.columns)
     assert dict(zip(table["variable"], table["exact MAP"])) == want_map
     bars = charts(at)["player.beliefs"]["data"]
     exact_bar = np.array(array(bars[1]["y"]))

@@ -134,11 +134,11 @@ def test_matrix_page_shows_the_chosen_operator(op):
     np.testing.assert_allclose(R_shown, expect, atol=1e-12)
     assert "agree for every node" in at.success[0].value
     # the formula row lists node 3's neighbours (and itself for the Laplacian), nothing else
-    formula = at.code[0].value
+    formula = next(md.value for md in at.markdown if md.value.startswith("`x'_"))
     want = sorted(G.neighbors(nodes[3])) + ([nodes[3]] if op != "random_walk" else [])
     assert formula.count("·x_") == len(want)
     # the message table: one row per in-edge (+ the self term), weights = row 3 of R
-    table = at.dataframe[0].value
+    table = next(d.value for d in at.table if "weight r" in d.value.columns)
     np.testing.assert_allclose(sorted(table["weight r"]), sorted(np.round(expect[3][expect[3] != 0], 4)))
-    pats = at.dataframe[1].value
+    pats = next(d.value for d in at.table if "non-zero outside A" in d.value.columns)
     assert list(pats["non-zero outside A"]) == [0] * 6

@@ -83,7 +83,7 @@ def test_graphs_page_draws_the_generators_graph_with_networkx_blocks():
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Nodes"] == str(sum(SIZES))
     assert metrics["Edges"] == str(len(pairs_of(g)))
-    table = next(d.value for d in at.dataframe if "degree" in d.value.columns)
+    table = next(d.value for d in at.table if "degree" in d.value.columns)
     want_degree = np.bincount(np.array(sorted(pairs_of(g))).ravel(), minlength=g.n_nodes)
     assert table["degree"].tolist() == want_degree.tolist()
     # the blocks are networkx's partition for the same sizes (contiguous, in order)

@@ -17,7 +17,7 @@ from typing import Any, Mapping
 import numpy as np
 import streamlit as st
 
-from explorer.ui import components
+from explorer.ui import components, tables
 from explorer.viz import grid_view
 
 __all__ = ["compare_map", "map_comparison", "TIE_TOL"]
@@ -120,5 +120,5 @@ def map_comparison(trace: Any, exact: Mapping[str, Any], fg: Any) -> dict:
                    "separate pixels); the "
                    "max-marginal panels run from 0 (dark) to 1 (yellow); red marks a pixel whose "
                    "BP state differs from the exact MAP. Hover a pixel for its numbers.")
-    st.dataframe(cmp["rows"], hide_index=True, height=min(38 + 35 * len(cmp["rows"]), 360))
+    tables.table(cmp["rows"], noun="variables", height=360)
     return cmp

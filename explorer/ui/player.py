@@ -30,7 +30,7 @@ import streamlit as st
 
 from explorer import viz
 from explorer.trace import Trace
-from explorer.ui import cache, components, theme, turns
+from explorer.ui import cache, components, tables, theme, turns
 from explorer.ui.guard import attempt
 from explorer.ui.state import View, lecture_mode
 from explorer.viz.notes import note_markdown
@@ -50,8 +50,9 @@ PLAN_PX = 650
 #: in a column beside it, where the width is spare, instead of a row under it that took ~45 px
 #: (~10 %) of the graph's height
 LECTURE_PLAN_PX = 840
-#: up to this many incoming messages the panel lists them as an HTML table; more in a scrolling
-#: grid (st.dataframe's canvas grid costs ~50-100 ms more to paint on every step)
+#: up to this many incoming messages the panel lists them all; more scroll inside a fixed height
+#: (still an HTML table: st.dataframe's canvas grid costs ~50-100 ms more to paint on every step,
+#: and its ~1.2 MB of lazy chunks held back a page's first chart)
 TABLE_ROWS = 40
 #: lecture mode enlarges markers and their text by this factor
 LECTURE_SCALE = 1.45
@@ -108,8 +109,9 @@ def detail_panel(trace: Trace, step: int, node: int, exact: Any = None,
     if table is not None:
         if table.num_rows <= TABLE_ROWS:  # a plain HTML table: painted at once (and its type
             st.table(table, hide_index=True)  # grows with the page's in lecture mode)
-        else:  # a hub: the scrolling grid (heavier to paint, but it keeps the panel short)
-            st.dataframe(table, hide_index=True, key="player.messages")
+        else:  # a hub: it scrolls (the first tables.CAP messages), so the panel stays short
+            tables.table(table, noun=f"messages into {g.display_labels[node]}",
+                         height=tables.ROW_PX * 16)
     else:
         st.caption(f"No message reached {g.display_labels[node]} in this step.")
     agg, state = _row(s.aggregates, node), _row(s.states, node)

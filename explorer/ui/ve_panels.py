@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from explorer.ui import cache, components
+from explorer.ui import cache, components, tables
 from explorer.ui.guard import attempt
 
 __all__ = ["complete", "cost_section", "two_pass_section", "tree_section", "message_rows",
@@ -90,7 +90,7 @@ def two_pass_section(n: int, k: int) -> None:
                            key="ve.observe")
     d = attempt("run both passes", cache.chain_two_pass, n, k, observe)
     fg, trace = d["model"], d["trace"]
-    st.dataframe(message_rows(trace, fg), hide_index=True, key="ve.two_pass_table")
+    tables.table(message_rows(trace, fg), noun="messages")
     msgs = len(trace.steps)
     st.caption(f"{msgs // 2} forward messages τ (the eliminations above) and {msgs // 2} backward "
                f"messages β: {msgs} in all. P(Xt) ∝ τ into Xt × β into Xt, so every marginal comes "
@@ -107,12 +107,11 @@ def tree_section() -> None:
     ev = TREE_EVIDENCE[choice]
     d = attempt("calibrate the tree", cache.tree_two_pass, ev)
     fg, trace = d["model"], d["trace"]
-    st.dataframe(clique_rows(trace, fg), hide_index=True, key="ve.tree_table")
+    tables.table(clique_rows(trace, fg), noun="messages")
     res = trace.result
     given = f" | {choice}" if ev else ""
-    st.dataframe([{"variable": v, **{f"P(= {s}{given})":
-                                     round(p, 4) for s, p in m.items()}}
-                  for v, m in res["marginals"].items()], hide_index=True, key="ve.tree_marginals")
+    tables.table([{"variable": v, **{f"P(= {s}{given})": round(p, 4) for s, p in m.items()}}
+                  for v, m in res["marginals"].items()], noun="variables")
     st.caption(f"X1 → X2, X1 → X3, X2 → X4, X2 → X5, with the chain's tables: one clique per "
                "edge (an observed variable is sliced out of its tables first, so its edge joins a "
                f"neighbour's clique). Collect, then distribute: {res['n_messages']} messages = "

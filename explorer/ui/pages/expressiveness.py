@@ -3,7 +3,7 @@ mean/max GNNs beside it; sum against mean and max."""
 
 import streamlit as st
 
-from explorer.ui import cache, pairs, player, shell, sources
+from explorer.ui import cache, pairs, player, shell, sources, tables
 from explorer.ui.guard import attempt
 from explorer.ui.state import View
 
@@ -52,7 +52,7 @@ pos = pairs.side_by_side(pos_a, pos_b)
 
 def colour_counts(step: int, node: int) -> None:
     st.markdown(f"**Colour counts after {trace.steps[step].label}** (A: left, B: right)")
-    st.dataframe(pairs.histograms(trace.steps[step].states, a.n_nodes), hide_index=True)
+    tables.table(pairs.histograms(trace.steps[step].states, a.n_nodes), noun="colours")
 
 
 player.play(view, trace, cache.key("wl", ukey), pos, ukey, controls, name=f"wl-{ukey}",
@@ -66,11 +66,11 @@ st.markdown("Three untrained GNNs (3 layers, width 8, the same weights for A and
             "and max miss what can only be *counted* (with identical inputs they see nothing).")
 embs = attempt("run the GNNs", cache.pair_embeddings, a, b, ukey, view["emb_features"],
                int(view["emb_seed"]))
-st.dataframe([{"model": e["model"], "verdict": "different" if e["distinct"] else "same",
+tables.table([{"model": e["model"], "verdict": "different" if e["distinct"] else "same",
                "largest difference": f"{e['difference']:.3g}",
                "embedding of A": player.fmt_vec(e["a"], max_len=4),
                "embedding of B": player.fmt_vec(e["b"], max_len=4)} for e in embs],
-             hide_index=True, key="wl.embeddings")
+             noun="models")
 if not tells_apart and any(e["distinct"] for e in embs):
     st.error("A GNN separated a pair 1-WL cannot: please report this pair.", icon=":material/error:")
 
@@ -79,8 +79,8 @@ st.markdown("A node's neighbours form a *multiset*. Below, a and b are one-hot c
             "row holds two neighbourhoods; the table says whether each aggregation gives them "
             "different results. Only the sum separates them all.")
 demo = attempt("run the multiset demo", cache.multiset_demo)
-st.dataframe([{"neighbourhood 1": "{" + ", ".join(c["left"]) + "}",
+tables.table([{"neighbourhood 1": "{" + ", ".join(c["left"]) + "}",
                "neighbourhood 2": "{" + ", ".join(c["right"]) + "}",
                **{agg: "different" if c[agg]["distinguishes"] else "same"
-                  for agg in ("sum", "mean", "max")}} for c in demo], hide_index=True)
+                  for agg in ("sum", "mean", "max")}} for c in demo], noun="pairs")
 view.sync()

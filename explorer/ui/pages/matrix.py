@@ -4,7 +4,7 @@ import numpy as np
 import streamlit as st
 
 from explorer.nn.operators import OPERATOR_LATEX, OPERATOR_NAMES, OPERATORS, operator_formula
-from explorer.ui import cache, components, shell, sources
+from explorer.ui import cache, components, shell, sources, tables
 from explorer.ui.guard import attempt
 from explorer.ui.player import fmt_vec
 from explorer.ui.state import View
@@ -74,7 +74,9 @@ with pic:  # row i of R is non-zero exactly on i's incoming edges (and the diago
     components.figure(gfig, key="matrix.graph", preview=True)
 with form:
     st.markdown("Row of R (the weight of each message this node adds up):")
-    st.code(operator_formula(m["R"], node, labels), language=None)
+    # inline code, not st.code: its syntax highlighter is a 1.5 MB chunk that loaded and
+    # compiled while the heatmaps above waited to mount
+    st.markdown(f"`{operator_formula(m['R'], node, labels)}`")
     st.markdown(f"**Matrix form** (R X Θ)[{labels[node]}]  \n`{fmt_vec(m['Xp'][node])}`")
     st.markdown(f"**Message form** (sum of the messages below)  \n"
                 f"`{fmt_vec(msg['aggregates'][node])}`")
@@ -91,7 +93,7 @@ rows = [{"from": labels[node] + " (itself)", "weight r": round(float(msg["self_c
         for _ in range(int(msg["self_coef"][node] != 0))]
 rows += [{"from": labels[graph.senders[e]], "weight r": round(float(msg["coef"][e]), 4),
           "message r·Θᵀx": fmt_vec(msg["messages"][e])} for e in into]
-st.dataframe(rows, hide_index=True, key="matrix.messages")
+tables.table(rows, noun="messages")
 st.caption("Each edge j → i carries r·(Θᵀx_j) with the weight r counted from the edge list and "
            "the degrees, never read from R; the self term is the diagonal of R.")
 
@@ -110,11 +112,11 @@ if kind == "sym_norm":
 st.subheader("Every operator has the graph's sparsity pattern")
 if graph.n_nodes <= PATTERN_LIMIT:
     pats = attempt("check the patterns", cache.operator_patterns, graph, src.key)
-    st.dataframe([{"operator": OPERATOR_NAMES[p["kind"]],
+    tables.table([{"operator": OPERATOR_NAMES[p["kind"]],
                    "edge cells non-zero": f"{p['edges'] - p['missing']} of {p['edges']}",
                    "non-zero outside A": p["outside"], "non-zero diagonal": p["diagonal"],
                    "pattern": ("A + diagonal" if p["diagonal"] else "A") if p["ok"] else "other"}
-                  for p in pats], hide_index=True, key="matrix.patterns")
+                  for p in pats], noun="operators")
     st.caption("An edge cell can be zero only when a weight vanishes, e.g. the normalised "
                "Laplacian of a directed graph for a sender nobody points at (degree 0).")
 else:

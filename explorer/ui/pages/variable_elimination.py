@@ -4,7 +4,7 @@ import streamlit as st
 
 from explorer import viz
 from explorer.pgm.chain import MAX_K, MAX_N
-from explorer.ui import cache, components, player, shell, ve_panels
+from explorer.ui import cache, components, player, shell, tables, ve_panels
 from explorer.ui.guard import attempt
 from explorer.ui.state import View
 from explorer.viz.mathfit import chain_sum_latex
@@ -59,8 +59,8 @@ with left:
     components.figure(viz.elimination_cost_figure(costs), key="ve.cost")
 with right:
     st.markdown("**Reuse: every marginal from one forward and one backward pass**")
-    st.dataframe([{"variable": var, **{f"P={s}": round(p, 4) for s, p in m.items()}}
-                  for var, m in reuse["marginals"].items()], hide_index=True)
+    tables.table([{"variable": var, **{f"P={s}": round(p, 4) for s, p in m.items()}}
+                  for var, m in reuse["marginals"].items()], noun="variables")
     st.caption(f"{reuse['forward_backward_messages']} messages in all, against "
                f"{reuse['per_query_messages']} when each marginal is computed from scratch; "
                f"largest difference between the two ways: {reuse['max_difference']:.1e}.")
