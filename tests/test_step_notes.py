@@ -9,6 +9,8 @@ traces of the shipped models, rendered, then read back by an independent reader 
 import re
 
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from explorer import pgm
 from explorer.pgm import load_model
@@ -70,3 +72,44 @@ def test_the_variable_elimination_panel_shows_the_note_as_math():
     at = app_test("variable_elimination")
     assert not at.exception
     assert any(r"$\tau_{X_{1}}(X_{2})$" in c.value and "tau_X1" not in c.value for c in at.caption)
+
+
+def _read_code_span(md: str) -> str:
+    """CommonMark's rule for one inline code span that is the whole string (spec 6.1): an
+    opening run of n backticks, the content up to the first run of exactly n backticks, line
+    endings as spaces, and one space stripped from each end when both ends have one and the
+    content is not all spaces."""
+    n = len(md) - len(md.lstrip("`"))
+    assert n > 0, md
+    rest = md[n:]
+    i = 0
+    while True:
+        j = rest.index("`", i)
+        k = j
+        while k < len(rest) and rest[k] == "`":
+            k += 1
+        if k - j == n:
+            assert k == len(rest), f"the span closes early in {md!r}"
+            body = rest[:j]
+            break
+        i = k
+    if len(body) >= 2 and body[0] == body[-1] == " " and body.strip(" "):
+        body = body[1:-1]
+    return body
+
+
+@pytest.mark.parametrize("text", ["x'_1 = 0.5·x_2", "x'_a`b = 1·x_a`b", "``", "`x", "x`", "a ``` b",
+                                  " x' = 0 "])
+def test_code_span_keeps_any_label_intact(text):
+    from explorer.viz.notes import code_span
+
+    assert _read_code_span(code_span(text)) == text
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet="ab `_'·", min_size=1, max_size=30))
+def test_code_span_keeps_random_text_intact(text):
+    from explorer.viz.notes import code_span
+
+    assume(text.strip(" "))  # an all-space span keeps its spaces; labels are never blank
+    assert _read_code_span(code_span(text)) == text

@@ -25,7 +25,7 @@ import re
 
 from explorer.viz.formulas import _GREEK, _cpd, math_name
 
-__all__ = ["note_markdown"]
+__all__ = ["note_markdown", "code_span"]
 
 _TOKEN = re.compile(
     r"(?P<greek>\b(?:" + "|".join(sorted(_GREEK, key=len, reverse=True)) + r")_[A-Za-z0-9]+\([^()]*\))"
@@ -73,3 +73,21 @@ def note_markdown(note: str) -> str:
         return f"${math_name(token)}$"
 
     return _TOKEN.sub(sub, str(note))
+
+
+def code_span(text: str) -> str:
+    """``text`` as one Markdown inline code span, whatever backticks it holds (a node label from
+    an uploaded file may have some): the fence is one backtick longer than the longest run
+    inside, with a space on each side when the text holds a backtick or starts and ends with a
+    space (CommonMark strips one space from each end).
+
+    Example:
+        >>> code_span("x'_1 = 0.5·x_2")
+        "`x'_1 = 0.5·x_2`"
+        >>> code_span("x'_a`b = x_``c")
+        "``` x'_a`b = x_``c ```"
+    """
+    longest = max((len(run) for run in re.findall("`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if longest or (text[:1] == " " and text[-1:] == " ") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"

@@ -8,6 +8,7 @@ from explorer.ui import cache, components, shell, sources, tables
 from explorer.ui.guard import attempt
 from explorer.ui.player import fmt_vec
 from explorer.ui.state import View
+from explorer.viz.notes import code_span
 from explorer.viz.panels import picked_row
 
 INTRO = """
@@ -76,7 +77,7 @@ with form:
     st.markdown("Row of R (the weight of each message this node adds up):")
     # inline code, not st.code: its syntax highlighter is a 1.5 MB chunk that loaded and
     # compiled while the heatmaps above waited to mount
-    st.markdown(f"`{operator_formula(m['R'], node, labels)}`")
+    st.markdown(code_span(operator_formula(m["R"], node, labels)))
     st.markdown(f"**Matrix form** (R X Θ)[{labels[node]}]  \n`{fmt_vec(m['Xp'][node])}`")
     st.markdown(f"**Message form** (sum of the messages below)  \n"
                 f"`{fmt_vec(msg['aggregates'][node])}`")
