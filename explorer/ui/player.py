@@ -107,11 +107,11 @@ def detail_panel(trace: Trace, step: int, node: int, exact: Any = None,
     table = (message_table(trace, step, node) if tkey is None
              else cache.message_table(trace, tkey, step, node))
     if table is not None:
-        if table.num_rows <= TABLE_ROWS:  # a plain HTML table: painted at once (and its type
-            st.table(table, hide_index=True)  # grows with the page's in lecture mode)
-        else:  # a hub: it scrolls (the first tables.CAP messages), so the panel stays short
-            tables.table(table, noun=f"messages into {g.display_labels[node]}",
-                         height=tables.ROW_PX * 16)
+        # a plain HTML table, painted at once (its type grows with the page's in lecture mode):
+        # every row up to TABLE_ROWS; a hub's scroll (its first tables.CAP), so the panel stays short
+        rows = table.num_rows
+        tables.table(table, noun=f"messages into {g.display_labels[node]}",
+                     height=tables.ROW_PX * (rows + 2 if rows <= TABLE_ROWS else 16))
     else:
         st.caption(f"No message reached {g.display_labels[node]} in this step.")
     agg, state = _row(s.aggregates, node), _row(s.states, node)

@@ -36,7 +36,7 @@ def table(rows: Sequence[dict[str, Any]] | Any, *, noun: str = "rows", height: i
         cap: draw at most this many rows; the note under the table says how many are left out.
     """
     n = rows.num_rows if hasattr(rows, "num_rows") else len(rows)
-    shown = rows.slice(0, cap) if hasattr(rows, "slice") and n > cap else rows[:cap]
+    shown = rows.slice(0, cap) if hasattr(rows, "slice") else rows[:cap]
     m = min(n, cap)
     if height is None and m > SCROLL_ROWS:
         height = ROW_PX * (SCROLL_ROWS + 1)
