@@ -82,3 +82,25 @@ def test_plotly_js_is_the_packaged_file_served_with_validators_and_not_downloade
 
     modified = parsedate_to_datetime(headers["last-modified"]).timestamp()
     assert abs(modified - PACKAGE_JS.stat().st_mtime) < 1
+
+
+@pytest.mark.parametrize("show", ["text", "chart"])
+def test_bench_floor_page_is_one_element(show):
+    """``bench ui`` prints every page's first picture over the floor of Streamlit alone
+    (explorer/bench/floor_app.py): that page must hold exactly the one element it names, or the
+    floor would carry work of its own."""
+    from streamlit.testing.v1 import AppTest
+
+    from explorer.bench import ui
+
+    at = AppTest.from_file(str(ui.FLOOR_APP), default_timeout=60)
+    at.query_params["show"] = show
+    at.run()
+    assert not at.exception
+    kinds = [e.type for e in at.main.children.values()]
+    if show == "text":
+        assert kinds == ["markdown"] and at.markdown[0].value == "A page with one line of text."
+    else:
+        assert kinds == ["plotly_chart"]
+        fig = json.loads(at.main.children[0].proto.spec)
+        assert fig["data"][0]["x"] == [1, 2, 3] and fig["data"][0]["y"] == [1, 3, 2]

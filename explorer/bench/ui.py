@@ -20,7 +20,12 @@ Figures (never pass/fail), all from one app server and one Chromium (Playwright)
      server started: its caches are empty), "first visit" (a new browser context, so no HTTP
      cache: a student opening the page for the first time, the server's caches warm) and
      "returning" (a second visit in that same context, with the browser's cache: a student
-     reopening the page). Then the phases of the warm first visit, in ms from ``goto``, read
+     reopening the page). Above them, the floor: Streamlit alone (:mod:`explorer.bench.floor_app`
+     on its own server with the app's settings, the same browser and clock; medians of three),
+     a page of one line of text and a page of one ``st.plotly_chart``; each page's row ends with
+     its picture over the one-line floor (first visit/return): the part its own script and
+     elements cost, which a slower or busier machine inflates less than the raw seconds.
+     Then the phases of the warm first visit, in ms from ``goto``, read
      inside the page: the HTML in, the websocket open (Streamlit's JS loaded and running), the
      page script's run (start and end), the first chart element mounted, the first chart drawn;
      then the player's own marks (player.js): its element mounted, its preview painted, Plotly
@@ -57,6 +62,9 @@ DRAWN = ".js-plotly-plot .main-svg"
 #: the player's static preview (player.js ``drawPreview``), drawn before plotly.js is ready
 PREVIEW = ".mpe-preview svg"
 FAILED = "[data-testid='stException'], [data-testid='stAlertContentError']"
+#: the floor's page (see :func:`floor`) and its line of text
+FLOOR_APP = Path(__file__).with_name("floor_app.py")
+FLOOR_TEXT = "[data-testid='stMarkdownContainer']"
 IDLE = """() => { const a = document.querySelector("[data-testid='stApp']");
                   return a && a.dataset.testScriptState === 'notRunning'; }"""
 PANEL_STEP = """() => { const p = [...document.querySelectorAll("[data-testid='stMarkdownContainer'] p")]
@@ -173,6 +181,7 @@ MARKS = r"""
 (() => {
   const T = window.__mpeBench = {};
   const mark = (k) => { if (!(k in T)) T[k] = performance.now(); };
+  let text = false;
   const WS = window.WebSocket;
   window.WebSocket = class extends WS { constructor(...a) { super(...a);
     this.addEventListener('open', () => mark('ws_open')); } };
@@ -184,6 +193,8 @@ MARKS = r"""
     if (document.querySelector(".mpe, .mpe-figure, [data-testid='stPlotlyChart']")) mark('chart_el');
     if (document.querySelector('.js-plotly-plot .main-svg')) mark('drawn');
     if (document.querySelector('.mpe[data-ready]')) mark('player');
+    if (!text && document.querySelector("[data-testid='stMarkdownContainer']")) {
+      text = true; requestAnimationFrame(() => mark('text')); }  // the frame that paints it
   };
   new MutationObserver(look).observe(document, {subtree: true, childList: true, attributes: true});
 })();
@@ -243,10 +254,51 @@ def _context(browser):
     return ctx
 
 
-def first_charts(browser, url: str, cold: bool = True) -> None:
+def _floor_visit(context, url: str, selector: str, key: str) -> float:
+    """Seconds from the navigation (the page's clock) to mark ``key`` in a new page of
+    ``context`` (nan when it did not come within a minute)."""
+    page = context.new_page()
+    try:
+        page.goto(url)
+        page.locator(selector).first.wait_for(state="visible", timeout=60_000)
+        page.wait_for_function(f"() => window.__mpeBench && '{key}' in window.__mpeBench",
+                               timeout=60_000)
+        return page.evaluate(f"() => window.__mpeBench['{key}']") / 1000
+    except Exception:  # noqa: BLE001 - a figure, not a test
+        return float("nan")
+    finally:
+        page.close()
+
+
+def floor(browser, folder: Path, visits: int = 3) -> dict[str, tuple[float, float]]:
+    """The smallest Streamlit pages (:mod:`explorer.bench.floor_app`) on their own server with
+    the app's settings, the same browser and the same clock: seconds to the painted line of text
+    and to the drawn ``st.plotly_chart``, first visit and return, medians of ``visits`` each (after
+    one visit that warms the server)."""
+    from explorer.ui.testing import serve
+
+    out = {}
+    with serve(folder / "floor.log", app=FLOOR_APP) as url:
+        ctx = _context(browser)
+        _floor_visit(ctx, url + "/?show=text", FLOOR_TEXT, "text")
+        ctx.close()
+        for show, selector, key in (("text", FLOOR_TEXT, "text"), ("chart", DRAWN, "drawn")):
+            first, again = [], []
+            for _ in range(visits):
+                ctx = _context(browser)
+                first.append(_floor_visit(ctx, f"{url}/?show={show}", selector, key))
+                again.append(_floor_visit(ctx, f"{url}/?show={show}", selector, key))
+                ctx.close()
+            out[show] = (statistics.median(first), statistics.median(again))
+    return out
+
+
+def first_charts(browser, url: str, cold: bool = True,
+                 base: dict[str, tuple[float, float]] | None = None) -> None:
     """Print the first chart of every page: cold, first visit and returning visitor (seconds to
     the first picture / to the first interactive chart), then the phases of the first visit
-    (ms from ``goto``)."""
+    (ms from ``goto``). ``base``: the :func:`floor` figures, printed first, with each page's
+    picture over the one-line floor."""
     rows: dict[str, list] = {label: [] for label, _ in PAGES}
     phases = {}
     if cold:
@@ -264,10 +316,21 @@ def first_charts(browser, url: str, cold: bool = True) -> None:
           "that painted the player's preview, or a Plotly chart, whichever first) / interactive "
           "(a Plotly chart drawn)")
     print("  aims <= 5 s cold, <= 2 s warm (first visit, return), read against the picture")
-    print(f"  {'':<32} {'cold':>13} {'first visit':>13} {'return':>13}")
+    print(f"  {'':<32} {'cold':>13} {'first visit':>13} {'return':>13} {'over floor':>13}")
+    text = (base or {}).get("text")
+    if base:
+        print(f"  {'floor: one line of text':<32} {'-':>13} {_pair((text[0], text[0]))} "
+              f"{_pair((text[1], text[1]))}   (Streamlit alone, medians; picture = text)")
+        chart = base["chart"]
+        print(f"  {'floor: one st.plotly_chart':<32} {'-':>13} {_pair((chart[0], chart[0]))} "
+              f"{_pair((chart[1], chart[1]))}   (Streamlit alone, medians)")
     for label, _ in PAGES:
         vals = ([None] if not cold else []) + rows[label]
-        print(f"  {label:<32} {' '.join(_pair(v) for v in vals)}", flush=True)
+        over = ""
+        first, again = rows[label][-2][0], rows[label][-1][0]
+        if text and not isinstance(first, str) and not isinstance(again, str):
+            over = f"{first - text[0]:+6.2f}/{again - text[1]:<+6.2f}"
+        print(f"  {label:<32} {' '.join(_pair(v) for v in vals)} {over:>13}", flush=True)
     print("phases of the first visit (ms from goto): " + ", ".join(t for _, t in PHASES))
     print(f"  {'':<32} " + " ".join(f"{t:>9}" for _, t in PHASES))
     for label, _ in PAGES:
@@ -330,7 +393,8 @@ def _browser_figures(quick: bool, folder: Path) -> list[str]:
     with serve(folder / "server.log") as url, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=exe, headless=True)
         try:
-            first_charts(browser, url, cold=not quick)
+            floors = floor(browser, folder)
+            first_charts(browser, url, cold=not quick, base=floors)
             page = browser.new_page(viewport={"width": 1280, "height": 720})
             page.add_init_script(RUNS)
             page.goto(url + "/upload")
