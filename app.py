@@ -7,7 +7,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from explorer.ui import collector
+from explorer.ui import collector, shell
 from explorer.ui.turns import page_turn
 
 # full garbage collections between runs, not in the middle of a student's step:
@@ -60,4 +60,7 @@ pages = st.navigation({
 again = st.session_state.get("_mpe_shown") == pages.url_path
 st.session_state["_mpe_shown"] = pages.url_path
 with page_turn(urgent=again):
-    pages.run()
+    try:
+        pages.run()
+    finally:  # controls a chart-first page held back for its chart (explorer/ui/shell.py)
+        shell.flush_controls()

@@ -98,7 +98,7 @@ def test_a_waiter_that_times_out_leaves_the_queue():
 
 def test_the_app_runs_each_page_in_a_turn():
     app = (Path(__file__).resolve().parents[1] / "app.py").read_text()
-    assert "with page_turn(urgent=again):\n    pages.run()" in app
+    assert "with page_turn(urgent=again):\n    try:\n        pages.run()" in app
 
 
 def test_a_long_computation_hands_its_turn_on(monkeypatch):

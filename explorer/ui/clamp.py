@@ -125,4 +125,7 @@ def stop_after_failed_run(view: View, fg: Any, evidence: dict[int, int], heading
     if evidence:
         observe(view, fg, sorted(evidence), heading=heading)
     view.sync()
+    from explorer.ui.shell import flush_controls
+
+    flush_controls()  # controls held back for the chart, which will not come (shell.Controls)
     st.stop()

@@ -61,6 +61,9 @@ def attempt(action: str, fn: Callable[..., T], *args: Any, stop: bool = True,
         from explorer.ui.state import sync_current
 
         sync_current()  # the settings that led here stay in the URL
+        from explorer.ui.shell import flush_controls
+
+        flush_controls()  # controls held back for a chart that will not come (shell.Controls)
         st.stop()
     return None
 

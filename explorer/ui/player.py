@@ -30,7 +30,7 @@ import streamlit as st
 
 from explorer import viz
 from explorer.trace import Trace
-from explorer.ui import cache, components, tables, theme, turns
+from explorer.ui import cache, components, shell, tables, theme, turns
 from explorer.ui.guard import attempt
 from explorer.ui.state import View, lecture_mode
 from explorer.viz.notes import note_markdown
@@ -521,8 +521,14 @@ def play(view: View, trace: Trace, tkey: str, pos: np.ndarray, pkey: str, contro
         st.session_state[ckey] = "auto"
     if st.session_state.get(view.key("speed")) not in SPEEDS:
         view.set("speed", "normal")
-    with controls:
+    def colour() -> None:
         st.selectbox("Colour nodes by", ["auto", *modes], key=ckey)
+
+    if isinstance(controls, shell.Controls):  # on a page's first run, maybe after the chart
+        controls.later(colour)
+    else:
+        with controls:
+            colour()
     g = trace.graph
     node = min(max(int(view["node"]), 0), g.n_nodes - 1)
     view.set("node", node)
@@ -545,6 +551,8 @@ def play(view: View, trace: Trace, tkey: str, pos: np.ndarray, pkey: str, contro
             "speed": view["speed"], "controls": True, "keys": True, "lecture": lecture,
             "height": height},
             on_speed=lambda: _take_speed(view, chart_key))
+    if isinstance(controls, shell.Controls):
+        controls.chart_out()  # the page's controls, when they waited for the chart
     with right:
         # the panel's charts and formula are cached per (run, step, node): the page's id joins
         # the run's key, so two pages whose keys happen to read alike never share an entry

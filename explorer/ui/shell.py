@@ -15,14 +15,22 @@ so a projected screen shows the graph, not the knobs.
 
 from __future__ import annotations
 
-from typing import Any
+import time
+from typing import Any, Callable
 
 import streamlit as st
 
-from explorer.ui import components
+from explorer.ui import components, turns
 from explorer.ui.state import View, global_changed, lecture_mode
 
-__all__ = ["frame", "show_rejected", "LECTURE_CSS", "EARLY_PLOTLY"]
+__all__ = ["frame", "show_rejected", "Controls", "flush_controls", "LECTURE_CSS", "EARLY_PLOTLY",
+           "FIRST_GAP_S"]
+
+#: seconds the first run of a chart-first page in a session waits after its chart, before its
+#: controls and panel (see :class:`Controls`)
+FIRST_GAP_S = 0.6
+#: session-state key of the running page's :class:`Controls` (flushed when the page ends)
+PENDING = "_mpe_pending_controls"
 
 #: the pages (``View.page``) that draw no st.plotly_chart (their charts are the player and
 #: ``components.figure``): their frame starts downloading plotly.js at once
@@ -46,6 +54,83 @@ LECTURE_CSS = """
 """
 
 
+class Controls:
+    """Where a page's controls go (the sidebar, or the lecture-mode expander), able to draw
+    them after the page's chart.
+
+    ``with controls:`` draws into the container at once, as a Streamlit container does; any
+    other attribute is the container's. ``controls.later(fn)`` runs ``fn`` inside the container:
+    at once, except on the first run of a *chart-first* page in a session, where the blocks wait
+    until :meth:`chart_out` (the player calls it right after its chart), in the order given.
+
+    Why: a new visitor's browser renders everything the first run sends in one go, and a
+    sidebar of select boxes and number inputs took ~0.5 s of it, the panel beside the graph
+    ~0.4 s; the chart component, whose code loads as it first renders, mounted only after all
+    of that. Sent first, with :data:`FIRST_GAP_S` before the rest, the chart mounts before the
+    rest arrives (a page of the same widgets, measured with ``bench ui``'s clock: the chart at
+    ~1.3 s instead of ~2.3-2.5 s, and the whole page done sooner too). Settings are read from
+    session state (:class:`~explorer.ui.state.View`), so a widget drawn later shows and keeps
+    the same value; a run that stops before its chart (a file that cannot be read, evidence of
+    probability 0) still draws them (:func:`flush_controls`).
+    """
+
+    def __init__(self, container: Any, defer: bool = False):
+        self.container = container
+        self._defer = defer
+        self._queue: list[Callable[[], Any]] = []
+
+    def __enter__(self) -> Any:
+        return self.container.__enter__()
+
+    def __exit__(self, *exc: Any) -> Any:
+        return self.container.__exit__(*exc)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_") or name == "container":  # not set yet (a copy being made)
+            raise AttributeError(name)
+        return getattr(self.container, name)
+
+    @property
+    def deferred(self) -> bool:
+        """True while blocks wait for the chart."""
+        return self._defer
+
+    def later(self, fn: Callable[[], Any]) -> Callable[[], Any]:
+        """Run ``fn`` inside the container now, or after the chart (see the class)."""
+        if self._defer:
+            self._queue.append(fn)
+        else:
+            with self.container:
+                fn()
+        return fn
+
+    def chart_out(self) -> None:
+        """The page's chart has been sent: on a first run, give the browser
+        :data:`FIRST_GAP_S` to mount it alone, then draw the waiting controls."""
+        if self._defer:
+            with turns.set_aside():  # asleep: another session's page may run meanwhile
+                time.sleep(FIRST_GAP_S)
+        self.flush()
+
+    def flush(self) -> None:
+        """Draw every waiting block now (from here on, :meth:`later` draws at once)."""
+        self._defer = False
+        queue, self._queue = self._queue, []
+        for fn in queue:
+            with self.container:
+                fn()
+
+
+def flush_controls() -> None:
+    """Draw the controls the running page still holds back, so no run leaves a page without
+    its controls: called before every ``st.stop`` of a page (:func:`explorer.ui.guard.attempt`,
+    :func:`explorer.ui.clamp.stop_after_failed_run`; after it nothing more can be drawn) and by
+    app.py when the page ends (an unexpected exception)."""
+    controls = st.session_state.pop(PENDING, None)
+    if isinstance(controls, Controls):
+        controls.flush()
+
+
 def show_rejected(view: View, slot: Any) -> None:
     """Say which settings of the link were not used, in ``slot`` (an ``st.empty``)."""
     if view.rejected:
@@ -54,16 +139,19 @@ def show_rejected(view: View, slot: Any) -> None:
                      f"{', '.join(view.rejected)}.", icon=":material/link_off:")
 
 
-def frame(view: View, title: str, intro: str) -> Any:
-    """Draw the shared page frame and return the container the page's controls go in.
+def frame(view: View, title: str, intro: str, *, chart_first: bool = False) -> Controls:
+    """Draw the shared page frame and return where the page's controls go.
 
     Args:
         view: the page's settings (its ``rejected`` URL values are reported here).
         title: the page title.
         intro: a short explanation in markdown (shown folded in lecture mode).
+        chart_first: the page draws its controls with :meth:`Controls.later` and its chart
+            with the player, so on the page's first run in a session the chart goes out
+            before them (see :class:`Controls`).
 
     Returns:
-        A Streamlit container (the sidebar, or an expander in lecture mode).
+        :class:`Controls` around the sidebar, or around an expander in lecture mode.
     """
     if view.page in EARLY_PLOTLY:
         components.preload()
@@ -86,6 +174,10 @@ def frame(view: View, title: str, intro: str) -> Any:
                   icon=":material/restart_alt:", width="stretch")
         st.caption("The address bar always holds this view: copy it to share exactly what you "
                    "see (uploads stay on your machine and are not part of the link).")
-    if lecture:
-        return st.expander("Controls", expanded=False)
-    return st.sidebar
+    seen = st.session_state.setdefault("_mpe_pages_run", set())
+    first = view.page not in seen
+    seen.add(view.page)
+    controls = Controls(st.expander("Controls", expanded=False) if lecture else st.sidebar,
+                        defer=chart_first and first)
+    st.session_state[PENDING] = controls
+    return controls

@@ -269,13 +269,21 @@ def pick(view: View, container: Any, *, kind: str = "graph", setting: str = "sam
             return "Generate: stochastic block model"
         return f"Your upload: {up[0]}" if name == UPLOAD and up else infos[name].title
 
-    with container:
+    def draw() -> None:
         st.selectbox(label, options, key=key, format_func=title)
         if gen and view[setting] == GENERATE_SBM:
             _sbm_controls(view)
         ukey = f"{view.page}.{setting}.file"
         st.file_uploader(f"…or upload a {kind} file", key=ukey, on_change=_on_upload,
                          args=(kind, ukey, view.page, setting), help=extensions or None)
+
+    from explorer.ui.shell import Controls
+
+    if isinstance(container, Controls):  # maybe after the page's chart
+        container.later(draw)
+    else:
+        with container:
+            draw()
     name = view[setting]
     if name == GENERATE_SBM:
         sizes = tuple(parse_sizes(view["sbm_sizes"]))

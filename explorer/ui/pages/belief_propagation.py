@@ -29,7 +29,7 @@ view = View("bp", {"sample": _default_model(), "mode": "sum",
             choices={"sample": sources.sample_choice("model"), "mode": ["sum", "max"],
                      "updates": list(pgm.UPDATES), "tol": TOLS,
                      "damping": lambda d: 0.0 <= d < 1.0, "max_iter": lambda n: 1 <= n <= 1000})
-controls = shell.frame(view, "Belief propagation", INTRO)
+controls = shell.frame(view, "Belief propagation", INTRO, chart_first=True)
 src = sources.pick(view, controls, kind="model", label="Model",
                    extensions="UAI (.uai), BIF (.bif), XMLBIF (.xmlbif, .xml)")
 sources.apply_sample_defaults(view, "model")  # e.g. four_cycle needs ~240 damped iterations
@@ -41,7 +41,10 @@ if dropped:
     st.session_state[ekey] = [e for e in st.session_state[ekey] if e in options]
     st.warning(f"Evidence {', '.join(dropped)} does not name a variable and state of this model "
                "and was dropped.", icon=":material/link_off:")
-with controls:
+
+
+@controls.later  # on the page's first run in a session, after the chart (shell.Controls)
+def _settings() -> None:
     st.segmented_control("Inference", ["sum", "max"], key=view.key("mode"),
                          format_func={"sum": "marginals (sum)", "max": "MAP (max)"}.get,
                          required=True)

@@ -21,9 +21,12 @@ names = sources.sample_names("graph")
 view = View("wl", {"a": "two_triangles", "b": "hexagon", "emb_features": "constant", "emb_seed": 0,
                    **player.DEFAULTS},
             choices={"a": names, "b": names, "emb_features": ["constant", "degree"]})
-controls = shell.frame(view, "Expressiveness", INTRO)
+controls = shell.frame(view, "Expressiveness", INTRO, chart_first=True)
 titles = {s.name: s.title for s in cache.samples("graph")}
-with controls:
+
+
+@controls.later  # on the page's first run in a session, after the chart (shell.Controls)
+def _settings() -> None:
     st.selectbox("Graph A", names, key=view.key("a"), format_func=titles.get)
     st.selectbox("Graph B", names, key=view.key("b"), format_func=titles.get,
                  help="Try decalin against bicyclopentyl: two molecules 1-WL confuses.")

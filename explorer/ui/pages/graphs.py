@@ -22,19 +22,22 @@ Hover a node to see its id, label and features.
 
 view = View("graphs", {"sample": "karate", "layout": "auto", "seed": 0, "node": -1},
             choices={"sample": sources.sample_choice("graph"), "layout": cache.layout_names()})
-controls = shell.frame(view, "Graphs", INTRO)
+controls = shell.frame(view, "Graphs", INTRO, chart_first=True)
 theme.apply()
 src = sources.pick(view, controls, kind="graph",
                    extensions="GraphML, GML, node-link JSON, edge list (.edgelist/.edges/.txt), "
                               "adjacency matrix CSV")
 graph = src.obj
-with controls:
+if view["node"] >= graph.n_nodes:
+    view.set("node", -1)
+
+
+@controls.later  # on the page's first run in a session, after the chart (shell.Controls)
+def _settings() -> None:
     st.selectbox("Layout", cache.layout_names(), key=view.key("layout"),
                  help="'auto' uses the file's positions when it has them, else the sample's "
                       "suggestion, else a spring layout.")
     st.number_input("Layout seed", 0, 10_000, key=view.key("seed"), step=1)
-    if view["node"] >= graph.n_nodes:
-        view.set("node", -1)
     st.selectbox("Highlight node", [-1, *range(graph.n_nodes)], key=view.key("node"),
                  format_func=lambda i: "none" if i < 0 else graph.display_labels[i],
                  help="Ring a node and highlight the edges whose messages arrive at it.")
@@ -57,6 +60,7 @@ fig = attempt("draw the graph", cache.graph_figure, drawn.graph, dkey, pos,
               f"{method}/{view['seed']}", drawn.local(selected))
 # the page's first chart: a static preview paints before plotly.js is ready (no Streamlit Plotly)
 components.figure(fig, key="graphs.chart", config={"displaylogo": False}, preview=True)
+controls.chart_out()  # the controls, when they waited for the chart
 
 left, right = st.columns([1, 2])
 with left:

@@ -27,18 +27,21 @@ view = View("matrix", {"sample": "grid3x3", "operator": "sym_norm", "hidden": 3,
                        "node": 0},
             choices={"sample": sources.sample_choice("graph"), "operator": OPERATORS,
                      "hidden": lambda h: 1 <= h <= 8})
-controls = shell.frame(view, "Matrix view", INTRO)
+controls = shell.frame(view, "Matrix view", INTRO, chart_first=True)
 src = sources.pick(view, controls, kind="graph")
 graph = src.obj
 if graph.n_nodes > 60:
     st.info(f"This graph has {graph.n_nodes} nodes; the heatmaps are easiest to read below about "
             "60. Try grid3x3, karate or caffeine.", icon=":material/zoom_in:")
-with controls:
+view.set("node", min(max(int(view["node"]), 0), graph.n_nodes - 1))
+
+
+@controls.later  # on the page's first run in a session, after the chart (shell.Controls)
+def _settings() -> None:
     st.selectbox("Reference operator R", OPERATORS, key=view.key("operator"),
                  format_func=OPERATOR_NAMES.get)
     st.slider("Output width H (columns of Θ)", 1, 8, key=view.key("hidden"))
     st.number_input("Seed (weights)", 0, 10_000, key=view.key("seed"))
-    view.set("node", min(max(int(view["node"]), 0), graph.n_nodes - 1))
     st.selectbox("Node", range(graph.n_nodes), key=view.key("node"),
                  format_func=lambda i: graph.display_labels[i])
 view.sync()
@@ -60,6 +63,7 @@ def _pick_row() -> None:
 
 # the page's first chart: a static preview of the heatmaps paints before plotly.js is ready
 components.figure(fig, key="matrix.heatmaps", on_select=_pick_row, preview=True)
+controls.chart_out()  # the controls, when they waited for the chart
 st.caption("Click a row of R to pick its node: the graph below rings it and highlights the edges "
            "of that row's non-zeros (the messages the node adds up).")
 if m["notice"]:

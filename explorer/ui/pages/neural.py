@@ -45,17 +45,21 @@ if view["layer"] == "gat" and int(view["heads"]) not in _head_counts(int(view["h
     view.rejected.append(f"heads={view['heads']} with hidden={view['hidden']} (heads must "
                          f"divide the width; heads set to {fit})")
     view.set("heads", fit)
-controls = shell.frame(view, "Neural message passing", INTRO)
+controls = shell.frame(view, "Neural message passing", INTRO, chart_first=True)
 src = sources.pick(view, controls, kind="graph")
 graph = src.obj
-with controls:
+if view["layer"] == "gat":
+    fits = _head_counts(int(view["hidden"]))  # only what the engine accepts is offered
+    if int(view["heads"]) not in fits:
+        view.set("heads", max(h for h in fits if h <= int(view["heads"])))
+
+
+@controls.later  # on the page's first run in a session, after the chart (shell.Controls)
+def _settings() -> None:
     st.selectbox("Layer", list(LAYERS), key=view.key("layer"), format_func=LAYERS.get)
     st.slider("Layers", 1, 20, key=view.key("layers"))
     st.slider("Hidden size", 1, 64, key=view.key("hidden"))
     if view["layer"] == "gat":
-        fits = _head_counts(int(view["hidden"]))  # only what the engine accepts is offered
-        if int(view["heads"]) not in fits:
-            view.set("heads", max(h for h in fits if h <= int(view["heads"])))
         st.select_slider("Attention heads", fits, key=view.key("heads"),
                          help="Only head counts that divide the hidden size are offered.")
     st.selectbox("Input features", FEATURES, key=view.key("features"),
@@ -130,9 +134,8 @@ def lead(step: int, node: int) -> bool:
 
 
 if big:  # the stack ran on the whole graph; draw a labelled sample of it, without the player
-    with controls:
-        st.number_input("Centre on node (index, -1: the busiest)", -1, graph.n_nodes - 1,
-                        key=view.key("node"))
+    controls.later(lambda: st.number_input("Centre on node (index, -1: the busiest)", -1,
+                                           graph.n_nodes - 1, key=view.key("node")))
     centre = int(view["node"]) if 0 <= int(view["node"]) < graph.n_nodes else None
     drawn = attempt("pick what to draw", sample_view.draw_sample, graph, centre,
                     max_nodes=sample_view.DRAW_NODES, max_edges=sample_view.DRAW_EDGES)

@@ -42,10 +42,13 @@ view = View("smooth", {"sample": "karate", "archs": ["gcn"], "remedies": ["none"
                      "remedies": REMEDIES, "device": DEVICES,
                      "depth": lambda d: 1 <= d <= 128, "hidden": HIDDEN,
                      "show": lambda s: _combo_ok(s)})
-controls = shell.frame(view, "Over-smoothing", INTRO)
+controls = shell.frame(view, "Over-smoothing", INTRO, chart_first=True)
 src = sources.pick(view, controls, kind="graph")
 graph = src.obj
-with controls:
+
+
+@controls.later  # on the page's first run in a session, after the chart (shell.Controls)
+def _settings() -> None:
     st.multiselect("Architectures", ARCHS, key=view.key("archs"))
     st.multiselect("Remedies", REMEDIES, key=view.key("remedies"),
                    help="gcnii replaces the layer by GCNII's; the others wrap the chosen layer.")
@@ -63,9 +66,9 @@ names = [f"{a} + {r}" for a, r in combos]
 skey = view.key("show")
 if st.session_state.get(skey) not in names:
     st.session_state[skey] = names[0]
-with controls:
-    st.selectbox("Animate", names, key=skey,
-                 help="Which architecture + remedy the graph, the PCA scatter and the cursor show.")
+controls.later(lambda: st.selectbox(
+    "Animate", names, key=skey,
+    help="Which architecture + remedy the graph, the PCA scatter and the cursor show."))
 name = st.session_state[skey]
 drawn = names[:MAX_LINES] + ([name] if name not in names[:MAX_LINES] else [])
 settings = (int(view["depth"]), int(view["hidden"]), view["device"], int(view["seed"]))

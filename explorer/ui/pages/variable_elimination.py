@@ -24,8 +24,11 @@ marginal comes out of the same 2(n−1) messages.
 N_MAX, K_MAX = min(20, MAX_N), min(6, MAX_K)
 view = View("ve", {"n": 5, "k": 2, **player.DEFAULTS, "node": 1},
             choices={"n": lambda n: 2 <= n <= N_MAX, "k": lambda k: 2 <= k <= K_MAX})
-controls = shell.frame(view, "Variable elimination", INTRO)
-with controls:
+controls = shell.frame(view, "Variable elimination", INTRO, chart_first=True)
+
+
+@controls.later  # on the page's first run in a session, after the chart (shell.Controls)
+def _settings() -> None:
     st.slider("Chain length n", 2, N_MAX, key=view.key("n"))
     st.slider("States per variable k", 2, K_MAX, key=view.key("k"))
 n, k = int(view["n"]), int(view["k"])

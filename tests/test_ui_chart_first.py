@@ -1,0 +1,85 @@
+"""Chart-first pages: on a page's first run in a session its controls wait until the chart has
+gone out (explorer/ui/shell.py, ``Controls``), so a new visitor's browser mounts the graph before
+it renders the sidebar; every control is still drawn, in the same order and with the same
+values, on every run, including a run that stops before its chart.
+
+No timings here: ``python -m explorer bench ui`` measures the first chart."""
+
+import pytest
+
+from explorer.ui import shell
+from explorer.ui.testing import app_test
+
+
+class Box:
+    """A stand-in container that logs what is drawn inside it."""
+
+    def __init__(self, log):
+        self.log, self.inside = log, False
+
+    def __enter__(self):
+        self.inside = True
+        return self
+
+    def __exit__(self, *exc):
+        self.inside = False
+
+
+@pytest.fixture
+def no_gap(monkeypatch):
+    monkeypatch.setattr(shell, "FIRST_GAP_S", 0.0)
+
+
+def test_deferred_blocks_wait_for_the_chart_then_run_in_order_inside_the_container(no_gap):
+    log = []
+    box = Box(log)
+    c = shell.Controls(box, defer=True)
+    c.later(lambda: log.append(("a", box.inside)))
+    c.later(lambda: log.append(("b", box.inside)))
+    log.append(("chart", box.inside))
+    assert log == [("chart", False)]
+    c.chart_out()
+    assert log == [("chart", False), ("a", True), ("b", True)]
+    c.later(lambda: log.append(("c", box.inside)))  # after the chart: at once
+    assert log[-1] == ("c", True)
+    c.chart_out()  # a second chart: nothing is drawn twice
+    assert [x for x, _ in log] == ["chart", "a", "b", "c"]
+
+
+def test_without_deferral_blocks_run_at_once(no_gap):
+    log = []
+    box = Box(log)
+    c = shell.Controls(box, defer=False)
+    c.later(lambda: log.append(("a", box.inside)))
+    assert log == [("a", True)]
+    with c:  # a plain `with controls:` block draws inside the container too
+        log.append(("with", box.inside))
+    assert log[-1] == ("with", True)
+
+
+def test_every_chart_first_page_draws_the_same_controls_on_its_first_and_second_run():
+    for page, query in [("belief_propagation", {"sample": "asia"}), ("neural", {}),
+                        ("variable_elimination", {}), ("graphs", {"sample": "karate"}),
+                        ("matrix", {}), ("expressiveness", {})]:
+        at = app_test(page, query=query, timeout=120)
+        assert not at.exception, page
+        first = [getattr(w, "key", None) for w in at.sidebar]
+        at.run()
+        assert not at.exception, page
+        # the second run defers nothing: the first drew the same controls in the same order
+        assert [getattr(w, "key", None) for w in at.sidebar] == first, page
+        assert len([k for k in first if k and not k.endswith((".reset", "lecture"))]) >= 2, page
+
+
+def test_a_link_whose_run_stops_before_the_chart_still_draws_every_control():
+    # either = tub OR lung in asia: tub=yes with either=no has probability 0, so the page stops
+    # before its chart on its very first run, while its controls are held back for the chart
+    at = app_test("belief_propagation", query={"sample": "asia", "evidence": "tub=yes,either=no",
+                                               "damping": "0.3"})
+    assert not list(at.exception)
+    assert any("probability 0" in e.value for e in at.error)
+    assert sorted(at.multiselect(key="bp.evidence").value) == ["either=no", "tub=yes"]
+    assert at.slider(key="bp.damping").value == 0.3
+    assert at.selectbox(key="bp.sample").value == "asia"
+    keys = [getattr(w, "key", None) for w in at.sidebar]
+    assert keys.index("bp.sample") < keys.index("bp.mode") < keys.index("bp.evidence")
