@@ -134,7 +134,7 @@ def _demo_json() -> tuple[str, str]:
 
 
 view = View("home", {})
-shell.frame(view, "Message Passing Explorer", INTRO)
+controls = shell.frame(view, "Message Passing Explorer", INTRO, chart_first=True)
 theme.apply()
 view.sync()
 
@@ -145,6 +145,7 @@ with left:
                                    "labels": [], "controls": False, "keys": False,
                                    "autoplay": True, "loop": True, "speed": "normal",
                                    "height": 300})
+    controls.chart_out()  # first run: the demo mounts before the cards arrive (shell.Controls)
     st.caption("Message, aggregate, update — three rounds of mean message passing on six nodes: "
                "the knowledge of the node on the left spreads one hop per round.")
 with right:
