@@ -87,7 +87,7 @@ def test_plotly_js_is_the_packaged_file_served_with_validators_and_not_downloade
 @pytest.mark.parametrize("show", ["text", "chart"])
 def test_bench_floor_page_is_one_element(show):
     """``bench ui`` prints every page's first picture over the floor of Streamlit alone
-    (explorer/bench/floor_app.py): that page must hold exactly the one element it names, or the
+    (explorer/ui/bench_floor.py): that page must hold exactly the one element it names, or the
     floor would carry work of its own."""
     from streamlit.testing.v1 import AppTest
 

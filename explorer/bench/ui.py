@@ -20,7 +20,7 @@ Figures (never pass/fail), all from one app server and one Chromium (Playwright)
      server started: its caches are empty), "first visit" (a new browser context, so no HTTP
      cache: a student opening the page for the first time, the server's caches warm) and
      "returning" (a second visit in that same context, with the browser's cache: a student
-     reopening the page). Above them, the floor: Streamlit alone (:mod:`explorer.bench.floor_app`
+     reopening the page). Above them, the floor: Streamlit alone (:mod:`explorer.ui.bench_floor`
      on its own server with the app's settings, the same browser and clock; medians of three),
      a page of one line of text and a page of one ``st.plotly_chart``; each page's row ends with
      its picture over the one-line floor (first visit/return): the part its own script and
@@ -63,7 +63,7 @@ DRAWN = ".js-plotly-plot .main-svg"
 PREVIEW = ".mpe-preview svg"
 FAILED = "[data-testid='stException'], [data-testid='stAlertContentError']"
 #: the floor's page (see :func:`floor`) and its line of text
-FLOOR_APP = Path(__file__).with_name("floor_app.py")
+FLOOR_APP = Path(__file__).resolve().parents[1] / "ui" / "bench_floor.py"
 FLOOR_TEXT = "[data-testid='stMarkdownContainer']"
 IDLE = """() => { const a = document.querySelector("[data-testid='stApp']");
                   return a && a.dataset.testScriptState === 'notRunning'; }"""
@@ -271,7 +271,7 @@ def _floor_visit(context, url: str, selector: str, key: str) -> float:
 
 
 def floor(browser, folder: Path, visits: int = 3) -> dict[str, tuple[float, float]]:
-    """The smallest Streamlit pages (:mod:`explorer.bench.floor_app`) on their own server with
+    """The smallest Streamlit pages (:mod:`explorer.ui.bench_floor`) on their own server with
     the app's settings, the same browser and the same clock: seconds to the painted line of text
     and to the drawn ``st.plotly_chart``, first visit and return, medians of ``visits`` each (after
     one visit that warms the server)."""
