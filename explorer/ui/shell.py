@@ -58,8 +58,8 @@ class Controls:
     """Where a page's controls go (the sidebar, or the lecture-mode expander), able to draw
     them after the page's chart.
 
-    ``with controls:`` draws into the container at once, as a Streamlit container does; any
-    other attribute is the container's. ``controls.later(fn)`` runs ``fn`` inside the container:
+    ``with controls:`` draws into the container at once, as a Streamlit container does;
+    ``controls.later(fn)`` runs ``fn`` inside the container:
     at once, except on the first run of a *chart-first* page in a session, where the blocks wait
     until :meth:`chart_out` (the player calls it right after its chart), in the order given.
 
@@ -84,16 +84,6 @@ class Controls:
 
     def __exit__(self, *exc: Any) -> Any:
         return self.container.__exit__(*exc)
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("_") or name == "container":  # not set yet (a copy being made)
-            raise AttributeError(name)
-        return getattr(self.container, name)
-
-    @property
-    def deferred(self) -> bool:
-        """True while blocks wait for the chart."""
-        return self._defer
 
     def later(self, fn: Callable[[], Any]) -> Callable[[], Any]:
         """Run ``fn`` inside the container now, or after the chart (see the class)."""
