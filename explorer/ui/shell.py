@@ -77,7 +77,7 @@ class Controls:
     def __init__(self, container: Any, defer: bool = False):
         self.container = container
         self._defer = defer
-        self._queue: list[Callable[[], Any]] = []
+        self._queue: list[tuple[Callable[[], Any], Any]] = []
 
     def __enter__(self) -> Any:
         return self.container.__enter__()
@@ -85,12 +85,16 @@ class Controls:
     def __exit__(self, *exc: Any) -> Any:
         return self.container.__exit__(*exc)
 
-    def later(self, fn: Callable[[], Any]) -> Callable[[], Any]:
-        """Run ``fn`` inside the container now, or after the chart (see the class)."""
+    def later(self, fn: Callable[[], Any], where: Any = None) -> Callable[[], Any]:
+        """Run ``fn`` inside the container now, or after the chart (see the class).
+
+        ``where``: another container to draw in instead, e.g. an ``st.container()`` placed above
+        the chart for text that leads it (a formula, a caption): it keeps its place on the
+        page, and on a first run is filled after the chart like the controls."""
         if self._defer:
-            self._queue.append(fn)
+            self._queue.append((fn, where))
         else:
-            with self.container:
+            with self.container if where is None else where:
                 fn()
         return fn
 
@@ -106,8 +110,8 @@ class Controls:
         """Draw every waiting block now (from here on, :meth:`later` draws at once)."""
         self._defer = False
         queue, self._queue = self._queue, []
-        for fn in queue:
-            with self.container:
+        for fn, where in queue:
+            with self.container if where is None else where:
                 fn()
 
 

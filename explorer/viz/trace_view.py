@@ -64,6 +64,13 @@ def _as(webgl: bool, tr: Any) -> Any:
 SELECT_HOVER = 20_000
 
 
+def _f4(values: Any) -> Any:
+    """Float colours as float32 (sent as 4-byte typed arrays: half the bytes of every frame's
+    colours; the hover prints them with 4 significant digits); anything else unchanged."""
+    a = np.asarray(values)
+    return a.astype(np.float32) if a.dtype.kind == "f" else values
+
+
 def _b64(a: Any, dtype: str) -> dict[str, str]:
     """An array as a base64 typed array (``{"dtype": "f4"|"i4", "bdata"}``), as Plotly encodes them."""
     import base64
@@ -295,7 +302,7 @@ def trace_figure(trace: Any, pos: Any, *, color_by: str = "auto", feature: int =
         sz = ((2.0 if big else 8.0) + (5.0 if big else 7.0) * np.abs(np.nan_to_num(v)) / scale).astype(np.float32)
         if family(trace) == "wl":
             sz = np.full(v.size, 4.0 if big else 9.0, dtype=np.float32)
-        out: dict[str, Any] = dict(marker=dict(color=v, size=sz))
+        out: dict[str, Any] = dict(marker=dict(color=_f4(v), size=sz))
         if only is not None or not same_edges or k == start:
             out.update(x=xy[:, 0], y=xy[:, 1])
             out["marker"]["angle"] = angle
@@ -315,7 +322,7 @@ def trace_figure(trace: Any, pos: Any, *, color_by: str = "auto", feature: int =
         return markers(k, np.flatnonzero(g.receivers[st.edges] == sel))
 
     def nodes_update(k: int) -> dict[str, Any]:
-        out: dict[str, Any] = dict(marker=dict(color=spec.values[k][var_idx]))
+        out: dict[str, Any] = dict(marker=dict(color=_f4(spec.values[k][var_idx])))
         if dynamic:
             out["hovertext"] = hover(k)
         return out

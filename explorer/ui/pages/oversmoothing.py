@@ -72,7 +72,8 @@ controls.later(lambda: st.selectbox(
 name = st.session_state[skey]
 drawn = names[:MAX_LINES] + ([name] if name not in names[:MAX_LINES] else [])
 settings = (int(view["depth"]), int(view["hidden"]), view["device"], int(view["seed"]))
-bar = st.progress(0.0, text="sweeping…")
+top = st.container()  # the caption above the graph: after the chart on a first run
+bar = st.empty()  # a progress bar only while a sweep runs (a cached one draws nothing)
 sweeps = {}
 for j, n in enumerate(drawn):
     arch, remedy = n.split(" + ")
@@ -91,11 +92,12 @@ if len(combos) < len(chosen):
 if len(names) > MAX_LINES:
     notes.append(f"the charts compare the first {MAX_LINES} of the {len(names)} combinations and the "
                  "animated one (pick any in Animate)")
-st.caption(f"Ran on **{shown.device}**, animating **{name}**: step k is the output of layer k, "
-           "layer 0 the input features. Nodes are coloured by the first principal component of the layer's "
-           "features on **one colour scale for every layer**: as the layers smooth the features, the "
-           "colours run together. Press Play, or click a layer on a chart beside the graph."
-           + "".join(f" Note: {t}." for t in notes))
+controls.later(lambda: st.caption(
+    f"Ran on **{shown.device}**, animating **{name}**: step k is the output of layer k, "
+    "layer 0 the input features. Nodes are coloured by the first principal component of the layer's "
+    "features on **one colour scale for every layer**: as the layers smooth the features, the "
+    "colours run together. Press Play, or click a layer on a chart beside the graph."
+    + "".join(f" Note: {t}." for t in notes)), where=top)
 keys = {n: cache.key(src.key, n, *settings) for n in sweeps}
 tkey = keys[name]
 trace = attempt("prepare the per-layer view", cache.sweep_trace, shown, tkey, graph)

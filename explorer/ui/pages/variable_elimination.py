@@ -34,11 +34,19 @@ def _settings() -> None:
 n, k = int(view["n"]), int(view["k"])
 demo = attempt("run the chain demo", cache.chain_demo, n, k)
 
-st.latex(chain_sum_latex(n))
-st.markdown(f"**P(X{n})** = " + ", ".join(f"P(X{n}={s}) = {p:.4f}" for s, p in demo["p_last"].items())
-            + (f" — the naive sum over all {demo['naive']['terms']:,} assignments gives the same "
-               "numbers." if demo["naive_checked"] else f" — the naive sum would add "
-               f"{demo['naive']['terms']:,} terms (counted, too many to enumerate here)."))
+
+def _lead() -> None:
+    """The sum and P(Xn) above the chain; on the page's first run drawn after the chart, as the
+    controls are (st.latex is a chunk of its own that a first visit would load and lay out
+    before the chart mounts)."""
+    st.latex(chain_sum_latex(n))
+    st.markdown(f"**P(X{n})** = " + ", ".join(f"P(X{n}={s}) = {p:.4f}" for s, p in demo["p_last"].items())
+                + (f" — the naive sum over all {demo['naive']['terms']:,} assignments gives the same "
+                   "numbers." if demo["naive_checked"] else f" — the naive sum would add "
+                   f"{demo['naive']['terms']:,} terms (counted, too many to enumerate here)."))
+
+
+controls.later(_lead, where=st.container())
 
 trace = demo["trace"]
 gkey = trace.graph.content_hash()
