@@ -10,6 +10,12 @@ Playwright is missing).
 ``app_url``: one real ``streamlit run app.py`` on a free port for the browser tests of the whole
 session (health-checked, always stopped; its log goes to tests/artifacts/server.log). A module
 may define its own fixture of the same name; this one is used otherwise.
+
+``no_first_gap`` (autouse): in-process AppTest runs have no browser to mount a chart, so the
+pause a chart-first page takes on its first run before its controls
+(``explorer.ui.shell.FIRST_GAP_S``, 0.6 s) only costs wall time there: every new AppTest is a
+first run. It is set to 0 for the tests; the order in which the page draws is unchanged
+(tests/test_ui_chart_first.py checks it). The app server of the browser tests keeps the pause.
 """
 
 from pathlib import Path
@@ -17,6 +23,13 @@ from pathlib import Path
 import pytest
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+
+
+@pytest.fixture(autouse=True)
+def no_first_gap(monkeypatch):
+    from explorer.ui import shell
+
+    monkeypatch.setattr(shell, "FIRST_GAP_S", 0.0)
 
 
 @pytest.fixture(scope="module")

@@ -46,6 +46,16 @@ def test_deferred_blocks_wait_for_the_chart_then_run_in_order_inside_the_contain
     assert [x for x, _ in log] == ["chart", "a", "b", "c"]
 
 
+def test_the_gap_grows_with_the_chart_s_bytes_up_to_a_cap(monkeypatch):
+    monkeypatch.setattr(shell, "FIRST_GAP_S", 0.6)
+    slept = []
+    monkeypatch.setattr(shell.time, "sleep", slept.append)
+    for nbytes in (0, 500_000, 10_000_000):
+        shell.Controls(Box([]), defer=True).chart_out(nbytes)
+    shell.Controls(Box([]), defer=False).chart_out(10_000_000)  # a later run: no pause at all
+    assert slept == pytest.approx([0.6, 0.6 + shell.GAP_S_PER_MB * 0.5, shell.MAX_GAP_S])
+
+
 def test_without_deferral_blocks_run_at_once(no_gap):
     log = []
     box = Box(log)
@@ -60,7 +70,8 @@ def test_without_deferral_blocks_run_at_once(no_gap):
 def test_every_chart_first_page_draws_the_same_controls_on_its_first_and_second_run():
     for page, query in [("belief_propagation", {"sample": "asia"}), ("neural", {}),
                         ("variable_elimination", {}), ("graphs", {"sample": "karate"}),
-                        ("matrix", {}), ("expressiveness", {})]:
+                        ("matrix", {}), ("expressiveness", {}), ("clique_tree", {}),
+                        ("gn_block", {}), ("oversmoothing", {"depth": "3"})]:
         at = app_test(page, query=query, timeout=120)
         assert not at.exception, page
         first = [getattr(w, "key", None) for w in at.sidebar]
@@ -83,3 +94,34 @@ def test_a_link_whose_run_stops_before_the_chart_still_draws_every_control():
     assert at.selectbox(key="bp.sample").value == "asia"
     keys = [getattr(w, "key", None) for w in at.sidebar]
     assert keys.index("bp.sample") < keys.index("bp.mode") < keys.index("bp.evidence")
+
+
+def _main_outline(at):
+    """The main column's elements in page order, as (kind, text) pairs."""
+    out = []
+    for node in at.main:
+        kind = type(node).__name__
+        body = getattr(node, "value", None) if kind in ("Latex", "Markdown", "Caption", "Metric") \
+            else None
+        proto = getattr(node, "proto", None)
+        if getattr(proto, "component_name", None) == "mpe_player":
+            kind = "player"
+        out.append((kind, body if isinstance(body, str) else None))
+    return out
+
+
+@pytest.mark.parametrize("page, query, kind", [("variable_elimination", {"n": "6"}, "Latex"),
+                                              ("clique_tree", {}, "Metric")])
+def test_text_that_leads_the_chart_keeps_its_place_above_it_on_a_first_run(no_gap, page, query,
+                                                                           kind):
+    # the VE sum and the clique tree's figures are drawn after the chart on a first run
+    # (Controls.later(where=...)); they must land where a later run draws them: above the chart
+    at = app_test(page, query=query, timeout=120)
+    assert not at.exception
+    first = _main_outline(at)
+    at.run()
+    assert not at.exception
+    assert _main_outline(at) == first
+    kinds = [k for k, _ in first]
+    assert kind in kinds
+    assert kinds.index(kind) < kinds.index("player")  # above the chart

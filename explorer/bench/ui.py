@@ -56,7 +56,9 @@ PAGES = [("home", "/"), ("graphs", "/graphs?sample=karate"), ("variable eliminat
          "/variable_elimination"), ("belief propagation (asia)", "/belief_propagation"),
          ("belief propagation (10x10 Ising)", "/belief_propagation?sample=ising10"),
          ("neural (karate, GCN)", "/neural"), ("matrix", "/matrix"),
-         ("expressiveness", "/expressiveness"), ("over-smoothing", "/oversmoothing?depth=8")]
+         ("expressiveness", "/expressiveness"), ("over-smoothing", "/oversmoothing?depth=8"),
+         ("clique tree", "/clique_tree"), ("graph-network block", "/gn_block"),
+         ("readout", "/readout")]
 #: a chart is drawn: a Plotly chart or the player's figure
 DRAWN = ".js-plotly-plot .main-svg"
 #: the player's static preview (player.js ``drawPreview``), drawn before plotly.js is ready

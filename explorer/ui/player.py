@@ -557,7 +557,8 @@ def play(view: View, trace: Trace, tkey: str, pos: np.ndarray, pkey: str, contro
             "height": height},
             on_speed=lambda: _take_speed(view, chart_key))
     if isinstance(controls, shell.Controls):
-        controls.chart_out()  # the page's controls, when they waited for the chart
+        # the page's controls, when they waited for the chart (longer after a big one)
+        controls.chart_out(len(text) + len(select_json(fig)))
     with right:
         # the panel's charts and formula are cached per (run, step, node): the page's id joins
         # the run's key, so two pages whose keys happen to read alike never share an entry

@@ -24,11 +24,17 @@ from explorer.ui import components, turns
 from explorer.ui.state import View, global_changed, lecture_mode
 
 __all__ = ["frame", "show_rejected", "Controls", "flush_controls", "LECTURE_CSS", "EARLY_PLOTLY",
-           "FIRST_GAP_S"]
+           "FIRST_GAP_S", "GAP_S_PER_MB", "MAX_GAP_S"]
 
 #: seconds the first run of a chart-first page in a session waits after its chart, before its
 #: controls and panel (see :class:`Controls`)
 FIRST_GAP_S = 0.6
+#: more seconds per MB the chart sends (its figure and selection JSON), up to :data:`MAX_GAP_S`
+#: in all: a big figure takes longer to arrive, decode and paint (the 10 x 10 Ising run's 0.9 MB
+#: arrived 0.25 s after the elements before it and mounted after the controls when they came
+#: 0.6 s later)
+GAP_S_PER_MB = 0.8
+MAX_GAP_S = 1.4
 #: session-state key of the running page's :class:`Controls` (flushed when the page ends)
 PENDING = "_mpe_pending_controls"
 
@@ -38,7 +44,7 @@ PENDING = "_mpe_pending_controls"
 #: (the player, or the first figure, runs it after painting its preview). Neural still draws
 #: st.plotly_chart in some modes, whose Plotly (Streamlit's own) the player uses; a second early
 #: copy would only compete with it (tests/test_plotly_asset.py checks the listed pages draw none).
-EARLY_PLOTLY = frozenset({"home", "wl", "graphs", "matrix", "ve", "bp", "smooth"})
+EARLY_PLOTLY = frozenset({"home", "wl", "graphs", "matrix", "ve", "bp", "smooth", "readout"})
 
 #: larger type and buttons for a projector; plain CSS on Streamlit's stable test ids
 LECTURE_CSS = """
@@ -98,12 +104,14 @@ class Controls:
                 fn()
         return fn
 
-    def chart_out(self) -> None:
-        """The page's chart has been sent: on a first run, give the browser
-        :data:`FIRST_GAP_S` to mount it alone, then draw the waiting controls."""
+    def chart_out(self, nbytes: int = 0) -> None:
+        """The page's chart has been sent (``nbytes``: the size of its data, when large): on a
+        first run, give the browser :data:`FIRST_GAP_S` (plus :data:`GAP_S_PER_MB` per MB, at
+        most :data:`MAX_GAP_S`) to mount it alone, then draw the waiting controls."""
         if self._defer:
+            gap = FIRST_GAP_S and min(FIRST_GAP_S + GAP_S_PER_MB * nbytes / 1e6, MAX_GAP_S)
             with turns.set_aside():  # asleep: another session's page may run meanwhile
-                time.sleep(FIRST_GAP_S)
+                time.sleep(gap)
         self.flush()
 
     def flush(self) -> None:
@@ -160,7 +168,14 @@ def frame(view: View, title: str, intro: str, *, chart_first: bool = False) -> C
         st.markdown(intro)
     view.notes = st.empty()
     show_rejected(view, view.notes)
-    with st.sidebar:
+    seen = st.session_state.setdefault("_mpe_pages_run", set())
+    first = view.page not in seen
+    seen.add(view.page)
+    controls = Controls(st.expander("Controls", expanded=False) if lecture else st.sidebar,
+                        defer=chart_first and first)
+    st.session_state[PENDING] = controls
+
+    def shared() -> None:  # the sidebar's top, on every page (after the chart on a first run)
         st.toggle("Lecture mode", key="lecture", on_change=global_changed, args=("lecture",),
                   help="Large type and big step buttons for a projector; the controls fold "
                        "into an expander. Arrow keys step through the run.")
@@ -168,10 +183,6 @@ def frame(view: View, title: str, intro: str, *, chart_first: bool = False) -> C
                   icon=":material/restart_alt:", width="stretch")
         st.caption("The address bar always holds this view: copy it to share exactly what you "
                    "see (uploads stay on your machine and are not part of the link).")
-    seen = st.session_state.setdefault("_mpe_pages_run", set())
-    first = view.page not in seen
-    seen.add(view.page)
-    controls = Controls(st.expander("Controls", expanded=False) if lecture else st.sidebar,
-                        defer=chart_first and first)
-    st.session_state[PENDING] = controls
+
+    controls.later(shared, where=st.sidebar)
     return controls

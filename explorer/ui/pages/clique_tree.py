@@ -38,7 +38,7 @@ def _default_model() -> str:
 
 view = View("ct", {"sample": _default_model(), "mode": "sum", "evidence": [], **player.DEFAULTS},
             choices={"sample": sources.sample_choice("model"), "mode": ["sum", "max"]})
-controls = shell.frame(view, "Clique tree", INTRO)
+controls = shell.frame(view, "Clique tree", INTRO, chart_first=True)
 src = sources.pick(view, controls, kind="model", label="Model",
                    extensions="UAI (.uai), BIF (.bif), XMLBIF (.xmlbif, .xml)")
 fg = src.obj
@@ -46,10 +46,15 @@ ekey = view.key("evidence")
 options = clamp.evidence_options(fg, st.session_state[ekey])
 if any(e not in options for e in st.session_state[ekey]):
     st.session_state[ekey] = [e for e in st.session_state[ekey] if e in options]
-with controls:
+
+
+@controls.later  # on the page's first run in a session, after the chart (shell.Controls)
+def _settings() -> None:
     st.segmented_control("Calibration", ["sum", "max"], key=view.key("mode"), required=True,
                          format_func={"sum": "marginals (sum)", "max": "MAP (max)"}.get)
     st.multiselect("Evidence", options, key=ekey, placeholder="observe VAR=STATE …")
+
+
 
 evidence = attempt("read the evidence", pgm.parse_evidence, fg, view["evidence"])
 ev = tuple(sorted(evidence.items()))
@@ -62,19 +67,26 @@ if run is None:  # e.g. evidence of probability 0: the message is shown, the evi
 tree, trace = run["tree"], run["trace"]
 res = trace.result
 
-c = st.columns(4)
-c[0].metric("Cliques", len(tree.cliques))
-c[1].metric("Treewidth", res["treewidth"], help="largest clique size minus one, for this "
-            "elimination order (greedy min-fill)")
-c[2].metric("Messages for every marginal", res["n_messages"],
-            help="one collect and one distribute pass: 2 × (cliques − 1)")
-if mode == "sum":
-    c[3].metric("log Z", f"{round(res['log_z'], 4) + 0.0:.4f}",
-                help="log of the total mass consistent with the evidence (log P(evidence) for a "
-                     "Bayesian network)")
-else:
-    c[3].metric("log max", f"{round(res['log_max'], 4) + 0.0:.4f}",
-                help="log of the MAP assignment's unnormalised probability")
+
+
+def _metrics() -> None:
+    """The tree's figures above the chart (after it on the page's first run)."""
+    c = st.columns(4)
+    c[0].metric("Cliques", len(tree.cliques))
+    c[1].metric("Treewidth", res["treewidth"], help="largest clique size minus one, for this "
+                "elimination order (greedy min-fill)")
+    c[2].metric("Messages for every marginal", res["n_messages"],
+                help="one collect and one distribute pass: 2 × (cliques − 1)")
+    if mode == "sum":
+        c[3].metric("log Z", f"{round(res['log_z'], 4) + 0.0:.4f}",
+                    help="log of the total mass consistent with the evidence (log P(evidence) "
+                         "for a Bayesian network)")
+    else:
+        c[3].metric("log max", f"{round(res['log_max'], 4) + 0.0:.4f}",
+                    help="log of the MAP assignment's unnormalised probability")
+
+
+controls.later(_metrics, where=st.container())
 
 if trace.steps:
     gkey = trace.graph.content_hash()
@@ -106,6 +118,7 @@ if trace.steps:
     player.play(view, trace, cache.key(src.key, "ct", mode, ev), pos, gkey, controls,
                 name=f"{src.name}-clique-tree", extra=step_message)
 else:
+    controls.flush()  # no chart to wait for
     st.info("Everything left to infer fits in one clique: no message is needed." if tree.cliques
             else "Every variable is observed: nothing is left to infer.")
     clamp.observe(view, fg, [*(v for c_ in tree.cliques for v in c_), *sorted(evidence)])

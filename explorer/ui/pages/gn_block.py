@@ -42,15 +42,20 @@ view = View("gn", {"sample": "caffeine" if "caffeine" in names else names[0], "l
             choices={"sample": names, "aggr": ("sum", "mean", "max"), "layers": lambda k: 1 <= k <= 3,
                      "hidden": lambda h: 2 <= h <= 8, "edge": lambda e: e >= 0,
                      "mpnn_step": lambda t: t >= 1})
-controls = shell.frame(view, "Graph-network block", INTRO)
+controls = shell.frame(view, "Graph-network block", INTRO, chart_first=True)
 titles = {s.name: s.title for s in cache.samples("graph")}
-with controls:
+
+
+@controls.later  # on the page's first run in a session, after the chart (shell.Controls)
+def _settings() -> None:
     st.selectbox("Graph", names, key=view.key("sample"), format_func=lambda n: titles.get(n, n),
                  help=f"Samples with at most {SMALL} nodes. Caffeine has bond types as edge features.")
     st.slider("Blocks (MPNN: steps)", 1, 3, key=view.key("layers"))
     st.slider("Width of every attribute", 2, 8, key=view.key("hidden"))
     st.selectbox("Aggregation ρ", ("sum", "mean", "max"), key=view.key("aggr"))
     st.number_input("Seed (weights)", 0, 10_000, key=view.key("seed"))
+
+
 graph = attempt("load the graph", cache.sample_graph, view["sample"])
 gkey = f"sample:{view['sample']}"
 nl, hidden, seed, aggr = int(view["layers"]), int(view["hidden"]), int(view["seed"]), view["aggr"]
@@ -58,11 +63,18 @@ data = attempt("run the graph-network blocks", cache.gn_layers, graph, gkey, nl,
 trace = trace_from_layers(graph, data, {"layer": "gn", "layers": nl, "hidden": hidden, "seed": seed,
                                         "features": "auto", "aggr": aggr, "layer_opts": {"aggr": aggr}})
 pos = attempt("lay out the graph", cache.layout, graph, gkey, "auto", 0)
-if data["features_notice"]:
-    st.caption(data["features_notice"])
-if data["edge_source"] == "constant":
-    st.info("This graph has no edge features, so every edge starts with the single feature 1. "
-            "Choose *Caffeine* to see bond types as edge features.", icon=":material/info:")
+
+
+def _notices() -> None:
+    """What the run assumed, above the chart (after it on the page's first run)."""
+    if data["features_notice"]:
+        st.caption(data["features_notice"])
+    if data["edge_source"] == "constant":
+        st.info("This graph has no edge features, so every edge starts with the single feature 1. "
+                "Choose *Caffeine* to see bond types as edge features.", icon=":material/info:")
+
+
+controls.later(_notices, where=st.container())
 labels = list(graph.display_labels)
 
 

@@ -8,7 +8,7 @@ from explorer import viz
 from explorer.nn.readout import DATASETS, bond_types
 from explorer.nn.stack import READOUTS
 from explorer.nn.train import train_graph_classifier
-from explorer.ui import cache, shell
+from explorer.ui import cache, components, shell
 from explorer.ui.guard import attempt
 from explorer.ui.player import fmt_vec
 from explorer.ui.state import View
@@ -35,13 +35,16 @@ view = View("readout", {"data": "molecules", "graph": FIRST, "readout": "sum", "
             choices={"data": DATASETS, "readout": READOUTS, "layer": LAYERS,
                      "layers": lambda k: 1 <= k <= 4, "hidden": lambda h: 2 <= h <= 32,
                      "epochs": lambda e: 10 <= e <= 300, "relabel": lambda r: r >= 0})
-controls = shell.frame(view, "Graph readout", INTRO)
-with controls:
-    st.selectbox("Data set", DATASETS, key=view.key("data"), format_func=TITLES.get)
+controls = shell.frame(view, "Graph readout", INTRO, chart_first=True)
+controls.later(lambda: st.selectbox("Data set", DATASETS, key=view.key("data"),
+                                    format_func=TITLES.get))  # after the chart on a first run
 graphs, labels = attempt("load the data set", cache.graph_dataset, view["data"], 0)
 features = "x" if view["data"] == "molecules" else "constant"
-with controls:
-    view.set("graph", min(max(int(view["graph"]), 0), len(graphs) - 1))
+view.set("graph", min(max(int(view["graph"]), 0), len(graphs) - 1))
+
+
+@controls.later
+def _settings() -> None:
     st.selectbox("Graph", range(len(graphs)), key=view.key("graph"),
                  format_func=lambda i: f"{graphs[i].name} (label {labels[i]})")
     st.selectbox("Readout", READOUTS, key=view.key("readout"))
@@ -49,6 +52,8 @@ with controls:
     st.slider("Layers", 1, 4, key=view.key("layers"))
     st.slider("Hidden width", 2, 32, key=view.key("hidden"))
     st.number_input("Seed (weights)", 0, 10_000, key=view.key("seed"))
+
+
 view.sync()
 
 idx, mode, layer = int(view["graph"]), view["readout"], view["layer"]
@@ -61,10 +66,14 @@ states, pooled = trace.result["output"], trace.result["readout"]
 weights = trace.steps[-1].extras.get("weights")
 left, right = st.columns([5, 6])
 pos = attempt("lay out the graph", cache.layout, graph, gkey, "kamada_kawai", 0)
-left.plotly_chart(molecule_figure(graph, pos, bond_types(graph),
-                                  title=f"{graph.name}: label {labels[idx]}"), key="readout.molecule")
-right.plotly_chart(pooling_figure(states, pooled, mode=mode, labels=list(graph.display_labels),
-                                  weights=weights), key="readout.pooling")
+with left:  # Plotly from the component (painted as a preview first), not st.plotly_chart
+    components.figure(molecule_figure(graph, pos, bond_types(graph),
+                                      title=f"{graph.name}: label {labels[idx]}"),
+                      key="readout.molecule", preview=True)
+controls.chart_out()  # the page's controls, when they waited for the chart
+with right:
+    components.figure(pooling_figure(states, pooled, mode=mode, labels=list(graph.display_labels),
+                                     weights=weights), key="readout.pooling")
 st.markdown(f"**{mode} readout** of {graph.n_nodes} node states: `{fmt_vec(pooled)}`")
 
 st.subheader("Relabel the nodes")
@@ -89,8 +98,7 @@ if r and demo["concat_error"] < 1e-6:
             "order here; pick a path or a molecule.", icon=":material/info:")
 
 st.subheader("Train a graph classifier")
-with controls:
-    st.slider("Epochs", 10, 300, step=10, key=view.key("epochs"))
+controls.later(lambda: st.slider("Epochs", 10, 300, step=10, key=view.key("epochs")))
 epochs = int(view["epochs"])
 tkey = cache.key(view["data"], mode, layer, nl, hidden, seed, epochs)
 runs = st.session_state.setdefault("readout.runs", {})
@@ -105,7 +113,8 @@ if clicked:
         history["loss"].append(loss)
         history["train_acc"].append(acc)
         if epoch % 10 == 0 or epoch == total:
-            chart.plotly_chart(viz.loss_figure(history), key=f"readout.live{epoch}")
+            with chart.container():
+                components.figure(viz.loss_figure(history), key=f"readout.live{epoch}")
 
     res = attempt("train the classifier", train_graph_classifier, graphs, labels, layer=layer,
                   hidden=hidden, layers=nl, epochs=epochs, seed=seed, readout=mode,
@@ -118,8 +127,9 @@ run = runs.get(tkey)
 if run is None:
     st.caption("Press **Train** to fit the classifier and watch the loss fall.")
 else:
-    chart.plotly_chart(viz.loss_figure({k: run[k] for k in ("loss", "train_acc", "test_acc")}),
-                       key="readout.loss")
+    with chart.container():
+        components.figure(viz.loss_figure({k: run[k] for k in ("loss", "train_acc", "test_acc")}),
+                          key="readout.loss")
     a, b, c = st.columns(3)
     a.metric("Final loss", f"{run['loss'][-1]:.4f}")
     b.metric("Train accuracy", f"{run['train_acc'][-1]:.0%}")
