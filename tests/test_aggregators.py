@@ -92,7 +92,7 @@ def test_page_numbers_equal_the_library():
     _ok(at)
     g = load_graph("karate")
     res = shuffle_check(g, 0, layer="sage", aggr="mean", features="random", shuffle_seed=1)
-    table = at.dataframe[1].value
+    table = at.table[1].value
     assert table.iloc[0]["as listed"] == fmt_row(res["before"]["aggregate"], 4)
     assert table.iloc[0]["shuffled"] == fmt_row(res["after"]["aggregate"], 4)
     s = sampled_layers(g, fanout=3, seed=0, features="random")
@@ -102,12 +102,12 @@ def test_page_numbers_equal_the_library():
     at.button(key="aggr.shuffle_btn").click().run()
     _ok(at)
     res2 = shuffle_check(g, 0, layer="sage", aggr="mean", features="random", shuffle_seed=2)
-    order = at.dataframe[0].value
+    order = at.table[0].value
     assert order["neighbour (shuffled)"].tolist() == [str(v) for v in res2["after"]["senders"]]
     at.selectbox(key="aggr.aggr").set_value("max").run()
     _ok(at)
     res3 = shuffle_check(g, 0, layer="sage", aggr="max", features="random", shuffle_seed=2)
-    assert at.dataframe[1].value.iloc[0]["as listed"] == fmt_row(res3["before"]["aggregate"], 4)
+    assert at.table[1].value.iloc[0]["as listed"] == fmt_row(res3["before"]["aggregate"], 4)
     at.button(key="aggr.resample").click().run()
     _ok(at)
     s1 = sampled_layers(g, fanout=3, seed=1, features="random")

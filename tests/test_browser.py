@@ -37,7 +37,7 @@ CHART = ("[data-testid='stPlotlyChart'] .js-plotly-plot .svg-container > svg.mai
 #: the pages whose charts are all drawn by the figure component: Streamlit's Plotly chunk (and
 #: its stPlotlyChart element) must never appear there (it ran before the player could paint)
 NO_STREAMLIT_PLOTLY = {"graphs", "variable_elimination", "belief_propagation", "matrix", "oversmoothing",
-                       "readout"}
+                       "readout", "aggregators"}
 PLAYER = ".mpe[data-ready]"
 SIZES = {"720p": (1280, 720), "1080p": (1920, 1080)}
 #: panel step: the number in "Step k of N" (1-based) of the detail panel

@@ -21,7 +21,7 @@ PACKAGE_JS = Path(plotly.__file__).resolve().parent / "package_data" / "plotly.m
 #: View.page -> page file stem (None: the home page)
 PAGE_FILES = {"home": None, "wl": "expressiveness", "graphs": "graphs", "matrix": "matrix",
               "ve": "variable_elimination", "bp": "belief_propagation", "smooth": "oversmoothing",
-              "readout": "readout"}
+              "readout": "readout", "aggr": "aggregators"}
 
 
 @pytest.mark.parametrize("page", sorted(shell.EARLY_PLOTLY))
@@ -42,7 +42,7 @@ def test_early_plotly_pages_draw_no_streamlit_plotly_chart(page):
 
 
 def test_other_pages_do_not_load_plotly_early():
-    at = app_test("aggregators")  # draws st.plotly_chart (Streamlit's own Plotly)
+    at = app_test("gn_block")  # draws st.plotly_chart (Streamlit's own Plotly)
     assert not at.exception
     assert not [h for h in at.get("html") if "data-mpe-plotly" in h.proto.body]
 

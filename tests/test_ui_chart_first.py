@@ -71,7 +71,8 @@ def test_every_chart_first_page_draws_the_same_controls_on_its_first_and_second_
     for page, query in [("belief_propagation", {"sample": "asia"}), ("neural", {}),
                         ("variable_elimination", {}), ("graphs", {"sample": "karate"}),
                         ("matrix", {}), ("expressiveness", {}), ("clique_tree", {}),
-                        ("gn_block", {}), ("oversmoothing", {"depth": "3"})]:
+                        ("gn_block", {}), ("oversmoothing", {"depth": "3"}), ("readout", {}),
+                        ("aggregators", {})]:
         at = app_test(page, query=query, timeout=120)
         assert not at.exception, page
         first = [getattr(w, "key", None) for w in at.sidebar]

@@ -58,7 +58,7 @@ PAGES = [("home", "/"), ("graphs", "/graphs?sample=karate"), ("variable eliminat
          ("neural (karate, GCN)", "/neural"), ("matrix", "/matrix"),
          ("expressiveness", "/expressiveness"), ("over-smoothing", "/oversmoothing?depth=8"),
          ("clique tree", "/clique_tree"), ("graph-network block", "/gn_block"),
-         ("readout", "/readout")]
+         ("readout", "/readout"), ("aggregators", "/aggregators")]
 #: a chart is drawn: a Plotly chart or the player's figure
 DRAWN = ".js-plotly-plot .main-svg"
 #: the player's static preview (player.js ``drawPreview``), drawn before plotly.js is ready

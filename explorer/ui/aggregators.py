@@ -14,7 +14,7 @@ import streamlit as st
 
 from explorer.graph import Graph
 from explorer.nn.aggregation import AGGREGATORS
-from explorer.ui import cache
+from explorer.ui import cache, components, shell, tables
 from explorer.ui.guard import attempt
 from explorer.ui.state import View
 from explorer.viz.gn_view import fmt_row, sampling_figure
@@ -32,6 +32,16 @@ CHOICES: dict[str, Any] = {"layer": tuple(AGGREGATORS), "aggr": ("mean", "max", 
 HIDDEN = 4
 
 
+def _later(controls: Any, fn: Any) -> None:
+    """Draw ``fn`` in the page's controls: after the chart on a chart-first page's first run
+    (:class:`explorer.ui.shell.Controls`), else at once."""
+    if isinstance(controls, shell.Controls):
+        controls.later(fn)
+    else:
+        with controls:
+            fn()
+
+
 def _bump(view: View, name: str) -> None:
     view.set(name, int(view[name]) + 1)
 
@@ -39,21 +49,23 @@ def _bump(view: View, name: str) -> None:
 def shuffle_section(view: View, graph: Graph, gkey: str, controls: Any) -> dict:
     """Aggregation choice and the shuffle check at the selected node; returns the check's dict."""
     labels = list(graph.display_labels)
-    with controls:
-        st.selectbox("Layer", tuple(AGGREGATORS), key=view.key("layer"),
-                     format_func={"sage": "GraphSAGE", "gin": "GIN"}.get)
+    _later(controls, lambda: st.selectbox("Layer", tuple(AGGREGATORS), key=view.key("layer"),
+                                          format_func={"sage": "GraphSAGE", "gin": "GIN"}.get))
     allowed = AGGREGATORS[view["layer"]]
     if view["aggr"] not in allowed:
         view.set("aggr", allowed[0])
     if int(view["node"]) >= graph.n_nodes:
         view.set("node", 0)
-    with controls:
+
+    def settings() -> None:
         st.selectbox("Aggregation", allowed, key=view.key("aggr"),
                      help="GraphSAGE offers mean, max and sum; GIN always sums (the injective choice).")
         st.selectbox("Node", range(graph.n_nodes), key=view.key("node"), format_func=lambda i: labels[i])
         st.selectbox("Node features", FEATURES, key=view.key("features"),
                      format_func={"random": "random (seeded, 16 numbers)", "degree": "one-hot degree",
                                   "auto": "the graph's own (else one-hot degree)"}.get)
+
+    _later(controls, settings)
     node, layer, aggr, feats = int(view["node"]), view["layer"], view["aggr"], view["features"]
     st.button("Shuffle the neighbours", key="aggr.shuffle_btn", icon=":material/shuffle:",
               on_click=_bump, args=(view, "shuffle"),
@@ -68,8 +80,8 @@ def shuffle_section(view: View, graph: Graph, gkey: str, controls: Any) -> dict:
              "message": fmt_row(before["messages"][p], 4),
              "neighbour (shuffled)": labels[after["senders"][p]],
              "message (shuffled)": fmt_row(after["messages"][p], 4)} for p in range(k)]
-    st.dataframe(rows, hide_index=True, key="aggr.order")
-    st.dataframe([
+    tables.table(rows, noun="messages")  # plain HTML tables: painted at once
+    tables.table([
         {"quantity": f"{aggr} of the messages", "largest change": f"{res['aggregate_error']:.1e}",
          "as listed": fmt_row(before["aggregate"], 4), "shuffled": fmt_row(after["aggregate"], 4)},
         {"quantity": f"new state of node {labels[node]}", "largest change": f"{res['state_error']:.1e}",
@@ -77,7 +89,7 @@ def shuffle_section(view: View, graph: Graph, gkey: str, controls: Any) -> dict:
         {"quantity": "messages laid end to end (order-dependent)", "largest change": f"{res['concat_error']:.3g}",
          "as listed": fmt_row(before["messages"].reshape(-1), 4),
          "shuffled": fmt_row(after["messages"].reshape(-1), 4)},
-    ], hide_index=True, key="aggr.compare")
+    ], noun="quantities")
     st.caption("A change below about 1e-5 is float32 rounding (the additions ran in another order), "
                "not a different answer.")
     whole = attempt("renumber the whole graph", cache.renumber_check, graph, gkey, layer, aggr, HIDDEN, 0, feats)
@@ -96,9 +108,11 @@ def shuffle_section(view: View, graph: Graph, gkey: str, controls: Any) -> dict:
 
 def sampling_section(view: View, graph: Graph, gkey: str, pos: np.ndarray, controls: Any) -> dict:
     """GraphSAGE neighbour sampling: fan-out, seed, per-layer drawing; returns the sample's dict."""
-    with controls:
+    def settings() -> None:
         st.slider("Fan-out (edges read per node and layer)", 1, 10, key=view.key("fanout"))
         st.number_input("Sampling seed", 0, 1_000_000, key=view.key("sample_seed"))
+
+    _later(controls, settings)
     fanout, seed = int(view["fanout"]), int(view["sample_seed"])
     st.button("Re-sample", key="aggr.resample", icon=":material/casino:", on_click=_bump,
               args=(view, "sample_seed"), help="Draw a new sample (the seed goes up by one).")
@@ -113,9 +127,12 @@ def sampling_section(view: View, graph: Graph, gkey: str, pos: np.ndarray, contr
     indeg = res["in_degree"]
     reads = np.bincount(graph.receivers[kept], minlength=graph.n_nodes)
     left, right = st.columns([3, 1])
-    left.plotly_chart(sampling_figure(graph, pos, kept, node=node,
-                                      title=f"Layer {k + 1}: {kept.size} of {graph.n_edges} directed edges read"),
-                      key="aggr.sampling")
+    with left:  # the figure component (a preview first, the app's plotly.js), not st.plotly_chart
+        components.figure(sampling_figure(graph, pos, kept, node=node,
+                                          title=f"Layer {k + 1}: {kept.size} of {graph.n_edges} directed edges read"),
+                          key="aggr.sampling", preview=True)
+    if isinstance(controls, shell.Controls):
+        controls.chart_out()  # the page's controls, when they waited for the chart
     right.metric("Edges read", f"{kept.size} / {graph.n_edges}")
     right.metric("Largest in-degree", int(indeg.max()) if indeg.size else 0)
     right.metric(f"{labels[node]} reads", f"{int(reads[node])} of {int(indeg[node])}")

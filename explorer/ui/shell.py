@@ -44,7 +44,7 @@ PENDING = "_mpe_pending_controls"
 #: (the player, or the first figure, runs it after painting its preview). Neural still draws
 #: st.plotly_chart in some modes, whose Plotly (Streamlit's own) the player uses; a second early
 #: copy would only compete with it (tests/test_plotly_asset.py checks the listed pages draw none).
-EARLY_PLOTLY = frozenset({"home", "wl", "graphs", "matrix", "ve", "bp", "smooth", "readout"})
+EARLY_PLOTLY = frozenset({"home", "wl", "graphs", "matrix", "ve", "bp", "smooth", "readout", "aggr"})
 
 #: larger type and buttons for a projector; plain CSS on Streamlit's stable test ids
 LECTURE_CSS = """

@@ -22,10 +22,10 @@ SMALL = 60  # nodes: drawn with labels and arrows
 names = [n for n in sources.sample_names("graph") if cache.sample_graph(n).n_nodes <= SMALL]
 view = View("aggr", {"sample": "karate" if "karate" in names else names[0], **aggregators.DEFAULTS},
             choices={"sample": names, **aggregators.CHOICES})
-controls = shell.frame(view, "Aggregators & sampling", INTRO)
+controls = shell.frame(view, "Aggregators & sampling", INTRO, chart_first=True)
 titles = {s.name: s.title for s in cache.samples("graph")}
-with controls:
-    st.selectbox("Graph", names, key=view.key("sample"), format_func=lambda n: titles.get(n, n))
+controls.later(lambda: st.selectbox("Graph", names, key=view.key("sample"),
+                                    format_func=lambda n: titles.get(n, n)))  # after the chart
 graph = attempt("load the graph", cache.sample_graph, view["sample"])
 gkey = f"sample:{view['sample']}"
 
