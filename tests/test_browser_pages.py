@@ -21,8 +21,10 @@ sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not 
 expect = sync_api.expect
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
-#: one match per drawn chart (Plotly draws two .main-svg layers per chart)
-CHART = "[data-testid='stPlotlyChart'] .js-plotly-plot .svg-container > svg.main-svg:first-of-type"
+#: one match per drawn chart (Plotly draws two .main-svg layers per chart): a st.plotly_chart or
+#: the figure component (explorer/ui/components)
+CHART = ("[data-testid='stPlotlyChart'] .js-plotly-plot .svg-container > svg.main-svg:first-of-type, "
+         ".mpe-figure .js-plotly-plot .svg-container > svg.main-svg:first-of-type")
 PANEL_STEP = """() => { const p = [...document.querySelectorAll("[data-testid='stMarkdownContainer'] p")]
                         .find(p => /^Step \\d+ of \\d+/.test(p.innerText));
                         return p ? Number(p.innerText.match(/^Step (\\d+)/)[1]) : null; }"""
@@ -69,13 +71,14 @@ def _close(shown, ref, digits=3):
     return len(shown) == len(ref) and bool(np.all(np.abs(shown - ref) <= 0.6 * 10.0 ** (1 - digits) * np.abs(ref) + 1e-9))
 
 
-def _grid(page, nth, n_rows, changed_from=None, timeout_s=30.0):
-    """The first ``n_rows`` rows of the nth data grid on the page, read from its accessible
-    table, once it has drawn them (and, with ``changed_from``, once they differ from those
-    rows): the grid redraws a moment after the rest of the rerun, so this polls."""
+def _grid(page, nth, n_rows, changed_from=None, timeout_s=30.0, testid="stDataFrame"):
+    """The first ``n_rows`` rows of the nth data grid on the page (``testid="stTable"``: of the
+    nth plain HTML table), read from its accessible table, once it has drawn them (and, with
+    ``changed_from``, once they differ from those rows): the grid redraws a moment after the
+    rest of the rerun, so this polls."""
     import time
 
-    table = page.locator("[data-testid='stDataFrame']").nth(nth).locator("table")
+    table = page.locator(f"[data-testid='{testid}']").nth(nth).locator("table")
     end = time.monotonic() + timeout_s
     while True:
         rows = [r.locator("td").all_inner_texts() for r in table.locator("tbody tr").all()][:n_rows]
@@ -176,19 +179,19 @@ def test_aggregators_page_shuffle_leaves_the_mean(page, app_url):
     g = load_graph("karate")
     x, _ = default_features(g, "random", 0)
     into = g.senders[g.receivers == 0]
-    first = _grid(page, 0, 8)
+    first = _grid(page, 0, 8, testid="stTable")
     listed = [r[1] for r in first]
-    # the grid draws only the rows in view (virtualised): those are node 0's neighbours, each once
+    # the first rows of the table: node 0's neighbours, each once
     nbrs = sorted(g.display_labels[s] for s in into)
     told = page.locator("[data-testid='stMarkdownContainer'] p", has_text="receives").first.inner_text()
     assert f"receives {len(into)} messages" in told
     assert len(set(listed)) == len(listed) >= min(8, len(into)) and set(listed) <= set(nbrs)
     page.get_by_role("button", name="Shuffle the neighbours").click()
     page.wait_for_url("**shuffle=2**", timeout=30_000)
-    page.wait_for_function("() => document.querySelectorAll(\"[data-testid='stDataFrame'] table\").length >= 2")
-    shuffled = [r[3] for r in _grid(page, 0, 8, changed_from=first)]
+    page.wait_for_function("() => document.querySelectorAll(\"[data-testid='stTable'] table\").length >= 2")
+    shuffled = [r[3] for r in _grid(page, 0, 8, changed_from=first, testid="stTable")]
     assert len(set(shuffled)) == len(shuffled) and set(shuffled) <= set(nbrs)  # same set, new order
-    rows = {r[0]: r for r in _grid(page, 1, 3)}
+    rows = {r[0]: r for r in _grid(page, 1, 3, testid="stTable")}
     mean = rows["mean of the messages"]
     assert float(mean[1]) < 1e-5 and mean[2] == mean[3]
     assert _close(_vec(mean[2]), x[into].mean(0)), (mean[2], x[into].mean(0)[:4])

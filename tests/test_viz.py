@@ -25,6 +25,12 @@ NODES, MSGS, SEL = (TRACE_NAMES.index(n) for n in ("nodes", "messages", "selecte
 BP_POS = np.array([[0, 0], [2, 0], [4, 0], [-1, 1], [1, 1], [3, 1.0]])
 
 
+
+def f32(values):
+    """What a frame's colours hold: the recorded values rounded to float32, exactly (the player
+    sends colours as 4-byte typed arrays, explorer/viz/trace_view.py)."""
+    return np.asarray(values, dtype=float).astype(np.float32)
+
 def fig_json(fig) -> dict:
     return json.loads(fig.to_json())
 
@@ -85,7 +91,7 @@ def test_marker_cap_keeps_the_largest_messages(gcn):
     top = np.sort(np.argsort(-mean)[:10])
     for k, st in enumerate(t.steps):
         drawn = colors(frame_trace(d, k, MSGS))
-        np.testing.assert_array_equal(drawn, np.linalg.norm(st.messages, axis=1)[top])
+        np.testing.assert_array_equal(drawn, f32(np.linalg.norm(st.messages, axis=1)[top]))
 
 
 def test_factor_nodes_are_squares_and_not_coloured(bp):
@@ -101,11 +107,11 @@ def test_bp_belief_colours_equal_the_recorded_beliefs(bp):
     for state in (0, 1):
         d = fig_json(trace_figure(bp, BP_POS, color_by="belief", state=state))
         for k, st in enumerate(bp.steps):
-            np.testing.assert_array_equal(colors(frame_trace(d, k, NODES)), [st.states[i][state] for i in range(3)])
+            np.testing.assert_array_equal(colors(frame_trace(d, k, NODES)), f32([st.states[i][state] for i in range(3)]))
     # state 2 exists only for B (3 states): the others get no colour (NaN -> drawn grey)
     d = fig_json(trace_figure(bp, BP_POS, color_by="belief", state=2))
     c = colors(frame_trace(d, 4, NODES))
-    assert np.isnan(c[0]) and c[1] == bp.steps[4].states[1][2] and np.isnan(c[2])
+    assert np.isnan(c[0]) and c[1] == f32(bp.steps[4].states[1][2]) and np.isnan(c[2])
 
 
 def test_bp_entropy_and_map_against_hand_formula(bp):
@@ -122,7 +128,7 @@ def test_bp_message_markers_show_the_recorded_values_at_60_percent(bp):
     d = fig_json(trace_figure(bp, BP_POS, state=1))
     for k, st in enumerate(bp.steps):
         tr = frame_trace(d, k, MSGS)
-        np.testing.assert_array_equal(colors(tr), [m[1] for m in st.messages])
+        np.testing.assert_array_equal(colors(tr), f32([m[1] for m in st.messages]))
     tr0 = frame_trace(d, 0, MSGS)
     want = BP_POS[g.senders] + MESSAGE_AT * (BP_POS[g.receivers] - BP_POS[g.senders])
     np.testing.assert_allclose(decode_array(tr0["x"]), want[:, 0], atol=1e-6)
@@ -137,7 +143,7 @@ def test_neural_colour_modes_equal_the_recorded_states(gcn):
                     ("class", lambda s: np.argmax(s, axis=1))):
         d = fig_json(trace_figure(t, pos, color_by=mode, feature=2))
         for k, st in enumerate(t.steps):
-            np.testing.assert_array_equal(colors(frame_trace(d, k, NODES)), f(st.states))
+            np.testing.assert_array_equal(colors(frame_trace(d, k, NODES)), f32(f(st.states)))
 
 
 def test_pca_colour_is_the_first_principal_component(gcn):
@@ -190,7 +196,7 @@ def test_selected_node_is_ringed_and_its_incoming_messages_highlighted(bp):
     for k, st in enumerate(bp.steps):
         tr = frame_trace(d, k, SEL)
         into = [m for e, m in zip(st.edges, st.messages) if g.receivers[e] == 1]
-        np.testing.assert_array_equal(colors(tr), [m[0] for m in into])
+        np.testing.assert_array_equal(colors(tr), f32([m[0] for m in into]))
         assert all("→ B" in h for h in tr["hovertext"])
 
 

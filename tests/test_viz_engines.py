@@ -16,6 +16,12 @@ NODES, MSGS, SEL = (TRACE_NAMES.index(n) for n in ("nodes", "messages", "selecte
 BIF = "/work/shared/data/bif/asia.bif"
 
 
+
+def f32(values):
+    """What a frame's colours hold: the recorded values rounded to float32, exactly (the player
+    sends colours as 4-byte typed arrays, explorer/viz/trace_view.py)."""
+    return np.asarray(values, dtype=float).astype(np.float32)
+
 def frame(d: dict, k: int, index: int) -> dict:
     fr = d["frames"][k]
     return fr["data"][fr["traces"].index(index)]
@@ -46,7 +52,7 @@ def test_gcn_stack_frames_colours_and_formula(karate):
     assert len(d["frames"]) == len(t.steps) == 4
     for k in range(3):
         np.testing.assert_array_equal(colors(frame(d, k, NODES)), t.steps[k].states[:, 1])
-        np.testing.assert_array_equal(colors(frame(d, k, MSGS)), np.linalg.norm(t.steps[k].messages.astype(float), axis=1))
+        np.testing.assert_array_equal(colors(frame(d, k, MSGS)), f32(np.linalg.norm(t.steps[k].messages.astype(float), axis=1)))
     # the readout step records no node states: the last layer's stay on screen
     np.testing.assert_array_equal(colors(frame(d, 3, NODES)), t.steps[2].states[:, 1])
     assert colors(frame(d, 3, MSGS)).size == 0
@@ -85,7 +91,7 @@ def test_bp_trace_view_convergence_and_bars():
     var = np.flatnonzero(~is_factor(g))
     assert var.size == fg.n_vars and len(d["frames"]) == len(t.steps)
     for k, st in enumerate(t.steps):
-        np.testing.assert_array_equal(colors(frame(d, k, NODES)), [st.states[i][0] for i in var])
+        np.testing.assert_array_equal(colors(frame(d, k, NODES)), f32([st.states[i][0] for i in var]))
     fac = d["data"][TRACE_NAMES.index("factors")]
     assert fac["marker"]["symbol"] == "square" and len(fac["text"]) == g.n_nodes - fg.n_vars
     conv = json.loads(convergence_figure(t, exact=ex["marginals"]).to_json())["data"]
