@@ -69,3 +69,20 @@ def test_seek_refuses_a_negative_step():
 
     with pytest.raises(ValueError, match="index from 0"):
         player.seek(None, -1)
+
+
+def test_component_json_is_plotly_s_own_without_its_html_escapes():
+    # the reference is plotly.io's encoder: the same values (typed arrays, NaN as null), parsed,
+    # while the text keeps "<b>" and "/" as written and has no spaces
+    import numpy as np
+    import plotly.graph_objects as go
+    import plotly.io as pio
+
+    from explorer.ui import components
+
+    fig = go.Figure(go.Scatter(x=np.arange(4.0), y=np.array([1.0, np.nan, 2.0, 3.0], np.float32),
+                               hovertext=["<b>a</b> → b/c"] * 4, marker=dict(color=[0.5, 1, 2, 3])))
+    text = components.plotly_json(fig.to_plotly_json())
+    assert json.loads(text) == json.loads(pio.to_json(fig, validate=False))
+    assert "<b>a</b>" in text and "b/c" in text and "\\u003c" not in text and ", " not in text
+    assert components.figure_text(fig)[0] == text

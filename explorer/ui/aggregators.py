@@ -32,16 +32,6 @@ CHOICES: dict[str, Any] = {"layer": tuple(AGGREGATORS), "aggr": ("mean", "max", 
 HIDDEN = 4
 
 
-def _later(controls: Any, fn: Any) -> None:
-    """Draw ``fn`` in the page's controls: after the chart on a chart-first page's first run
-    (:class:`explorer.ui.shell.Controls`), else at once."""
-    if isinstance(controls, shell.Controls):
-        controls.later(fn)
-    else:
-        with controls:
-            fn()
-
-
 def _bump(view: View, name: str) -> None:
     view.set(name, int(view[name]) + 1)
 
@@ -49,8 +39,8 @@ def _bump(view: View, name: str) -> None:
 def shuffle_section(view: View, graph: Graph, gkey: str, controls: Any) -> dict:
     """Aggregation choice and the shuffle check at the selected node; returns the check's dict."""
     labels = list(graph.display_labels)
-    _later(controls, lambda: st.selectbox("Layer", tuple(AGGREGATORS), key=view.key("layer"),
-                                          format_func={"sage": "GraphSAGE", "gin": "GIN"}.get))
+    shell.draw_in(controls, lambda: st.selectbox("Layer", tuple(AGGREGATORS), key=view.key("layer"),
+                                                 format_func={"sage": "GraphSAGE", "gin": "GIN"}.get))
     allowed = AGGREGATORS[view["layer"]]
     if view["aggr"] not in allowed:
         view.set("aggr", allowed[0])
@@ -65,7 +55,7 @@ def shuffle_section(view: View, graph: Graph, gkey: str, controls: Any) -> dict:
                      format_func={"random": "random (seeded, 16 numbers)", "degree": "one-hot degree",
                                   "auto": "the graph's own (else one-hot degree)"}.get)
 
-    _later(controls, settings)
+    shell.draw_in(controls, settings)
     node, layer, aggr, feats = int(view["node"]), view["layer"], view["aggr"], view["features"]
     st.button("Shuffle the neighbours", key="aggr.shuffle_btn", icon=":material/shuffle:",
               on_click=_bump, args=(view, "shuffle"),
@@ -112,7 +102,7 @@ def sampling_section(view: View, graph: Graph, gkey: str, pos: np.ndarray, contr
         st.slider("Fan-out (edges read per node and layer)", 1, 10, key=view.key("fanout"))
         st.number_input("Sampling seed", 0, 1_000_000, key=view.key("sample_seed"))
 
-    _later(controls, settings)
+    shell.draw_in(controls, settings)
     fanout, seed = int(view["fanout"]), int(view["sample_seed"])
     st.button("Re-sample", key="aggr.resample", icon=":material/casino:", on_click=_bump,
               args=(view, "sample_seed"), help="Draw a new sample (the seed goes up by one).")
@@ -131,8 +121,7 @@ def sampling_section(view: View, graph: Graph, gkey: str, pos: np.ndarray, contr
         components.figure(sampling_figure(graph, pos, kept, node=node,
                                           title=f"Layer {k + 1}: {kept.size} of {graph.n_edges} directed edges read"),
                           key="aggr.sampling", preview=True)
-    if isinstance(controls, shell.Controls):
-        controls.chart_out()  # the page's controls, when they waited for the chart
+    shell.chart_out(controls)  # the page's controls, when they waited for the chart
     right.metric("Edges read", f"{kept.size} / {graph.n_edges}")
     right.metric("Largest in-degree", int(indeg.max()) if indeg.size else 0)
     right.metric(f"{labels[node]} reads", f"{int(reads[node])} of {int(indeg[node])}")

@@ -210,10 +210,6 @@ def figure_json(fig: Any, *, lecture: bool = False, height: int = 600) -> tuple[
     figure object (the figures themselves are cached in :mod:`explorer.ui.cache`), so a rerun
     that keeps the figure neither rebuilds nor re-encodes it.
     """
-    import json
-
-    from plotly.utils import PlotlyJSONEncoder
-
     memo = getattr(fig, "_mpe_json", None)
     if memo is None:  # kept on the (cached, never mutated) figure: freed with it
         memo = fig._mpe_json = {}
@@ -249,10 +245,7 @@ def figure_json(fig: Any, *, lecture: bool = False, height: int = 600) -> tuple[
             for fr in d.get("frames", []) or []:
                 for tr in fr.get("data", []):
                     _scale_sizes(tr, LECTURE_SCALE)
-        # compact, and without plotly.io's HTML escaping of < > / (as \\u003c ...): the text is
-        # parsed by the component, never put in a page, and the escapes made the hover texts of
-        # a 31-frame Ising run a quarter of its 1 MB
-        text = json.dumps(d, cls=PlotlyJSONEncoder, separators=(",", ":"))
+        text = components.plotly_json(d)  # compact, without plotly.io's HTML escapes
         import hashlib
 
         memo[mkey] = (text, hashlib.sha1(text.encode()).hexdigest()[:16])
@@ -368,15 +361,12 @@ def _select_texts(fig: Any, node: int, lecture: bool) -> dict[str, Any] | None:
         out = None
     else:
         import copy
-        import json
-
-        from plotly.utils import PlotlyJSONEncoder
 
         frames = copy.deepcopy(frames)
         if lecture:
             for tr in frames:
                 _scale_sizes(tr, LECTURE_SCALE)
-        out = {"node": int(node), "frames": json.dumps(frames, cls=PlotlyJSONEncoder)}
+        out = {"node": int(node), "frames": components.plotly_json(frames)}
     with _texts_lock:
         memo[mkey] = out
         while len(memo) > TEXTS_MEMO:
@@ -529,11 +519,7 @@ def play(view: View, trace: Trace, tkey: str, pos: np.ndarray, pkey: str, contro
     def colour() -> None:
         st.selectbox("Colour nodes by", ["auto", *modes], key=ckey)
 
-    if isinstance(controls, shell.Controls):  # on a page's first run, maybe after the chart
-        controls.later(colour)
-    else:
-        with controls:
-            colour()
+    shell.draw_in(controls, colour)  # on a page's first run, maybe after the chart
     g = trace.graph
     node = min(max(int(view["node"]), 0), g.n_nodes - 1)
     view.set("node", node)
@@ -556,9 +542,8 @@ def play(view: View, trace: Trace, tkey: str, pos: np.ndarray, pkey: str, contro
             "speed": view["speed"], "controls": True, "keys": True, "lecture": lecture,
             "height": height},
             on_speed=lambda: _take_speed(view, chart_key))
-    if isinstance(controls, shell.Controls):
-        # the page's controls, when they waited for the chart (longer after a big one)
-        controls.chart_out(len(text) + len(select_json(fig)))
+    # the page's controls, when they waited for the chart (longer after a big one)
+    shell.chart_out(controls, len(text) + len(select_json(fig)))
     with right:
         # the panel's charts and formula are cached per (run, step, node): the page's id joins
         # the run's key, so two pages whose keys happen to read alike never share an entry

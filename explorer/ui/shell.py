@@ -24,7 +24,7 @@ from explorer.ui import components, turns
 from explorer.ui.state import View, global_changed, lecture_mode
 
 __all__ = ["frame", "show_rejected", "Controls", "flush_controls", "LECTURE_CSS", "EARLY_PLOTLY",
-           "FIRST_GAP_S", "GAP_S_PER_MB", "MAX_GAP_S"]
+           "draw_in", "chart_out", "FIRST_GAP_S", "GAP_S_PER_MB", "MAX_GAP_S"]
 
 #: seconds the first run of a chart-first page in a session waits after its chart, before its
 #: controls and panel (see :class:`Controls`)
@@ -121,6 +121,24 @@ class Controls:
         for fn, where in queue:
             with self.container if where is None else where:
                 fn()
+
+
+def draw_in(container: Any, fn: Callable[[], Any]) -> None:
+    """Run ``fn`` in ``container``: through :meth:`Controls.later` when it is a page's
+    :class:`Controls` (maybe after the chart), else at once inside it (any Streamlit container),
+    for helpers that draw into whichever a page passes them."""
+    if isinstance(container, Controls):
+        container.later(fn)
+    else:
+        with container:
+            fn()
+
+
+def chart_out(container: Any, nbytes: int = 0) -> None:
+    """:meth:`Controls.chart_out` when ``container`` is a page's :class:`Controls`; nothing for
+    a plain container (it never held anything back)."""
+    if isinstance(container, Controls):
+        container.chart_out(nbytes)
 
 
 def flush_controls() -> None:

@@ -277,13 +277,9 @@ def pick(view: View, container: Any, *, kind: str = "graph", setting: str = "sam
         st.file_uploader(f"…or upload a {kind} file", key=ukey, on_change=_on_upload,
                          args=(kind, ukey, view.page, setting), help=extensions or None)
 
-    from explorer.ui.shell import Controls
+    from explorer.ui.shell import draw_in
 
-    if isinstance(container, Controls):  # maybe after the page's chart
-        container.later(draw)
-    else:
-        with container:
-            draw()
+    draw_in(container, draw)  # maybe after the page's chart
     name = view[setting]
     if name == GENERATE_SBM:
         sizes = tuple(parse_sizes(view["sbm_sizes"]))

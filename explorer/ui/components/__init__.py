@@ -30,7 +30,8 @@ from typing import Any
 
 import streamlit as st
 
-__all__ = ["chart", "sync", "figure", "preload", "plotly_url", "figure_text", "STREAMLIT_TEMPLATE"]
+__all__ = ["chart", "sync", "figure", "preload", "plotly_url", "figure_text", "plotly_json",
+           "STREAMLIT_TEMPLATE"]
 
 _HERE = Path(__file__).resolve().parent
 
@@ -164,6 +165,17 @@ def sync(key: str, page: str, step: int, *, seek: dict[str, int] | None = None,
 STREAMLIT_TEMPLATE = json.loads(_read("streamlit_theme.json"))
 
 
+def plotly_json(obj: Any) -> str:
+    """``obj`` (a figure's ``to_plotly_json()`` dict, or a part of one) as compact JSON text for
+    the components: NumPy arrays as Plotly encodes them, NaN as null, and none of plotly.io's
+    HTML escapes of ``<`` ``>`` ``/`` (``\\u003c``...). Those guard JSON written into a page; the
+    components parse this text and never put it into one, and on a 31-frame Ising run the
+    escaped hover texts were a quarter of its 1 MB."""
+    from plotly.utils import PlotlyJSONEncoder
+
+    return json.dumps(obj, cls=PlotlyJSONEncoder, separators=(",", ":"))
+
+
 def figure_text(fig: Any) -> tuple[str, str, int | None]:
     """The figure's JSON text (what ``st.plotly_chart`` sends, without its HTML escapes), an id for
     it and its layout height (None: unset). Memoised on the figure object (the figures are
@@ -171,14 +183,9 @@ def figure_text(fig: Any) -> tuple[str, str, int | None]:
     it. The theme is merged in the browser (figure.js), as Streamlit's frontend does."""
     import hashlib
 
-    from plotly.utils import PlotlyJSONEncoder
-
     memo = getattr(fig, "_mpe_text", None)
     if memo is None:
-        # compact, without plotly.io's HTML escapes of < > / (the component parses the text;
-        # it never goes into a page as markup): fewer bytes before the chart
-        d = fig.to_plotly_json() if hasattr(fig, "to_plotly_json") else fig
-        text = json.dumps(d, cls=PlotlyJSONEncoder, separators=(",", ":"))
+        text = plotly_json(fig.to_plotly_json() if hasattr(fig, "to_plotly_json") else fig)
         height = fig.layout.height if hasattr(fig, "layout") else None
         memo = (text, hashlib.sha1(text.encode()).hexdigest()[:16],
                 int(height) if isinstance(height, (int, float)) else None)
