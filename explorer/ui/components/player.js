@@ -81,9 +81,24 @@ function makePlayer(ui) {
               ready: false, pending: null, triggers: null, sel: 0, S: null, idx: {}, texts: null,
               scale: 1 };
 
-  P.report = () => {
+  P.report = () => {  // true when the panel was told (its trigger leaves in a later task)
     const f = REG.sync[P.data.id];
-    if (f) f(P.step);
+    return f ? f(P.step) === true : false;
+  };
+  // A redraw holds the main thread (~40-90 ms on karate, ~250 ms at 1,000 nodes), and
+  // Streamlit sends a component's trigger from a setTimeout(0): drawn in the same task, the
+  // panel's request would wait for the whole redraw. After a report the redraw therefore runs
+  // in the next task, behind the request, and the server works while the browser draws.
+  P.later = (what) => {  // "step" or "selection" (which redraws the step's frame too)
+    P.queued = P.queued === "selection" ? "selection" : what;
+    if (P.queuedTimer) return;
+    P.queuedTimer = setTimeout(() => {
+      const q = P.queued;
+      P.queued = P.queuedTimer = null;
+      if (!P.ready || !window.Plotly) return;
+      if (q === "selection") P.drawSelection();
+      else P.draw(P.step);
+    }, 0);
   };
   P.render = () => {
     const { ui } = P;
@@ -152,8 +167,13 @@ function makePlayer(ui) {
     P.sel = v;
     P.gd.dataset.node = String(v);
     P.ui.box.dataset.node = String(v);
-    if (report && changed) { const f = REG.syncNode[P.data.id]; if (f) f(v); }
+    let sent = false;
+    if (report && changed) { const f = REG.syncNode[P.data.id]; if (f) sent = f(v) === true; }
     if (!P.ready || !window.Plotly) return;
+    if (sent) { P.later("selection"); return; }
+    P.drawSelection();
+  };
+  P.drawSelection = () => {
     const [hl, ring] = P.selStatic();
     const fr = P.frame(P.step);
     const data = [hl, ring], traces = [P.idx.hl, P.idx.ring];
@@ -172,15 +192,19 @@ function makePlayer(ui) {
     k = Math.max(0, Math.min(P.n - 1, k | 0));
     const changed = k !== P.step;
     P.step = k;
-    if (report && changed) P.report();  // first: the panel's round trip overlaps the redraw
+    const sent = report && changed && P.report();  // first: the round trip overlaps the redraw
     P.render();
     if (P.ready && window.Plotly) {
-      // SVG traces update in place (redraw: false: ~0.1 s at 1,000 nodes); WebGL ones need a
-      // redraw (seconds on a software-rendered canvas)
-      window.Plotly.animate(P.gd, [P.frame(k)], {
-        mode: "immediate", frame: { duration: 0, redraw: P.gl }, transition: { duration: 0 },
-      });
+      if (sent) P.later("step");
+      else P.draw(k);
     }
+  };
+  P.draw = (k) => {
+    // SVG traces update in place (redraw: false: ~0.1 s at 1,000 nodes); WebGL ones need a
+    // redraw (seconds on a software-rendered canvas)
+    window.Plotly.animate(P.gd, [P.frame(k)], {
+      mode: "immediate", frame: { duration: 0, redraw: P.gl }, transition: { duration: 0 },
+    });
   };
   P.stop = (report = true) => {
     if (P.timer) clearTimeout(P.timer);

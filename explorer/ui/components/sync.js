@@ -16,12 +16,13 @@ export default function (component) {
   REG.syncNode = REG.syncNode || {};
   REG.nodes = REG.nodes || {};
   let last = data.step;
-  REG.sync[data.id] = (k) => {
-    if (k === last) return;
+  REG.sync[data.id] = (k) => {  // true: the trigger was set (it leaves in a later task)
+    if (k === last) return false;
     last = k;
     setTriggerValue("step", k);
+    return true;
   };
-  REG.syncNode[data.id] = (v) => setTriggerValue("node", v);
+  REG.syncNode[data.id] = (v) => { setTriggerValue("node", v); return true; };
   const P = REG.players[data.id];
   if (data.node !== undefined) {
     // only a node the server changed moves the chart: a panel run that started before a click
