@@ -72,25 +72,37 @@ IDLE = """() => { const a = document.querySelector("[data-testid='stApp']");
 PANEL_STEP = """() => { const p = [...document.querySelectorAll("[data-testid='stMarkdownContainer'] p")]
                         .find(p => /^Step \\d+ of \\d+/.test(p.innerText));
                         return p ? Number(p.innerText.match(/^Step (\\d+)/)[1]) : null; }"""
-#: click Next in the page; resolve [chart ms, panel ms] (chart: Plotly's animated event)
-NEXT = """async () => {
-  const box = document.querySelector('.mpe'), gd = box.querySelector('.mpe-plot');
-  const want = Number(box.dataset.step) + 2;   // the panel counts from 1
-  const panelStep = %s;
-  const t0 = performance.now();
-  const late = new Promise(res => setTimeout(() => res(null), 15000));  // a figure, never a hang
-  const chart = new Promise(res => gd.once('plotly_animated', () => res(performance.now() - t0)));
-  box.querySelector('.mpe-next').click();
-  const panel = new Promise(res => { const poll = () => panelStep() === want ?
-      res(performance.now() - t0) : requestAnimationFrame(poll); poll(); });
-  return [await Promise.race([chart, late]), await Promise.race([panel, late])];
-}""" % PANEL_STEP
 #: the panel's formula (in the column of the "Step k of N" line)
 PANEL_FORMULA = """() => { const p = [...document.querySelectorAll("[data-testid='stMarkdownContainer'] p")]
                            .find(p => /^Step \\d+ of \\d+/.test(p.innerText));
                            const col = p && p.closest("[data-testid='stColumn']");
                            const k = col && col.querySelector('.katex');
                            return k ? k.innerText : null; }"""
+#: click Next in the page; resolve [chart ms, step line ms, panel ms] (chart: Plotly's animated
+#: event; step line: the panel's "Step k of N" shows the new step; panel: that line and the
+#: node's formula both show the new step — the formula is redrawn after the line, as a later
+#: element; where a step leaves the formula's text unchanged, the step line's time after 1 s)
+NEXT = """async () => {
+  const box = document.querySelector('.mpe'), gd = box.querySelector('.mpe-plot');
+  const want = Number(box.dataset.step) + 2;   // the panel counts from 1
+  const panelStep = %s;
+  const formula = %s;
+  const f0 = formula();
+  const t0 = performance.now();
+  const late = new Promise(res => setTimeout(() => res(null), 15000));  // a figure, never a hang
+  const chart = new Promise(res => gd.once('plotly_animated', () => res(performance.now() - t0)));
+  box.querySelector('.mpe-next').click();
+  let line = null;
+  const panel = new Promise(res => { const poll = () => {
+      const now = performance.now() - t0;
+      if (line === null && panelStep() === want) line = now;
+      if (line !== null && (f0 === null || formula() !== f0)) return res([line, now]);
+      if (line !== null && now - line > 1000) return res([line, line]);
+      requestAnimationFrame(poll); }; poll(); });
+  const p = await Promise.race([panel, late]);
+  return [await Promise.race([chart, late]), p && p[0], p && p[1]];
+}""" % (PANEL_STEP, PANEL_FORMULA)
+
 #: select the next node as a click on it does (the chart's click handler calls P.select);
 #: resolve [chart ms, panel ms] (chart: Plotly's animated event; panel: its formula changed)
 NODE = """async () => {
@@ -366,20 +378,21 @@ def _nodes(page, repeats: int) -> tuple[list[float], list[float]]:
     return chart or [float("nan")], panel or [float("nan")]
 
 
-def _steps(page, repeats: int) -> tuple[list[float], list[float]]:
+def _steps(page, repeats: int) -> tuple[list[float], list[float], list[float]]:
     page.locator(".mpe[data-ready]").first.wait_for(state="attached", timeout=180_000)
     page.wait_for_function(IDLE, timeout=60_000)
     page.wait_for_function(f"() => ({PANEL_STEP})() === 1", timeout=60_000)
-    chart, panel, lost = [], [], 0
+    chart, line, panel, lost = [], [], [], 0
     for _ in range(repeats):
-        c, p = page.evaluate(NEXT)
+        c, k, p = page.evaluate(NEXT)
         lost += (c is None) + (p is None)
         chart += [c] if c is not None else []
+        line += [k] if k is not None else []
         panel += [p] if p is not None else []
         page.wait_for_function(IDLE, timeout=60_000)
     if lost:
         print(f"  ({lost} Next measurements did not answer within 15 s: timeout)")
-    return chart or [float("nan")], panel or [float("nan")]
+    return chart or [float("nan")], line or [float("nan")], panel or [float("nan")]
 
 
 def _browser_figures(quick: bool, folder: Path) -> list[str]:
@@ -413,8 +426,8 @@ def _browser_figures(quick: bool, folder: Path) -> list[str]:
                   + (f"{base:.0f} ms" if done else "timeout")
                   + (f" ({lost} of {len(empties)}: timeout after 15 s)" if lost else ""), flush=True)
             page.goto(url + "/neural?sample=karate&layers=8")
-            c, p = _steps(page, repeats)
-            print(_step_line("karate (34 nodes), 8 layers", c, p, base, 150), flush=True)
+            c, k, p = _steps(page, repeats)
+            print(_step_line("karate (34 nodes), 8 layers", c, p, base, 150, line=k), flush=True)
             c, p = _nodes(page, repeats)
             print(_step_line("karate (34 nodes), 8 layers", c, p, base, None, "Node click"),
                   flush=True)
@@ -427,8 +440,8 @@ def _browser_figures(quick: bool, folder: Path) -> list[str]:
                     const t = gd && gd._fullData && gd._fullData.find(t => t.name === 'nodes');
                     return t && t._length === 1000 && document.querySelector('.mpe[data-ready]'); }""",
                                        timeout=300_000)
-                c, p = _steps(page, repeats)
-                print(_step_line("1,000 nodes, 8 layers", c, p, base, 300), flush=True)
+                c, k, p = _steps(page, repeats)
+                print(_step_line("1,000 nodes, 8 layers", c, p, base, 300, line=k), flush=True)
                 c, p = _nodes(page, repeats)
                 print(_step_line("1,000 nodes, 8 layers", c, p, base, None, "Node click"),
                       flush=True)
@@ -439,10 +452,11 @@ def _browser_figures(quick: bool, folder: Path) -> list[str]:
 
 
 def _step_line(what: str, chart: list[float], panel: list[float], base: float, aim: int | None,
-               action: str = "Next") -> str:
+               action: str = "Next", line: list[float] | None = None) -> str:
     c, p = statistics.median(chart), statistics.median(panel)
     goal = f"aim <= {aim} ms; " if aim else ""
-    return (f"{action} on {what}: chart {c:.0f} ms, panel {p:.0f} ms (median of {len(chart)}; "
+    first = f" (its step line {statistics.median(line):.0f} ms)" if line else ""
+    return (f"{action} on {what}: chart {c:.0f} ms, panel {p:.0f} ms{first} (median of {len(chart)}; "
             f"{goal}" + (f"{p / base:.1f}x the empty rerun)" if base > 0 else "no baseline)"))
 
 
