@@ -43,9 +43,16 @@ def _settings() -> None:
                  help="Ring a node and highlight the edges whose messages arrive at it.")
 view.sync()
 
-if src.note:
-    st.info(src.note, icon=":material/school:")
-graph_info.summary_panel(graph)
+
+def _summary() -> None:
+    if src.note:
+        st.info(src.note, icon=":material/school:")
+    graph_info.summary_panel(graph)
+
+
+# the sample's note and the size metrics stand above the chart; on a page's first run they are
+# drawn after it (five metrics in columns rendered ahead of the chart's element)
+controls.later(_summary, where=st.container())
 
 method = view["layout"]
 if method == "auto" and not src.is_upload and graph.pos is None:
