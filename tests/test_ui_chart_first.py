@@ -46,6 +46,26 @@ def test_deferred_blocks_wait_for_the_chart_then_run_in_order_inside_the_contain
     assert [x for x, _ in log] == ["chart", "a", "b", "c"]
 
 
+def test_a_block_that_stops_the_run_while_the_controls_are_drawn_leaves_the_rest_drawn(no_gap):
+    # guard.attempt flushes the held-back controls before st.stop; when that happens inside a
+    # block being flushed (the Aggregators page's shuffle check), the blocks after it still run
+    log = []
+    box = Box(log)
+    c = shell.Controls(box, defer=True)
+
+    def stops():
+        log.append("b")
+        c.flush()  # what shell.flush_controls does before the stop
+        raise RuntimeError("st.stop")
+
+    c.later(lambda: log.append("a"))
+    c.later(stops)
+    c.later(lambda: log.append("d"))
+    with pytest.raises(RuntimeError):
+        c.chart_out()
+    assert log == ["a", "b", "d"]
+
+
 def test_the_gap_grows_with_the_chart_s_bytes_up_to_a_cap(monkeypatch):
     monkeypatch.setattr(shell, "FIRST_GAP_S", 0.6)
     slept = []
@@ -113,11 +133,12 @@ def _main_outline(at):
 
 @pytest.mark.parametrize("page, query, kind", [("variable_elimination", {"n": "6"}, "Latex"),
                                               ("clique_tree", {}, "Metric"),
-                                              ("graphs", {"sample": "karate"}, "Metric")])
+                                              ("graphs", {"sample": "karate"}, "Metric"),
+                                              ("aggregators", {}, "Table")])
 def test_text_that_leads_the_chart_keeps_its_place_above_it_on_a_first_run(no_gap, page, query,
                                                                            kind):
-    # the VE sum, the clique tree's figures and the graph's size metrics are drawn after the
-    # chart on a first run
+    # the VE sum, the clique tree's figures, the graph's size metrics and the aggregators'
+    # shuffle tables are drawn after the chart on a first run
     # (Controls.later(where=...)); they must land where a later run draws them: above the chart
     at = app_test(page, query=query, timeout=120)
     assert not at.exception

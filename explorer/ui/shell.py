@@ -117,8 +117,8 @@ class Controls:
     def flush(self) -> None:
         """Draw every waiting block now (from here on, :meth:`later` draws at once)."""
         self._defer = False
-        queue, self._queue = self._queue, []
-        for fn, where in queue:
+        while self._queue:  # taken one by one: a block that stops the run (guard.attempt
+            fn, where = self._queue.pop(0)  # flushes first) still leaves the rest drawn
             with self.container if where is None else where:
                 fn()
 

@@ -30,7 +30,10 @@ graph = attempt("load the graph", cache.sample_graph, view["sample"])
 gkey = f"sample:{view['sample']}"
 
 st.subheader("Sum, mean or max: the order of the neighbours does not matter")
-aggregators.shuffle_section(view, graph, gkey, controls)
+# the shuffle check (two layer runs, two tables) stands above the sampling chart; on a page's
+# first run it is drawn after that chart, its settings still in their place in the sidebar
+controls.later(lambda: aggregators.shuffle_section(view, graph, gkey, controls),
+               where=st.container())
 
 st.subheader("GraphSAGE neighbour sampling")
 pos = attempt("lay out the graph", cache.layout, graph, gkey, "auto", 0)
