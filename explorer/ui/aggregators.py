@@ -104,12 +104,17 @@ def sampling_section(view: View, graph: Graph, gkey: str, pos: np.ndarray, contr
 
     shell.draw_in(controls, settings)
     fanout, seed = int(view["fanout"]), int(view["sample_seed"])
-    st.button("Re-sample", key="aggr.resample", icon=":material/casino:", on_click=_bump,
-              args=(view, "sample_seed"), help="Draw a new sample (the seed goes up by one).")
+
+    def choices() -> None:
+        st.button("Re-sample", key="aggr.resample", icon=":material/casino:", on_click=_bump,
+                  args=(view, "sample_seed"), help="Draw a new sample (the seed goes up by one).")
+        st.radio("Layer", (1, 2), key=view.key("sample_layer"), horizontal=True,
+                 format_func=lambda k: f"layer {k} (seed {seed + k - 1})")
+
+    # above the chart; on a page's first run drawn after it (their values live in the View)
+    shell.draw_in(controls, choices, where=st.container())
     res = attempt("sample the neighbourhoods", cache.sampled_layers, graph, gkey, fanout, seed, 2, HIDDEN,
                   view["features"])
-    st.radio("Layer", (1, 2), key=view.key("sample_layer"), horizontal=True,
-             format_func=lambda k: f"layer {k} (seed {seed + k - 1})")
     k = int(view["sample_layer"]) - 1
     kept = res["kept"][k]
     node = int(view["node"]) if int(view["node"]) < graph.n_nodes else 0

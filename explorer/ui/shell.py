@@ -123,14 +123,15 @@ class Controls:
                 fn()
 
 
-def draw_in(container: Any, fn: Callable[[], Any]) -> None:
+def draw_in(container: Any, fn: Callable[[], Any], where: Any = None) -> None:
     """Run ``fn`` in ``container``: through :meth:`Controls.later` when it is a page's
     :class:`Controls` (maybe after the chart), else at once inside it (any Streamlit container),
-    for helpers that draw into whichever a page passes them."""
+    for helpers that draw into whichever a page passes them. ``where``: draw in this container
+    instead (a place kept above the chart), still after the chart when ``container`` defers."""
     if isinstance(container, Controls):
-        container.later(fn)
+        container.later(fn, where=where)
     else:
-        with container:
+        with container if where is None else where:
             fn()
 
 
