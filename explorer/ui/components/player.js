@@ -85,10 +85,11 @@ function makePlayer(ui) {
     const f = REG.sync[P.data.id];
     return f ? f(P.step) === true : false;
   };
-  // A redraw holds the main thread (~40-90 ms on karate, ~250 ms at 1,000 nodes), and
-  // Streamlit sends a component's trigger from a setTimeout(0): drawn in the same task, the
-  // panel's request would wait for the whole redraw. After a report the redraw therefore runs
-  // in the next task, behind the request, and the server works while the browser draws.
+  // A redraw holds the main thread (~40-90 ms on karate, ~250 ms at 1,000 nodes) in the next
+  // animation frame, and Streamlit sends a component's trigger from a setTimeout(0), which the
+  // browser ran after that frame: the panel's request waited for the whole redraw. After a
+  // report the redraw is asked for one task later, behind the request, and the server works
+  // while the browser draws.
   P.later = (what) => {  // "step" or "selection" (which redraws the step's frame too)
     P.queued = P.queued === "selection" ? "selection" : what;
     if (P.queuedTimer) return;
